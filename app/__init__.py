@@ -1,0 +1,72 @@
+"""The phone-verification IVR: create_app() builds the Flask app."""
+
+import logging
+import sys
+import traceback
+
+from flask import Flask, request
+from twilio.http.http_client import TwilioHttpClient
+from twilio.rest import Client
+from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from app import security, settings, verification, voice
+from app.callstate import BadState
+from app.twiml import fallback
+from config import config_for
+
+log = logging.getLogger(__name__)
+
+
+def create_app(config_class=None, http_client=None, **overrides):
+    """Build the app; `http_client` replaces twilio-python's HTTP layer (tests, benchmarks)."""
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.from_object(config_class or config_for())
+    app.config.update(overrides)
+    _configure_logging(app)
+    if http_client is None and settings.wants_local_verify(app.config):
+        http_client = settings.use_local_verify(app.config)
+    settings.check(app.config, local_verify=http_client is not None and app.config["USE_LOCAL_VERIFY"])
+
+    if app.config["TRUSTED_PROXIES"]:
+        hops = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops)
+
+    security.init_app(app)
+    app.extensions["twilio_client"] = _twilio_client(app.config, http_client)
+    verification.init_app(app, app.extensions["twilio_client"])
+    app.register_blueprint(voice.bp)
+    app.register_error_handler(Exception, _unexpected_error)
+    app.register_error_handler(BadState, _broken_state)
+    return app
+
+
+def _twilio_client(config, http_client):
+    """A twilio-python client whose requests give up well inside Twilio's 15 s webhook limit."""
+    if http_client is None:
+        # twilio-python waits forever by default; a hanging Verify must not hang the call.
+        http_client = TwilioHttpClient(timeout=config["VERIFY_TIMEOUT"])
+    return Client(config["TWILIO_ACCOUNT_SID"], config["TWILIO_AUTH_TOKEN"], http_client=http_client)
+
+
+def _broken_state(error):
+    """A webhook whose call state is forged, stale or from another call."""
+    log.warning("call %s: %s on %s", request.form.get("CallSid", "-"), error, request.path)
+    return fallback("error")
+
+
+def _unexpected_error(error):
+    """Never a 5xx or a traceback to Twilio: apologise to the caller and follow the fallback."""
+    if isinstance(error, HTTPException):
+        return error
+    # The exception's message can hold caller data, so only its type and frames are logged.
+    frames = "".join(traceback.format_tb(error.__traceback__))
+    log.error("unexpected %s on %s\n%s", type(error).__name__, request.path, frames)
+    return fallback("error")
+
+
+def _configure_logging(app):
+    """Log lines to stdout, where Heroku and gunicorn collect them."""
+    logging.basicConfig(stream=sys.stdout, level=app.config["LOG_LEVEL"], format="%(levelname)s %(name)s: %(message)s")
+    # twilio-python logs every request it makes at INFO; its URLs and headers are noise here.
+    logging.getLogger("twilio").setLevel(logging.WARNING)

@@ -1,0 +1,71 @@
+"""The per-call state that travels in action URLs, encrypted and signed with SECRET_KEY.
+
+Twilio re-sends the call's fields with every webhook, so the little the server must remember
+between two of them (the verification, the counters, where to return) rides in the next
+action URL instead of in server memory: a restart or a second dyno between two webhooks loses
+nothing. The token is Fernet (AES + HMAC with a timestamp), not merely signed, because it
+carries the destination number, and no URL may show a phone number.
+"""
+
+import base64
+import dataclasses
+import hashlib
+import json
+
+from cryptography.fernet import Fernet, InvalidToken
+
+
+class BadState(Exception):
+    """A token that is forged, expired, garbled or issued for another call."""
+
+
+@dataclasses.dataclass(frozen=True)
+class CallState:
+    """What the verification subflow knows about one call between two webhooks."""
+
+    call_sid: str
+    destination: str
+    channel: str
+    return_to: str
+    verification_sid: str = ""
+    attempts: int = 0
+    silences: int = 0
+    resends: int = 0
+    # Set once, when the subflow hands the call back: "approved" or a failure reason.
+    result: str = ""
+
+    def but(self, **changes):
+        """A copy with some fields changed."""
+        return dataclasses.replace(self, **changes)
+
+
+_FIELDS = [field.name for field in dataclasses.fields(CallState)]
+
+
+class StateCodec:
+    """Turns a CallState into a URL-safe token and back."""
+
+    def __init__(self, secret_key, max_age):
+        digest = hashlib.sha256(b"call-state:" + secret_key.encode()).digest()
+        self._fernet = Fernet(base64.urlsafe_b64encode(digest))
+        self._max_age = max_age
+
+    def dump(self, state):
+        """The token for a state; ASCII letters, digits, '-' and '_' only."""
+        payload = json.dumps([getattr(state, name) for name in _FIELDS], separators=(",", ":"))
+        # Padding '=' is dropped: some proxies re-encode it, and Twilio signs the exact URL.
+        return self._fernet.encrypt(payload.encode()).decode().rstrip("=")
+
+    def load(self, token, call_sid):
+        """The state in a token, which must be fresh and issued for this very call."""
+        if not token or len(token) > 2048 or not token.isascii():
+            raise BadState("missing or malformed token")
+        padded = token + "=" * (-len(token) % 4)
+        try:
+            values = json.loads(self._fernet.decrypt(padded.encode(), ttl=self._max_age))
+            state = CallState(*values)
+        except (InvalidToken, ValueError, TypeError) as error:
+            raise BadState("token is forged, garbled or expired") from error
+        if not call_sid or state.call_sid != call_sid:
+            raise BadState("token belongs to another call")
+        return state

@@ -1,0 +1,46 @@
+"""Caller numbers: which ones can receive a code, and how to show one without revealing it."""
+
+import phonenumbers
+
+# Withheld caller IDs as Twilio presents them: words, or keypad spellings of those words
+# (ANONYMOUS, RESTRICTED, UNKNOWN, BLOCKED, UNAVAILABLE) that look like real numbers.
+WITHHELD_WORDS = {"", "anonymous", "unknown", "restricted", "private", "blocked", "unavailable"}
+WITHHELD_SPELLINGS = {"+266696687", "+7378742833", "+8656696", "+2562533", "+86282452253"}
+
+MASK = "•" * 7
+
+
+class Unusable(Exception):
+    """A caller ID that no code can be sent to; `reason` says why."""
+
+    def __init__(self, reason):
+        super().__init__(reason)
+        self.reason = reason
+
+
+def usable_number(raw):
+    """The E.164 form of a caller ID a code can be sent to, or raise Unusable."""
+    text = (raw or "").strip()
+    if text.lower() in WITHHELD_WORDS or text in WITHHELD_SPELLINGS:
+        raise Unusable("withheld")
+    if not text.startswith("+") or not text[1:].isascii() or not text[1:].isdigit():
+        raise Unusable("invalid_number")
+    try:
+        parsed = phonenumbers.parse(text, None)
+    except phonenumbers.NumberParseException:
+        raise Unusable("invalid_number") from None
+    if not phonenumbers.is_valid_number(parsed):
+        raise Unusable("invalid_number")
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def mask(number):
+    """A number safe for logs and screens: country code and last two digits, '+1•••••••06'."""
+    text = (number or "").strip()
+    if not text:
+        return "(none)"
+    try:
+        country = phonenumbers.parse(text, None).country_code
+    except phonenumbers.NumberParseException:
+        return MASK
+    return f"+{country}{MASK}{text[-2:]}"

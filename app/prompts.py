@@ -1,0 +1,69 @@
+"""Everything the caller hears, in one place, per language."""
+
+from flask import current_app
+
+PROMPTS = {
+    "en-US": {
+        "greeting": "Thanks for calling. Before we connect you, we need to confirm that you are calling from your own phone.",
+        "code_sent": "We have just sent a text message with a {length} digit code to the phone you are calling from.",
+        "enter_code": "Please enter the code now, then press pound. If the text did not arrive, press star, then pound, for a new code.",
+        "no_input": "We did not hear anything.",
+        "wrong_code": "That code is not right. Please try again.",
+        "bad_format": "The code has {length} digits.",
+        "resent": "We have sent you a new code.",
+        "no_more_resends": "We cannot send another code on this call, but the code we sent still works.",
+        "expired_resent": "That code has expired, so we have sent you a new one.",
+        "approved": "Thank you. Your phone number is verified.",
+        "goodbye": "Goodbye.",
+        "to_agent": "Please hold while we connect you to an agent.",
+        "call_back": "Please call back later, or contact us another way. Goodbye.",
+        "failed:withheld": "We cannot see the number you are calling from, so we cannot text you a code.",
+        "failed:invalid_number": "We cannot send a text message to the number you are calling from.",
+        "failed:undeliverable": "The number you are calling from cannot receive text messages.",
+        "failed:rate_limited": "Too many codes have been requested for this number. Please wait a few minutes before trying again.",
+        "failed:blocked": "We are not able to send a code to the number you are calling from.",
+        "failed:unavailable": "We cannot verify your phone right now.",
+        "failed:no_input": "We did not receive a code.",
+        "failed:too_many_attempts": "The code was not right too many times.",
+        "failed:expired": "Your code has expired.",
+        "failed:error": "Sorry, something went wrong on our side.",
+    },
+    "es-MX": {
+        "greeting": "Gracias por llamar. Antes de atenderle, necesitamos confirmar que llama desde su propio teléfono.",
+        "code_sent": "Acabamos de enviar un mensaje de texto con un código de {length} dígitos al teléfono desde el que llama.",
+        "enter_code": "Marque el código y después la tecla de número. Si el mensaje no llegó, marque asterisco y después la tecla de número para recibir un código nuevo.",
+        "no_input": "No escuchamos nada.",
+        "wrong_code": "Ese código no es correcto. Inténtelo de nuevo.",
+        "bad_format": "El código tiene {length} dígitos.",
+        "resent": "Le enviamos un código nuevo.",
+        "no_more_resends": "No podemos enviar otro código en esta llamada, pero el código que enviamos sigue siendo válido.",
+        "expired_resent": "Ese código venció, así que le enviamos uno nuevo.",
+        "approved": "Gracias. Su número de teléfono está verificado.",
+        "goodbye": "Adiós.",
+        "to_agent": "Espere un momento mientras le comunicamos con un agente.",
+        "call_back": "Llame más tarde o comuníquese con nosotros por otro medio. Adiós.",
+        "failed:withheld": "No podemos ver el número desde el que llama, así que no podemos enviarle un código.",
+        "failed:invalid_number": "No podemos enviar un mensaje de texto al número desde el que llama.",
+        "failed:undeliverable": "El número desde el que llama no puede recibir mensajes de texto.",
+        "failed:rate_limited": "Se han pedido demasiados códigos para este número. Espere unos minutos antes de intentarlo de nuevo.",
+        "failed:blocked": "No podemos enviar un código al número desde el que llama.",
+        "failed:unavailable": "No podemos verificar su teléfono en este momento.",
+        "failed:no_input": "No recibimos ningún código.",
+        "failed:too_many_attempts": "El código fue incorrecto demasiadas veces.",
+        "failed:expired": "Su código venció.",
+        "failed:error": "Lo sentimos, algo salió mal de nuestro lado.",
+    },
+}
+
+
+def text(key, **values):
+    """The sentence `key` in the configured language."""
+    prompts = PROMPTS.get(current_app.config["LANGUAGE"], PROMPTS["en-US"])
+    return prompts[key].format(**values)
+
+
+def say(twiml, *keys, **values):
+    """Add the sentences `keys` to a TwiML verb as one <Say> in the configured voice."""
+    config = current_app.config
+    sentence = " ".join(text(key, **values) for key in keys)
+    twiml.say(sentence, voice=config["VOICE"], language=config["LANGUAGE"])

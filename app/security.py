@@ -1,0 +1,48 @@
+"""Only Twilio may drive a call: every webhook carries a valid X-Twilio-Signature."""
+
+import functools
+import logging
+
+from flask import abort, current_app, request
+from twilio.request_validator import RequestValidator
+
+log = logging.getLogger(__name__)
+
+
+def init_app(app):
+    """Keep one validator for the app's auth token."""
+    app.extensions["twilio_validator"] = RequestValidator(app.config["TWILIO_AUTH_TOKEN"])
+
+
+def signed_url():
+    """The URL Twilio requested, which is the URL it signed.
+
+    Behind ngrok or Heroku the request reaches Flask as plain http on an inner host; ProxyFix
+    restores the outer scheme and host, or PUBLIC_BASE_URL names them outright.
+    """
+    base = current_app.config["PUBLIC_BASE_URL"]
+    if not base:
+        return request.url
+    query = request.query_string.decode("latin-1")
+    return base + request.script_root + request.path + (f"?{query}" if query else "")
+
+
+def twilio_request(view):
+    """Refuse (403) a request whose Twilio signature is missing or wrong."""
+
+    @functools.wraps(view)
+    def checked(*args, **kwargs):
+        if current_app.config["VALIDATE_SIGNATURES"]:
+            signature = request.headers.get("X-Twilio-Signature", "")
+            validator = current_app.extensions["twilio_validator"]
+            if not signature or not validator.validate(signed_url(), request.form, signature):
+                log.warning(
+                    "refused %s: %s X-Twilio-Signature (a 403 here usually means the URL Twilio "
+                    "used is not the URL this server sees; see TRUSTED_PROXIES and PUBLIC_BASE_URL)",
+                    request.path,
+                    "invalid" if signature else "missing",
+                )
+                abort(403)
+        return view(*args, **kwargs)
+
+    return checked

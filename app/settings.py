@@ -1,0 +1,87 @@
+"""Start-up checks on the configuration: refuse to run rather than fail mid-call."""
+
+import logging
+
+from app.numbers import Unusable, usable_number
+from app.prompts import PROMPTS
+from app.verify_standin import LocalVerify
+
+log = logging.getLogger(__name__)
+
+LOCAL_AUTH_TOKEN = "local-development-auth-token"
+BANNER = "!" * 78
+
+RANGES = {
+    "CODE_LENGTH": (4, 10),
+    "MAX_ATTEMPTS": (1, 10),
+    "MAX_SILENCES": (0, 10),
+    "MAX_RESENDS": (0, 4),
+    "GATHER_TIMEOUT": (3, 60),
+    # Twilio gives a webhook 15 s; a Verify call must end well before that.
+    "VERIFY_TIMEOUT": (0.5, 10),
+    "CALL_STATE_MAX_AGE": (60, 3600),
+    "TRUSTED_PROXIES": (0, 5),
+}
+
+
+class SettingsError(RuntimeError):
+    """The configuration cannot run a call; the message names the setting."""
+
+
+def wants_local_verify(config):
+    """True for a non-production app with no Twilio Verify credentials."""
+    credentials = ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_VERIFY_SERVICE_SID")
+    return config["ENV_NAME"] != "production" and not all(config[name] for name in credentials)
+
+
+def use_local_verify(config):
+    """Switch the app to the local Verify stand-in, and say so where nobody can miss it."""
+    config["USE_LOCAL_VERIFY"] = True
+    config["TWILIO_ACCOUNT_SID"] = "AC" + "0" * 32
+    config["TWILIO_VERIFY_SERVICE_SID"] = "VA" + "0" * 32
+    config["TWILIO_AUTH_TOKEN"] = config["TWILIO_AUTH_TOKEN"] or LOCAL_AUTH_TOKEN
+    log.warning(
+        "\n%s\n  No Twilio Verify credentials: using the LOCAL VERIFY STAND-IN.\n"
+        "  No text message is sent; each code is printed on this console instead.\n"
+        "  Webhooks are checked against the auth token %r.\n%s",
+        BANNER,
+        config["TWILIO_AUTH_TOKEN"] if config["TWILIO_AUTH_TOKEN"] == LOCAL_AUTH_TOKEN else "from TWILIO_AUTH_TOKEN",
+        BANNER,
+    )
+    return LocalVerify(code_length=config["CODE_LENGTH"])
+
+
+def check(config, local_verify):
+    """Raise SettingsError naming the first problem with the configuration."""
+    missing = [name for name in config["REQUIRED"] if not config.get(name)]
+    if missing:
+        raise SettingsError(f"Missing required setting(s): {', '.join(missing)} (see .env.example)")
+    production = config["ENV_NAME"] == "production"
+    if production and local_verify:
+        raise SettingsError("The local Verify stand-in cannot be used in production")
+    if production and not config["VALIDATE_SIGNATURES"]:
+        raise SettingsError("VALIDATE_SIGNATURES cannot be switched off in production")
+    if production and len(config["SECRET_KEY"]) < 16:
+        raise SettingsError("SECRET_KEY is too short: use at least 16 random characters")
+    for name, (low, high) in RANGES.items():
+        if not low <= config[name] <= high:
+            raise SettingsError(f"{name}={config[name]} is out of range ({low} to {high})")
+    if config["LANGUAGE"] not in PROMPTS:
+        raise SettingsError(f"LANGUAGE={config['LANGUAGE']!r} has no prompts; use one of {sorted(PROMPTS)}")
+    _check_number(config, "FALLBACK_NUMBER", allow_empty=True)
+    step = config["SUCCESS_NEXT_STEP"]
+    if step.startswith("+"):
+        _check_number(config, "SUCCESS_NEXT_STEP")
+    elif step != "hangup" and not step.startswith(("https://", "http://", "/")):
+        raise SettingsError("SUCCESS_NEXT_STEP must be 'hangup', a +E.164 number or a URL")
+    if not config["VALIDATE_SIGNATURES"]:
+        log.warning("\n%s\n  VALIDATE_SIGNATURES is off: ANYONE can drive calls on this server.\n%s", BANNER, BANNER)
+
+
+def _check_number(config, name, allow_empty=False):
+    if allow_empty and not config[name]:
+        return
+    try:
+        usable_number(config[name])
+    except Unusable:
+        raise SettingsError(f"{name} must be a valid phone number in +E.164 form") from None

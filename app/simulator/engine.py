@@ -1,0 +1,339 @@
+"""The call engine: plays Twilio's part in a call, webhook by webhook.
+
+It posts the call's fields to the IVR signed exactly as Twilio signs them, checks every
+answer against Twilio's TwiML model, then carries out the verbs in order: a <Gather> waits
+for keys, silence falls through to the next verb, <Redirect> and Gather actions are followed
+(relative URLs resolved against the current document's URL), and the call ends on <Hangup>,
+<Reject>, after <Dial>, or when the document runs out. Used by the tests and by `flask call`.
+"""
+
+import dataclasses
+import secrets
+from collections import deque
+from urllib.parse import urlencode, urljoin, urlsplit
+
+from twilio.request_validator import RequestValidator
+
+from app.numbers import mask
+from app.simulator.twiml_model import InvalidTwiML, validate
+
+ACCOUNT_SID = "AC" + "0" * 32
+
+
+class CallError(Exception):
+    """The IVR answered something Twilio would not accept, or the call never ended."""
+
+
+@dataclasses.dataclass
+class Event:
+    """One thing that happened on the call."""
+
+    kind: str
+    text: str = ""
+    attrs: dict = dataclasses.field(default_factory=dict)
+
+    def describe(self):
+        """One line for a transcript."""
+        attrs = self.attrs
+        if self.kind == "say":
+            return f'Say ({attrs.get("voice", "default voice")}, {attrs.get("language", "en-US")}): "{self.text}"'
+        if self.kind == "listen":
+            speech = ", speech allowed" if "speech" in attrs.get("input", "dtmf") else ""
+            return (
+                f"Gather: listening for {attrs.get('numDigits', 'any number of')} digits, "
+                f"'{attrs.get('finishOnKey', '#')}' to finish, {attrs.get('timeout', '5')} s timeout{speech}"
+            )
+        if self.kind == "keys":
+            return f"Caller: {self.text}"
+        if self.kind == "webhook":
+            return f"-> {attrs['method']} {self.text} ({attrs['status']})"
+        if self.kind == "end":
+            return f"Call ended: {self.text}"
+        labels = {"play": "Play", "pause": "Pause", "redirect": "Redirect to", "dial": "Dial", "sms": "SMS"}
+        return f"{labels.get(self.kind, self.kind.capitalize())}: {self.text}".rstrip(": ")
+
+
+class FlaskTransport:
+    """Delivers webhooks to a Flask app in this process, through its test client."""
+
+    def __init__(self, app):
+        self.client = app.test_client()
+
+    def request(self, method, url, params, headers):
+        parts = urlsplit(url)
+        path = parts.path + (f"?{parts.query}" if parts.query else "")
+        base_url = f"{parts.scheme}://{parts.netloc}"
+        data = params if method == "POST" else None
+        response = self.client.open(path, method=method, base_url=base_url, data=data, headers=headers)
+        return response.status_code, response.content_type or "", response.get_data(as_text=True)
+
+
+class HttpTransport:
+    """Delivers webhooks to a running server over HTTP, as Twilio does."""
+
+    def __init__(self, timeout=15):
+        import requests
+
+        self.session = requests.Session()
+        self.timeout = timeout
+
+    def request(self, method, url, params, headers):
+        data = params if method == "POST" else None
+        response = self.session.request(
+            method, url, data=data, headers=headers, timeout=self.timeout, allow_redirects=False
+        )
+        return response.status_code, response.headers.get("Content-Type", ""), response.text
+
+
+class Call:
+    """One simulated inbound call; press(), silence() and speak() answer its Gathers."""
+
+    def __init__(self, transport, url, auth_token, from_, to, params=None, sms_source=None, max_webhooks=60, on_event=None):
+        self.transport = transport
+        self.validator = RequestValidator(auth_token)
+        self.fields = {
+            "AccountSid": ACCOUNT_SID,
+            "ApiVersion": "2010-04-01",
+            "CallSid": "CA" + secrets.token_hex(16),
+            "CallStatus": "ringing",
+            "Called": to,
+            "Caller": from_,
+            "Direction": "inbound",
+            "From": from_,
+            "FromCountry": "US",
+            "To": to,
+            "ToCountry": "US",
+            **(params or {}),
+        }
+        self.events = []
+        self.ended = False
+        self.sms_source = sms_source
+        self.max_webhooks = max_webhooks
+        self.on_event = on_event
+        self._sms_seen = len(sms_source.sent) if sms_source else 0
+        self._webhooks = 0
+        self._verbs = deque()
+        self._document_url = url
+        self._gather = None
+        self._turn_start = 0
+        self._start_url = url
+
+    # -- what a test or a person does ---------------------------------------------------
+
+    def start(self):
+        """Ring the IVR and run until the first Gather or the end of the call."""
+        self._fetch("POST", self._start_url, {})
+        self._run()
+        return self
+
+    def press(self, keys):
+        """Key in `keys` at the listening Gather ('' is silence); run on to the next one."""
+        gather = self._listening()
+        self._turn_start = len(self.events)
+        self._record("keys", repr(keys) if keys else "(silence)")
+        inputs = gather.get("input", "dtmf").split()
+        digits, finished_on = self._collect(gather, keys) if "dtmf" in inputs else ("", "")
+        if digits:
+            return self._submit(gather, {"Digits": digits, "FinishedOnKey": finished_on})
+        return self._empty(gather)
+
+    def silence(self):
+        """Say and press nothing until the Gather times out."""
+        return self.press("")
+
+    def speak(self, words, confidence="0.92"):
+        """Answer the listening Gather by voice, if it accepts speech."""
+        gather = self._listening()
+        self._turn_start = len(self.events)
+        self._record("keys", f'(says) "{words}"')
+        if "speech" not in gather.get("input", "dtmf").split():
+            return self._empty(gather)
+        return self._submit(gather, {"SpeechResult": words, "Confidence": confidence})
+
+    # -- what a test asks ---------------------------------------------------------------
+
+    def heard(self, text):
+        """True if the caller heard `text` (any case) since their last key press."""
+        return text.lower() in " ".join(self.said_since_last_input()).lower()
+
+    def said_since_last_input(self):
+        """What the caller heard since their last key press."""
+        return [event.text for event in self.events[self._turn_start :] if event.kind == "say"]
+
+    @property
+    def listening(self):
+        """The attributes of the Gather waiting for input, or None."""
+        return dict(self._gather.attrib) if self._gather is not None else None
+
+    @property
+    def dialed(self):
+        """The numbers the call was forwarded to."""
+        return [event.text for event in self.events if event.kind == "dial"]
+
+    @property
+    def end_reason(self):
+        """How the call ended ('hangup', 'reject', 'dial', 'end of document'), or None."""
+        ends = [event.text for event in self.events if event.kind == "end"]
+        return ends[-1] if ends else None
+
+    @property
+    def last_code(self):
+        """The code most recently texted to the caller, if the IVR runs on the stand-in."""
+        codes = [event.attrs["code"] for event in self.events if event.kind == "sms"]
+        return codes[-1] if codes else None
+
+    def transcript(self):
+        """The whole call, one line per event."""
+        return "\n".join(event.describe() for event in self.events)
+
+    # -- Twilio's side ------------------------------------------------------------------
+
+    def _run(self):
+        """Carry out verbs until a Gather listens or the call ends."""
+        while self._verbs:
+            verb = self._verbs.popleft()
+            if self._perform(verb):
+                return
+        if not self.ended and self._gather is None:
+            self._end("end of document")
+
+    def _perform(self, verb):
+        """Carry out one verb; True when the call now waits for the caller or has moved on."""
+        tag, attrs = verb.tag, dict(verb.attrib)
+        text = (verb.text or "").strip()
+        if tag == "Say":
+            self._record("say", text, attrs)
+        elif tag == "Play":
+            self._record("play", text or f"digits {attrs.get('digits', '')}", attrs)
+        elif tag == "Pause":
+            self._record("pause", f"{attrs.get('length', '1')} s", attrs)
+        elif tag == "Gather":
+            for child in verb:
+                self._perform(child)
+            self._gather = verb
+            self._record("listen", "", attrs)
+            return True
+        elif tag == "Redirect":
+            self._record("redirect", text, attrs)
+            self._fetch(attrs.get("method", "POST"), self._resolve(text), {})
+            return False
+        elif tag == "Dial":
+            return self._dial(verb, text, attrs)
+        elif tag in {"Hangup", "Reject"}:
+            self._end(tag.lower())
+            return True
+        else:
+            self._record("unsupported", f"<{tag}> is not simulated; skipped", attrs)
+        return False
+
+    def _dial(self, verb, text, attrs):
+        numbers = [text] if text else [(child.text or "").strip() for child in verb]
+        for number in numbers:
+            self._record("dial", number, attrs)
+        if "action" in attrs:
+            extra = {"DialCallStatus": "completed", "DialCallDuration": "30"}
+            self._fetch(attrs.get("method", "POST"), self._resolve(attrs["action"]), extra)
+            return False
+        # Without an action, the call goes on with the next verb once the other party hangs up.
+        return False
+
+    def _submit(self, gather, extra):
+        self._gather = None
+        action = self._resolve(gather.get("action") or self._document_url)
+        self._fetch(gather.get("method", "POST"), action, extra)
+        self._run()
+        return self
+
+    def _empty(self, gather):
+        """No input: Twilio moves on to the verb after the Gather, unless told to post anyway."""
+        if gather.get("actionOnEmptyResult") == "true":
+            return self._submit(gather, {"Digits": "", "FinishedOnKey": ""})
+        self._gather = None
+        self._run()
+        return self
+
+    @staticmethod
+    def _collect(gather, keys):
+        """The Digits and FinishedOnKey Twilio would send for these key presses."""
+        finish_on = gather.get("finishOnKey", "#")
+        limit = int(gather.get("numDigits", "0") or 0)
+        digits = ""
+        for key in keys:
+            if finish_on and key == finish_on:
+                return digits, key
+            digits += key
+            if limit and len(digits) >= limit:
+                break
+        return digits, ""
+
+    def _listening(self):
+        if self.ended:
+            raise CallError("the call has ended; nobody is listening")
+        if self._gather is None:
+            raise CallError("no Gather is listening")
+        return self._gather
+
+    def _resolve(self, url):
+        return urljoin(self._document_url, url)
+
+    def _fetch(self, method, url, extra):
+        """Send one signed webhook and load the TwiML it answers with."""
+        self._webhooks += 1
+        if self._webhooks > self.max_webhooks:
+            raise CallError(f"the call did not end after {self.max_webhooks} webhooks: is the IVR in a loop?")
+        method = method.upper()
+        params = {**self.fields, **extra}
+        if method == "GET":
+            url = f"{url}{'&' if '?' in url else '?'}{urlencode(params)}"
+            params = {}
+        headers = {"X-Twilio-Signature": self.validator.compute_signature(url, params)}
+        status, content_type, body = self.transport.request(method, url, params, headers)
+        self._record("webhook", url, {"method": method, "status": status, "twiml": body})
+        self._collect_sms()
+        self.fields["CallStatus"] = "in-progress"
+        if status != 200:
+            raise CallError(f"{method} {url} answered HTTP {status}")
+        if "xml" not in content_type:
+            raise CallError(f"{method} {url} answered {content_type or 'no content type'}, not TwiML")
+        try:
+            root = validate(body)
+        except InvalidTwiML as error:
+            raise CallError(f"{method} {url} answered invalid TwiML: {error}") from None
+        self._document_url = url
+        self._verbs = deque(root)
+
+    def _collect_sms(self):
+        if self.sms_source is None:
+            return
+        for to, code in self.sms_source.sent[self._sms_seen :]:
+            self._record("sms", f"[SMS to {mask(to)}] Your verification code is {code}", {"code": code})
+        self._sms_seen = len(self.sms_source.sent)
+
+    def _end(self, reason):
+        self.ended = True
+        self._gather = None
+        self._verbs.clear()
+        self.fields["CallStatus"] = "completed"
+        self._record("end", reason)
+
+    def _record(self, kind, text="", attrs=None):
+        event = Event(kind, text, attrs or {})
+        self.events.append(event)
+        if self.on_event:
+            self.on_event(event)
+
+
+def place_call(target, from_, to="+15005550006", url=None, auth_token=None, params=None, **options):
+    """Place a call on a Flask app (in process) or a URL (over HTTP) and run to the first Gather."""
+    if hasattr(target, "test_client"):
+        app = target
+        transport = FlaskTransport(app)
+        url = url or "https://ivr.example.com/voice"
+        auth_token = auth_token or app.config["TWILIO_AUTH_TOKEN"]
+        client = app.extensions.get("twilio_client")
+        http_client = getattr(client, "http_client", None)
+        options.setdefault("sms_source", http_client if hasattr(http_client, "sent") else None)
+    else:
+        transport = HttpTransport()
+        url = url or target
+    return Call(transport, url, auth_token, from_, to, params=params, **options).start()

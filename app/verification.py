@@ -1,0 +1,188 @@
+"""The verification subflow: send a code, gather it, check it, hand back a verdict.
+
+A Blueprint any Flask IVR can mount, the code version of a Studio "Run Subflow" widget.
+The parent hands a call over with `hand_over()` and reads the verdict with `result()` in the
+step it named as `return_to`. The verdict travels encrypted and bound to the call's CallSid,
+so a request can only carry "approved" if Verify approved a code on that very call.
+"""
+
+import dataclasses
+import logging
+import re
+
+from flask import Blueprint, current_app, request, url_for
+from twilio.twiml.voice_response import VoiceResponse
+
+from app.callstate import BadState, CallState, StateCodec
+from app.numbers import Unusable, mask, usable_number
+from app.prompts import say
+from app.security import twilio_request
+from app.twiml import twiml
+from app.verify import VerifyFailed, VerifyService
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("verification", __name__, url_prefix="/verification")
+
+
+@dataclasses.dataclass(frozen=True)
+class Result:
+    """The subflow's verdict: approved, or not with a reason."""
+
+    approved: bool
+    reason: str = ""
+
+
+def init_app(app, twilio_client):
+    """Mount the subflow on an app that talks to Verify through `twilio_client`."""
+    config = app.config
+    app.extensions["verification"] = {
+        "codec": StateCodec(config["SECRET_KEY"], config["CALL_STATE_MAX_AGE"]),
+        "verify": VerifyService(twilio_client, config["TWILIO_VERIFY_SERVICE_SID"]),
+    }
+    app.register_blueprint(bp)
+
+
+def hand_over(response, destination, return_to, channel="sms"):
+    """Add to `response` the step that runs the subflow; it comes back to `return_to`."""
+    state = CallState(
+        call_sid=request.form.get("CallSid", ""),
+        destination=destination,
+        channel=channel,
+        return_to=return_to,
+    )
+    response.redirect(_url("verification.start", state), method="POST")
+    return response
+
+
+def result():
+    """The verdict this request carries; a forged, stale or foreign one counts as a failure."""
+    try:
+        state = _load_state()
+    except BadState as error:
+        log.warning("call %s: verdict refused: %s", request.form.get("CallSid", "-"), error)
+        return Result(False, "error")
+    if state.result == "approved":
+        return Result(True)
+    return Result(False, state.result or "error")
+
+
+@bp.post("/start")
+@twilio_request
+def start():
+    """First step: check the destination, send the code, ask for it."""
+    state = _load_state()
+    try:
+        destination = usable_number(state.destination)
+    except Unusable as unusable:
+        return _finish(state, unusable.reason)
+    log.info("call %s: sending a code by %s to %s", state.call_sid, state.channel, mask(destination))
+    return _send(state.but(destination=destination), "code_sent")
+
+
+@bp.post("/check")
+@twilio_request
+def check():
+    """Every later step: the caller's keys, or the silence where they should be."""
+    state = _load_state()
+    digits = request.form.get("Digits", "").strip()
+    length = current_app.config["CODE_LENGTH"]
+    if not digits:
+        return _silence(state)
+    if "*" in digits:
+        return _resend(state)
+    if not re.fullmatch(rf"[0-9]{{{length}}}", digits):
+        return _wrong(state, "bad_format")
+    try:
+        approved = _verify().check(state.verification_sid, digits)
+    except VerifyFailed as failure:
+        if failure.reason == "expired" and state.resends < current_app.config["MAX_RESENDS"]:
+            return _send(state.but(resends=state.resends + 1), "expired_resent")
+        return _finish(state, failure.reason)
+    if approved:
+        return _finish(state, "approved")
+    return _wrong(state, "wrong_code")
+
+
+def _silence(state):
+    """No keys before the Gather timed out: ask again, a bounded number of times."""
+    state = state.but(silences=state.silences + 1)
+    if state.silences > current_app.config["MAX_SILENCES"]:
+        return _finish(state, "no_input")
+    return _ask(state, "no_input")
+
+
+def _resend(state):
+    """The caller pressed '*': send the code again, if this call still may."""
+    if state.resends >= current_app.config["MAX_RESENDS"]:
+        # Counted as a try, so that pressing '*' forever cannot hold the call in a loop.
+        return _wrong(state, "no_more_resends")
+    return _send(state.but(resends=state.resends + 1), "resent")
+
+
+def _wrong(state, *prompt):
+    """A wrong or malformed code: say so and ask again, or give up after the last try."""
+    state = state.but(attempts=state.attempts + 1)
+    if state.attempts >= current_app.config["MAX_ATTEMPTS"]:
+        return _finish(state, "too_many_attempts")
+    return _ask(state, *prompt)
+
+
+def _send(state, *prompt):
+    """Ask Verify to send (or re-send) the code, then ask the caller for it."""
+    try:
+        sid = _verify().send(state.destination, state.channel)
+    except VerifyFailed as failure:
+        return _finish(state, failure.reason)
+    return _ask(state.but(verification_sid=sid), *prompt)
+
+
+def _ask(state, *prompt):
+    """A Gather for the code; if it hears nothing, the Redirect after it reports the silence."""
+    config = current_app.config
+    action = _url("verification.check", state)
+    response = VoiceResponse()
+    gather = response.gather(
+        input="dtmf",
+        num_digits=config["CODE_LENGTH"],
+        finish_on_key="#",
+        timeout=config["GATHER_TIMEOUT"],
+        action=action,
+        method="POST",
+    )
+    say(gather, *prompt, "enter_code", length=config["CODE_LENGTH"])
+    response.redirect(action, method="POST")
+    return twiml(response)
+
+
+def _finish(state, verdict):
+    """Hand the call back to the parent's step, carrying the verdict."""
+    log.info(
+        "call %s: verification %s (attempts=%d silences=%d resends=%d)",
+        state.call_sid,
+        verdict if verdict == "approved" else f"failed: {verdict}",
+        state.attempts,
+        state.silences,
+        state.resends,
+    )
+    response = VoiceResponse()
+    token = _codec().dump(state.but(result=verdict))
+    separator = "&" if "?" in state.return_to else "?"
+    response.redirect(f"{state.return_to}{separator}s={token}", method="POST")
+    return twiml(response)
+
+
+def _url(endpoint, state):
+    return url_for(endpoint, s=_codec().dump(state))
+
+
+def _load_state():
+    return _codec().load(request.args.get("s", ""), request.form.get("CallSid", ""))
+
+
+def _codec():
+    return current_app.extensions["verification"]["codec"]
+
+
+def _verify():
+    return current_app.extensions["verification"]["verify"]

@@ -1,0 +1,100 @@
+"""Twilio Verify, as the call needs it: send a code, check a code, and plain reasons on failure.
+
+Nothing Twilio-shaped leaves this module: callers get a verification SID, True/False, or a
+VerifyFailed whose reason is one of the words in REASONS.
+"""
+
+import json
+import logging
+
+import requests
+from twilio.base.exceptions import TwilioException, TwilioRestException
+
+log = logging.getLogger(__name__)
+
+REASONS = (
+    "invalid_number",
+    "undeliverable",
+    "rate_limited",
+    "blocked",
+    "unavailable",
+    "expired",
+    "too_many_attempts",
+)
+
+# Verify's error codes, as the call must treat them (ARCHITECTURE.md has the table).
+ERROR_REASONS = {
+    60200: "invalid_number",  # invalid parameter, e.g. a To Verify will not text
+    21211: "invalid_number",  # invalid 'To' phone number
+    60205: "undeliverable",  # SMS is not supported by landline phone number
+    60203: "rate_limited",  # max send attempts reached
+    60212: "rate_limited",  # too many concurrent requests for this number
+    20429: "rate_limited",  # too many requests
+    60410: "blocked",  # blocked by Fraud Guard
+    60605: "blocked",  # geo permissions forbid that country
+    20404: "expired",  # verification gone: expired, approved already, or exhausted
+    60202: "too_many_attempts",  # 5 wrong checks on this verification
+    60223: "unavailable",  # channel disabled on the service
+    20003: "unavailable",  # authentication failed
+}
+
+# Statuses a check can answer with 200 besides approved and pending.
+CHECK_STATUS_REASONS = {
+    "max_attempts_reached": "too_many_attempts",
+    "expired": "expired",
+    "canceled": "expired",
+    "deleted": "expired",
+}
+
+
+class VerifyFailed(Exception):
+    """Verify could not do what was asked; `reason` is one of REASONS."""
+
+    def __init__(self, reason):
+        super().__init__(reason)
+        self.reason = reason
+
+
+class VerifyService:
+    """One Verify service, reached through a twilio-python Client."""
+
+    def __init__(self, client, service_sid):
+        self._service = client.verify.v2.services(service_sid)
+
+    def send(self, to, channel):
+        """Send (or re-send) a code; the verification's SID, or VerifyFailed."""
+        verification = self._call("send", self._service.verifications.create, to=to, channel=channel)
+        return verification.sid
+
+    def check(self, verification_sid, code):
+        """True when the code is right, False when it is wrong; VerifyFailed otherwise."""
+        result = self._call(
+            "check",
+            self._service.verification_checks.create,
+            verification_sid=verification_sid,
+            code=code,
+        )
+        if result.status == "approved":
+            return True
+        if result.status == "pending":  # a wrong code: not an error to Verify
+            return False
+        raise VerifyFailed(CHECK_STATUS_REASONS.get(result.status, "unavailable"))
+
+    @staticmethod
+    def _call(action, method, **params):
+        """Call Verify and turn whatever goes wrong into a VerifyFailed."""
+        try:
+            return method(**params)
+        except TwilioRestException as error:
+            reason = ERROR_REASONS.get(error.code)
+            if reason is None:
+                reason = "rate_limited" if error.status == 429 else "unavailable"
+            # The error's message can quote the number, so only status and code are logged.
+            log.warning("verify %s failed: HTTP %s, error %s -> %s", action, error.status, error.code, reason)
+            raise VerifyFailed(reason) from None
+        except requests.Timeout:
+            log.warning("verify %s failed: no answer in time -> unavailable", action)
+            raise VerifyFailed("unavailable") from None
+        except (requests.RequestException, TwilioException, json.JSONDecodeError, ValueError, KeyError) as error:
+            log.warning("verify %s failed: %s -> unavailable", action, type(error).__name__)
+            raise VerifyFailed("unavailable") from None

@@ -1,0 +1,53 @@
+"""The parent flow: greet the caller, run the verification on their number, act on the verdict."""
+
+import logging
+
+from flask import Blueprint, abort, request, url_for
+from twilio.twiml.voice_response import VoiceResponse
+
+from app import verification
+from app.prompts import say
+from app.security import twilio_request
+from app.twiml import fallback, next_step, twiml
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("voice", __name__)
+
+
+@bp.post("/voice")
+@twilio_request
+def incoming():
+    """The number's "A call comes in" webhook."""
+    if not request.form.get("CallSid"):
+        abort(400, "CallSid is missing: this URL is for Twilio voice webhooks.")
+    log.info("call %s: incoming", request.form["CallSid"])
+    response = VoiceResponse()
+    say(response, "greeting")
+    # `From` is the caller; `To` is this service's own Twilio number.
+    verification.hand_over(response, request.form.get("From", ""), return_to=url_for(".outcome"))
+    return twiml(response)
+
+
+@bp.post("/voice/outcome")
+@twilio_request
+def outcome():
+    """Where the verification hands the call back."""
+    result = verification.result()
+    if not result.approved:
+        return fallback(result.reason)
+    response = VoiceResponse()
+    say(response, "approved")
+    return twiml(next_step(response))
+
+
+@bp.post("/voice/fallback")
+@twilio_request
+def primary_failed():
+    """The number's "primary handler fails" webhook: apologise and follow the fallback."""
+    log.warning(
+        "call %s: Twilio used the fallback URL (error %s)",
+        request.form.get("CallSid", "-"),
+        request.form.get("ErrorCode", "-"),
+    )
+    return fallback("error")
