@@ -1,0 +1,20 @@
+# `make run`: set up and run the development server. `make test`: set up and run the tests.
+VENV ?= .venv
+PYTHON ?= python3
+STAMP := $(VENV)/.installed-$(shell cksum < requirements.txt | cut -d' ' -f1)
+
+.PHONY: run test serve
+
+$(STAMP): requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements.txt
+	rm -f $(VENV)/.installed-* && touch $(STAMP)
+
+run: $(STAMP)
+	$(VENV)/bin/flask run --port $${PORT:-5000}
+
+serve: $(STAMP)
+	$(VENV)/bin/gunicorn --config gunicorn.conf.py wsgi:app
+
+test: $(STAMP)
+	$(VENV)/bin/python -m pytest
