@@ -44,8 +44,9 @@ def create_app(config_class=None, http_client=None, **overrides):
 def _twilio_client(config, http_client):
     """A twilio-python client whose requests give up well inside Twilio's 15 s webhook limit."""
     if http_client is None:
-        # twilio-python waits forever by default; a hanging Verify must not hang the call.
-        http_client = TwilioHttpClient(timeout=config["VERIFY_TIMEOUT"])
+        http_client = TwilioHttpClient()
+    # twilio-python waits forever by default; a hanging Verify must not hang the call.
+    http_client.timeout = config["VERIFY_TIMEOUT"]
     return Client(config["TWILIO_ACCOUNT_SID"], config["TWILIO_AUTH_TOKEN"], http_client=http_client)
 
 

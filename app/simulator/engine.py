@@ -150,6 +150,13 @@ class Call:
             return self._empty(gather)
         return self._submit(gather, {"SpeechResult": words, "Confidence": confidence})
 
+    def send_raw(self, **fields):
+        """Post arbitrary fields to the listening Gather's action, as a forged-but-signed request would."""
+        gather = self._listening()
+        self._turn_start = len(self.events)
+        self._record("keys", f"(raw) {fields!r}")
+        return self._submit(gather, fields)
+
     # -- what a test asks ---------------------------------------------------------------
 
     def heard(self, text):

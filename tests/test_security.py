@@ -1,0 +1,88 @@
+"""Only requests signed by Twilio for the URL Twilio used get past the door."""
+
+import pytest
+from twilio.request_validator import RequestValidator
+
+from app import create_app
+from config import TestConfig
+
+ROUTES = ["/voice", "/voice/outcome", "/voice/fallback", "/verification/start?s=x", "/verification/check?s=x"]
+FIELDS = {"CallSid": "CA" + "1" * 32, "From": "+14155552671", "To": "+15005550006", "AccountSid": "AC" + "0" * 32}
+
+
+def sign(url, params, token="test-auth-token"):
+    return RequestValidator(token).compute_signature(url, params)
+
+
+@pytest.mark.parametrize("route", ROUTES)
+def test_missing_signature_is_refused_on_every_route(app, route):
+    response = app.test_client().post(route, data=FIELDS)
+    assert response.status_code == 403
+
+
+@pytest.mark.parametrize("route", ROUTES)
+def test_signature_made_with_another_token_is_refused_on_every_route(app, route):
+    url = "http://localhost" + route
+    response = app.test_client().post(route, data=FIELDS, headers={"X-Twilio-Signature": sign(url, FIELDS, "not-the-token")})
+    assert response.status_code == 403
+
+
+def test_signature_for_other_parameters_is_refused(app):
+    url = "http://localhost/voice"
+    signature = sign(url, FIELDS)
+    forged = {**FIELDS, "From": "+14155550199"}
+    assert app.test_client().post("/voice", data=forged, headers={"X-Twilio-Signature": signature}).status_code == 403
+    assert app.test_client().post("/voice", data=FIELDS, headers={"X-Twilio-Signature": signature}).status_code == 200
+
+
+def test_behind_a_tls_proxy_the_https_url_twilio_signed_is_the_one_checked(app):
+    # ngrok and Heroku's router speak https to Twilio and plain http to the server.
+    signature = sign("https://abc.ngrok-free.app/voice", FIELDS)
+    response = app.test_client().post(
+        "/voice",
+        data=FIELDS,
+        base_url="http://127.0.0.1:5000",
+        headers={"X-Twilio-Signature": signature, "X-Forwarded-Proto": "https", "X-Forwarded-Host": "abc.ngrok-free.app"},
+    )
+    assert response.status_code == 200
+
+
+def test_forwarded_headers_are_ignored_when_no_proxy_is_trusted(make_app):
+    app = make_app(TRUSTED_PROXIES=0)
+    signature = sign("https://abc.ngrok-free.app/voice", FIELDS)
+    response = app.test_client().post(
+        "/voice",
+        data=FIELDS,
+        headers={"X-Twilio-Signature": signature, "X-Forwarded-Proto": "https", "X-Forwarded-Host": "abc.ngrok-free.app"},
+    )
+    assert response.status_code == 403
+
+
+def test_a_configured_public_base_url_is_the_url_checked(make_app):
+    app = make_app(PUBLIC_BASE_URL="https://ivr.example.com", TRUSTED_PROXIES=0)
+    signature = sign("https://ivr.example.com/voice", FIELDS)
+    response = app.test_client().post("/voice", data=FIELDS, headers={"X-Twilio-Signature": signature})
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("route", ["/voice", "/voice/outcome", "/voice/fallback", "/verification/check"])
+def test_webhooks_take_post_only(app, route):
+    assert app.test_client().get(route).status_code == 405
+
+
+def test_an_oversized_body_is_refused_even_when_signed(app):
+    fields = {**FIELDS, "Padding": "x" * 20_000}
+    signature = sign("http://localhost/voice", fields)
+    response = app.test_client().post("/voice", data=fields, headers={"X-Twilio-Signature": signature})
+    assert response.status_code == 413
+
+
+def test_signature_checks_can_be_switched_off_in_development_only(verify, caplog):
+    app = create_app(TestConfig, http_client=verify, ENV_NAME="development", VALIDATE_SIGNATURES=False)
+    assert app.test_client().post("/voice", data=FIELDS).status_code == 200
+    assert "VALIDATE_SIGNATURES is off" in caplog.text
+
+
+def test_production_refuses_to_start_with_signature_checks_off(verify):
+    with pytest.raises(RuntimeError, match="VALIDATE_SIGNATURES"):
+        create_app(TestConfig, http_client=verify, ENV_NAME="production", VALIDATE_SIGNATURES=False)

@@ -1,0 +1,75 @@
+"""The server refuses to start on settings that would fail a caller, and says which."""
+
+import pytest
+
+from app import create_app
+from app.verify_standin import LocalVerify
+from config import Config, DevelopmentConfig, TestConfig
+from tests.fakes import ScriptedVerify
+
+PRODUCTION = {
+    "SECRET_KEY": "a-long-enough-production-secret",
+    "TWILIO_ACCOUNT_SID": "AC" + "1" * 32,
+    "TWILIO_AUTH_TOKEN": "token",
+    "TWILIO_VERIFY_SERVICE_SID": "VA" + "1" * 32,
+}
+
+
+@pytest.mark.parametrize("missing", sorted(PRODUCTION))
+def test_production_names_a_missing_setting(missing):
+    settings = {**PRODUCTION, missing: ""}
+    with pytest.raises(RuntimeError, match=missing):
+        create_app(Config, **settings)
+
+
+def test_production_starts_with_its_settings_and_a_timeout_on_verify():
+    app = create_app(Config, **PRODUCTION)
+    http_client = app.extensions["twilio_client"].http_client
+    assert not isinstance(http_client, LocalVerify)
+    assert http_client.timeout == 5.0
+
+
+def test_production_never_falls_back_to_the_local_stand_in():
+    with pytest.raises(RuntimeError, match="TWILIO_VERIFY_SERVICE_SID"):
+        create_app(Config, **{**PRODUCTION, "TWILIO_VERIFY_SERVICE_SID": ""})
+
+
+def test_production_refuses_a_short_secret_key():
+    with pytest.raises(RuntimeError, match="SECRET_KEY"):
+        create_app(Config, **{**PRODUCTION, "SECRET_KEY": "short"})
+
+
+def test_development_without_credentials_runs_on_the_stand_in(caplog):
+    app = create_app(DevelopmentConfig, TWILIO_ACCOUNT_SID="", TWILIO_AUTH_TOKEN="", TWILIO_VERIFY_SERVICE_SID="")
+    assert isinstance(app.extensions["twilio_client"].http_client, LocalVerify)
+    assert "LOCAL VERIFY STAND-IN" in caplog.text
+
+
+def test_development_with_credentials_uses_twilio():
+    app = create_app(DevelopmentConfig, **PRODUCTION)
+    assert not isinstance(app.extensions["twilio_client"].http_client, LocalVerify)
+
+
+@pytest.mark.parametrize(
+    "name, value",
+    [
+        ("CODE_LENGTH", 3),
+        ("CODE_LENGTH", 11),
+        ("MAX_ATTEMPTS", 0),
+        ("GATHER_TIMEOUT", 1),
+        ("VERIFY_TIMEOUT", 15),
+        ("LANGUAGE", "xx-XX"),
+        ("FALLBACK_NUMBER", "555-0100"),
+        ("SUCCESS_NEXT_STEP", "dance"),
+        ("SUCCESS_NEXT_STEP", "+1"),
+    ],
+)
+def test_a_setting_out_of_range_is_named(name, value):
+    with pytest.raises(RuntimeError, match=name):
+        create_app(TestConfig, http_client=ScriptedVerify(), **{name: value})
+
+
+def test_an_unknown_app_env_is_named(monkeypatch):
+    monkeypatch.setenv("APP_ENV", "staging")
+    with pytest.raises(RuntimeError, match="staging"):
+        create_app()
