@@ -11,7 +11,6 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app import security, settings, verification, voice
-from app.callstate import BadState
 from app.twiml import fallback
 from config import config_for
 
@@ -37,7 +36,6 @@ def create_app(config_class=None, http_client=None, **overrides):
     verification.init_app(app, app.extensions["twilio_client"])
     app.register_blueprint(voice.bp)
     app.register_error_handler(Exception, _unexpected_error)
-    app.register_error_handler(BadState, _broken_state)
     return app
 
 
@@ -48,12 +46,6 @@ def _twilio_client(config, http_client):
     # twilio-python waits forever by default; a hanging Verify must not hang the call.
     http_client.timeout = config["VERIFY_TIMEOUT"]
     return Client(config["TWILIO_ACCOUNT_SID"], config["TWILIO_AUTH_TOKEN"], http_client=http_client)
-
-
-def _broken_state(error):
-    """A webhook whose call state is forged, stale or from another call."""
-    log.warning("call %s: %s on %s", request.form.get("CallSid", "-"), error, request.path)
-    return fallback("error")
 
 
 def _unexpected_error(error):

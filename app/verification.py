@@ -17,7 +17,7 @@ from app.callstate import BadState, CallState, StateCodec
 from app.numbers import Unusable, mask, usable_number
 from app.prompts import say
 from app.security import twilio_request
-from app.twiml import twiml
+from app.twiml import fallback, twiml
 from app.verify import VerifyFailed, VerifyService
 
 log = logging.getLogger(__name__)
@@ -172,6 +172,13 @@ def _finish(state, verdict):
     separator = "&" if "?" in state.return_to else "?"
     response.redirect(f"{state.return_to}{separator}s={token}", method="POST")
     return twiml(response)
+
+
+@bp.errorhandler(BadState)
+def _broken_state(error):
+    """A step whose call state is forged, stale or from another call: apologise, fall back."""
+    log.warning("call %s: %s on %s", request.form.get("CallSid", "-"), error, request.path)
+    return fallback("error")
 
 
 def _url(endpoint, state):

@@ -1,0 +1,51 @@
+"""The verification subflow mounted in another Flask IVR, as the README shows it."""
+
+from flask import Flask, request, url_for
+from twilio.rest import Client
+from twilio.twiml.voice_response import VoiceResponse
+
+from app import security, verification
+from app.simulator import place_call
+from config import TestConfig
+
+
+def build_other_ivr(http_client):
+    """Another IVR: a menu that verifies the caller before opening their account."""
+    app = Flask("other_ivr")
+    app.config.from_object(TestConfig)
+    security.init_app(app)
+    verification.init_app(app, Client("AC" + "0" * 32, "test-auth-token", http_client=http_client))
+
+    @app.post("/account")
+    def account():
+        response = VoiceResponse()
+        response.say("Account services.")
+        verification.hand_over(response, request.form["From"], return_to=url_for("account_verified"))
+        return str(response), {"Content-Type": "text/xml"}
+
+    @app.post("/account/verified")
+    def account_verified():
+        response = VoiceResponse()
+        if verification.result().approved:
+            response.say("Your balance is forty two dollars.")
+        else:
+            response.say("We could not verify you.")
+        return str(response), {"Content-Type": "text/xml"}
+
+    return app
+
+
+def test_another_ivr_runs_the_subflow_and_trusts_its_verdict(verify):
+    app = build_other_ivr(verify)
+    caller = place_call(app, from_="+14155552671", url="https://other.example.com/account", sms_source=verify)
+    assert caller.heard("account services")
+    caller.press(caller.last_code)
+    assert caller.heard("your balance is forty two dollars")
+
+
+def test_another_ivr_hears_about_a_failed_verification(verify):
+    app = build_other_ivr(verify)
+    caller = place_call(app, from_="+14155552671", url="https://other.example.com/account", sms_source=verify)
+    for wrong in ["000000", "111111", "222222"]:
+        caller.press(wrong)
+    assert caller.heard("we could not verify you")
