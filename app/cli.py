@@ -109,7 +109,7 @@ def _field(text):
 @contextlib.contextmanager
 def _quiet_stand_in():
     """The transcript shows the stand-in's text messages; its own console line would repeat them."""
-    client = current_app.extensions["twilio_client"].http_client
+    client = getattr(current_app.extensions.get("twilio_client"), "http_client", None)
     if not isinstance(client, LocalVerify):
         yield
         return

@@ -48,7 +48,8 @@ def perform(call, step):
     if step.kind == "code":
         if call.last_code is None:
             raise ScriptError(
-                "'code' stands for the code the local Verify stand-in sent, and none was sent on this call"
+                "'code' stands for the code the local Verify stand-in sent on this call, and none was seen "
+                "(with --url the stand-in runs in the server: read the code on its console)"
             )
         return call.press(call.last_code)
     return call.press(step.value)
