@@ -1,10 +1,11 @@
 """Point a Twilio phone number's webhooks at this server, as `flask twilio configure` does."""
 
 import dataclasses
+import json
 from urllib.parse import urlsplit
 
 import requests
-from twilio.base.exceptions import TwilioRestException
+from twilio.base.exceptions import TwilioException, TwilioRestException
 
 from app.numbers import Unusable, mask, usable_number
 from app.settings import LOCAL_ACCOUNT_SID, LOCAL_AUTH_TOKEN
@@ -70,8 +71,8 @@ def configure(client, number, base_url, dry_run=False):
         changes = [Change(field, arg, getattr(instance, arg) or "", wanted[arg]) for field, arg, _ in WEBHOOKS]
         if not dry_run and any(change.changed for change in changes):
             client.incoming_phone_numbers(instance.sid).update(**{c.argument: c.new for c in changes})
-    except TwilioRestException as error:
-        raise SetupError(_explain(error)) from None
+    except TwilioException as error:
+        raise SetupError(_explain(*_status_and_code(error))) from None
     except requests.RequestException as error:
         raise SetupError(f"Could not reach Twilio ({type(error).__name__}); check the network and try again") from None
     return changes
@@ -86,7 +87,22 @@ def _find(client, number):
     return matches[0]
 
 
-def _explain(error):
-    if error.code == 20003:
+def _status_and_code(error):
+    """HTTP status and Twilio error code of a failed request."""
+    if isinstance(error, TwilioRestException):
+        return error.status, error.code
+    # A failed list page raises a plain TwilioException carrying the raw response.
+    response = error.args[1] if len(error.args) > 1 else None
+    try:
+        code = json.loads(response.text).get("code")
+    except (AttributeError, TypeError, ValueError):
+        code = None
+    return getattr(response, "status_code", "?"), code
+
+
+def _explain(status, code):
+    if code == 20003:
         return "Twilio refused the credentials (error 20003): check TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN"
-    return f"Twilio answered HTTP {error.status}, error {error.code or '-'}: {error.msg}"
+    if code:
+        return f"Twilio answered HTTP {status}, error {code}: see https://www.twilio.com/docs/errors/{code}"
+    return f"Twilio answered HTTP {status}; try again, or check status.twilio.com"
