@@ -31,9 +31,10 @@ def init_app(app):
 @click.option("--from", "from_", default=CALLER, show_default=True, help="The caller's number.")
 @click.option("--to", default=SERVICE_NUMBER, show_default=True, help="The Twilio number called.")
 @click.option("--param", "params", multiple=True, metavar="K=V", help="An extra call field, e.g. StirVerstat=TN-Validation-Passed-A.")
+@click.option("--status-callback", help="Where to post Twilio's status callback when the call ends, e.g. /voice/status.")
 @click.option("-v", "--verbose", is_flag=True, help="Show each webhook URL and the raw TwiML.")
 @with_appcontext
-def call_command(url, keys, from_, to, params, verbose):
+def call_command(url, keys, from_, to, params, status_callback, verbose):
     """Place a simulated inbound call and show what the caller hears and does."""
     try:
         steps = script.parse(keys) if keys is not None else None
@@ -50,6 +51,7 @@ def call_command(url, keys, from_, to, params, verbose):
                 auth_token=current_app.config["TWILIO_AUTH_TOKEN"],
                 params=fields,
                 on_event=lambda event: _show(event, verbose),
+                status_callback=status_callback,
             )
             _play(call, steps)
         except (CallError, script.ScriptError) as error:
@@ -89,8 +91,6 @@ def _show(event, verbose):
         if verbose:
             click.echo(event.describe())
             click.echo(f"   {event.attrs['twiml']}")
-        return
-    if event.kind == "status" and not verbose:
         return
     line = event.describe()
     if event.kind == "redirect" and not verbose:

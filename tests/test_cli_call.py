@@ -180,3 +180,26 @@ def test_an_ivr_twilio_would_give_up_on_is_an_error(answer, message):
     result = toy.test_cli_runner().invoke(args=["call", "--keys", ""])
     assert result.exit_code == 1
     assert message in result.output
+
+
+def test_speech_at_a_keys_only_gather_is_not_heard(flask_call):
+    result = flask_call("--keys", "say:one two three four five six")
+    assert 'Caller: (says) "one two three four five six"' in result.output
+    assert "We did not hear anything." in result.output
+
+
+def test_the_agent_number_dialled_is_shown_masked():
+    app = create_app(DevelopmentConfig, **NO_CREDENTIALS, FALLBACK_NUMBER="+14155550177")
+    result = app.test_cli_runner().invoke(args=["call", "--keys", ",,"])
+    assert result.exit_code == 0, result.output
+    assert "Dial: +1•••••••77" in result.output
+    assert "+14155550177" not in result.output
+
+
+def test_a_status_callback_is_posted_when_the_call_ends():
+    toy = toy_ivr({"/voice": "<Say>Hello.</Say><Hangup/>", "/status": ""})
+    cli.init_app(toy)
+    result = toy.test_cli_runner().invoke(args=["call", "--status-callback", "/status"])
+    assert result.exit_code == 0, result.output
+    assert "Status callback -> POST https://ivr.example.com/status (200)" in result.output
+    assert toy.requests[-1]["CallStatus"] == "completed" and toy.requests[-1]["signed"]

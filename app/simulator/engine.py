@@ -56,7 +56,9 @@ class Event:
             return self.text
         if self.kind == "status":
             return f"Status callback -> {attrs['method']} {self.text} ({attrs['status']})"
-        labels = {"play": "Play", "pause": "Pause", "redirect": "Redirect to", "dial": "Dial"}
+        if self.kind == "dial":
+            return f"Dial: {mask(self.text) if self.text.startswith('+') else self.text}"
+        labels = {"play": "Play", "pause": "Pause", "redirect": "Redirect to"}
         return f"{labels.get(self.kind, self.kind.capitalize())}: {self.text}".rstrip(": ")
 
 
