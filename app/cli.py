@@ -87,6 +87,7 @@ def _ask():
 
 
 def _show(event, verbose):
+    """Print one event of the call; webhooks and raw TwiML only with -v."""
     if event.kind == "webhook":
         if verbose:
             click.echo(event.describe())
@@ -100,6 +101,7 @@ def _show(event, verbose):
 
 
 def _field(text):
+    """(name, value) of a --param K=V."""
     name, sep, value = text.partition("=")
     if not sep or not name:
         raise click.BadParameter(f"{text!r} is not K=V", param_hint="--param")

@@ -101,6 +101,7 @@ def _status_and_code(error):
 
 
 def _explain(status, code):
+    """A sentence for a Twilio error, saying what to do."""
     if code == 20003:
         return "Twilio refused the credentials (error 20003): check TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN"
     if code:

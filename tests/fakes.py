@@ -81,6 +81,7 @@ class FakeNumbers(HttpClient):
         return _json(404, {"code": 20404, "message": f"The requested resource {path} was not found", "more_info": "https://www.twilio.com/docs/errors/20404", "status": 404})
 
     def _page(self, base, found):
+        """One page of a list, the only page."""
         return {
             "end": max(len(found) - 1, 0),
             "first_page_uri": f"{base}.json?PageSize=50&Page=0",
@@ -144,4 +145,5 @@ def incoming_phone_number(account_sid, phone_number, index=0):
 
 
 def _json(status, body):
+    """A twilio-python Response carrying JSON."""
     return Response(status, json.dumps(body), {"Content-Type": "application/json"})

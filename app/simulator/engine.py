@@ -15,6 +15,7 @@ import time
 from collections import deque
 from urllib.parse import urlencode, urljoin, urlsplit
 
+import requests
 from twilio.request_validator import RequestValidator
 
 from app.numbers import mask
@@ -81,14 +82,10 @@ class HttpTransport:
     """Delivers webhooks to a running server over HTTP, as Twilio does."""
 
     def __init__(self, timeout=15):
-        import requests
-
         self.session = requests.Session()
         self.timeout = timeout
 
     def request(self, method, url, params, headers):
-        import requests
-
         data = params if method == "POST" else None
         try:
             response = self.session.request(
@@ -361,11 +358,9 @@ class Call:
     def _report_status(self):
         """Twilio's "completed" status callback, with the call's duration."""
         elapsed = self._clock() - self._answered if self._answered is not None else 0
-        seconds = math.ceil(elapsed)
         extra = {
             "CallStatus": "completed",
-            "CallDuration": str(seconds),
-            "Duration": str(max(1, math.ceil(seconds / 60))),
+            "CallDuration": str(math.ceil(elapsed)),
             "Timestamp": time.strftime("%a, %d %b %Y %H:%M:%S +0000", time.gmtime()),
             "CallbackSource": "call-progress-events",
             "SequenceNumber": "0",
