@@ -148,6 +148,7 @@ def twilio_group():
 def configure_command(number, base_url, dry_run):
     """Point a Twilio number's voice, fallback and status webhooks at this server."""
     try:
+        number_setup.targets(base_url)  # a wrong URL is reported before any credentials are needed
         changes = number_setup.configure(_rest_client(), number, base_url, dry_run=dry_run)
     except number_setup.SetupError as error:
         raise click.ClickException(str(error)) from None

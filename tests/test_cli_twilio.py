@@ -129,3 +129,10 @@ def test_another_twilio_error_is_named_by_its_code(twilio, monkeypatch):
     result = configure(twilio, "--number", NUMBER, "--url", URL)
     assert result.exit_code == 1
     assert "Twilio answered HTTP 404, error 20404: see https://www.twilio.com/docs/errors/20404" in result.output
+
+
+def test_a_plain_http_url_is_named_before_credentials():
+    app = create_app(DevelopmentConfig, TWILIO_ACCOUNT_SID="", TWILIO_AUTH_TOKEN="", TWILIO_VERIFY_SERVICE_SID="")
+    result = app.test_cli_runner().invoke(args=["twilio", "configure", "--number", NUMBER, "--url", "http://abc"])
+    assert result.exit_code == 1
+    assert "--url must be an https:// URL" in result.output
