@@ -41,7 +41,7 @@ def call_command(url, keys, from_, to, params, status_callback, verbose):
     except script.ScriptError as error:
         raise click.BadParameter(str(error), param_hint="--keys") from None
     fields = dict(_field(param) for param in params)
-    click.echo(f"Calling {mask(to)} from {mask(from_)} ({url or 'in process'})")
+    click.echo(f"Calling {mask(to)} from {mask(from_)} ({url or _verify_used(from_)})")
     with _quiet_stand_in(), _app_logs(verbose):
         try:
             call = place_call(
@@ -56,6 +56,21 @@ def call_command(url, keys, from_, to, params, status_callback, verbose):
             _play(call, steps)
         except (CallError, script.ScriptError) as error:
             raise click.ClickException(str(error)) from None
+
+
+def _verify_used(from_):
+    """Which Verify an in-process call talks to: with credentials, a real text is sent."""
+    if current_app.config.get("USE_LOCAL_VERIFY"):
+        return "in process, local Verify stand-in"
+    if "twilio_client" not in current_app.extensions:
+        return "in process"
+    return f"in process, Twilio Verify: a real text message goes to {mask(from_)}"
+
+
+def _stand_in():
+    """The app's local Verify stand-in, or None when it talks to Twilio."""
+    client = getattr(current_app.extensions.get("twilio_client"), "http_client", None)
+    return client if isinstance(client, LocalVerify) else None
 
 
 def _play(call, steps):
@@ -111,8 +126,8 @@ def _field(text):
 @contextlib.contextmanager
 def _quiet_stand_in():
     """The transcript shows the stand-in's text messages; its own console line would repeat them."""
-    client = getattr(current_app.extensions.get("twilio_client"), "http_client", None)
-    if not isinstance(client, LocalVerify):
+    client = _stand_in()
+    if client is None:
         yield
         return
     on_send, client.on_send = client.on_send, None

@@ -203,3 +203,10 @@ def test_a_status_callback_is_posted_when_the_call_ends():
     assert result.exit_code == 0, result.output
     assert "Status callback -> POST https://ivr.example.com/status (200)" in result.output
     assert toy.requests[-1]["CallStatus"] == "completed" and toy.requests[-1]["signed"]
+
+
+def test_it_says_when_a_real_text_message_would_be_sent(verify):
+    credentials = {"TWILIO_ACCOUNT_SID": "AC" + "1" * 32, "TWILIO_AUTH_TOKEN": "t", "TWILIO_VERIFY_SERVICE_SID": "VA" + "1" * 32}
+    app = create_app(DevelopmentConfig, http_client=verify, **credentials)
+    result = app.test_cli_runner().invoke(args=["call", "--keys", ""])
+    assert "Calling +1•••••••00 from +1•••••••06 (in process, Twilio Verify: a real text message goes to +1•••••••06)" in result.output
