@@ -1,12 +1,14 @@
-"""Twilio faked at twilio-python's HttpClient seam, with Twilio's own JSON shapes."""
+"""Twilio faked at twilio-python's HttpClient seam, with Twilio's own JSON shapes; and a toy IVR."""
 
 import collections
 import json
 from urllib.parse import urlsplit
 
 import requests
+from flask import Flask, request
 from twilio.http import HttpClient
 from twilio.http.response import Response
+from twilio.request_validator import RequestValidator
 
 from app.verify_standin import LocalVerify, _error
 
@@ -147,3 +149,27 @@ def incoming_phone_number(account_sid, phone_number, index=0):
 def _json(status, body):
     """A twilio-python Response carrying JSON."""
     return Response(status, json.dumps(body), {"Content-Type": "application/json"})
+
+
+TOY_TOKEN = "toy-auth-token"
+
+
+def toy_ivr(documents):
+    """A Flask app answering each path with a fixed TwiML document, logging what Twilio sent."""
+    app = Flask("toy")
+    app.config["TWILIO_AUTH_TOKEN"] = TOY_TOKEN
+    app.requests = []
+    validator = RequestValidator(TOY_TOKEN)
+
+    @app.route("/<path:path>", methods=["GET", "POST"])
+    def answer(path):
+        signed = validator.validate(request.url, request.form, request.headers.get("X-Twilio-Signature", ""))
+        app.requests.append({"method": request.method, "path": "/" + path, "signed": signed, **request.args, **request.form})
+        body = documents.get("/" + path)
+        if body is None:
+            return "not found", 404
+        if isinstance(body, tuple):
+            return body
+        return f"<Response>{body}</Response>", {"Content-Type": "text/xml"}
+
+    return app

@@ -7,7 +7,7 @@ from werkzeug.serving import make_server
 
 from app import cli, create_app
 from config import DevelopmentConfig
-from tests.test_simulator import toy_ivr
+from tests.fakes import toy_ivr
 
 NO_CREDENTIALS = {"TWILIO_ACCOUNT_SID": "", "TWILIO_AUTH_TOKEN": "", "TWILIO_VERIFY_SERVICE_SID": ""}
 

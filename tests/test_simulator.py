@@ -1,35 +1,13 @@
 """The call engine plays Twilio's part the way Twilio does, on a toy IVR of fixed documents."""
 
 import pytest
-from flask import Flask, request
-from twilio.request_validator import RequestValidator
 
 from app.simulator import CallError, place_call
 from app.simulator.script import ScriptError, Step, parse
+from tests.fakes import TOY_TOKEN as TOKEN
+from tests.fakes import toy_ivr
 
-TOKEN = "toy-auth-token"
 CALLER = "+14155552671"
-
-
-def toy_ivr(documents):
-    """A Flask app answering each path with a fixed TwiML document, logging what Twilio sent."""
-    app = Flask("toy")
-    app.config["TWILIO_AUTH_TOKEN"] = TOKEN
-    app.requests = []
-    validator = RequestValidator(TOKEN)
-
-    @app.route("/<path:path>", methods=["GET", "POST"])
-    def answer(path):
-        signed = validator.validate(request.url, request.form, request.headers.get("X-Twilio-Signature", ""))
-        app.requests.append({"method": request.method, "path": "/" + path, "signed": signed, **request.args, **request.form})
-        body = documents.get("/" + path)
-        if body is None:
-            return "not found", 404
-        if isinstance(body, tuple):
-            return body
-        return f"<Response>{body}</Response>", {"Content-Type": "text/xml"}
-
-    return app
 
 
 def ring(documents, url="https://ivr.example.com/voice", **options):
