@@ -10,7 +10,7 @@ from twilio.rest import Client
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from app import security, settings, verification, voice
+from app import cli, security, settings, verification, voice
 from app.twiml import fallback
 from config import config_for
 
@@ -36,6 +36,7 @@ def create_app(config_class=None, http_client=None, **overrides):
     verification.init_app(app, app.extensions["twilio_client"])
     app.register_blueprint(voice.bp)
     app.register_error_handler(Exception, _unexpected_error)
+    cli.init_app(app)
     return app
 
 

@@ -9,6 +9,7 @@ from app.verify_standin import LocalVerify
 log = logging.getLogger(__name__)
 
 LOCAL_AUTH_TOKEN = "local-development-auth-token"
+LOCAL_ACCOUNT_SID = "AC" + "0" * 32
 BANNER = "!" * 78
 
 RANGES = {
@@ -37,7 +38,8 @@ def wants_local_verify(config):
 def use_local_verify(config):
     """Switch the app to the local Verify stand-in, and say so where nobody can miss it."""
     config["USE_LOCAL_VERIFY"] = True
-    config["TWILIO_ACCOUNT_SID"] = "AC" + "0" * 32
+    # A real account SID is kept: `flask twilio configure` needs it even without a Verify service.
+    config["TWILIO_ACCOUNT_SID"] = config["TWILIO_ACCOUNT_SID"] or LOCAL_ACCOUNT_SID
     config["TWILIO_VERIFY_SERVICE_SID"] = "VA" + "0" * 32
     config["TWILIO_AUTH_TOKEN"] = config["TWILIO_AUTH_TOKEN"] or LOCAL_AUTH_TOKEN
     log.warning(

@@ -1,10 +1,14 @@
-"""Twilio faked at twilio-python's HttpClient seam, with Twilio's own JSON shapes."""
+"""Twilio faked at twilio-python's HttpClient seam, with Twilio's own JSON shapes; and a toy IVR."""
 
 import collections
 import json
+from urllib.parse import urlsplit
 
 import requests
+from flask import Flask, request
+from twilio.http import HttpClient
 from twilio.http.response import Response
+from twilio.request_validator import RequestValidator
 
 from app.verify_standin import LocalVerify, _error
 
@@ -50,3 +54,122 @@ class ScriptedVerify(LocalVerify):
 
 TIMEOUT = requests.exceptions.ReadTimeout("read timed out")
 REFUSED = requests.exceptions.ConnectionError("connection refused")
+
+
+class FakeNumbers(HttpClient):
+    """Twilio's IncomingPhoneNumbers API for one account, in memory, with Twilio's JSON shapes."""
+
+    def __init__(self, account_sid, numbers=(), refuse_credentials=False):
+        super().__init__(logger=None, is_async=False)
+        self.account_sid = account_sid
+        self.refuse_credentials = refuse_credentials
+        self.numbers = [incoming_phone_number(account_sid, number, index) for index, number in enumerate(numbers)]
+        self.requests = []  # (method, path, params, data)
+
+    def request(self, method, uri, params=None, data=None, headers=None, auth=None, timeout=None, allow_redirects=False):
+        path = urlsplit(uri).path
+        self.requests.append((method.upper(), path, dict(params or {}), dict(data or {})))
+        base = f"/2010-04-01/Accounts/{self.account_sid}/IncomingPhoneNumbers"
+        if self.refuse_credentials:
+            return _json(401, {"code": 20003, "message": "Authenticate", "more_info": "https://www.twilio.com/docs/errors/20003", "status": 401})
+        if method.upper() == "GET" and path == base + ".json":
+            wanted = (params or {}).get("PhoneNumber")
+            found = [number for number in self.numbers if wanted in (None, number["phone_number"])]
+            return _json(200, self._page(base, found))
+        for number in self.numbers:
+            if method.upper() == "POST" and path == f"{base}/{number['sid']}.json":
+                number.update({FIELDS[name]: value for name, value in (data or {}).items() if name in FIELDS})
+                return _json(200, number)
+        return _json(404, {"code": 20404, "message": f"The requested resource {path} was not found", "more_info": "https://www.twilio.com/docs/errors/20404", "status": 404})
+
+    def _page(self, base, found):
+        """One page of a list, the only page."""
+        return {
+            "end": max(len(found) - 1, 0),
+            "first_page_uri": f"{base}.json?PageSize=50&Page=0",
+            "incoming_phone_numbers": found,
+            "next_page_uri": None,
+            "page": 0,
+            "page_size": 50,
+            "previous_page_uri": None,
+            "start": 0,
+            "uri": f"{base}.json?PageSize=50&Page=0",
+        }
+
+
+# Form fields of an IncomingPhoneNumber update, and the JSON keys they set.
+FIELDS = {
+    "VoiceUrl": "voice_url",
+    "VoiceMethod": "voice_method",
+    "VoiceFallbackUrl": "voice_fallback_url",
+    "VoiceFallbackMethod": "voice_fallback_method",
+    "StatusCallback": "status_callback",
+    "StatusCallbackMethod": "status_callback_method",
+}
+
+
+def incoming_phone_number(account_sid, phone_number, index=0):
+    """An IncomingPhoneNumber as Twilio's API returns a freshly bought one."""
+    sid = f"PN{index:032x}"
+    return {
+        "account_sid": account_sid,
+        "address_requirements": "none",
+        "address_sid": None,
+        "api_version": "2010-04-01",
+        "beta": False,
+        "capabilities": {"mms": True, "sms": True, "voice": True},
+        "date_created": "Thu, 30 Jul 2015 23:19:04 +0000",
+        "date_updated": "Thu, 30 Jul 2015 23:19:04 +0000",
+        "emergency_status": "Inactive",
+        "emergency_address_sid": None,
+        "friendly_name": phone_number,
+        "identity_sid": None,
+        "origin": "twilio",
+        "phone_number": phone_number,
+        "sid": sid,
+        "sms_application_sid": "",
+        "sms_fallback_method": "POST",
+        "sms_fallback_url": "",
+        "sms_method": "POST",
+        "sms_url": "https://demo.twilio.com/welcome/sms/reply",
+        "status_callback": "",
+        "status_callback_method": "POST",
+        "trunk_sid": None,
+        "uri": f"/2010-04-01/Accounts/{account_sid}/IncomingPhoneNumbers/{sid}.json",
+        "voice_application_sid": "",
+        "voice_caller_id_lookup": False,
+        "voice_fallback_method": "POST",
+        "voice_fallback_url": None,
+        "voice_method": "POST",
+        "voice_url": "https://demo.twilio.com/welcome/voice/",
+        "bundle_sid": None,
+    }
+
+
+def _json(status, body):
+    """A twilio-python Response carrying JSON."""
+    return Response(status, json.dumps(body), {"Content-Type": "application/json"})
+
+
+TOY_TOKEN = "toy-auth-token"
+
+
+def toy_ivr(documents):
+    """A Flask app answering each path with a fixed TwiML document, logging what Twilio sent."""
+    app = Flask("toy")
+    app.config["TWILIO_AUTH_TOKEN"] = TOY_TOKEN
+    app.requests = []
+    validator = RequestValidator(TOY_TOKEN)
+
+    @app.route("/<path:path>", methods=["GET", "POST"])
+    def answer(path):
+        signed = validator.validate(request.url, request.form, request.headers.get("X-Twilio-Signature", ""))
+        app.requests.append({"method": request.method, "path": "/" + path, "signed": signed, **request.args, **request.form})
+        body = documents.get("/" + path)
+        if body is None:
+            return "not found", 404
+        if isinstance(body, tuple):
+            return body
+        return f"<Response>{body}</Response>", {"Content-Type": "text/xml"}
+
+    return app

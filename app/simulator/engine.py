@@ -4,14 +4,18 @@ It posts the call's fields to the IVR signed exactly as Twilio signs them, check
 answer against Twilio's TwiML model, then carries out the verbs in order: a <Gather> waits
 for keys, silence falls through to the next verb, <Redirect> and Gather actions are followed
 (relative URLs resolved against the current document's URL), and the call ends on <Hangup>,
-<Reject>, after <Dial>, or when the document runs out. Used by the tests and by `flask call`.
+<Reject>, when the document runs out, when the caller hangs up, or when the call is sent to
+another host. Used by the tests and by `flask call`.
 """
 
 import dataclasses
+import math
 import secrets
+import time
 from collections import deque
 from urllib.parse import urlencode, urljoin, urlsplit
 
+import requests
 from twilio.request_validator import RequestValidator
 
 from app.numbers import mask
@@ -49,7 +53,13 @@ class Event:
             return f"-> {attrs['method']} {self.text} ({attrs['status']})"
         if self.kind == "end":
             return f"Call ended: {self.text}"
-        labels = {"play": "Play", "pause": "Pause", "redirect": "Redirect to", "dial": "Dial", "sms": "SMS"}
+        if self.kind == "sms":
+            return self.text
+        if self.kind == "status":
+            return f"Status callback -> {attrs['method']} {self.text} ({attrs['status']})"
+        if self.kind == "dial":
+            return f"Dial: {mask(self.text) if self.text.startswith('+') else self.text}"
+        labels = {"play": "Play", "pause": "Pause", "redirect": "Redirect to"}
         return f"{labels.get(self.kind, self.kind.capitalize())}: {self.text}".rstrip(": ")
 
 
@@ -72,23 +82,38 @@ class HttpTransport:
     """Delivers webhooks to a running server over HTTP, as Twilio does."""
 
     def __init__(self, timeout=15):
-        import requests
-
         self.session = requests.Session()
         self.timeout = timeout
 
     def request(self, method, url, params, headers):
         data = params if method == "POST" else None
-        response = self.session.request(
-            method, url, data=data, headers=headers, timeout=self.timeout, allow_redirects=False
-        )
+        try:
+            response = self.session.request(
+                method, url, data=data, headers=headers, timeout=self.timeout, allow_redirects=False
+            )
+        except requests.RequestException as error:
+            raise CallError(f"{method} {url} failed: {type(error).__name__}") from None
         return response.status_code, response.headers.get("Content-Type", ""), response.text
 
 
 class Call:
     """One simulated inbound call; press(), silence() and speak() answer its Gathers."""
 
-    def __init__(self, transport, url, auth_token, from_, to, params=None, sms_source=None, max_webhooks=60, on_event=None):
+    def __init__(
+        self,
+        transport,
+        url,
+        auth_token,
+        from_,
+        to,
+        params=None,
+        sms_source=None,
+        max_webhooks=60,
+        on_event=None,
+        status_callback=None,
+        status_callback_method="POST",
+        clock=time.monotonic,
+    ):
         self.transport = transport
         self.validator = RequestValidator(auth_token)
         self.fields = {
@@ -117,6 +142,10 @@ class Call:
         self._gather = None
         self._turn_start = 0
         self._start_url = url
+        self.status_callback = urljoin(url, status_callback) if status_callback else None
+        self.status_callback_method = status_callback_method.upper()
+        self._clock = clock
+        self._answered = None
 
     # -- what a test or a person does ---------------------------------------------------
 
@@ -149,6 +178,14 @@ class Call:
         if "speech" not in gather.get("input", "dtmf").split():
             return self._empty(gather)
         return self._submit(gather, {"SpeechResult": words, "Confidence": confidence})
+
+    def hang_up(self):
+        """The caller hangs up: the call ends where it is, and Twilio reports it completed."""
+        if self.ended:
+            raise CallError("the call has already ended")
+        self._record("keys", "(hangs up)")
+        self._end("caller hung up")
+        return self
 
     def send_raw(self, **fields):
         """Post arbitrary fields to the listening Gather's action, as a forged-but-signed request would."""
@@ -223,7 +260,7 @@ class Call:
         elif tag == "Redirect":
             self._record("redirect", text, attrs)
             self._fetch(attrs.get("method", "POST"), self._resolve(text), {})
-            return False
+            return self.ended
         elif tag == "Dial":
             return self._dial(verb, text, attrs)
         elif tag in {"Hangup", "Reject"}:
@@ -238,9 +275,9 @@ class Call:
         for number in numbers:
             self._record("dial", number, attrs)
         if "action" in attrs:
-            extra = {"DialCallStatus": "completed", "DialCallDuration": "30"}
+            extra = {"DialCallStatus": "completed", "DialCallSid": "CA" + secrets.token_hex(16), "DialCallDuration": "30"}
             self._fetch(attrs.get("method", "POST"), self._resolve(attrs["action"]), extra)
-            return False
+            return self.ended
         # Without an action, the call goes on with the next verb once the other party hangs up.
         return False
 
@@ -285,18 +322,19 @@ class Call:
 
     def _fetch(self, method, url, extra):
         """Send one signed webhook and load the TwiML it answers with."""
+        if urlsplit(url).netloc != urlsplit(self._start_url).netloc:
+            # Twilio would follow it, but the call has then left the IVR under test.
+            self._end(f"sent to another host, not followed: {url}")
+            return
         self._webhooks += 1
         if self._webhooks > self.max_webhooks:
             raise CallError(f"the call did not end after {self.max_webhooks} webhooks: is the IVR in a loop?")
         method = method.upper()
-        params = {**self.fields, **extra}
-        if method == "GET":
-            url = f"{url}{'&' if '?' in url else '?'}{urlencode(params)}"
-            params = {}
-        headers = {"X-Twilio-Signature": self.validator.compute_signature(url, params)}
-        status, content_type, body = self.transport.request(method, url, params, headers)
+        status, content_type, body = self._send(method, url, {**self.fields, **extra})
         self._record("webhook", url, {"method": method, "status": status, "twiml": body})
         self._collect_sms()
+        if self._answered is None:
+            self._answered = self._clock()
         self.fields["CallStatus"] = "in-progress"
         if status != 200:
             raise CallError(f"{method} {url} answered HTTP {status}")
@@ -308,6 +346,27 @@ class Call:
             raise CallError(f"{method} {url} answered invalid TwiML: {error}") from None
         self._document_url = url
         self._verbs = deque(root)
+
+    def _send(self, method, url, params):
+        """One request signed as Twilio signs it: GET carries the fields in the query string."""
+        if method == "GET":
+            url = f"{url}{'&' if '?' in url else '?'}{urlencode(params)}"
+            params = {}
+        headers = {"X-Twilio-Signature": self.validator.compute_signature(url, params)}
+        return self.transport.request(method, url, params, headers)
+
+    def _report_status(self):
+        """Twilio's "completed" status callback, with the call's duration."""
+        elapsed = self._clock() - self._answered if self._answered is not None else 0
+        extra = {
+            "CallStatus": "completed",
+            "CallDuration": str(math.ceil(elapsed)),
+            "Timestamp": time.strftime("%a, %d %b %Y %H:%M:%S +0000", time.gmtime()),
+            "CallbackSource": "call-progress-events",
+            "SequenceNumber": "0",
+        }
+        status, _, _ = self._send(self.status_callback_method, self.status_callback, {**self.fields, **extra})
+        self._record("status", self.status_callback, {"method": self.status_callback_method, "status": status})
 
     def _collect_sms(self):
         if self.sms_source is None:
@@ -322,6 +381,8 @@ class Call:
         self._verbs.clear()
         self.fields["CallStatus"] = "completed"
         self._record("end", reason)
+        if self.status_callback:
+            self._report_status()
 
     def _record(self, kind, text="", attrs=None):
         event = Event(kind, text, attrs or {})

@@ -1,0 +1,186 @@
+"""Command-line tools: `flask call` places a simulated call, `flask twilio configure` wires a number."""
+
+import contextlib
+import logging
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+from twilio.http.http_client import TwilioHttpClient
+from twilio.rest import Client
+
+from app import number_setup
+from app.numbers import mask
+from app.simulator import CallError, place_call, script
+from app.verify_standin import LocalVerify
+
+CALLER = "+14155550106"
+SERVICE_NUMBER = "+14155550100"
+PROMPT = "Keys (digits * #, 'code', 'say:words', empty line = silence)"
+
+
+def init_app(app):
+    """Add the commands to the app's `flask` CLI."""
+    app.cli.add_command(call_command)
+    app.cli.add_command(twilio_group)
+
+
+@click.command("call")
+@click.option("--url", help="A running server's voice URL (https://…/voice); default: this app, in process.")
+@click.option("--keys", "keys", help='What the caller does at each Gather: "123456", "000000,code", ",," (silences), "say:one two".')
+@click.option("--from", "from_", default=CALLER, show_default=True, help="The caller's number.")
+@click.option("--to", default=SERVICE_NUMBER, show_default=True, help="The Twilio number called.")
+@click.option("--param", "params", multiple=True, metavar="K=V", help="An extra call field, e.g. StirVerstat=TN-Validation-Passed-A.")
+@click.option("--status-callback", help="Where to post Twilio's status callback when the call ends, e.g. /voice/status.")
+@click.option("-v", "--verbose", is_flag=True, help="Show each webhook URL and the raw TwiML.")
+@with_appcontext
+def call_command(url, keys, from_, to, params, status_callback, verbose):
+    """Place a simulated inbound call and show what the caller hears and does."""
+    try:
+        steps = script.parse(keys) if keys is not None else None
+    except script.ScriptError as error:
+        raise click.BadParameter(str(error), param_hint="--keys") from None
+    fields = dict(_field(param) for param in params)
+    click.echo(f"Calling {mask(to)} from {mask(from_)} ({url or _verify_used(from_)})")
+    with _quiet_stand_in(), _app_logs(verbose):
+        try:
+            call = place_call(
+                url or current_app._get_current_object(),
+                from_=from_,
+                to=to,
+                auth_token=current_app.config["TWILIO_AUTH_TOKEN"],
+                params=fields,
+                on_event=lambda event: _show(event, verbose),
+                status_callback=status_callback,
+            )
+            _play(call, steps)
+        except (CallError, script.ScriptError) as error:
+            raise click.ClickException(str(error)) from None
+
+
+def _verify_used(from_):
+    """Which Verify an in-process call talks to: with credentials, a real text is sent."""
+    if current_app.config.get("USE_LOCAL_VERIFY"):
+        return "in process, local Verify stand-in"
+    if "twilio_client" not in current_app.extensions:
+        return "in process"
+    return f"in process, Twilio Verify: a real text message goes to {mask(from_)}"
+
+
+def _stand_in():
+    """The app's local Verify stand-in, or None when it talks to Twilio."""
+    client = getattr(current_app.extensions.get("twilio_client"), "http_client", None)
+    return client if isinstance(client, LocalVerify) else None
+
+
+def _play(call, steps):
+    """Answer each Gather from the script, or from the terminal; hang up when the script runs out."""
+    while not call.ended:
+        if steps is None:
+            step = _ask()
+        elif steps:
+            step = steps.pop(0)
+        else:
+            step = None
+        if step is None:
+            call.hang_up()
+        else:
+            script.perform(call, step)
+
+
+def _ask():
+    """One step typed at the terminal; end of input hangs up."""
+    while True:
+        try:
+            text = click.prompt(PROMPT, default="", show_default=False)
+        except click.Abort:
+            return None
+        try:
+            return script.parse_step(text)
+        except script.ScriptError as error:
+            click.echo(f"  {error}")
+
+
+def _show(event, verbose):
+    """Print one event of the call; webhooks and raw TwiML only with -v."""
+    if event.kind == "webhook":
+        if verbose:
+            click.echo(event.describe())
+            click.echo(f"   {event.attrs['twiml']}")
+        return
+    line = event.describe()
+    if event.kind == "redirect" and not verbose:
+        # The per-call state in the query string is long and says nothing to a person.
+        line = line.split("?", 1)[0]
+    click.echo(f"   {line}" if event.kind in {"say", "play", "pause"} else line)
+
+
+def _field(text):
+    """(name, value) of a --param K=V."""
+    name, sep, value = text.partition("=")
+    if not sep or not name:
+        raise click.BadParameter(f"{text!r} is not K=V", param_hint="--param")
+    return name, value
+
+
+@contextlib.contextmanager
+def _quiet_stand_in():
+    """The transcript shows the stand-in's text messages; its own console line would repeat them."""
+    client = _stand_in()
+    if client is None:
+        yield
+        return
+    on_send, client.on_send = client.on_send, None
+    try:
+        yield
+    finally:
+        client.on_send = on_send
+
+
+@contextlib.contextmanager
+def _app_logs(verbose):
+    """The app's own log lines only with -v: the transcript already says what happens."""
+    logger = logging.getLogger("app")
+    level = logger.level
+    if not verbose:
+        logger.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
+@click.group("twilio")
+def twilio_group():
+    """Manage the Twilio side of this server."""
+
+
+@twilio_group.command("configure")
+@click.option("--number", required=True, help="Your Twilio phone number, +E.164.")
+@click.option("--url", "base_url", required=True, help="This server's public https:// base URL (ngrok, Heroku).")
+@click.option("--dry-run", is_flag=True, help="Show what would change, change nothing.")
+@with_appcontext
+def configure_command(number, base_url, dry_run):
+    """Point a Twilio number's voice, fallback and status webhooks at this server."""
+    try:
+        number_setup.targets(base_url)  # a wrong URL is reported before any credentials are needed
+        changes = number_setup.configure(_rest_client(), number, base_url, dry_run=dry_run)
+    except number_setup.SetupError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"Twilio number {mask(number)}:")
+    for change in changes:
+        after = f"{change.old or '(none)'} -> {change.new}" if change.changed else f"{change.new} (unchanged)"
+        click.echo(f"  {change.field:<21} {after}")
+    if not any(change.changed for change in changes):
+        click.echo("Nothing to change.")
+    else:
+        click.echo("Dry run: nothing was changed." if dry_run else "Updated.")
+
+
+def _rest_client():
+    """A Twilio REST client for the account; not the stand-in's, which only knows Verify."""
+    config = current_app.config
+    sid, token = number_setup.credentials(config)
+    if not config["USE_LOCAL_VERIFY"]:
+        return current_app.extensions["twilio_client"]
+    return Client(sid, token, http_client=TwilioHttpClient(timeout=config["VERIFY_TIMEOUT"]))

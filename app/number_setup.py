@@ -1,0 +1,109 @@
+"""Point a Twilio phone number's webhooks at this server, as `flask twilio configure` does."""
+
+import dataclasses
+import json
+from urllib.parse import urlsplit
+
+import requests
+from twilio.base.exceptions import TwilioException, TwilioRestException
+
+from app.numbers import Unusable, mask, usable_number
+from app.settings import LOCAL_ACCOUNT_SID, LOCAL_AUTH_TOKEN
+
+# What each webhook of the number is set to: (Twilio's field, twilio-python's argument, value),
+# where a value starting with "/" is a path on this server.
+WEBHOOKS = (
+    ("VoiceUrl", "voice_url", "/voice"),
+    ("VoiceMethod", "voice_method", "POST"),
+    ("VoiceFallbackUrl", "voice_fallback_url", "/voice/fallback"),
+    ("VoiceFallbackMethod", "voice_fallback_method", "POST"),
+    ("StatusCallback", "status_callback", "/voice/status"),
+    ("StatusCallbackMethod", "status_callback_method", "POST"),
+)
+
+
+class SetupError(Exception):
+    """The number cannot be configured; the message says why and what to do."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Change:
+    """One webhook setting of the number, before and after."""
+
+    field: str
+    argument: str
+    old: str
+    new: str
+
+    @property
+    def changed(self):
+        return self.old != self.new
+
+
+def credentials(config):
+    """The account's (SID, auth token), or SetupError when none are configured."""
+    sid, token = config["TWILIO_ACCOUNT_SID"], config["TWILIO_AUTH_TOKEN"]
+    if sid in {"", LOCAL_ACCOUNT_SID} or token in {"", LOCAL_AUTH_TOKEN}:
+        raise SetupError("No Twilio credentials: set TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN (in .env or the environment)")
+    return sid, token
+
+
+def targets(base_url):
+    """The value of each webhook setting for a server at `base_url` (https only)."""
+    parts = urlsplit(base_url.strip())
+    if parts.scheme != "https" or not parts.netloc:
+        raise SetupError(f"--url must be an https:// URL (Twilio signs and calls it), not {base_url!r}")
+    if parts.query or parts.fragment:
+        raise SetupError("--url is the server's base URL: no query string or fragment")
+    base = f"https://{parts.netloc}{parts.path.rstrip('/')}"
+    return {argument: base + value if value.startswith("/") else value for _, argument, value in WEBHOOKS}
+
+
+def configure(client, number, base_url, dry_run=False):
+    """Set the number's webhooks to this server; the list of Changes (nothing changed on a dry run)."""
+    wanted = targets(base_url)
+    try:
+        number = usable_number(number)
+    except Unusable:
+        raise SetupError("--number must be a phone number in +E.164 form, like +14155550100") from None
+    try:
+        instance = _find(client, number)
+        changes = [Change(field, arg, getattr(instance, arg) or "", wanted[arg]) for field, arg, _ in WEBHOOKS]
+        if not dry_run and any(change.changed for change in changes):
+            client.incoming_phone_numbers(instance.sid).update(**{c.argument: c.new for c in changes})
+    except TwilioException as error:
+        raise SetupError(_explain(*_status_and_code(error))) from None
+    except requests.RequestException as error:
+        raise SetupError(f"Could not reach Twilio ({type(error).__name__}); check the network and try again") from None
+    return changes
+
+
+def _find(client, number):
+    """The account's IncomingPhoneNumber for `number`."""
+    # PhoneNumber filters by pattern, so only an exact match counts.
+    matches = [found for found in client.incoming_phone_numbers.list(phone_number=number) if found.phone_number == number]
+    if not matches:
+        raise SetupError(f"{mask(number)} is not a phone number of this Twilio account (Phone Numbers > Active numbers)")
+    return matches[0]
+
+
+def _status_and_code(error):
+    """HTTP status and Twilio error code of a failed request."""
+    if isinstance(error, TwilioRestException):
+        return error.status, error.code
+    # A failed list page raises a plain TwilioException carrying the raw response.
+    response = error.args[1] if len(error.args) > 1 else None
+    try:
+        code = json.loads(response.text).get("code")
+    except (AttributeError, TypeError, ValueError):
+        code = None
+    return getattr(response, "status_code", "?"), code
+
+
+def _explain(status, code):
+    """A sentence for a Twilio error, saying what to do."""
+    if code == 20003:
+        return "Twilio refused the credentials (error 20003): check TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN"
+    if code:
+        return f"Twilio answered HTTP {status}, error {code}: see https://www.twilio.com/docs/errors/{code}"
+    return f"Twilio answered HTTP {status}; try again, or check status.twilio.com"

@@ -1,0 +1,212 @@
+"""`flask call`: a whole call from the command line, in process or against a running server."""
+
+import threading
+
+import pytest
+from werkzeug.serving import make_server
+
+from app import cli, create_app
+from config import DevelopmentConfig
+from tests.fakes import toy_ivr
+
+NO_CREDENTIALS = {"TWILIO_ACCOUNT_SID": "", "TWILIO_AUTH_TOKEN": "", "TWILIO_VERIFY_SERVICE_SID": ""}
+
+
+@pytest.fixture
+def app():
+    """A development app as on a fresh clone: no credentials, so the local Verify stand-in."""
+    return create_app(DevelopmentConfig, **NO_CREDENTIALS)
+
+
+@pytest.fixture
+def flask_call(app):
+    def run(*args, app=app, **kwargs):
+        return app.test_cli_runner().invoke(args=["call", *args], **kwargs)
+
+    return run
+
+
+@pytest.fixture
+def fixed_code(monkeypatch):
+    """Every code the stand-in sends is 424242."""
+    digits = iter("424242" * 20)
+    monkeypatch.setattr("app.verify_standin.secrets.choice", lambda _: next(digits))
+    return "424242"
+
+
+@pytest.fixture
+def server():
+    """A real HTTP server on localhost running a stand-in app; yields its voice URL."""
+    served = create_app(DevelopmentConfig, **NO_CREDENTIALS)
+    httpd = make_server("127.0.0.1", 0, served, threaded=True)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_port}/voice"
+    httpd.shutdown()
+    thread.join()
+
+
+def test_keys_code_ends_verified_offline(flask_call, app):
+    result = flask_call("--keys", "code")
+    code = app.extensions["twilio_client"].http_client.last_code()
+    assert result.exit_code == 0, result.output
+    assert f"[SMS to +1•••••••06] Your verification code is {code}" in result.output
+    assert "Gather: listening for 6 digits, '#' to finish, 12 s timeout" in result.output
+    assert f"Caller: '{code}'" in result.output
+    assert 'Say (Polly.Joanna, en-US): "Thank you. Your phone number is verified."' in result.output
+    assert result.output.rstrip().endswith("Call ended: hangup")
+    assert "+14155550106" not in result.output
+
+
+def test_a_wrong_code_then_the_right_one(flask_call, fixed_code):
+    result = flask_call("--keys", "000000,code")
+    assert result.exit_code == 0, result.output
+    assert "That code is not right. Please try again." in result.output
+    assert "Your phone number is verified." in result.output
+
+
+def test_three_wrong_codes_end_in_the_fallback(flask_call):
+    result = flask_call("--keys", "1,1,1")
+    assert result.exit_code == 0, result.output
+    assert result.output.count("Caller: '1'") == 3
+    assert "The code was not right too many times." in result.output
+    assert "verified" not in result.output
+
+
+def test_three_silences_end_in_the_fallback(flask_call):
+    result = flask_call("--keys", ",,")
+    assert result.exit_code == 0, result.output
+    assert result.output.count("Caller: (silence)") == 3
+    assert "We did not hear anything." in result.output
+    assert "We did not receive a code." in result.output
+
+
+def test_the_caller_hangs_up_when_the_script_runs_out(flask_call):
+    result = flask_call("--keys", "*#")
+    assert result.exit_code == 0, result.output
+    assert "We have sent you a new code." in result.output
+    assert result.output.rstrip().endswith("Call ended: caller hung up")
+
+
+def test_keys_typed_at_the_terminal(flask_call, fixed_code):
+    result = flask_call(input="\ncode\n")
+    assert result.exit_code == 0, result.output
+    assert "Caller: (silence)" in result.output
+    assert "Your phone number is verified." in result.output
+
+
+def test_end_of_input_at_the_terminal_hangs_up(flask_call):
+    result = flask_call(input="")
+    assert result.exit_code == 0, result.output
+    assert "Call ended: caller hung up" in result.output
+
+
+def test_a_withheld_caller_is_told_so(flask_call):
+    result = flask_call("--from", "anonymous")
+    assert result.exit_code == 0, result.output
+    assert "we cannot see the number you are calling from" in result.output.lower()
+    assert "[SMS to" not in result.output
+
+
+def test_extra_call_fields_reach_the_ivr(flask_call):
+    result = flask_call("--param", "From=restricted", "--keys", "")
+    assert result.exit_code == 0, result.output
+    assert "we cannot see the number you are calling from" in result.output.lower()
+
+
+def test_verbose_shows_webhooks_and_raw_twiml(flask_call):
+    result = flask_call("-v", "--keys", "code")
+    assert "-> POST https://ivr.example.com/voice (200)" in result.output
+    assert "<Response><Say" in result.output
+    assert "/verification/check?s=" in result.output
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--keys", "12x"], "is not keys"),
+        (["--param", "nope"], "is not K=V"),
+    ],
+)
+def test_a_bad_option_is_a_usage_error(flask_call, args, message):
+    result = flask_call(*args)
+    assert result.exit_code == 2
+    assert message in result.output
+
+
+def test_url_drives_a_running_server_with_signed_requests(flask_call, server, fixed_code):
+    result = flask_call("--url", server, "--keys", f"999999,{fixed_code}")
+    assert result.exit_code == 0, result.output
+    assert "That code is not right." in result.output
+    assert "Your phone number is verified." in result.output
+
+
+def test_code_needs_the_stand_in_in_process(flask_call, server):
+    result = flask_call("--url", server, "--keys", "code")
+    assert result.exit_code == 1
+    assert "read the code on its console" in result.output
+
+
+def test_a_server_with_another_auth_token_answers_403(server):
+    app = create_app(DevelopmentConfig, **{**NO_CREDENTIALS, "TWILIO_AUTH_TOKEN": "another-token"})
+    result = app.test_cli_runner().invoke(args=["call", "--url", server, "--keys", "code"])
+    assert result.exit_code == 1
+    assert f"Error: POST {server} answered HTTP 403" in result.output
+
+
+def test_a_server_that_is_not_there(flask_call, server):
+    result = flask_call("--url", server.replace("/voice", "/nothing-here"))
+    assert result.exit_code == 1
+    assert "answered HTTP 404" in result.output
+
+
+def test_a_refused_connection(flask_call):
+    result = flask_call("--url", "http://127.0.0.1:9/voice")
+    assert result.exit_code == 1
+    assert "failed: ConnectionError" in result.output
+
+
+@pytest.mark.parametrize(
+    "answer, message",
+    [
+        (("<html>hello</html>", {"Content-Type": "text/html"}), "not TwiML"),
+        (("<Response><Say><Dial/></Say></Response>", {"Content-Type": "text/xml"}), "invalid TwiML"),
+        (("<Response><Redirect>/voice</Redirect></Response>", {"Content-Type": "text/xml"}), "is the IVR in a loop?"),
+    ],
+)
+def test_an_ivr_twilio_would_give_up_on_is_an_error(answer, message):
+    toy = toy_ivr({"/voice": answer})
+    cli.init_app(toy)
+    result = toy.test_cli_runner().invoke(args=["call", "--keys", ""])
+    assert result.exit_code == 1
+    assert message in result.output
+
+
+def test_speech_at_a_keys_only_gather_is_not_heard(flask_call):
+    result = flask_call("--keys", "say:one two three four five six")
+    assert 'Caller: (says) "one two three four five six"' in result.output
+    assert "We did not hear anything." in result.output
+
+
+def test_the_agent_number_dialled_is_shown_masked():
+    app = create_app(DevelopmentConfig, **NO_CREDENTIALS, FALLBACK_NUMBER="+14155550177")
+    result = app.test_cli_runner().invoke(args=["call", "--keys", ",,"])
+    assert result.exit_code == 0, result.output
+    assert "Dial: +1•••••••77" in result.output
+    assert "+14155550177" not in result.output
+
+
+def test_a_status_callback_is_posted_when_the_call_ends():
+    toy = toy_ivr({"/voice": "<Say>Hello.</Say><Hangup/>", "/status": ""})
+    cli.init_app(toy)
+    result = toy.test_cli_runner().invoke(args=["call", "--status-callback", "/status"])
+    assert result.exit_code == 0, result.output
+    assert "Status callback -> POST https://ivr.example.com/status (200)" in result.output
+    assert toy.requests[-1]["CallStatus"] == "completed" and toy.requests[-1]["signed"]
+
+
+def test_it_says_when_a_real_text_message_would_be_sent(verify):
+    credentials = {"TWILIO_ACCOUNT_SID": "AC" + "1" * 32, "TWILIO_AUTH_TOKEN": "t", "TWILIO_VERIFY_SERVICE_SID": "VA" + "1" * 32}
+    app = create_app(DevelopmentConfig, http_client=verify, **credentials)
+    result = app.test_cli_runner().invoke(args=["call", "--keys", ""])
+    assert "Calling +1•••••••00 from +1•••••••06 (in process, Twilio Verify: a real text message goes to +1•••••••06)" in result.output
