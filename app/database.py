@@ -1,0 +1,99 @@
+"""The database behind records and lockouts: one engine per app, made on first use, short waits."""
+
+import contextlib
+import logging
+import math
+import os
+import pathlib
+import threading
+
+import sqlalchemy
+from flask import current_app
+
+log = logging.getLogger(__name__)
+
+MIGRATIONS = pathlib.Path(__file__).resolve().parent.parent / "migrations"
+
+
+def init_app(app):
+    """Give the app a database; the engine is built by the first request that needs it."""
+    app.extensions["database"] = {"engine": None, "lock": threading.Lock()}
+
+
+def database_url(config, instance_path):
+    """The SQLAlchemy URL: DATABASE_URL (Heroku's spelling fixed), else a SQLite file in instance/."""
+    url = config["DATABASE_URL"]
+    if not url:
+        os.makedirs(instance_path, exist_ok=True)
+        return f"sqlite:///{os.path.join(instance_path, 'verifications.sqlite3')}"
+    # Heroku writes postgres://, which SQLAlchemy no longer accepts; psycopg 3 is the driver.
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def make_engine(url, config):
+    """An engine whose every wait (connect, pool, statement, lock) is bounded by DATABASE_TIMEOUT."""
+    timeout = config["DATABASE_TIMEOUT"]
+    url = sqlalchemy.make_url(url)
+    if url.get_backend_name() == "postgresql":
+        connect_args = {
+            # libpq counts whole seconds (and treats 1 as 2).
+            "connect_timeout": max(2, math.ceil(timeout)),
+            "options": f"-c statement_timeout={int(timeout * 1000)}",
+        }
+    elif url.get_backend_name() == "sqlite":
+        connect_args = {"timeout": timeout}
+    else:
+        connect_args = {}
+    return sqlalchemy.create_engine(
+        url,
+        connect_args=connect_args,
+        pool_size=config["DATABASE_POOL_SIZE"],
+        max_overflow=config["DATABASE_MAX_OVERFLOW"],
+        pool_timeout=timeout,
+        pool_pre_ping=True,
+    )
+
+
+def engine(app=None):
+    """The app's engine, or None for an app without a database (a host IVR mounting the subflow)."""
+    app = app or current_app._get_current_object()
+    holder = app.extensions.get("database")
+    if holder is None:
+        return None
+    with holder["lock"]:
+        if holder["engine"] is None:
+            holder["engine"] = make_engine(database_url(app.config, app.instance_path), app.config)
+        return holder["engine"]
+
+
+def dispose(app):
+    """Close the app's pooled connections (tests, the end of a CLI command)."""
+    holder = app.extensions.get("database")
+    if holder and holder["engine"] is not None:
+        holder["engine"].dispose()
+
+
+@contextlib.contextmanager
+def failsafe(what, call_sid="-"):
+    """Run a database step that must never break a call: on any error, log its type and go on."""
+    try:
+        yield
+    except Exception as error:  # noqa: BLE001 - a call outlives any database failure
+        # Only the type: SQLAlchemy's messages quote the statement's parameters.
+        log.warning("call %s: %s skipped, database error %s", call_sid, what, type(error).__name__)
+
+
+def upgrade(bind, revision="head"):
+    """Apply the Alembic migrations up to `revision` on an engine or connection."""
+    from alembic import command
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with contextlib.ExitStack() as stack:
+        connection = bind if isinstance(bind, sqlalchemy.Connection) else stack.enter_context(bind.begin())
+        config.attributes["connection"] = connection
+        command.upgrade(config, revision)
