@@ -34,27 +34,27 @@ def database_url(config, instance_path):
 
 
 def make_engine(url, config):
-    """An engine whose every wait (connect, pool, statement, lock) is bounded by DATABASE_TIMEOUT."""
+    """An engine whose every wait (connect, pool, statement) is bounded by DATABASE_TIMEOUT."""
     timeout = config["DATABASE_TIMEOUT"]
-    url = sqlalchemy.make_url(url)
-    if url.get_backend_name() == "postgresql":
-        connect_args = {
-            # libpq counts whole seconds (and treats 1 as 2).
-            "connect_timeout": max(2, math.ceil(timeout)),
-            "options": f"-c statement_timeout={int(timeout * 1000)}",
-        }
-    elif url.get_backend_name() == "sqlite":
-        connect_args = {"timeout": timeout}
-    else:
-        connect_args = {}
     return sqlalchemy.create_engine(
         url,
-        connect_args=connect_args,
+        connect_args=connect_args(url, timeout),
         pool_size=config["DATABASE_POOL_SIZE"],
         max_overflow=config["DATABASE_MAX_OVERFLOW"],
         pool_timeout=timeout,
         pool_pre_ping=True,
     )
+
+
+def connect_args(url, timeout):
+    """The driver's own limits on connecting and on each statement, in its units."""
+    backend = sqlalchemy.make_url(url).get_backend_name()
+    if backend == "postgresql":
+        # libpq counts whole seconds (and treats 1 as 2); statement_timeout is in milliseconds.
+        return {"connect_timeout": max(2, math.ceil(timeout)), "options": f"-c statement_timeout={int(timeout * 1000)}"}
+    if backend == "sqlite":
+        return {"timeout": timeout}
+    return {}
 
 
 def engine(app=None):
