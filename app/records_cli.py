@@ -32,6 +32,16 @@ def duration(text):
     return datetime.timedelta(**{UNITS[match[2]]: int(match[1])})
 
 
+def spoken(delta):
+    """'7 days', '12 hours', '30 minutes': a duration as the commands print it."""
+    seconds = int(delta.total_seconds())
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds % size == 0:
+            count = seconds // size
+            return f"{count} {unit}{'s' if count != 1 else ''}"
+    return str(delta)
+
+
 class Duration(click.ParamType):
     name = "duration"
 
@@ -61,7 +71,7 @@ def report(since, as_csv):
         writer.writerow(["section", "name", "value"])
         writer.writerows(lines)
         return
-    click.echo(f"Verifications started in the last {since}:")
+    click.echo(f"Verifications started in the last {spoken(since)}:")
     section = None
     for group, name, value in lines:
         if group != section:
@@ -85,4 +95,4 @@ def purge(older_than):
     """Delete the records of verifications started longer ago than --older-than."""
     with database.engine().begin() as connection:
         deleted = records.purge(connection, records.now() - older_than)
-    click.echo(f"Deleted {deleted} record(s) older than {older_than}.")
+    click.echo(f"Deleted {deleted} record(s) older than {spoken(older_than)}.")
