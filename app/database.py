@@ -88,11 +88,11 @@ def failsafe(what, call_sid="-"):
 
 def upgrade(bind, revision="head"):
     """Apply the Alembic migrations up to `revision` on an engine or connection."""
+    # Alembic announces each of its plugins at INFO; the migrations it runs are the news.
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
     from alembic import command
     from alembic.config import Config
 
-    # Alembic announces each of its plugins at INFO; the migrations it runs are the news.
-    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     with contextlib.ExitStack() as stack:
