@@ -101,6 +101,12 @@ def database_url(request, backend, tmp_path):
     return url
 
 
+@pytest.fixture(autouse=True)
+def test_database(monkeypatch, database_url):
+    """Every app a test builds records to the test's own database, never to the repository's instance/."""
+    monkeypatch.setattr(TestConfig, "DATABASE_URL", database_url)
+
+
 @pytest.fixture
 def db(database_url):
     """An engine on the test's database, to look at what the app recorded."""
@@ -110,12 +116,11 @@ def db(database_url):
 
 
 @pytest.fixture
-def make_app(verify, database_url):
+def make_app(verify):
     """Build an app on the fake Verify and the test's database, with settings changed for one test."""
     apps = []
 
     def make(**overrides):
-        overrides.setdefault("DATABASE_URL", database_url)
         apps.append(create_app(TestConfig, http_client=verify, **overrides))
         return apps[-1]
 
