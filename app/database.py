@@ -58,11 +58,9 @@ def connect_args(url, timeout):
 
 
 def engine(app=None):
-    """The app's engine, or None for an app without a database (a host IVR mounting the subflow)."""
+    """The app's engine, built on first use."""
     app = app or current_app._get_current_object()
-    holder = app.extensions.get("database")
-    if holder is None:
-        return None
+    holder = app.extensions["database"]
     with holder["lock"]:
         if holder["engine"] is None:
             holder["engine"] = make_engine(database_url(app.config, app.instance_path), app.config)
@@ -76,14 +74,26 @@ def dispose(app):
         holder["engine"].dispose()
 
 
-@contextlib.contextmanager
-def failsafe(what, call_sid="-"):
-    """Run a database step that must never break a call: on any error, log its type and go on."""
+def execute(what, statement, call_sid="-", default=None, returning=False):
+    """Run one statement for a call in its own transaction; any database failure gives `default`.
+
+    The answer is the rowcount, or the statement's RETURNING value with `returning`. A call
+    outlives any database failure (down, slow, dropped, not migrated, a bad DATABASE_URL): it is
+    logged by type only. `statement` may be a function of the dialect's name, for statements each
+    dialect spells its own way. An app without a database (a host IVR) gets `default`, silently.
+    """
+    if "database" not in current_app.extensions:
+        return default
     try:
-        yield
+        with engine().begin() as connection:
+            if callable(statement):
+                statement = statement(connection.dialect.name)
+            result = connection.execute(statement)
+            return result.scalar_one() if returning else result.rowcount
     except Exception as error:  # noqa: BLE001 - a call outlives any database failure
         # Only the type: SQLAlchemy's messages quote the statement's parameters.
         log.warning("call %s: %s skipped, database error %s", call_sid, what, type(error).__name__)
+        return default
 
 
 def upgrade(bind, revision="head"):

@@ -30,25 +30,25 @@ def admit(number, call_sid="-"):
 
     Fails open: without a database the call goes on, as it would have before lockouts existed.
     """
-    engine = database.engine()
     key = number_hash(number)
-    if engine is None or key is None:
+    if key is None:
         return True
     config = current_app.config
     moment = now()
     stale = lockouts.c.window_start < moment - datetime.timedelta(seconds=config["LOCKOUT_WINDOW"])
-    upsert = UPSERTS[engine.dialect.name](lockouts).values(number_hash=key, failures=1, window_start=moment)
-    upsert = upsert.on_conflict_do_update(
-        index_elements=[lockouts.c.number_hash],
-        set_={
-            # A window that has run out starts again with this verification.
-            "failures": sqlalchemy.case((stale, 1), else_=lockouts.c.failures + 1),
-            "window_start": sqlalchemy.case((stale, moment), else_=lockouts.c.window_start),
-        },
-    ).returning(lockouts.c.failures)
-    failures = 0
-    with database.failsafe("lockout check", call_sid), engine.begin() as connection:
-        failures = connection.execute(upsert).scalar_one()
+
+    def upsert(dialect):
+        insert = UPSERTS[dialect](lockouts).values(number_hash=key, failures=1, window_start=moment)
+        return insert.on_conflict_do_update(
+            index_elements=[lockouts.c.number_hash],
+            set_={
+                # A window that has run out starts again with this verification.
+                "failures": sqlalchemy.case((stale, 1), else_=lockouts.c.failures + 1),
+                "window_start": sqlalchemy.case((stale, moment), else_=lockouts.c.window_start),
+            },
+        ).returning(lockouts.c.failures)
+
+    failures = database.execute("lockout check", upsert, call_sid, default=0, returning=True)
     if failures > config["LOCKOUT_MAX_FAILURES"]:
         log.info("call %s: number locked out after %d failed verifications", call_sid, failures - 1)
         return False
@@ -57,10 +57,7 @@ def admit(number, call_sid="-"):
 
 def settle(number, verdict, call_sid="-"):
     """After a verification: approval clears the count, a failure not of the caller's doing is refunded."""
-    engine = database.engine()
-    if engine is None or not (verdict == "approved" or verdict in NOT_THE_CALLERS_DOING):
-        return
-    key = number_hash(number)
+    key = number_hash(number) if verdict == "approved" or verdict in NOT_THE_CALLERS_DOING else None
     if key is None:
         return
     where = lockouts.c.number_hash == key
@@ -68,8 +65,7 @@ def settle(number, verdict, call_sid="-"):
         statement = lockouts.delete().where(where)
     else:
         statement = lockouts.update().where(where, lockouts.c.failures > 0).values(failures=lockouts.c.failures - 1)
-    with database.failsafe("lockout update", call_sid), engine.begin() as connection:
-        connection.execute(statement)
+    database.execute("lockout update", statement, call_sid)
 
 
 def unlock(connection, number):

@@ -28,9 +28,6 @@ def number_hash(number):
 
 def started(state):
     """Record that the subflow took over a call."""
-    engine = database.engine()
-    if engine is None:
-        return
     row = {
         "call_sid": state.call_sid,
         "number_masked": mask(state.destination),
@@ -42,8 +39,7 @@ def started(state):
         "resends": 0,
         "silences": 0,
     }
-    with database.failsafe("record start", state.call_sid), engine.begin() as connection:
-        connection.execute(verifications.insert().values(row))
+    database.execute("record start", verifications.insert().values(row), state.call_sid)
 
 
 def finished(state, verdict):
@@ -61,20 +57,17 @@ def finished(state, verdict):
 
 def hung_up(call_sid):
     """A call ended while its verification was still running."""
-    _finish(call_sid, outcome="failed", reason="hung_up")
+    if call_sid:
+        _finish(call_sid, outcome="failed", reason="hung_up")
 
 
 def _finish(call_sid, **values):
-    engine = database.engine()
-    if engine is None or not call_sid:
-        return
     update = (
         verifications.update()
         .where(verifications.c.call_sid == call_sid, verifications.c.finished_at.is_(None))
         .values(finished_at=now(), **values)
     )
-    with database.failsafe(f"record {values['reason']}", call_sid), engine.begin() as connection:
-        connection.execute(update)
+    database.execute(f"record {values['reason']}", update, call_sid)
 
 
 def since(connection, start):

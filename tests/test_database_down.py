@@ -45,6 +45,11 @@ def test_a_dropped_database_leaves_the_call_as_it_was(make_app, call, postgres, 
     assert "record start skipped" in caplog.text
 
 
+def test_a_database_url_nobody_can_use_leaves_the_call_as_it_was(make_app, call, caplog):
+    verified_despite_the_database(call(target=make_app(DATABASE_URL="nosuchdatabase://somewhere")))
+    assert "record start skipped, database error NoSuchModuleError" in caplog.text
+
+
 def test_missing_tables_leave_the_call_as_it_was(make_app, call, tmp_path, caplog):
     caller = call(target=make_app(DATABASE_URL=f"sqlite:///{tmp_path / 'never-migrated.sqlite3'}"))
     verified_despite_the_database(caller)
