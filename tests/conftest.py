@@ -6,10 +6,11 @@ import shutil
 
 import pytest
 import sqlalchemy
+from twilio.request_validator import RequestValidator
 
 from app import create_app, database
 from app.simulator import place_call
-from app.tables import metadata
+from app.tables import metadata, verifications
 from config import TestConfig
 from tests.fakes import ScriptedVerify
 
@@ -148,8 +149,6 @@ def call(app, verify):
 @pytest.fixture
 def records(db):
     """What the app recorded, oldest first: `records()` is a list of dicts."""
-    from app.tables import verifications
-
     def read():
         with db.connect() as connection:
             rows = connection.execute(sqlalchemy.select(verifications).order_by(verifications.c.id)).mappings()
@@ -161,8 +160,6 @@ def records(db):
 @pytest.fixture
 def hang_up(app):
     """Twilio's call status callback for a call that has ended: `hang_up(caller, "completed")`."""
-    from twilio.request_validator import RequestValidator
-
     def post(caller, status="completed", target=None):
         target = target or app
         url = "https://ivr.example.com/voice/status"
