@@ -50,7 +50,7 @@ def admit(number, call_sid="-"):
 
     failures = database.execute("lockout check", upsert, call_sid, default=0, returning=True)
     if failures > config["LOCKOUT_MAX_FAILURES"]:
-        log.info("call %s: number locked out after %d failed verifications", call_sid, failures - 1)
+        log.info("call %s: number locked out (%d unapproved verifications in the window)", call_sid, failures - 1)
         return False
     return True
 
