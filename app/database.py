@@ -17,6 +17,7 @@ MIGRATIONS = pathlib.Path(__file__).resolve().parent.parent / "migrations"
 
 def init_app(app):
     """Give the app a database; the engine is built by the first request that needs it."""
+    # Lazily, because gunicorn builds the app before forking: no worker may inherit a connection.
     app.extensions["database"] = {"engine": None, "lock": threading.Lock()}
 
 

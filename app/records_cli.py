@@ -1,11 +1,13 @@
 """Commands for the database: `flask db upgrade`, `flask verifications report|unlock|purge`."""
 
+import contextlib
 import csv
 import datetime
 import re
 import sys
 
 import click
+import sqlalchemy
 from flask import current_app
 from flask.cli import AppGroup
 
@@ -49,10 +51,25 @@ class Duration(click.ParamType):
         return value if isinstance(value, datetime.timedelta) else duration(value)
 
 
+@contextlib.contextmanager
+def connected(transaction=False):
+    """A connection to the app's database; a database that cannot be reached is one line, not a traceback."""
+    engine = database.engine()
+    try:
+        with engine.begin() if transaction else engine.connect() as connection:
+            yield connection
+    except sqlalchemy.exc.SQLAlchemyError as error:
+        cause = getattr(error, "orig", None) or error
+        raise click.ClickException(f"database {engine.url.render_as_string()}: {type(error).__name__}: {cause}") from None
+    finally:
+        database.dispose(current_app)
+
+
 @db.command("upgrade")
 def upgrade():
     """Create or update the tables (Alembic migrations); Heroku's release phase runs this."""
-    database.upgrade(database.engine())
+    with connected(transaction=True) as connection:
+        database.upgrade(connection)
     click.echo("Database is up to date.")
 
 
@@ -62,7 +79,7 @@ def upgrade():
 def report(since, as_csv):
     """Counts by outcome and reason, success rate, median attempts and time, locked numbers."""
     config = current_app.config
-    with database.engine().connect() as connection:
+    with connected() as connection:
         rows = records.since(connection, records.now() - since)
         locked = lockout.locked_numbers(connection, config["LOCKOUT_MAX_FAILURES"], config["LOCKOUT_WINDOW"])
     lines = reports.summarize(rows, locked).lines()
@@ -84,7 +101,7 @@ def report(since, as_csv):
 @click.argument("number")
 def unlock(number):
     """Lift the lockout on a number (+E.164)."""
-    with database.engine().begin() as connection:
+    with connected(transaction=True) as connection:
         lifted = lockout.unlock(connection, number)
     click.echo(f"{mask(number)}: {'lockout lifted' if lifted else 'was not locked out'}.")
 
@@ -93,6 +110,6 @@ def unlock(number):
 @click.option("--older-than", "older_than", type=Duration(), required=True, help="Age to delete from: e.g. 90d.")
 def purge(older_than):
     """Delete the records of verifications started longer ago than --older-than."""
-    with database.engine().begin() as connection:
+    with connected(transaction=True) as connection:
         deleted = records.purge(connection, records.now() - older_than)
     click.echo(f"Deleted {deleted} record(s) older than {spoken(older_than)}.")

@@ -60,3 +60,11 @@ def test_every_wait_on_postgresql_is_bounded():
         "options": "-c statement_timeout=1500",
     }
     assert database.connect_args("sqlite:///x.sqlite3", 1.5) == {"timeout": 1.5}
+
+
+def test_commands_name_a_database_they_cannot_reach_in_one_line(verify):
+    app = create_app(TestConfig, http_client=verify, DATABASE_URL="postgresql://postgres:secret@127.0.0.1:9/nothing")
+    result = app.test_cli_runner().invoke(args=["verifications", "report"])
+    assert result.exit_code == 1
+    assert "Error: database postgresql+psycopg://postgres:***@127.0.0.1:9/nothing: OperationalError" in result.output
+    assert "secret" not in result.output
