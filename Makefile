@@ -1,19 +1,22 @@
-# `make run`: set up and run the development server. `make test`: set up and run the tests.
+# `make run`: set up, migrate and run the development server. `make test`: set up and run the tests.
 VENV ?= .venv
 PYTHON ?= python3
 STAMP := $(VENV)/.installed-$(shell cksum < requirements.txt | cut -d' ' -f1)
 
-.PHONY: run test serve
+.PHONY: run test serve migrate
 
 $(STAMP): requirements.txt
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements.txt
 	rm -f $(VENV)/.installed-* && touch $(STAMP)
 
-run: $(STAMP)
+migrate: $(STAMP)
+	$(VENV)/bin/flask --app wsgi db upgrade
+
+run: migrate
 	$(VENV)/bin/flask run --port $${PORT:-5000}
 
-serve: $(STAMP)
+serve: migrate
 	$(VENV)/bin/gunicorn --config gunicorn.conf.py wsgi:app
 
 test: $(STAMP)

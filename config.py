@@ -57,6 +57,14 @@ class Config:
     TRUSTED_PROXIES = _int("TRUSTED_PROXIES", 1)
     MAX_CONTENT_LENGTH = _int("MAX_CONTENT_LENGTH", 16 * 1024)
 
+    # Verification records and lockouts; empty DATABASE_URL means a SQLite file in instance/.
+    DATABASE_URL = os.environ.get("DATABASE_URL", "")
+    DATABASE_TIMEOUT = _float("DATABASE_TIMEOUT", 2.0)
+    DATABASE_POOL_SIZE = _int("DATABASE_POOL_SIZE", 5)
+    DATABASE_MAX_OVERFLOW = _int("DATABASE_MAX_OVERFLOW", 10)
+    LOCKOUT_MAX_FAILURES = _int("LOCKOUT_MAX_FAILURES", 3)
+    LOCKOUT_WINDOW = _int("LOCKOUT_WINDOW", 3600)
+
     LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
     USE_LOCAL_VERIFY = False
 

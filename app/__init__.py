@@ -10,7 +10,7 @@ from twilio.rest import Client
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from app import cli, security, settings, verification, voice
+from app import cli, database, records_cli, security, settings, verification, voice
 from app.twiml import fallback
 from config import config_for
 
@@ -32,6 +32,8 @@ def create_app(config_class=None, http_client=None, **overrides):
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops)
 
     security.init_app(app)
+    database.init_app(app)
+    records_cli.init_app(app)
     app.extensions["twilio_client"] = _twilio_client(app.config, http_client)
     verification.init_app(app, app.extensions["twilio_client"])
     app.register_blueprint(voice.bp)

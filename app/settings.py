@@ -22,6 +22,12 @@ RANGES = {
     "VERIFY_TIMEOUT": (0.5, 10),
     "CALL_STATE_MAX_AGE": (60, 3600),
     "TRUSTED_PROXIES": (0, 5),
+    # A call waits on the database at most a few times; each wait must stay short.
+    "DATABASE_TIMEOUT": (0.5, 5),
+    "DATABASE_POOL_SIZE": (1, 100),
+    "DATABASE_MAX_OVERFLOW": (0, 100),
+    "LOCKOUT_MAX_FAILURES": (1, 100),
+    "LOCKOUT_WINDOW": (60, 30 * 86400),
 }
 
 

@@ -5,7 +5,7 @@ import logging
 from flask import Blueprint, abort, request, url_for
 from twilio.twiml.voice_response import VoiceResponse
 
-from app import verification
+from app import records, verification
 from app.prompts import say
 from app.security import twilio_request
 from app.twiml import fallback, next_step, twiml
@@ -51,3 +51,12 @@ def primary_failed():
         request.form.get("ErrorCode", "-"),
     )
     return fallback("error")
+
+
+@bp.post("/voice/status")
+@twilio_request
+def status():
+    """The number's call status callback: a call that ends mid-verification is recorded as hung up."""
+    if request.form.get("CallStatus") in records.CALL_ENDED:
+        records.hung_up(request.form.get("CallSid", ""))
+    return "", 204

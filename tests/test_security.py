@@ -6,7 +6,7 @@ from twilio.request_validator import RequestValidator
 from app import create_app
 from config import TestConfig
 
-ROUTES = ["/voice", "/voice/outcome", "/voice/fallback", "/verification/start?s=x", "/verification/check?s=x"]
+ROUTES = ["/voice", "/voice/outcome", "/voice/fallback", "/voice/status", "/verification/start?s=x", "/verification/check?s=x"]
 FIELDS = {"CallSid": "CA" + "1" * 32, "From": "+14155552671", "To": "+15005550006", "AccountSid": "AC" + "0" * 32}
 
 
@@ -65,7 +65,7 @@ def test_a_configured_public_base_url_is_the_url_checked(make_app):
     assert response.status_code == 200
 
 
-@pytest.mark.parametrize("route", ["/voice", "/voice/outcome", "/voice/fallback", "/verification/check"])
+@pytest.mark.parametrize("route", ["/voice", "/voice/outcome", "/voice/fallback", "/voice/status", "/verification/check"])
 def test_webhooks_take_post_only(app, route):
     assert app.test_client().get(route).status_code == 405
 

@@ -62,6 +62,9 @@ def test_development_with_credentials_uses_twilio():
         ("FALLBACK_NUMBER", "555-0100"),
         ("SUCCESS_NEXT_STEP", "dance"),
         ("SUCCESS_NEXT_STEP", "+1"),
+        ("DATABASE_TIMEOUT", 30),
+        ("LOCKOUT_MAX_FAILURES", 0),
+        ("LOCKOUT_WINDOW", 10),
     ],
 )
 def test_a_setting_out_of_range_is_named(name, value):

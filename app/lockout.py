@@ -1,0 +1,83 @@
+"""Lockouts: a number that keeps failing verification is sent to an agent instead of a code.
+
+Each verification a number starts counts as a failure until it is approved (which clears the
+count) or ends for a reason that is not the caller's doing (which refunds it). Counting at the
+start, in one INSERT … ON CONFLICT DO UPDATE … RETURNING, is what makes the limit hold across
+workers and dynos: two racing calls cannot both read "one try left" and both go on.
+"""
+
+import datetime
+import logging
+
+import sqlalchemy
+from flask import current_app
+from sqlalchemy.dialects import postgresql, sqlite
+
+from app import database
+from app.records import now, number_hash
+from app.tables import lockouts
+
+log = logging.getLogger(__name__)
+
+# Verdicts that say nothing about who holds the phone: the attempt is given back.
+NOT_THE_CALLERS_DOING = {"invalid_number", "undeliverable", "rate_limited", "blocked", "unavailable"}
+
+UPSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+
+
+def admit(number, call_sid="-"):
+    """Count a new verification for `number`; False when the number is locked out.
+
+    Fails open: without a database the call goes on, as it would have before lockouts existed.
+    """
+    key = number_hash(number)
+    if key is None:
+        return True
+    config = current_app.config
+    moment = now()
+    stale = lockouts.c.window_start < moment - datetime.timedelta(seconds=config["LOCKOUT_WINDOW"])
+
+    def upsert(dialect):
+        insert = UPSERTS[dialect](lockouts).values(number_hash=key, failures=1, window_start=moment)
+        return insert.on_conflict_do_update(
+            index_elements=[lockouts.c.number_hash],
+            set_={
+                # A window that has run out starts again with this verification.
+                "failures": sqlalchemy.case((stale, 1), else_=lockouts.c.failures + 1),
+                "window_start": sqlalchemy.case((stale, moment), else_=lockouts.c.window_start),
+            },
+        ).returning(lockouts.c.failures)
+
+    failures = database.execute("lockout check", upsert, call_sid, default=0, returning=True)
+    if failures > config["LOCKOUT_MAX_FAILURES"]:
+        log.info("call %s: number locked out (%d unapproved verifications in the window)", call_sid, failures - 1)
+        return False
+    return True
+
+
+def settle(number, verdict, call_sid="-"):
+    """After a verification: approval clears the count, a failure not of the caller's doing is refunded."""
+    key = number_hash(number) if verdict == "approved" or verdict in NOT_THE_CALLERS_DOING else None
+    if key is None:
+        return
+    where = lockouts.c.number_hash == key
+    if verdict == "approved":
+        statement = lockouts.delete().where(where)
+    else:
+        statement = lockouts.update().where(where, lockouts.c.failures > 0).values(failures=lockouts.c.failures - 1)
+    database.execute("lockout update", statement, call_sid)
+
+
+def unlock(connection, number):
+    """Lift a number's lockout; True if it had a count."""
+    key = number_hash(number)
+    return key is not None and connection.execute(lockouts.delete().where(lockouts.c.number_hash == key)).rowcount > 0
+
+
+def locked_numbers(connection, max_failures, window):
+    """How many numbers are locked out now."""
+    cutoff = now() - datetime.timedelta(seconds=window)
+    query = sqlalchemy.select(sqlalchemy.func.count()).where(
+        lockouts.c.failures >= max_failures, lockouts.c.window_start >= cutoff
+    )
+    return connection.execute(query).scalar_one()

@@ -1,0 +1,81 @@
+"""One record per verification: who (masked and hashed), when, how it went. Never the code."""
+
+import datetime
+
+import sqlalchemy
+from flask import current_app, request
+
+from app import database
+from app.numbers import Unusable, fingerprint, mask, usable_number
+from app.tables import verifications
+
+# Call statuses that mean the call is over (Twilio's status callback).
+CALL_ENDED = {"completed", "busy", "no-answer", "failed", "canceled"}
+
+
+def now():
+    """The current time, naive UTC as the tables store it."""
+    return datetime.datetime.now(datetime.UTC).replace(tzinfo=None)
+
+
+def number_hash(number):
+    """The keyed hash under which a caller's number is recorded and locked out; None if unusable."""
+    try:
+        return fingerprint(usable_number(number), current_app.config["SECRET_KEY"])
+    except Unusable:
+        return None
+
+
+def started(state):
+    """Record that the subflow took over a call."""
+    row = {
+        "call_sid": state.call_sid,
+        "number_masked": mask(state.destination),
+        "number_hash": number_hash(state.destination),
+        "channel": state.channel,
+        "stir_verstat": request.form.get("StirVerstat") or None,
+        "started_at": now(),
+        "attempts": 0,
+        "resends": 0,
+        "silences": 0,
+    }
+    database.execute("record start", verifications.insert().values(row), state.call_sid)
+
+
+def finished(state, verdict):
+    """Record how the call's verification ended: approved, or failed with the verdict as reason."""
+    _finish(
+        state.call_sid,
+        outcome="approved" if verdict == "approved" else "failed",
+        reason=verdict,
+        # Codes keyed in: the wrong ones, plus the right one.
+        attempts=state.attempts + (verdict == "approved"),
+        resends=state.resends,
+        silences=state.silences,
+    )
+
+
+def hung_up(call_sid):
+    """A call ended while its verification was still running."""
+    if call_sid:
+        _finish(call_sid, outcome="failed", reason="hung_up")
+
+
+def _finish(call_sid, **values):
+    update = (
+        verifications.update()
+        .where(verifications.c.call_sid == call_sid, verifications.c.finished_at.is_(None))
+        .values(finished_at=now(), **values)
+    )
+    database.execute(f"record {values['reason']}", update, call_sid)
+
+
+def since(connection, start):
+    """The records of verifications started at or after `start`, as dicts."""
+    query = sqlalchemy.select(verifications).where(verifications.c.started_at >= start)
+    return [dict(row) for row in connection.execute(query).mappings()]
+
+
+def purge(connection, before):
+    """Delete the records of verifications started before `before`; how many went."""
+    return connection.execute(verifications.delete().where(verifications.c.started_at < before)).rowcount

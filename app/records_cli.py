@@ -1,0 +1,115 @@
+"""Commands for the database: `flask db upgrade`, `flask verifications report|unlock|purge`."""
+
+import contextlib
+import csv
+import datetime
+import re
+import sys
+
+import click
+import sqlalchemy
+from flask import current_app
+from flask.cli import AppGroup
+
+from app import database, lockout, records, reports
+from app.numbers import mask
+
+db = AppGroup("db", help="The database of verification records.")
+verifications = AppGroup("verifications", help="Verification records, lockouts and reports.")
+
+UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+def init_app(app):
+    """Add the commands to the app's `flask` CLI."""
+    app.cli.add_command(db)
+    app.cli.add_command(verifications)
+
+
+def duration(text):
+    """A timedelta from '30m', '12h', '7d' or '2w'."""
+    match = re.fullmatch(r"\s*(\d+)\s*([mhdw])\s*", text or "")
+    if not match:
+        raise click.BadParameter(f"{text!r} is not a duration like 30m, 12h, 7d or 2w")
+    return datetime.timedelta(**{UNITS[match[2]]: int(match[1])})
+
+
+def spoken(delta):
+    """'7 days', '12 hours', '30 minutes': a duration as the commands print it."""
+    seconds = int(delta.total_seconds())
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds % size == 0:
+            count = seconds // size
+            return f"{count} {unit}{'s' if count != 1 else ''}"
+    return str(delta)
+
+
+class Duration(click.ParamType):
+    name = "duration"
+
+    def convert(self, value, param, ctx):
+        return value if isinstance(value, datetime.timedelta) else duration(value)
+
+
+@contextlib.contextmanager
+def connected(transaction=False):
+    """A connection to the app's database; a database that cannot be reached is one line, not a traceback."""
+    engine = database.engine()
+    try:
+        with engine.begin() if transaction else engine.connect() as connection:
+            yield connection
+    except sqlalchemy.exc.SQLAlchemyError as error:
+        cause = getattr(error, "orig", None) or error
+        raise click.ClickException(f"database {engine.url.render_as_string()}: {type(error).__name__}: {cause}") from None
+    finally:
+        database.dispose(current_app)
+
+
+@db.command("upgrade")
+def upgrade():
+    """Create or update the tables (Alembic migrations); Heroku's release phase runs this."""
+    with connected(transaction=True) as connection:
+        database.upgrade(connection)
+    click.echo("Database is up to date.")
+
+
+@verifications.command("report")
+@click.option("--since", type=Duration(), default="7d", show_default=True, help="How far back: 30m, 12h, 7d, 2w.")
+@click.option("--csv", "as_csv", is_flag=True, help="CSV (section,name,value) instead of a table.")
+def report(since, as_csv):
+    """Counts by outcome and reason, success rate, median attempts and time, locked numbers."""
+    config = current_app.config
+    with connected() as connection:
+        rows = records.since(connection, records.now() - since)
+        locked = lockout.locked_numbers(connection, config["LOCKOUT_MAX_FAILURES"], config["LOCKOUT_WINDOW"])
+    lines = reports.summarize(rows, locked).lines()
+    if as_csv:
+        writer = csv.writer(sys.stdout)
+        writer.writerow(["section", "name", "value"])
+        writer.writerows(lines)
+        return
+    click.echo(f"Verifications started in the last {spoken(since)}:")
+    section = None
+    for group, name, value in lines:
+        if group != section:
+            click.echo(f"\n{group}")
+            section = group
+        click.echo(f"  {name:<28}{value:>10}")
+
+
+@verifications.command("unlock")
+@click.argument("number")
+def unlock(number):
+    """Lift the lockout on a number (+E.164)."""
+    with connected(transaction=True) as connection:
+        lifted = lockout.unlock(connection, number)
+    click.echo(f"{mask(number)}: {'lockout lifted' if lifted else 'was not locked out'}.")
+
+
+@verifications.command("purge")
+@click.option("--older-than", "older_than", type=Duration(), required=True, help="Age to delete from: e.g. 90d.")
+def purge(older_than):
+    """Delete the records of verifications started longer ago than --older-than."""
+    with connected(transaction=True) as connection:
+        deleted = records.purge(connection, records.now() - older_than)
+    click.echo(f"Deleted {deleted} record(s) older than {spoken(older_than)}.")

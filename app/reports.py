@@ -1,0 +1,59 @@
+"""The figures of `flask verifications report`, worked out from a list of records."""
+
+import collections
+import dataclasses
+import statistics
+
+
+@dataclasses.dataclass(frozen=True)
+class Report:
+    """What happened to the verifications started since a moment."""
+
+    total: int
+    by_outcome: dict
+    by_reason: dict
+    success_rate: float | None
+    median_attempts: float | None
+    median_seconds_to_verify: float | None
+    locked_numbers: int
+
+    def lines(self):
+        """(section, name, value) rows: the report as a table or a CSV file shows it."""
+        yield "verifications", "total", self.total
+        for outcome, count in self.by_outcome.items():
+            yield "outcome", outcome, count
+        for reason, count in self.by_reason.items():
+            yield "reason", reason, count
+        yield "summary", "success_rate", _rounded(self.success_rate)
+        yield "summary", "median_attempts", _rounded(self.median_attempts)
+        yield "summary", "median_seconds_to_verify", _rounded(self.median_seconds_to_verify)
+        yield "summary", "locked_numbers", self.locked_numbers
+
+
+def summarize(records, locked_numbers=0):
+    """The report on `records` (dicts with outcome, reason, attempts, started_at, finished_at)."""
+    finished = [record for record in records if record["outcome"]]
+    approved = [record for record in finished if record["outcome"] == "approved"]
+    outcomes = collections.Counter(record["outcome"] or "in_progress" for record in records)
+    reasons = collections.Counter(record["reason"] for record in finished if record["outcome"] != "approved")
+    return Report(
+        total=len(records),
+        by_outcome=dict(outcomes.most_common()),
+        by_reason=dict(reasons.most_common()),
+        # Of the verifications that have ended; those still running have no verdict yet.
+        success_rate=len(approved) / len(finished) if finished else None,
+        median_attempts=_median(record["attempts"] for record in finished),
+        median_seconds_to_verify=_median(
+            (record["finished_at"] - record["started_at"]).total_seconds() for record in approved
+        ),
+        locked_numbers=locked_numbers,
+    )
+
+
+def _median(values):
+    values = list(values)
+    return statistics.median(values) if values else None
+
+
+def _rounded(value):
+    return "-" if value is None else round(value, 3)

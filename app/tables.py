@@ -1,0 +1,35 @@
+"""The tables: one row per verification, one lockout counter per number (migrations/ creates them)."""
+
+from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table
+
+metadata = MetaData()
+
+# Times are naive UTC, the same on SQLite and PostgreSQL.
+verifications = Table(
+    "verifications",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("call_sid", String(64), nullable=False, index=True),
+    Column("number_masked", String(32), nullable=False),
+    # HMAC-SHA256 of the full number keyed with SECRET_KEY: findable, never stored in clear.
+    Column("number_hash", String(64), index=True),
+    Column("channel", String(16), nullable=False),
+    Column("stir_verstat", String(64)),
+    Column("started_at", DateTime, nullable=False, index=True),
+    Column("finished_at", DateTime),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("resends", Integer, nullable=False, default=0),
+    Column("silences", Integer, nullable=False, default=0),
+    # approved or failed; NULL while the verification runs.
+    Column("outcome", String(16)),
+    Column("reason", String(32)),
+)
+
+lockouts = Table(
+    "lockouts",
+    metadata,
+    Column("number_hash", String(64), primary_key=True),
+    # Verifications started in the window and not approved (or refunded); see app/lockout.py.
+    Column("failures", Integer, nullable=False),
+    Column("window_start", DateTime, nullable=False),
+)

@@ -1,0 +1,94 @@
+"""A database that is down, gone or slow never changes what the caller hears."""
+
+import logging
+import threading
+import time
+
+import sqlalchemy
+
+from app.simulator import place_call
+from tests.conftest import CALLER
+from tests.test_mounting import build_other_ivr
+
+CLOSED_PORT = "postgresql+psycopg://postgres@127.0.0.1:9/nothing"
+
+
+def verified_despite_the_database(caller):
+    caller.press("000000")
+    assert caller.heard("not right")
+    caller.press(caller.last_code)
+    assert caller.heard("verified")
+
+
+def test_a_database_nobody_answers_on_leaves_the_call_as_it_was(make_app, call, caplog):
+    caller = call(target=make_app(DATABASE_URL=CLOSED_PORT))
+    assert caller.heard("sent a text message")
+    verified_despite_the_database(caller)
+    assert "record start skipped, database error OperationalError" in caplog.text
+    assert "lockout check skipped" in caplog.text
+    assert "record approved skipped" in caplog.text
+    assert CALLER not in caplog.text and CALLER[2:] not in caplog.text
+
+
+def test_a_dropped_database_leaves_the_call_as_it_was(make_app, call, postgres, migrated, caplog):
+    url = migrated(postgres())
+    app = make_app(DATABASE_URL=url)
+    call(target=app).press("")
+    admin = sqlalchemy.create_engine(url.rsplit("/", 1)[0] + "/test", isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f'DROP DATABASE "{sqlalchemy.make_url(url).database}" WITH (FORCE)')
+    admin.dispose()
+
+    caller = call(target=app)
+    assert caller.heard("sent a text message")
+    verified_despite_the_database(caller)
+    assert "record start skipped" in caplog.text
+
+
+def test_a_database_url_nobody_can_use_leaves_the_call_as_it_was(make_app, call, caplog):
+    verified_despite_the_database(call(target=make_app(DATABASE_URL="nosuchdatabase://somewhere")))
+    assert "record start skipped, database error NoSuchModuleError" in caplog.text
+
+
+def test_missing_tables_leave_the_call_as_it_was(make_app, call, tmp_path, caplog):
+    caller = call(target=make_app(DATABASE_URL=f"sqlite:///{tmp_path / 'never-migrated.sqlite3'}"))
+    verified_despite_the_database(caller)
+    assert "record approved skipped, database error OperationalError" in caplog.text
+
+
+def test_a_database_that_hangs_is_waited_on_for_database_timeout_only(make_app, call, postgres, migrated, caplog):
+    url = migrated(postgres())
+    app = make_app(DATABASE_URL=url, DATABASE_TIMEOUT=0.5)
+    # Another session holds every table locked: each statement would wait for ever.
+    holder = sqlalchemy.create_engine(url)
+    locked, release = threading.Event(), threading.Event()
+
+    def hold_locks():
+        with holder.begin() as connection:
+            connection.exec_driver_sql("LOCK TABLE verifications, lockouts IN ACCESS EXCLUSIVE MODE")
+            locked.set()
+            release.wait(10)
+
+    thread = threading.Thread(target=hold_locks)
+    thread.start()
+    locked.wait(5)
+    try:
+        began = time.monotonic()
+        caller = call(target=app)
+        assert caller.heard("sent a text message")
+        assert time.monotonic() - began < 3
+        assert "record start skipped, database error OperationalError" in caplog.text
+    finally:
+        release.set()
+        thread.join()
+        holder.dispose()
+    verified_despite_the_database(caller)
+
+
+def test_a_host_ivr_without_a_database_runs_the_subflow_unrecorded(verify, caplog):
+    caplog.set_level(logging.WARNING)
+    app = build_other_ivr(verify)
+    caller = place_call(app, from_=CALLER, url="https://other.example.com/account", sms_source=verify)
+    caller.press(caller.last_code)
+    assert caller.heard("forty two dollars")
+    assert "database" not in caplog.text

@@ -1,0 +1,122 @@
+"""A number that keeps failing is sent to an agent instead of a code, on every worker at once."""
+
+import datetime
+import threading
+
+import pytest
+
+from app import lockout
+from app.tables import lockouts
+from tests.conftest import BACKENDS, CALLER
+from tests.fakes import verify_error
+
+pytestmark = pytest.mark.parametrize("backend", BACKENDS)
+
+AGENT = "+14155550100"
+
+
+def fail_once(call):
+    caller = call()
+    for _ in range(3):
+        caller.press("000000")
+    assert caller.heard("not right too many times")
+
+
+def test_after_three_failed_verifications_the_caller_must_speak_to_an_agent(make_app, call, verify, records):
+    app = make_app(FALLBACK_NUMBER=AGENT)
+    for _ in range(3):
+        fail_once(lambda: call(target=app))
+    codes_sent = len(verify.sent)
+
+    caller = call(target=app)
+
+    assert caller.heard("failed verification too many times, so you must speak to an agent")
+    assert caller.heard("connect you to an agent")
+    assert caller.dialed == [AGENT]
+    assert len(verify.sent) == codes_sent
+    assert records()[-1]["reason"] == "locked"
+
+
+def test_the_locked_prompt_is_spoken_in_spanish_too(make_app, call):
+    app = make_app(LANGUAGE="es-MX", LOCKOUT_MAX_FAILURES=1)
+    caller = call(target=app)
+    caller.press("000000")
+    caller.press("000000")
+    caller.press("000000")
+    caller = call(target=app)
+    assert caller.heard("debe hablar con un agente")
+
+
+def test_another_number_is_not_locked_out(make_app, call):
+    app = make_app(LOCKOUT_MAX_FAILURES=1)
+    fail_once(lambda: call(target=app))
+    assert call(from_="+14155552699", target=app).heard("sent a text message")
+
+
+def test_a_verified_call_clears_the_count(make_app, call):
+    app = make_app(LOCKOUT_MAX_FAILURES=2)
+    fail_once(lambda: call(target=app))
+    caller = call(target=app)
+    caller.press(caller.last_code)
+    assert caller.heard("verified")
+    fail_once(lambda: call(target=app))
+    assert call(target=app).heard("sent a text message")
+
+
+def test_a_hang_up_mid_verification_counts_as_a_failure(make_app, call, hang_up):
+    app = make_app(LOCKOUT_MAX_FAILURES=1)
+    hang_up(call(target=app), target=app)
+    assert call(target=app).heard("you must speak to an agent")
+
+
+def test_verify_being_down_does_not_count_against_the_caller(make_app, call, verify):
+    app = make_app(LOCKOUT_MAX_FAILURES=1)
+    verify.script("send", verify_error(503, 20500), verify_error(503, 20500))
+    assert call(target=app).heard("cannot verify your phone right now")
+    assert call(target=app).heard("cannot verify your phone right now")
+    assert call(target=app).heard("sent a text message")
+
+
+def test_the_lockout_ends_with_its_window(make_app, call, db):
+    app = make_app(LOCKOUT_MAX_FAILURES=1)
+    fail_once(lambda: call(target=app))
+    assert call(target=app).heard("you must speak to an agent")
+    with db.begin() as connection:
+        connection.execute(lockouts.update().values(window_start=lockouts.c.window_start - datetime.timedelta(hours=2)))
+    assert call(target=app).heard("sent a text message")
+
+
+def test_unlock_lifts_the_lockout(make_app, call):
+    app = make_app(LOCKOUT_MAX_FAILURES=1)
+    fail_once(lambda: call(target=app))
+    result = app.test_cli_runner().invoke(args=["verifications", "unlock", CALLER])
+    assert "+1•••••••71: lockout lifted" in result.output
+    assert CALLER not in result.output
+    assert call(target=app).heard("sent a text message")
+
+
+def test_unlocking_a_number_that_is_not_locked_says_so(app):
+    result = app.test_cli_runner().invoke(args=["verifications", "unlock", "+14155552699"])
+    assert "was not locked out" in result.output
+
+
+@pytest.mark.parametrize("racers", [2, 8])
+def test_racing_workers_cannot_let_an_extra_attempt_through(make_app, racers):
+    # Two failures already: one try is left, and `racers` calls reach the check at the same instant.
+    app = make_app()
+    with app.app_context():
+        assert lockout.admit(CALLER) and lockout.admit(CALLER)
+    barrier = threading.Barrier(racers)
+    admitted = []
+
+    def race():
+        with app.app_context():
+            barrier.wait()
+            admitted.append(lockout.admit(CALLER))
+
+    threads = [threading.Thread(target=race) for _ in range(racers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(admitted) == [False] * (racers - 1) + [True]

@@ -1,0 +1,70 @@
+"""`flask db upgrade` builds the tables on an empty database, and DATABASE_URL is read as Heroku writes it."""
+
+import pytest
+import sqlalchemy
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+
+from app import create_app, database
+from app.tables import metadata
+from config import TestConfig
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_db_upgrade_on_an_empty_database_creates_the_tables_the_code_expects(request, verify, tmp_path, backend):
+    url = request.getfixturevalue("postgres")() if backend == "postgresql" else f"sqlite:///{tmp_path / 'empty.sqlite3'}"
+    app = create_app(TestConfig, http_client=verify, DATABASE_URL=url)
+
+    result = app.test_cli_runner().invoke(args=["db", "upgrade"])
+    assert result.exit_code == 0, result.output
+    assert "up to date" in result.output
+
+    engine = sqlalchemy.create_engine(url)
+    with engine.connect() as connection:
+        context = MigrationContext.configure(connection)
+        assert context.get_current_revision() == "0001"
+        assert compare_metadata(context, metadata) == []
+    engine.dispose()
+    # A second run (every Heroku release runs it) changes nothing.
+    assert app.test_cli_runner().invoke(args=["db", "upgrade"]).exit_code == 0
+    database.dispose(app)
+
+
+@pytest.mark.parametrize(
+    "given, used",
+    [
+        ("postgres://u:p@host:5432/db", "postgresql+psycopg://u:p@host:5432/db"),
+        ("postgresql://u:p@host/db", "postgresql+psycopg://u:p@host/db"),
+        ("postgresql+psycopg://u@host/db", "postgresql+psycopg://u@host/db"),
+        ("sqlite:////var/data/ivr.sqlite3", "sqlite:////var/data/ivr.sqlite3"),
+    ],
+)
+def test_database_url_is_read_as_heroku_writes_it(given, used, tmp_path):
+    assert database.database_url({"DATABASE_URL": given}, str(tmp_path)) == used
+
+
+def test_without_database_url_a_sqlite_file_in_the_instance_folder_is_used(tmp_path):
+    instance = tmp_path / "instance"
+    url = database.database_url({"DATABASE_URL": ""}, str(instance))
+    assert url == f"sqlite:///{instance / 'verifications.sqlite3'}"
+    assert instance.is_dir()
+
+
+def test_every_wait_on_postgresql_is_bounded():
+    config = {"DATABASE_TIMEOUT": 1.5, "DATABASE_POOL_SIZE": 3, "DATABASE_MAX_OVERFLOW": 4}
+    engine = database.make_engine("postgresql+psycopg://u@127.0.0.1:9/db", config)
+    assert (engine.pool.size(), engine.pool._max_overflow, engine.pool._timeout) == (3, 4, 1.5)
+    engine.dispose()
+    assert database.connect_args("postgresql+psycopg://u@h/db", 1.5) == {
+        "connect_timeout": 2,
+        "options": "-c statement_timeout=1500",
+    }
+    assert database.connect_args("sqlite:///x.sqlite3", 1.5) == {"timeout": 1.5}
+
+
+def test_commands_name_a_database_they_cannot_reach_in_one_line(verify):
+    app = create_app(TestConfig, http_client=verify, DATABASE_URL="postgresql://postgres:secret@127.0.0.1:9/nothing")
+    result = app.test_cli_runner().invoke(args=["verifications", "report"])
+    assert result.exit_code == 1
+    assert "Error: database postgresql+psycopg://postgres:***@127.0.0.1:9/nothing: OperationalError" in result.output
+    assert "secret" not in result.output

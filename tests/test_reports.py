@@ -1,0 +1,108 @@
+"""`flask verifications report` and `purge` on a known set of records."""
+
+import csv
+import datetime
+import io
+
+import pytest
+
+from app import reports
+from app.records import now
+from app.tables import lockouts, verifications
+from tests.conftest import BACKENDS
+
+ON_BOTH_BACKENDS = pytest.mark.parametrize("backend", BACKENDS)
+
+NOW = now()
+
+
+def record(outcome, reason, attempts, seconds=None, days_ago=1):
+    started = NOW - datetime.timedelta(days=days_ago)
+    return {
+        "call_sid": "CA" + "0" * 32,
+        "number_masked": "+1•••••••71",
+        "number_hash": "h",
+        "channel": "sms",
+        "started_at": started,
+        "finished_at": started + datetime.timedelta(seconds=seconds) if outcome else None,
+        "attempts": attempts,
+        "resends": 0,
+        "silences": 0,
+        "outcome": outcome,
+        "reason": reason,
+    }
+
+
+KNOWN = [
+    record("approved", "approved", 1, seconds=20),
+    record("approved", "approved", 1, seconds=30),
+    record("approved", "approved", 2, seconds=40),
+    record("approved", "approved", 3, seconds=100),
+    record("failed", "too_many_attempts", 3, seconds=90),
+    record("failed", "expired", 2, seconds=700),
+    record("failed", "no_input", 0, seconds=45),
+    record("failed", "hung_up", 0, seconds=10),
+    record(None, None, 0),
+]
+TEN_DAYS_OLD = record("approved", "approved", 9, seconds=999, days_ago=10)
+LOCKOUTS = [
+    {"number_hash": "locked", "failures": 3, "window_start": NOW - datetime.timedelta(minutes=5)},
+    {"number_hash": "one-try-left", "failures": 2, "window_start": NOW - datetime.timedelta(minutes=5)},
+    {"number_hash": "window-over", "failures": 5, "window_start": NOW - datetime.timedelta(hours=2)},
+]
+
+
+@pytest.fixture
+def known(db):
+    with db.begin() as connection:
+        connection.execute(verifications.insert(), [*KNOWN, TEN_DAYS_OLD])
+        connection.execute(lockouts.insert(), LOCKOUTS)
+
+
+def test_the_figures_of_a_known_set_of_records():
+    report = reports.summarize(KNOWN, locked_numbers=1)
+    assert report.total == 9
+    assert report.by_outcome == {"approved": 4, "failed": 4, "in_progress": 1}
+    assert report.by_reason == {"too_many_attempts": 1, "expired": 1, "no_input": 1, "hung_up": 1}
+    assert report.success_rate == 0.5
+    assert report.median_attempts == 1.5
+    assert report.median_seconds_to_verify == 35
+
+
+def test_no_records_make_a_report_without_figures():
+    report = reports.summarize([])
+    assert (report.total, report.success_rate, report.median_attempts, report.median_seconds_to_verify) == (0, None, None, None)
+
+
+@ON_BOTH_BACKENDS
+def test_the_report_command_prints_a_readable_table(app, known):
+    result = app.test_cli_runner().invoke(args=["verifications", "report"])
+    assert result.exit_code == 0, result.output
+    lines = [" ".join(line.split()) for line in result.output.splitlines()]
+    assert "Verifications started in the last 7 days:" in lines
+    for line in ["total 9", "approved 4", "failed 4", "in_progress 1", "hung_up 1", "success_rate 0.5",
+                 "median_attempts 1.5", "median_seconds_to_verify 35.0", "locked_numbers 1"]:
+        assert line in lines
+
+
+@ON_BOTH_BACKENDS
+def test_the_report_command_writes_csv(app, known):
+    result = app.test_cli_runner().invoke(args=["verifications", "report", "--since", "30d", "--csv"])
+    rows = {(section, name): value for section, name, value in csv.reader(io.StringIO(result.output))}
+    assert rows[("section", "name")] == "value"
+    assert rows[("verifications", "total")] == "10"
+    assert rows[("outcome", "approved")] == "5"
+    assert rows[("summary", "locked_numbers")] == "1"
+
+
+def test_a_bad_duration_is_refused(app):
+    result = app.test_cli_runner().invoke(args=["verifications", "report", "--since", "a week"])
+    assert result.exit_code == 2
+    assert "not a duration like 30m, 12h, 7d or 2w" in result.output
+
+
+@ON_BOTH_BACKENDS
+def test_purge_deletes_records_older_than_asked(app, known, records):
+    result = app.test_cli_runner().invoke(args=["verifications", "purge", "--older-than", "7d"])
+    assert "Deleted 1 record(s)" in result.output
+    assert len(records()) == 9
