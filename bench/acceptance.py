@@ -149,6 +149,14 @@ class Acceptance:
             presses += 1
         self.check("'*' forever: bounded, call ends", call.ended and not self.heard(call, "approved"), f"after {presses} presses")
 
+    def lockout(self):
+        for _ in range(3):
+            self.call("+14155550112", "", "", "")
+        sends_before = self.verify.verify.counts["send"]
+        call, _ = self.call("+14155550112")
+        sent = self.verify.verify.counts["send"] - sends_before
+        self.check("after 3 failed verifications the number is sent to an agent, no code", self.heard(call, "failed:locked") and sent == 0)
+
     def withheld_numbers(self):
         sends_before = self.verify.verify.counts["send"]
         for number in WITHHELD + NOT_A_NUMBER:
@@ -289,6 +297,7 @@ class Acceptance:
             for part in (
                 self.happy_paths,
                 self.bounded_paths,
+                self.lockout,
                 self.withheld_numbers,
                 self.verify_errors,
                 self.signatures,
@@ -345,8 +354,9 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--latency", type=float, default=0.3, help="seconds Verify takes to answer (default 0.3)")
     args = parser.parse_args(argv)
-    with tempfile.TemporaryDirectory(prefix="acceptance-") as workdir:
-        failures = Acceptance(args.latency, workdir).run()
+    workdir = Path(tempfile.mkdtemp(prefix="acceptance-"))
+    failures = Acceptance(args.latency, workdir).run()
+    print(f"server log and database kept in {workdir}")
     print(f"{failures} check(s) failed" if failures else "all checks passed", flush=True)
     sys.exit(1 if failures else 0)
 
