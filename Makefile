@@ -3,7 +3,7 @@ VENV ?= .venv
 PYTHON ?= python3
 STAMP := $(VENV)/.installed-$(shell cksum < requirements.txt | cut -d' ' -f1)
 
-.PHONY: run test serve migrate
+.PHONY: run test serve migrate acceptance
 
 $(STAMP): requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -21,3 +21,6 @@ serve: migrate
 
 test: $(STAMP)
 	$(VENV)/bin/python -m pytest
+
+acceptance: $(STAMP)
+	$(VENV)/bin/python -m bench.acceptance

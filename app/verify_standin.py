@@ -97,7 +97,7 @@ class LocalVerify(HttpClient):
         self._send_times[to] = recent + [now]
         verification = self._live(self._by_to.get(to), now)
         if verification is None:
-            code = "".join(secrets.choice("0123456789") for _ in range(self.code_length))
+            code = self.new_code()
             verification = _Verification("VE" + secrets.token_hex(16), to, channel, code, now)
             self._by_sid[verification.sid] = verification
             self._by_to[to] = verification
@@ -106,6 +106,10 @@ class LocalVerify(HttpClient):
         if self.on_send:
             self.on_send(to, verification.code)
         return 201, self._verification_json(service_sid, verification, "pending", now)
+
+    def new_code(self):
+        """A fresh random code of the configured length."""
+        return "".join(secrets.choice("0123456789") for _ in range(self.code_length))
 
     def _check(self, service_sid, form):
         now = self.clock()

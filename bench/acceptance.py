@@ -1,0 +1,365 @@
+"""The whole call, end to end, on the server as its Procfile starts it, with Verify simulated.
+
+    make acceptance        # or: .venv/bin/python -m bench.acceptance [--latency 0.3]
+
+Starts the Verify stand-in server (bench/fake_verify.py, every answer after `--latency`
+seconds, scripted numbers for each Verify error and a hanging Verify) and gunicorn exactly as
+the Procfile runs it, in the production configuration with Twilio credentials set (only
+twilio-python's HTTP layer is pointed at the stand-in, by bench/served_wsgi.py). Then it places
+calls over HTTP with the project's call engine, every webhook signed as Twilio signs it, down
+every path a caller can take; restarts the server in the middle of a call; rings 40 callers at
+once; and finally reads the server's log for codes, tokens and full phone numbers.
+
+One line per check; exit status 1 if any check fails.
+"""
+
+import argparse
+import asyncio
+import secrets
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import requests
+from twilio.request_validator import RequestValidator
+
+from app.prompts import PROMPTS
+from app.simulator import place_call
+from bench.fake_verify import FakeVerifyServer, SCENARIOS
+from bench.server import ROOT, Server
+
+CODE = "123456"
+SERVICE_NUMBER = "+15005550006"
+EN = PROMPTS["en-US"]
+WITHHELD = ["anonymous", "unknown", "restricted", "", "+266696687", "+7378742833", "+8656696", "+2562533", "+86282452253"]
+NOT_A_NUMBER = ["12345", "+1555", "+999123456789"]
+SEND_ERRORS = {
+    "+15005550200": "failed:invalid_number",
+    "+15005550205": "failed:undeliverable",
+    "+15005550203": "failed:rate_limited",
+    "+15005550212": "failed:rate_limited",
+    "+15005550429": "failed:rate_limited",
+    "+15005550410": "failed:blocked",
+    "+15005550605": "failed:blocked",
+    "+15005550223": "failed:unavailable",
+    "+15005550003": "failed:unavailable",
+    "+15005550500": "failed:unavailable",
+    "+15005550502": "failed:unavailable",
+    "+15005550999": "failed:unavailable",
+}
+CHECK_ERRORS = {
+    "+15005551202": "failed:too_many_attempts",
+    "+15005551404": "failed:expired",
+    "+15005551429": "failed:rate_limited",
+    "+15005551500": "failed:unavailable",
+    "+15005551999": "failed:unavailable",
+}
+ROUTES = ["/voice", "/voice/outcome", "/voice/fallback", "/voice/status", "/verification/start", "/verification/check"]
+TWILIO_WEBHOOK_LIMIT = 15.0
+
+
+class Acceptance:
+    """The server, the Verify stand-in, and a tally of checks."""
+
+    def __init__(self, latency, workdir):
+        self.latency = latency
+        self.workdir = Path(workdir)
+        self.token = secrets.token_hex(16)
+        self.failures = 0
+        self.numbers_used = set()
+        self.slowest_webhook = 0.0
+        self.verify = FakeVerifyServer(latency, CODE)
+        verify_port = _start_in_thread(self.verify)
+        self.env = {
+            "APP_ENV": "production",
+            "TWILIO_ACCOUNT_SID": "AC" + secrets.token_hex(16),
+            "TWILIO_AUTH_TOKEN": self.token,
+            "TWILIO_VERIFY_SERVICE_SID": "VA" + secrets.token_hex(16),
+            "SECRET_KEY": secrets.token_urlsafe(32),
+            "DATABASE_URL": f"sqlite:///{self.workdir / 'acceptance.db'}",
+            "BENCH_VERIFY_URL": f"http://127.0.0.1:{verify_port}",
+            "LOG_LEVEL": "INFO",
+        }
+        self.log = self.workdir / "server.log"
+        self.server = Server("bench.served_wsgi:app", _free_port(), self.log, env=self.env)
+
+    @property
+    def voice_url(self):
+        return f"{self.server.url}/voice"
+
+    # -- reporting ------------------------------------------------------------------------
+
+    def check(self, name, ok, detail=""):
+        """Print one check's outcome and count a failure."""
+        self.failures += not ok
+        print(f"{'ok  ' if ok else 'FAIL'} {name}{f'  ({detail})' if detail else ''}", flush=True)
+
+    # -- calls ----------------------------------------------------------------------------
+
+    def call(self, from_, *keys):
+        """Place a call from `from_`, key in each of `keys`, return the call and its slowest webhook."""
+        self.numbers_used.add(from_)
+        began = time.perf_counter()
+        timings = []
+
+        def timed(event):
+            if event.kind == "webhook":
+                timings.append(time.perf_counter())
+
+        call = place_call(self.voice_url, from_=from_, to=SERVICE_NUMBER, auth_token=self.token, on_event=timed)
+        for key in keys:
+            call.press(key)
+        marks = [began] + timings
+        slowest = max((b - a for a, b in zip(marks, marks[1:])), default=0.0)
+        self.slowest_webhook = max(self.slowest_webhook, slowest)
+        return call, slowest
+
+    def heard(self, call, prompt):
+        """Whether the caller heard this prompt's sentence since their last key press."""
+        return call.heard(EN[prompt].format(length=len(CODE)).split(".")[0])
+
+    # -- the paths --------------------------------------------------------------------------
+
+    def happy_paths(self):
+        call, _ = self.call("+14155550101", CODE)
+        self.check("right code: verified, then hung up", self.heard(call, "approved") and call.end_reason == "hangup")
+        call, _ = self.call("+14155550102", "000000")
+        wrong_first = self.heard(call, "wrong_code")
+        call.press(CODE)
+        self.check("wrong code then right: told, then verified", wrong_first and self.heard(call, "approved"))
+        call, _ = self.call("+14155550103", "*")
+        resent = self.heard(call, "resent")
+        call.press(CODE)
+        self.check("'*' sends the code again, then verified", resent and self.heard(call, "approved"))
+
+    def bounded_paths(self):
+        call, _ = self.call("+14155550104", "000000", "111111", "222222")
+        self.check("always wrong: failed after 3 tries", self.heard(call, "failed:too_many_attempts") and call.ended)
+        call, _ = self.call("+14155550105", "", "", "")
+        self.check("silence: failed after 3 silences", self.heard(call, "failed:no_input") and call.ended)
+        call, _ = self.call("+14155550106")
+        presses = 0
+        while not call.ended and presses < 10:
+            call.press("*")
+            presses += 1
+        self.check("'*' forever: bounded, call ends", call.ended and not self.heard(call, "approved"), f"after {presses} presses")
+
+    def lockout(self):
+        for _ in range(3):
+            self.call("+14155550112", "", "", "")
+        sends_before = self.verify.verify.counts["send"]
+        call, _ = self.call("+14155550112")
+        sent = self.verify.verify.counts["send"] - sends_before
+        self.check("after 3 failed verifications the number is sent to an agent, no code", self.heard(call, "failed:locked") and sent == 0)
+
+    def withheld_numbers(self):
+        sends_before = self.verify.verify.counts["send"]
+        for number in WITHHELD + NOT_A_NUMBER:
+            call, _ = self.call(number)
+            expected = "failed:withheld" if number in WITHHELD else "failed:invalid_number"
+            self.check(f"caller ID {number or '(empty)'!r}: told why, call ends", self.heard(call, expected) and call.ended)
+        sent = self.verify.verify.counts["send"] - sends_before
+        self.check("no withheld or unusable number reached Verify", sent == 0, f"{sent} sends")
+
+    def verify_errors(self):
+        for number, prompt in SEND_ERRORS.items():
+            call, slowest = self.call(number)
+            self.check(
+                f"send {_scenario('send', number)}: caller hears {prompt.split(':')[1]}",
+                self.heard(call, prompt) and call.ended and slowest < TWILIO_WEBHOOK_LIMIT,
+                f"slowest webhook {slowest:.1f} s",
+            )
+        for number, prompt in CHECK_ERRORS.items():
+            call, slowest = self.call(number, CODE)
+            if number == "+15005551404":  # expired: a new code is sent once, then it gives up
+                call.press(CODE)
+            self.check(
+                f"check {_scenario('check', number)}: caller hears {prompt.split(':')[1]}, never 'wrong code'",
+                self.heard(call, prompt) and not self.heard(call, "wrong_code") and slowest < TWILIO_WEBHOOK_LIMIT,
+                f"slowest webhook {slowest:.1f} s",
+            )
+
+    def signatures(self):
+        validator = RequestValidator(self.token)
+        fields = {"CallSid": "CA" + "1" * 32, "From": "+14155550107", "To": SERVICE_NUMBER, "AccountSid": "AC" + "0" * 32}
+        self.numbers_used.add(fields["From"])
+        for route in ROUTES:
+            url = self.server.url + route
+            answers = {
+                "missing": requests.post(url, data=fields, timeout=10).status_code,
+                "forged": requests.post(url, data=fields, headers={"X-Twilio-Signature": "Zm9yZ2Vk"}, timeout=10).status_code,
+                "other URL": requests.post(
+                    url, data=fields, headers={"X-Twilio-Signature": validator.compute_signature(url + "x", fields)}, timeout=10
+                ).status_code,
+                "other token": requests.post(
+                    url,
+                    data=fields,
+                    headers={"X-Twilio-Signature": RequestValidator("0" * 32).compute_signature(url, fields)},
+                    timeout=10,
+                ).status_code,
+            }
+            self.check(f"{route}: missing and forged signatures get 403", set(answers.values()) == {403}, str(answers))
+        get = requests.get(self.voice_url, timeout=10).status_code
+        self.check("GET /voice is refused (POST only)", get == 405, str(get))
+
+    def outcome_trust(self):
+        call, _ = self.call("+14155550108", CODE)
+        approved_url = next(e.text for e in call.events if e.kind == "webhook" and "/voice/outcome" in e.text)
+        fields = {"CallSid": "CA" + "2" * 32, "From": "+14155550108", "To": SERVICE_NUMBER}
+        signature = RequestValidator(self.token).compute_signature(approved_url, fields)
+        replay = requests.post(approved_url, data=fields, headers={"X-Twilio-Signature": signature}, timeout=10)
+        self.check(
+            "an approved outcome URL replayed for another call does not verify it",
+            replay.status_code in (200, 400, 403) and EN["approved"] not in replay.text,
+            str(replay.status_code),
+        )
+        crafted = self.server.url + "/voice/outcome?result=approved"
+        signature = RequestValidator(self.token).compute_signature(crafted, fields)
+        forged = requests.post(crafted, data=fields, headers={"X-Twilio-Signature": signature}, timeout=10)
+        self.check("a made-up outcome URL does not verify", EN["approved"] not in forged.text, str(forged.status_code))
+
+    def odd_input(self):
+        validator = RequestValidator(self.token)
+
+        def post(route, fields, body=None, content_type=None):
+            url = route if route.startswith("http") else self.server.url + route
+            headers = {"X-Twilio-Signature": validator.compute_signature(url, fields if body is None else {})}
+            if content_type:
+                headers["Content-Type"] = content_type
+            return requests.post(url, data=fields if body is None else body, headers=headers, timeout=10)
+
+        base = {"CallSid": "CA" + "3" * 32, "To": SERVICE_NUMBER}
+        answers = {"no From": post("/voice", base), "no CallSid": post("/voice", {"From": "+14155550109", "To": SERVICE_NUMBER})}
+        self.numbers_used.add("+14155550109")
+        call, _ = self.call("+14155550110")
+        action = call.listening["action"]
+        check_url = self.server.url + action if action.startswith("/") else action
+        sends = self.verify.verify.counts["check"]
+        for label, digits in {
+            "non-ASCII digits": "١٢٣٤٥٦",
+            "letters": "12a456",
+            "5,000 digits": "1" * 5000,
+            "control characters": "12\x003456",
+        }.items():
+            answers[label] = post(check_url, {**call.fields, "Digits": digits})
+        answers["garbled body"] = post("/voice", {}, body=secrets.token_bytes(512), content_type="application/x-www-form-urlencoded")
+        answers["oversized body"] = post("/voice", {}, body=b"From=" + b"1" * 200_000, content_type="application/x-www-form-urlencoded")
+        answers["JSON body"] = post("/voice", {}, body=b'{"From": "x"}', content_type="application/json")
+        for label, answer in answers.items():
+            ok = answer.status_code < 500 and (answer.status_code >= 400 or "<Response>" in answer.text)
+            self.check(f"odd input, {label}: TwiML or a 4xx", ok, str(answer.status_code))
+        checked = self.verify.verify.counts["check"] - sends
+        self.check("no non-digit code reached Verify", checked == 0, f"{checked} checks")
+
+    def restart_mid_call(self):
+        call, _ = self.call("+14155550111")
+        self.server.stop()
+        self.server.start()
+        call.press(CODE)
+        self.check("server restarted between two webhooks: the call still verifies", self.heard(call, "approved"))
+
+    def crowd(self, callers=40):
+        numbers = [f"+1415555{2000 + i:04d}" for i in range(callers)]
+        began = time.perf_counter()
+        with ThreadPoolExecutor(callers) as pool:
+            calls = list(pool.map(lambda number: self.call(number, CODE), numbers))
+        took = time.perf_counter() - began
+        verified = sum(self.heard(call, "approved") for call, _ in calls)
+        slowest = max(slowest for _, slowest in calls)
+        self.check(
+            f"{callers} simultaneous callers, Verify {self.latency * 1000:.0f} ms: all verified, every webhook < 15 s",
+            verified == callers and slowest < TWILIO_WEBHOOK_LIMIT,
+            f"{verified}/{callers} verified in {took:.1f} s, slowest webhook {slowest:.2f} s",
+        )
+
+    def clean_logs(self):
+        text = self.log.read_text(errors="replace")
+        leaked = [n for n in self.numbers_used if len(n) > 6 and n.lstrip("+") in text]
+        self.check("server log holds no full phone number", not leaked, f"{len(leaked)} found" if leaked else "")
+        self.check("server log holds no code", CODE not in text)
+        self.check("server log holds no auth token or secret key", self.token not in text and self.env["SECRET_KEY"] not in text)
+        self.check("server log holds no traceback", "Traceback" not in text)
+
+    def run(self):
+        """Every check, in order; the number of failures."""
+        release = _procfile_release()
+        if release:
+            subprocess.run(release, shell=True, cwd=ROOT, env={**self.server.env}, check=True)
+            self.check("release phase (migrations) ran", True, release)
+        self.server.start()
+        print(f"server: {' '.join(self.server.command)} on {self.server.url}; log {self.log}", flush=True)
+        try:
+            for part in (
+                self.happy_paths,
+                self.bounded_paths,
+                self.lockout,
+                self.withheld_numbers,
+                self.verify_errors,
+                self.signatures,
+                self.outcome_trust,
+                self.odd_input,
+                self.restart_mid_call,
+                self.crowd,
+            ):
+                part()
+        finally:
+            self.server.stop()
+        self.check(f"slowest webhook of the whole run under {TWILIO_WEBHOOK_LIMIT:.0f} s", self.slowest_webhook < TWILIO_WEBHOOK_LIMIT, f"{self.slowest_webhook:.2f} s")
+        self.clean_logs()
+        return self.failures
+
+
+def _scenario(action, number):
+    status = SCENARIOS[(action, number)][0]
+    return f"{number} ({'hangs' if status is None else status})"
+
+
+def _procfile_release():
+    """The Procfile's release: command, if it has one (Heroku runs it before each deploy)."""
+    for line in (ROOT / "Procfile").read_text().splitlines():
+        if line.startswith("release:"):
+            return line[len("release:") :].strip()
+    return None
+
+
+def _start_in_thread(fake_verify):
+    """Run the Verify stand-in's asyncio server in a daemon thread; its port."""
+    ready = threading.Event()
+    port = []
+
+    def serve():
+        loop = asyncio.new_event_loop()
+        server = loop.run_until_complete(asyncio.start_server(fake_verify.handle, "127.0.0.1", 0, backlog=2048))
+        port.append(server.sockets[0].getsockname()[1])
+        ready.set()
+        loop.run_forever()
+
+    threading.Thread(target=serve, daemon=True).start()
+    ready.wait(10)
+    return port[0]
+
+
+def _free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--latency", type=float, default=0.3, help="seconds Verify takes to answer (default 0.3)")
+    args = parser.parse_args(argv)
+    workdir = Path(tempfile.mkdtemp(prefix="acceptance-"))
+    failures = Acceptance(args.latency, workdir).run()
+    print(f"server log and database kept in {workdir}")
+    print(f"{failures} check(s) failed" if failures else "all checks passed", flush=True)
+    sys.exit(1 if failures else 0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,43 @@
+"""The benchmark's WSGI entry: the production app, its Verify requests sent to a local stand-in.
+
+bench/server.py hands gunicorn `bench.served_wsgi:app` instead of the Procfile's `wsgi:app`;
+nothing else changes. The app is built by the same `create_app()` with the production
+configuration from the environment (Twilio credentials set); only twilio-python's HTTP layer is
+replaced, through the `http_client` seam the tests use, by one that sends each
+`https://verify.twilio.com/...` request to BENCH_VERIFY_URL (bench/fake_verify.py) instead.
+This module lives in bench/ only: no setting of the production app can switch it on.
+"""
+
+import os
+from urllib.parse import urlsplit
+
+from twilio.http.http_client import TwilioHttpClient
+
+from app import create_app
+
+VERIFY_HOST = "verify.twilio.com"
+
+
+class StandInVerifyClient(TwilioHttpClient):
+    """twilio-python's own HTTP client, talking to `base_url` where it would talk to Verify."""
+
+    def __init__(self, base_url):
+        super().__init__()
+        self.base_url = base_url.rstrip("/")
+
+    def request(self, method, url, params=None, data=None, headers=None, auth=None, timeout=None, allow_redirects=False):
+        parts = urlsplit(url)
+        if parts.hostname != VERIFY_HOST:
+            raise ValueError(f"the benchmark only stands in for Verify, not {parts.hostname}")
+        local = self.base_url + parts.path + (f"?{parts.query}" if parts.query else "")
+        return super().request(method, local, params, data, headers, auth, timeout, allow_redirects)
+
+
+def _verify_url():
+    url = os.environ.get("BENCH_VERIFY_URL", "")
+    if not url:
+        raise RuntimeError("BENCH_VERIFY_URL is not set: start the server with bench/server.py")
+    return url
+
+
+app = create_app(http_client=StandInVerifyClient(_verify_url()))

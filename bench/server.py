@@ -1,0 +1,114 @@
+"""Run a WSGI app under gunicorn exactly as the Procfile's `web:` line runs `wsgi:app`.
+
+The command is read from the Procfile and only the app module is swapped, so that the
+benchmark measures what Heroku runs: gunicorn.conf.py, $PORT, WEB_CONCURRENCY and the rest of
+the environment. The server's output goes to a log file.
+
+    python -m bench.server --app bench.served_wsgi:app --port 8791 --log bench/results/server.log
+"""
+
+import argparse
+import os
+import shlex
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PROCFILE_APP = "wsgi:app"
+
+
+def procfile_command(app_module):
+    """The Procfile's web command, with `app_module` in place of wsgi:app."""
+    for line in (ROOT / "Procfile").read_text().splitlines():
+        if line.startswith("web:"):
+            words = shlex.split(line[len("web:") :])
+            if PROCFILE_APP not in words:
+                raise RuntimeError(f"the Procfile's web line does not run {PROCFILE_APP}: {line}")
+            return [app_module if word == PROCFILE_APP else word for word in words]
+    raise RuntimeError("the Procfile has no web: line")
+
+
+class Server:
+    """One gunicorn master (and its workers), started from the Procfile's command line."""
+
+    def __init__(self, app_module, port, log_path, env=None):
+        self.command = procfile_command(app_module)
+        self.port = port
+        self.log_path = Path(log_path)
+        self.env = {**os.environ, **(env or {}), "PORT": str(port)}
+        # The Procfile says `gunicorn`: the one installed next to this Python.
+        self.env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{self.env.get('PATH', '')}"
+        self.process = None
+        self.started_in = None
+
+    @property
+    def url(self):
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout=30):
+        """Start gunicorn and wait until it accepts connections; the seconds that took."""
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        log = self.log_path.open("ab")
+        began = time.perf_counter()
+        self.process = subprocess.Popen(self.command, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
+        log.close()
+        while time.perf_counter() - began < timeout:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"gunicorn exited with {self.process.returncode}; see {self.log_path}")
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
+                    self.started_in = time.perf_counter() - began
+                    return self.started_in
+            except OSError:
+                time.sleep(0.05)
+        self.stop()
+        raise RuntimeError(f"gunicorn did not listen on port {self.port} within {timeout} s")
+
+    def worker_pids(self):
+        """The process ids of gunicorn's workers (the master's children)."""
+        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
+        return [int(pid) for pid in children.read_text().split()]
+
+    def stop(self, timeout=25):
+        """Stop gracefully (SIGTERM), as Heroku does; kill only if that does not work."""
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+    def __enter__(self):
+        self.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--app", default="bench.served_wsgi:app")
+    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8791")))
+    parser.add_argument("--log", default=str(ROOT / "bench" / "results" / "server.log"))
+    args = parser.parse_args(argv)
+    server = Server(args.app, args.port, args.log)
+    print("starting:", shlex.join(server.command), flush=True)
+    server.start()
+    print(f"{args.app} listening on {server.url} after {server.started_in:.2f} s; log: {args.log}", flush=True)
+    try:
+        server.process.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+
+
+if __name__ == "__main__":
+    main()
