@@ -5,6 +5,7 @@ import sys
 import traceback
 
 from flask import Flask, request
+from requests.adapters import HTTPAdapter
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 from werkzeug.exceptions import HTTPException
@@ -15,6 +16,11 @@ from app.twiml import fallback
 from config import config_for
 
 log = logging.getLogger(__name__)
+
+# Connections to Verify each worker keeps open for reuse. twilio-python keeps cpu_count + 4,
+# so in a burst most Verify requests would pay a new TLS handshake, and urllib3 would log a
+# warning for every connection it then throws away.
+VERIFY_CONNECTIONS = 128
 
 
 def create_app(config_class=None, http_client=None, **overrides):
@@ -45,6 +51,9 @@ def _twilio_client(config, http_client):
         http_client = TwilioHttpClient()
     # twilio-python waits forever by default; a hanging Verify must not hang the call.
     http_client.timeout = config["VERIFY_TIMEOUT"]
+    if getattr(http_client, "session", None) is not None:
+        for scheme in ("https://", "http://"):
+            http_client.session.mount(scheme, HTTPAdapter(pool_maxsize=VERIFY_CONNECTIONS))
     return Client(config["TWILIO_ACCOUNT_SID"], config["TWILIO_AUTH_TOKEN"], http_client=http_client)
 
 
