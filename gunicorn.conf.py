@@ -4,7 +4,7 @@ import os
 
 bind = f"0.0.0.0:{os.environ.get('PORT', '5000')}"
 # Threads, so that a caller whose webhook waits on Verify never holds up another caller.
-worker_class = "gthread"
+worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "gthread")
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 threads = int(os.environ.get("GUNICORN_THREADS", "32"))
 # Twilio gives up on a webhook after 15 s; a worker stuck longer than this is restarted.

@@ -5,6 +5,7 @@ import sys
 import traceback
 
 from flask import Flask, request
+from flask.sessions import SessionInterface
 from requests.adapters import HTTPAdapter
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
@@ -28,6 +29,7 @@ def create_app(config_class=None, http_client=None, **overrides):
     app = Flask(__name__, instance_relative_config=True)
     app.config.from_object(config_class or config_for())
     app.config.update(overrides)
+    app.session_interface = NoSessions()
     _configure_logging(app)
     if http_client is None and settings.wants_local_verify(app.config):
         http_client = settings.use_local_verify(app.config)
@@ -43,6 +45,19 @@ def create_app(config_class=None, http_client=None, **overrides):
     app.register_blueprint(voice.bp)
     app.register_error_handler(Exception, _unexpected_error)
     return app
+
+
+class NoSessions(SessionInterface):
+    """No Flask session cookie: Twilio keeps no cookies, and the call's state travels in its URLs.
+
+    Flask would otherwise build a signing serializer on every request to look for one.
+    """
+
+    def open_session(self, app, request):
+        return self.make_null_session(app)
+
+    def save_session(self, app, session, response):
+        pass
 
 
 def _twilio_client(config, http_client):
