@@ -17,6 +17,12 @@ class Validator(RequestValidator):
     Twilio signed in practice, so it is tried alone first; only a mismatch pays for both.
     """
 
+    def get_values(self, param_dict, param_name):
+        # Flask's form is a MultiDict: its getlist, without twilio-python's try/except chain.
+        if hasattr(param_dict, "getlist"):
+            return param_dict.getlist(param_name)
+        return super().get_values(param_dict, param_name)
+
     def validate(self, uri, params, signature, algorithm=None):
         if compare(self.compute_signature(uri, params, algorithm), signature):
             return True
