@@ -10,6 +10,8 @@
 3. Weighs a TwiML-only hop (the code-entry webhook answering a silence) against a bare Flask
    app returning the same document (bench/bare_app.py) under the same gunicorn settings,
    alternating the two: worker CPU time per request (from /proc) and requests per second.
+   A third app, bare Flask plus twilio-python's signature check ("bare+sig"), shows how much
+   of the difference is the least any webhook must do.
 4. Measures start-up (import wsgi: import + create_app) and resident memory per worker.
 
 Results are printed and written as JSON to bench/results/.
@@ -26,6 +28,8 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+
+from twilio.request_validator import RequestValidator
 
 from bench import load
 from bench.server import ROOT, Server
@@ -171,15 +175,17 @@ async def silence_request(url, auth_token):
     return action, form, signature, body
 
 
-def run_twiml_hop(project, bare, action, form, signature, rounds, requests, concurrency):
-    """Alternate bare and project on the same silence request; per-round figures."""
+def run_twiml_hop(servers, action, form, rounds, requests, concurrency):
+    """Alternate the apps (name -> Server) on the same signed silence request; per-round figures."""
     path = action.split("/", 3)[3]
+    validator = RequestValidator(SERVER_ENV["TWILIO_AUTH_TOKEN"])
     rows = []
     for round_ in range(rounds):
-        for name, server in (("bare", bare), ("project", project)):
+        for name, server in servers.items():
+            url = f"{server.url}/{path}"
             meter = Meter(server.worker_pids())
             meter.start()
-            statuses = asyncio.run(load.repeat(f"{server.url}/{path}", form, signature, requests, concurrency))
+            statuses = asyncio.run(load.repeat(url, form, validator.compute_signature(url, form), requests, concurrency))
             figures = meter.stop()
             if any(status != 200 for status in statuses):
                 raise RuntimeError(f"{name} answered {sorted(set(statuses))}")
@@ -211,7 +217,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--calls", type=int, default=200, help="simultaneous calls (200; 0: no burst)")
     parser.add_argument("--latency", type=float, default=0.5, help="Verify's answer time, s (0.5)")
-    parser.add_argument("--rounds", type=int, default=3, help="bare/project alternations (3)")
+    parser.add_argument("--rounds", type=int, default=3, help="bare/project/bare+sig alternations (3)")
     parser.add_argument("--requests", type=int, default=2000, help="requests per round (2000)")
     parser.add_argument("--concurrency", type=int, default=16, help="clients per round (16)")
     parser.add_argument("--startups", type=int, default=5, help="start-up measurements (5)")
@@ -233,10 +239,13 @@ def main(argv=None):
             _print_burst(report["burst"])
         report["rss_mb_per_worker"] = [round(rss_mb(pid), 1) for pid in project.worker_pids()]
 
-        action, form, signature, body = asyncio.run(silence_request(f"{project.url}/voice", SERVER_ENV["TWILIO_AUTH_TOKEN"]))
-        bare = Server("bench.bare_app:app", free_port(), RESULTS / f"{stamp}-bare.log", {"BENCH_BARE_TWIML": body})
-        with bare:
-            rows = run_twiml_hop(project, bare, action, form, signature, args.rounds, args.requests, args.concurrency)
+        action, form, _, body = asyncio.run(silence_request(f"{project.url}/voice", SERVER_ENV["TWILIO_AUTH_TOKEN"]))
+        bare_env = {**SERVER_ENV, "BENCH_BARE_TWIML": body}
+        bare = Server("bench.bare_app:app", free_port(), RESULTS / f"{stamp}-bare.log", bare_env)
+        signed = Server("bench.bare_app:signed_app", free_port(), RESULTS / f"{stamp}-bare-signed.log", bare_env)
+        with bare, signed:
+            servers = {"bare": bare, "project": project, "bare+sig": signed}
+            rows = run_twiml_hop(servers, action, form, args.rounds, args.requests, args.concurrency)
         report["twiml_hop"] = rows
         report["twiml_hop_summary"] = _summarise(rows)
         _print_twiml(rows, report["twiml_hop_summary"])
@@ -270,6 +279,8 @@ def _summarise(rows):
         "bare_cpu_ms": median("bare", "cpu_ms_per_request"),
         "project_cpu_ms": median("project", "cpu_ms_per_request"),
         "bare_rps": median("bare", "requests_per_s"),
+        "cpu_ratio_signed_bare_over_project": median("bare+sig", "cpu_ms_per_request") / median("project", "cpu_ms_per_request"),
+        "signed_bare_cpu_ms": median("bare+sig", "cpu_ms_per_request"),
         "project_rps": median("project", "requests_per_s"),
     }
 
@@ -291,13 +302,14 @@ def _print_twiml(rows, summary):
     print("TwiML-only hop (silence at the code prompt), alternating:")
     for row in rows:
         print(
-            f"  round {row['round']} {row['app']:<7} {row['cpu_ms_per_request']:.3f} ms CPU/request, "
+            f"  round {row['round']} {row['app']:<8} {row['cpu_ms_per_request']:.3f} ms CPU/request, "
             f"{row['requests_per_s']:.0f} req/s (load generator {row['load_generator_cpu_s']:.2f} s CPU, "
             f"idle {100 * row['machine_idle_share']:.0f}%)"
         )
     print(
         f"  ratio bare/project CPU per request {summary['cpu_ratio_bare_over_project']:.2f}, "
-        f"project/bare req/s {summary['rps_ratio_project_over_bare']:.2f}",
+        f"project/bare req/s {summary['rps_ratio_project_over_bare']:.2f}; "
+        f"bare+sig/project CPU per request {summary['cpu_ratio_signed_bare_over_project']:.2f}",
         flush=True,
     )
 
