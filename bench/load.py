@@ -8,13 +8,12 @@ on <Hangup> or <Dial>. Every webhook's round trip is timed.
 
 import asyncio
 import dataclasses
-import secrets
 import time
 from urllib.parse import urlencode, urljoin, urlsplit
 
 from twilio.request_validator import RequestValidator
 
-from app.simulator.engine import ACCOUNT_SID
+from app.simulator.engine import call_fields
 from app.simulator.twiml_model import validate
 from bench.http11 import HttpError, message, read_message
 
@@ -63,30 +62,13 @@ async def post(url, form, signature, timeout=TWILIO_TIMEOUT):
     return await asyncio.wait_for(exchange(), timeout)
 
 
-def call_fields(from_, to=SERVICE_NUMBER):
-    """The fields Twilio sends with every webhook of an inbound call."""
-    return {
-        "AccountSid": ACCOUNT_SID,
-        "ApiVersion": "2010-04-01",
-        "CallSid": "CA" + secrets.token_hex(16),
-        "CallStatus": "ringing",
-        "Called": to,
-        "Caller": from_,
-        "Direction": "inbound",
-        "From": from_,
-        "FromCountry": "US",
-        "To": to,
-        "ToCountry": "US",
-    }
-
-
 class Caller:
     """One call, from ringing to hang-up, keying in `code` at every Gather."""
 
     def __init__(self, url, auth_token, from_, code="123456", max_webhooks=20):
         self.url = url
         self.validator = RequestValidator(auth_token)
-        self.fields = call_fields(from_)
+        self.fields = call_fields(from_, SERVICE_NUMBER)
         self.code = code
         self.max_webhooks = max_webhooks
         self.result = CallResult(hops=[])
