@@ -231,8 +231,9 @@ def main(argv=None):
     env = {**SERVER_ENV, "BENCH_VERIFY_URL": verify.url}
     project = Server("bench.served_wsgi:app", free_port(), RESULTS / f"{stamp}-server.log", env)
     try:
-        project.start()
-        print(f"server: {' '.join(project.command)}; workers {project.worker_pids()}", flush=True)
+        report["server_ready_s"] = project.start()
+        print(f"server: {' '.join(project.command)}; workers {project.worker_pids()}, "
+              f"listening {report['server_ready_s']:.2f} s after start", flush=True)
         asyncio.run(load.burst(f"{project.url}/voice", SERVER_ENV["TWILIO_AUTH_TOKEN"], 4))  # warm up
         if args.calls:
             report["burst"] = run_burst(project, verify, args.calls)
