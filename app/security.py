@@ -24,7 +24,7 @@ class Validator(RequestValidator):
         return super().get_values(param_dict, param_name)
 
     def validate(self, uri, params, signature, algorithm=None):
-        if compare(self.compute_signature(uri, params, algorithm), signature):
+        if algorithm is None and compare(self.compute_signature(uri, params), signature):
             return True
         return super().validate(uri, params, signature, algorithm)
 

@@ -21,7 +21,9 @@ def to_xml(node):
     twilio-python builds an ElementTree for every document and serialises it; writing the few
     elements of an IVR answer directly costs a fraction of that. The output is the same:
     attributes sorted by name, booleans as true/false, `<Verb />` when empty, text escaped as
-    ElementTree escapes it (tests/test_twiml_render.py compares the two).
+    ElementTree escapes it (tests/test_twiml_render.py compares the two). One difference, in a
+    case this app never writes: of two bare strings nested in a row, twilio-python keeps only
+    the last, while this writes both.
     """
     attributes = "".join(
         f' {name}="{_escape_attribute(_attribute_text(node.attrs[name]))}"' for name in sorted(node.attrs)
