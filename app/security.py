@@ -38,11 +38,10 @@ def signed_url():
     """The URL Twilio requested, which is the URL it signed.
 
     Behind ngrok or Heroku the request reaches Flask as plain http on an inner host; ProxyFix
-    restores the outer scheme and host, or PUBLIC_BASE_URL names them outright.
+    restores the outer scheme and host, or PUBLIC_BASE_URL names them outright. The query
+    string is taken as it arrived, not decoded and re-encoded as `request.url` would.
     """
-    base = current_app.config["PUBLIC_BASE_URL"]
-    if not base:
-        return request.url
+    base = current_app.config["PUBLIC_BASE_URL"] or f"{request.scheme}://{request.host}"
     query = request.query_string.decode("latin-1")
     return base + request.script_root + request.path + (f"?{query}" if query else "")
 
