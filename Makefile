@@ -1,9 +1,11 @@
 # `make run`: set up, migrate and run the development server. `make test`: set up and run the tests.
+# `make bench`: the burst benchmark (BENCHMARKS.md); `make bench-smoke`: a 10-call check of it.
+# `make acceptance`: every caller path on gunicorn as the Procfile runs it, Verify simulated.
 VENV ?= .venv
 PYTHON ?= python3
 STAMP := $(VENV)/.installed-$(shell cksum < requirements.txt | cut -d' ' -f1)
 
-.PHONY: run test serve migrate acceptance
+.PHONY: run test serve migrate acceptance bench bench-smoke
 
 $(STAMP): requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -24,3 +26,9 @@ test: $(STAMP)
 
 acceptance: $(STAMP)
 	$(VENV)/bin/python -m bench.acceptance
+
+bench: $(STAMP)
+	$(VENV)/bin/python -m bench.run
+
+bench-smoke: $(STAMP)
+	$(VENV)/bin/python -m bench.run --calls 10 --rounds 1 --requests 200 --startups 1 --label smoke

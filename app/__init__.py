@@ -5,6 +5,8 @@ import sys
 import traceback
 
 from flask import Flask, request
+from flask.sessions import SessionInterface
+from requests.adapters import HTTPAdapter
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 from werkzeug.exceptions import HTTPException
@@ -16,12 +18,18 @@ from config import config_for
 
 log = logging.getLogger(__name__)
 
+# Connections to Verify each worker keeps open for reuse. twilio-python keeps cpu_count + 4,
+# so in a burst most Verify requests would pay a new TLS handshake, and urllib3 would log a
+# warning for every connection it then throws away.
+VERIFY_CONNECTIONS = 128
+
 
 def create_app(config_class=None, http_client=None, **overrides):
     """Build the app; `http_client` replaces twilio-python's HTTP layer (tests, benchmarks)."""
     app = Flask(__name__, instance_relative_config=True)
     app.config.from_object(config_class or config_for())
     app.config.update(overrides)
+    app.session_interface = NoSessions()
     _configure_logging(app)
     if http_client is None and settings.wants_local_verify(app.config):
         http_client = settings.use_local_verify(app.config)
@@ -42,12 +50,28 @@ def create_app(config_class=None, http_client=None, **overrides):
     return app
 
 
+class NoSessions(SessionInterface):
+    """No Flask session cookie: Twilio keeps no cookies, and the call's state travels in its URLs.
+
+    Flask would otherwise build a signing serializer on every request to look for one.
+    """
+
+    def open_session(self, app, request):
+        return self.make_null_session(app)
+
+    def save_session(self, app, session, response):
+        pass
+
+
 def _twilio_client(config, http_client):
     """A twilio-python client whose requests give up well inside Twilio's 15 s webhook limit."""
     if http_client is None:
         http_client = TwilioHttpClient()
     # twilio-python waits forever by default; a hanging Verify must not hang the call.
     http_client.timeout = config["VERIFY_TIMEOUT"]
+    if getattr(http_client, "session", None) is not None:
+        for scheme in ("https://", "http://"):
+            http_client.session.mount(scheme, HTTPAdapter(pool_maxsize=VERIFY_CONNECTIONS))
     return Client(config["TWILIO_ACCOUNT_SID"], config["TWILIO_AUTH_TOKEN"], http_client=http_client)
 
 

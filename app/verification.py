@@ -188,7 +188,8 @@ def _broken_state(error):
 
 
 def _url(endpoint, state):
-    return url_for(endpoint, s=_codec().dump(state))
+    # The token is URL-safe as it is: appended, not re-encoded by url_for.
+    return f"{url_for(endpoint)}?s={_codec().dump(state)}"
 
 
 def _load_state():

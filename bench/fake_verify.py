@@ -107,25 +107,33 @@ class FakeVerifyServer:
         self.verify = BenchVerify(code)
 
     async def handle(self, reader, writer):
+        """Answer the requests of one connection, kept alive unless the client closes it."""
         try:
-            start_line, _, body = await read_message(reader)
-            method, target, _ = start_line.split(" ", 2)
-            path = target.split("?", 1)[0]
-            form = dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
-            answer = self.verify.answer(method, path, form)
-            if answer == HANG:
-                await reader.read()  # until the client gives up and closes the connection
-                return
-            await asyncio.sleep(self.latency)
-            status, payload = answer
-            text = payload if isinstance(payload, str) else json.dumps(payload)
-            content_type = "text/html" if isinstance(payload, str) else "application/json"
-            writer.write(message(f"HTTP/1.1 {status} X", {"Content-Type": content_type}, text.encode()))
-            await writer.drain()
+            while not reader.at_eof():
+                start_line, headers, body = await read_message(reader)
+                if not await self.answer(start_line, body, reader, writer, headers.get("connection") != "close"):
+                    break
         except (HttpError, ValueError, ConnectionError):
             pass
         finally:
             writer.close()
+
+    async def answer(self, start_line, body, reader, writer, keep_alive):
+        """Answer one request after the latency; False when the connection must end."""
+        method, target, _ = start_line.split(" ", 2)
+        path = target.split("?", 1)[0]
+        form = dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
+        answer = self.verify.answer(method, path, form)
+        if answer == HANG:
+            await reader.read()  # nothing, until the client gives up and closes the connection
+            return False
+        await asyncio.sleep(self.latency)
+        status, payload = answer
+        text = payload if isinstance(payload, str) else json.dumps(payload)
+        content_type = "text/html" if isinstance(payload, str) else "application/json"
+        writer.write(message(f"HTTP/1.1 {status} X", {"Content-Type": content_type}, text.encode(), keep_alive))
+        await writer.drain()
+        return keep_alive
 
     async def serve(self, host, port, ready=None):
         server = await asyncio.start_server(self.handle, host, port, backlog=2048, limit=256 * 1024)

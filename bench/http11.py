@@ -1,7 +1,7 @@
 """Just enough HTTP/1.1 over asyncio streams for the benchmark's two ends.
 
-The load generator and the Verify stand-in speak plain HTTP/1.1 with a Content-Length body and
-one request per connection; a full HTTP library would cost the benchmark CPU it needs to leave
+The load generator and the Verify stand-in speak plain HTTP/1.1 with a Content-Length body
+(the generator one request per connection, the stand-in keeping connections alive as Verify does); a full HTTP library would cost the benchmark CPU it needs to leave
 to the server under test.
 """
 
@@ -38,8 +38,8 @@ async def read_message(reader):
     return lines[0], headers, body
 
 
-def message(start_line, headers, body=b""):
-    """The bytes of one HTTP message; Content-Length and Connection: close are added."""
+def message(start_line, headers, body=b"", keep_alive=False):
+    """The bytes of one HTTP message; Content-Length and Connection are added."""
     head = [start_line, *(f"{name}: {value}" for name, value in headers.items())]
-    head += [f"Content-Length: {len(body)}", "Connection: close", "", ""]
+    head += [f"Content-Length: {len(body)}", f"Connection: {'keep-alive' if keep_alive else 'close'}", "", ""]
     return "\r\n".join(head).encode("latin-1") + body

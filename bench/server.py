@@ -62,11 +62,23 @@ class Server:
             try:
                 with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
                     self.started_in = time.perf_counter() - began
-                    return self.started_in
+                self._wait_for_workers()
+                return self.started_in
             except OSError:
                 time.sleep(0.05)
         self.stop()
         raise RuntimeError(f"gunicorn did not listen on port {self.port} within {timeout} s")
+
+    def _wait_for_workers(self, settle=0.3):
+        """Wait until gunicorn has booted all its workers (the same ones for `settle` s)."""
+        seen, since = None, time.perf_counter()
+        while True:
+            pids = self.worker_pids()
+            if pids != seen:
+                seen, since = pids, time.perf_counter()
+            elif pids and time.perf_counter() - since >= settle:
+                return
+            time.sleep(0.05)
 
     def worker_pids(self):
         """The process ids of gunicorn's workers (the master's children)."""

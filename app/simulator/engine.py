@@ -96,6 +96,23 @@ class HttpTransport:
         return response.status_code, response.headers.get("Content-Type", ""), response.text
 
 
+def call_fields(from_, to):
+    """The fields Twilio sends with every webhook of a new inbound call."""
+    return {
+        "AccountSid": ACCOUNT_SID,
+        "ApiVersion": "2010-04-01",
+        "CallSid": "CA" + secrets.token_hex(16),
+        "CallStatus": "ringing",
+        "Called": to,
+        "Caller": from_,
+        "Direction": "inbound",
+        "From": from_,
+        "FromCountry": "US",
+        "To": to,
+        "ToCountry": "US",
+    }
+
+
 class Call:
     """One simulated inbound call; press(), silence() and speak() answer its Gathers."""
 
@@ -116,20 +133,7 @@ class Call:
     ):
         self.transport = transport
         self.validator = RequestValidator(auth_token)
-        self.fields = {
-            "AccountSid": ACCOUNT_SID,
-            "ApiVersion": "2010-04-01",
-            "CallSid": "CA" + secrets.token_hex(16),
-            "CallStatus": "ringing",
-            "Called": to,
-            "Caller": from_,
-            "Direction": "inbound",
-            "From": from_,
-            "FromCountry": "US",
-            "To": to,
-            "ToCountry": "US",
-            **(params or {}),
-        }
+        self.fields = {**call_fields(from_, to), **(params or {})}
         self.events = []
         self.ended = False
         self.sms_source = sms_source

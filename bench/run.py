@@ -1,0 +1,319 @@
+"""The burst benchmark, in one command (`make bench`; `make bench-smoke` for a quick check).
+
+1. Starts the Verify stand-in (bench/fake_verify.py, 500 ms per answer by default) and the
+   server as the Procfile runs it (bench/server.py), with Twilio credentials set and the
+   twilio-python client pointed at the stand-in (bench/served_wsgi.py).
+2. Places N calls at the same moment (default 200) through the whole happy path, as Twilio
+   would (bench/load.py), and reports calls verified, non-200 answers, webhooks over 15 s and
+   hop latency percentiles, with the CPU the load generator and the stand-in used and the idle
+   CPU left on the machine.
+3. Weighs a TwiML-only hop (the code-entry webhook answering a silence) against a bare Flask
+   app returning the same document (bench/bare_app.py) under the same gunicorn settings,
+   alternating the two: worker CPU time per request (from /proc) and requests per second.
+   A third app, bare Flask plus twilio-python's signature check ("bare+sig"), shows how much
+   of the difference is the least any webhook must do.
+4. Measures start-up (import wsgi: import + create_app) and resident memory per worker.
+
+Results are printed and written as JSON to bench/results/.
+"""
+
+import argparse
+import asyncio
+import json
+import os
+import resource
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from twilio.request_validator import RequestValidator
+
+from bench import load
+from bench.server import ROOT, Server
+
+RESULTS = ROOT / "bench" / "results"
+
+# The production configuration, with made-up credentials: Verify is the local stand-in.
+SERVER_ENV = {
+    "APP_ENV": "production",
+    "TWILIO_ACCOUNT_SID": "AC" + "1" * 32,
+    "TWILIO_AUTH_TOKEN": "bench-auth-token",
+    "TWILIO_VERIFY_SERVICE_SID": "VA" + "2" * 32,
+    "SECRET_KEY": "bench-secret-key-not-for-production",
+}
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def process_cpu(pid):
+    """CPU seconds a process's threads have run, from the scheduler's nanosecond counters.
+
+    /proc/PID/stat counts whole clock ticks, too coarse for a fraction of a millisecond per
+    request; schedstat is exact. Threads that have exited are not counted: gunicorn's worker
+    threads live as long as the worker.
+    """
+    total = 0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            total += int((task / "schedstat").read_text().split()[0])
+        except (FileNotFoundError, ProcessLookupError):
+            pass
+    return total / 1e9
+
+
+def rss_mb(pid):
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def machine_times():
+    """(busy, total) jiffies of all CPUs."""
+    values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    idle = values[3] + values[4]
+    return sum(values) - idle, sum(values)
+
+
+def own_cpu():
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def percentile(values, share):
+    """Nearest-rank percentile of a non-empty list."""
+    ordered = sorted(values)
+    return ordered[max(0, min(len(ordered) - 1, int(round(share * len(ordered) + 0.5)) - 1))]
+
+
+class Meter:
+    """CPU used between start() and stop() by the server's workers, this process, and the machine."""
+
+    def __init__(self, worker_pids, other_pids=()):
+        self.worker_pids = worker_pids
+        self.other_pids = other_pids
+
+    def start(self):
+        self._workers = sum(process_cpu(pid) for pid in self.worker_pids)
+        self._others = sum(process_cpu(pid) for pid in self.other_pids)
+        self._own = own_cpu()
+        self._machine = machine_times()
+        self._wall = time.perf_counter()
+
+    def stop(self):
+        wall = time.perf_counter() - self._wall
+        busy, total = (now - then for now, then in zip(machine_times(), self._machine))
+        return {
+            "wall_s": wall,
+            "workers_cpu_s": sum(process_cpu(pid) for pid in self.worker_pids) - self._workers,
+            "verify_standin_cpu_s": sum(process_cpu(pid) for pid in self.other_pids) - self._others,
+            "load_generator_cpu_s": own_cpu() - self._own,
+            "machine_idle_share": 1 - busy / total if total else 0.0,
+        }
+
+
+class FakeVerify:
+    """bench/fake_verify.py in its own process."""
+
+    def __init__(self, latency, port):
+        self.url = f"http://127.0.0.1:{port}"
+        command = [sys.executable, "-m", "bench.fake_verify", "--port", str(port), "--latency", str(latency)]
+        self.process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, text=True)
+        line = self.process.stdout.readline()
+        if "fake Verify on" not in line:
+            raise RuntimeError(f"the Verify stand-in did not start: {line!r}")
+
+    def stop(self):
+        self.process.terminate()
+        self.process.wait(10)
+
+
+def run_burst(server, verify, calls):
+    """Place `calls` calls at once; the figures of the burst."""
+    meter = Meter(server.worker_pids(), [verify.process.pid])
+    meter.start()
+    results = asyncio.run(load.burst(f"{server.url}/voice", SERVER_ENV["TWILIO_AUTH_TOKEN"], calls))
+    figures = meter.stop()
+    hops = [hop for result in results for hop in result.hops]
+    seconds = [hop.seconds for hop in hops]
+    errors = sorted({result.error for result in results if result.error})
+    figures.update(
+        calls=calls,
+        verified=sum(result.verified for result in results),
+        webhooks=len(hops),
+        non_200=sum(hop.status != 200 for hop in hops),
+        over_15_s=sum(hop.seconds > 15 for hop in hops),
+        hop_p50_s=percentile(seconds, 0.50),
+        hop_p95_s=percentile(seconds, 0.95),
+        hop_p99_s=percentile(seconds, 0.99),
+        hop_max_s=max(seconds),
+        errors=errors[:5],
+    )
+    return figures
+
+
+async def silence_request(url, auth_token):
+    """A call brought to its code-entry Gather; the signed silence webhook and its TwiML answer."""
+    caller = load.Caller(url, auth_token, "+14155559999")
+    root = await caller.fetch(url)
+    redirect = next(verb for verb in root if verb.tag == "Redirect")
+    start = load.urljoin(url, redirect.text.strip())
+    gather_doc = await caller.fetch(start)
+    action = load.urljoin(start, next(verb for verb in gather_doc if verb.tag == "Gather").get("action"))
+    form = dict(caller.fields)
+    signature = caller.validator.compute_signature(action, form)
+    status, body = await load.post(action, form, signature)
+    if status != 200 or "did not hear" not in body:
+        raise RuntimeError(f"the silence hop answered {status}: {body[:200]}")
+    return action, form, signature, body
+
+
+def run_twiml_hop(servers, action, form, rounds, requests, concurrency):
+    """Alternate the apps (name -> Server) on the same signed silence request; per-round figures."""
+    path = action.split("/", 3)[3]
+    validator = RequestValidator(SERVER_ENV["TWILIO_AUTH_TOKEN"])
+    rows = []
+    for round_ in range(rounds):
+        for name, server in servers.items():
+            url = f"{server.url}/{path}"
+            meter = Meter(server.worker_pids())
+            meter.start()
+            statuses = asyncio.run(load.repeat(url, form, validator.compute_signature(url, form), requests, concurrency))
+            figures = meter.stop()
+            if any(status != 200 for status in statuses):
+                raise RuntimeError(f"{name} answered {sorted(set(statuses))}")
+            rows.append(
+                {
+                    "round": round_ + 1,
+                    "app": name,
+                    "cpu_ms_per_request": 1000 * figures["workers_cpu_s"] / requests,
+                    "requests_per_s": requests / figures["wall_s"],
+                    "load_generator_cpu_s": figures["load_generator_cpu_s"],
+                    "machine_idle_share": figures["machine_idle_share"],
+                }
+            )
+    return rows
+
+
+def startup_seconds(times):
+    """Seconds to `import wsgi` (imports + create_app) in a fresh interpreter, `times` times."""
+    code = "import time; t = time.perf_counter(); import wsgi; print(time.perf_counter() - t)"
+    env = {**os.environ, **SERVER_ENV}
+    runs = []
+    for _ in range(times):
+        output = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True)
+        runs.append(float(output.stdout.strip().splitlines()[-1]))
+    return runs
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--calls", type=int, default=200, help="simultaneous calls (200; 0: no burst)")
+    parser.add_argument("--latency", type=float, default=0.5, help="Verify's answer time, s (0.5)")
+    parser.add_argument("--rounds", type=int, default=3, help="bare/project/bare+sig alternations (3)")
+    parser.add_argument("--requests", type=int, default=2000, help="requests per round (2000)")
+    parser.add_argument("--concurrency", type=int, default=16, help="clients per round (16)")
+    parser.add_argument("--startups", type=int, default=5, help="start-up measurements (5)")
+    parser.add_argument("--label", default="", help="a name for this run in the results file")
+    args = parser.parse_args(argv)
+
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    report = {"label": args.label, "args": vars(args), "env": _server_settings()}
+    verify = FakeVerify(args.latency, free_port())
+    env = {**SERVER_ENV, "BENCH_VERIFY_URL": verify.url}
+    project = Server("bench.served_wsgi:app", free_port(), RESULTS / f"{stamp}-server.log", env)
+    try:
+        report["server_ready_s"] = project.start()
+        print(f"server: {' '.join(project.command)}; workers {project.worker_pids()}, "
+              f"listening {report['server_ready_s']:.2f} s after start", flush=True)
+        asyncio.run(load.burst(f"{project.url}/voice", SERVER_ENV["TWILIO_AUTH_TOKEN"], 4))  # warm up
+        if args.calls:
+            report["burst"] = run_burst(project, verify, args.calls)
+            _print_burst(report["burst"])
+        report["rss_mb_per_worker"] = [round(rss_mb(pid), 1) for pid in project.worker_pids()]
+
+        action, form, _, body = asyncio.run(silence_request(f"{project.url}/voice", SERVER_ENV["TWILIO_AUTH_TOKEN"]))
+        bare_env = {**SERVER_ENV, "BENCH_BARE_TWIML": body}
+        bare = Server("bench.bare_app:app", free_port(), RESULTS / f"{stamp}-bare.log", bare_env)
+        signed = Server("bench.bare_app:signed_app", free_port(), RESULTS / f"{stamp}-bare-signed.log", bare_env)
+        with bare, signed:
+            servers = {"bare": bare, "project": project, "bare+sig": signed}
+            rows = run_twiml_hop(servers, action, form, args.rounds, args.requests, args.concurrency)
+        report["twiml_hop"] = rows
+        report["twiml_hop_summary"] = _summarise(rows)
+        _print_twiml(rows, report["twiml_hop_summary"])
+    finally:
+        project.stop()
+        verify.stop()
+
+    report["startup_s"] = startup_seconds(args.startups)
+    print(f"start-up (import wsgi): median {statistics.median(report['startup_s']):.3f} s "
+          f"(runs: {', '.join(f'{s:.3f}' for s in report['startup_s'])})")
+    print(f"memory per worker (RSS after the burst): {report['rss_mb_per_worker']} MB")
+    path = RESULTS / f"{stamp}{'-' + args.label if args.label else ''}.json"
+    path.write_text(json.dumps(report, indent=2))
+    print(f"results: {path}")
+    burst = report.get("burst", {"calls": 0, "verified": 0, "non_200": 0, "over_15_s": 0})
+    return 0 if burst["verified"] == burst["calls"] and burst["non_200"] == 0 and burst["over_15_s"] == 0 else 1
+
+
+def _server_settings():
+    names = ("WEB_CONCURRENCY", "GUNICORN_THREADS", "GUNICORN_WORKER_CLASS")
+    return {name: os.environ[name] for name in names if name in os.environ}
+
+
+def _summarise(rows):
+    def median(app, key):
+        return statistics.median(row[key] for row in rows if row["app"] == app)
+
+    return {
+        "cpu_ratio_bare_over_project": median("bare", "cpu_ms_per_request") / median("project", "cpu_ms_per_request"),
+        "rps_ratio_project_over_bare": median("project", "requests_per_s") / median("bare", "requests_per_s"),
+        "bare_cpu_ms": median("bare", "cpu_ms_per_request"),
+        "project_cpu_ms": median("project", "cpu_ms_per_request"),
+        "bare_rps": median("bare", "requests_per_s"),
+        "cpu_ratio_signed_bare_over_project": median("bare+sig", "cpu_ms_per_request") / median("project", "cpu_ms_per_request"),
+        "signed_bare_cpu_ms": median("bare+sig", "cpu_ms_per_request"),
+        "project_rps": median("project", "requests_per_s"),
+    }
+
+
+def _print_burst(burst):
+    print(
+        f"burst: {burst['calls']} calls at once -> {burst['verified']}/{burst['calls']} verified, "
+        f"{burst['webhooks']} webhooks, {burst['non_200']} non-200, {burst['over_15_s']} over 15 s\n"
+        f"  hop latency p50 {burst['hop_p50_s']:.3f} s, p95 {burst['hop_p95_s']:.3f} s, "
+        f"p99 {burst['hop_p99_s']:.3f} s, max {burst['hop_max_s']:.3f} s; whole burst {burst['wall_s']:.2f} s\n"
+        f"  CPU: server workers {burst['workers_cpu_s']:.2f} s, load generator {burst['load_generator_cpu_s']:.2f} s, "
+        f"Verify stand-in {burst['verify_standin_cpu_s']:.2f} s; machine idle {100 * burst['machine_idle_share']:.0f}%"
+        + (f"\n  errors: {burst['errors']}" if burst["errors"] else ""),
+        flush=True,
+    )
+
+
+def _print_twiml(rows, summary):
+    print("TwiML-only hop (silence at the code prompt), alternating:")
+    for row in rows:
+        print(
+            f"  round {row['round']} {row['app']:<8} {row['cpu_ms_per_request']:.3f} ms CPU/request, "
+            f"{row['requests_per_s']:.0f} req/s (load generator {row['load_generator_cpu_s']:.2f} s CPU, "
+            f"idle {100 * row['machine_idle_share']:.0f}%)"
+        )
+    print(
+        f"  ratio bare/project CPU per request {summary['cpu_ratio_bare_over_project']:.2f}, "
+        f"project/bare req/s {summary['rps_ratio_project_over_bare']:.2f}; "
+        f"bare+sig/project CPU per request {summary['cpu_ratio_signed_bare_over_project']:.2f}",
+        flush=True,
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())
