@@ -8,7 +8,7 @@ import pathlib
 import threading
 
 import sqlalchemy
-from flask import current_app
+from flask import current_app, g
 
 log = logging.getLogger(__name__)
 
@@ -19,6 +19,9 @@ def init_app(app):
     """Give the app a database; the engine is built by the first request that needs it."""
     # Lazily, because gunicorn builds the app before forking: no worker may inherit a connection.
     app.extensions["database"] = {"engine": None, "lock": threading.Lock()}
+    # The driver, though, is imported now, once before forking, not by each worker's first call.
+    with contextlib.suppress(Exception):  # a bad DATABASE_URL is reported when it is first used
+        sqlalchemy.make_url(database_url(app.config, app.instance_path)).get_dialect().import_dbapi()
 
 
 def database_url(config, instance_path):
@@ -37,7 +40,7 @@ def database_url(config, instance_path):
 def make_engine(url, config):
     """An engine whose every wait (connect, pool, statement) is bounded by DATABASE_TIMEOUT."""
     timeout = config["DATABASE_TIMEOUT"]
-    return sqlalchemy.create_engine(
+    engine = sqlalchemy.create_engine(
         url,
         connect_args=connect_args(url, timeout),
         pool_size=config["DATABASE_POOL_SIZE"],
@@ -45,6 +48,21 @@ def make_engine(url, config):
         pool_timeout=timeout,
         pool_pre_ping=True,
     )
+    if engine.dialect.name == "sqlite":
+        sqlalchemy.event.listen(engine, "connect", _sqlite_write_ahead_log)
+    return engine
+
+
+def _sqlite_write_ahead_log(connection, _record):
+    """Readers never wait for the writer, and a commit does not wait for the disk.
+
+    A gevent worker waits on SQLite without serving its other callers, so every write must be
+    short; with write-ahead logging a commit is an append, synced at checkpoints only.
+    """
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
 
 
 def connect_args(url, timeout):
@@ -76,25 +94,68 @@ def dispose(app):
 
 
 def execute(what, statement, call_sid="-", default=None, returning=False):
-    """Run one statement for a call in its own transaction; any database failure gives `default`.
+    """Run one statement for a call; any database failure gives `default`.
 
     The answer is the rowcount, or the statement's RETURNING value with `returning`. A call
     outlives any database failure (down, slow, dropped, not migrated, a bad DATABASE_URL): it is
     logged by type only. `statement` may be a function of the dialect's name, for statements each
     dialect spells its own way. An app without a database (a host IVR) gets `default`, silently.
+    Inside `one_transaction()` the statement joins that transaction; otherwise it has its own.
     """
     if "database" not in current_app.extensions:
         return default
+    shared = g.get("database_transaction")
+    if shared is not None and not shared["ok"]:
+        return default
     try:
-        with engine().begin() as connection:
+        with contextlib.ExitStack() as stack:
+            connection = shared["connection"] if shared else stack.enter_context(engine().begin())
             if callable(statement):
                 statement = statement(connection.dialect.name)
             result = connection.execute(statement)
             return result.scalar_one() if returning else result.rowcount
     except Exception as error:  # noqa: BLE001 - a call outlives any database failure
-        # Only the type: SQLAlchemy's messages quote the statement's parameters.
-        log.warning("call %s: %s skipped, database error %s", call_sid, what, type(error).__name__)
+        if shared:
+            shared["ok"] = False  # the transaction is spoilt: the rest of the block skips the database
+        _log_failure(what, call_sid, error)
         return default
+
+
+@contextlib.contextmanager
+def one_transaction(what, call_sid="-"):
+    """Run the `execute()` calls of the block in one transaction: one connection, one commit.
+
+    A call step writes its record and its lockout count together, at half the round trips of
+    two transactions. A database failure anywhere skips the rest and rolls the block back.
+    """
+    if "database" not in current_app.extensions or g.get("database_transaction") is not None:
+        yield
+        return
+    shared = {"connection": None, "ok": False}
+    try:
+        shared["connection"] = engine().connect()
+        shared["connection"].begin()
+        shared["ok"] = True
+    except Exception as error:  # noqa: BLE001 - a call outlives any database failure
+        _log_failure(what, call_sid, error)
+    g.database_transaction = shared
+    try:
+        yield
+        if shared["ok"]:
+            try:
+                shared["connection"].commit()
+            except Exception as error:  # noqa: BLE001 - a call outlives any database failure
+                _log_failure(what, call_sid, error)
+    finally:
+        g.database_transaction = None
+        if shared["connection"] is not None:
+            with contextlib.suppress(Exception):
+                shared["connection"].close()  # rolls back whatever was not committed
+
+
+def _log_failure(what, call_sid, error):
+    # Only the type: SQLAlchemy's messages quote the statement's parameters.
+    log.warning("call %s: %s skipped, database error %s", call_sid, what, type(error).__name__)
 
 
 def upgrade(bind, revision="head"):

@@ -13,7 +13,7 @@ import re
 from flask import Blueprint, current_app, request, url_for
 from twilio.twiml.voice_response import VoiceResponse
 
-from app import lockout, records
+from app import database, lockout, records
 from app.callstate import BadState, CallState, StateCodec
 from app.numbers import Unusable, mask, usable_number
 from app.prompts import say
@@ -76,12 +76,15 @@ def result():
 def start():
     """First step: check the destination, send the code, ask for it."""
     state = _load_state()
-    records.started(state)
     try:
         destination = usable_number(state.destination)
     except Unusable as unusable:
+        records.started(state)
         return _finish(state, unusable.reason)
-    if not lockout.admit(destination, state.call_sid):
+    with database.one_transaction("record start", state.call_sid):
+        records.started(state)
+        admitted = lockout.admit(destination, state.call_sid)
+    if not admitted:
         return _finish(state.but(destination=destination), "locked")
     log.info("call %s: sending a code by %s to %s", state.call_sid, state.channel, mask(destination))
     return _send(state.but(destination=destination), "code_sent")
@@ -171,8 +174,9 @@ def _finish(state, verdict):
         state.silences,
         state.resends,
     )
-    records.finished(state, verdict)
-    lockout.settle(state.destination, verdict, state.call_sid)
+    with database.one_transaction("record finish", state.call_sid):
+        records.finished(state, verdict)
+        lockout.settle(state.destination, verdict, state.call_sid)
     response = VoiceResponse()
     token = _codec().dump(state.but(result=verdict))
     separator = "&" if "?" in state.return_to else "?"

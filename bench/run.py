@@ -222,14 +222,22 @@ def main(argv=None):
     parser.add_argument("--concurrency", type=int, default=16, help="clients per round (16)")
     parser.add_argument("--startups", type=int, default=5, help="start-up measurements (5)")
     parser.add_argument("--label", default="", help="a name for this run in the results file")
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get("BENCH_DATABASE_URL", ""),
+        help="the records database (default: a fresh SQLite file in bench/results/)",
+    )
     args = parser.parse_args(argv)
 
     RESULTS.mkdir(parents=True, exist_ok=True)
     stamp = time.strftime("%Y%m%d-%H%M%S")
     report = {"label": args.label, "args": vars(args), "env": _server_settings()}
     verify = FakeVerify(args.latency, free_port())
-    env = {**SERVER_ENV, "BENCH_VERIFY_URL": verify.url}
+    database_url = args.database_url or f"sqlite:///{RESULTS / f'{stamp}-records.sqlite3'}"
+    report["database"] = database_url.split("://")[0]
+    env = {**SERVER_ENV, "BENCH_VERIFY_URL": verify.url, "DATABASE_URL": database_url}
     project = Server("bench.served_wsgi:app", free_port(), RESULTS / f"{stamp}-server.log", env)
+    project.release()
     try:
         report["server_ready_s"] = project.start()
         print(f"server: {' '.join(project.command)}; workers {project.worker_pids()}, "

@@ -21,15 +21,23 @@ ROOT = Path(__file__).resolve().parent.parent
 PROCFILE_APP = "wsgi:app"
 
 
+def procfile_line(process):
+    """The Procfile's command for `process` (web, release), or None."""
+    for line in (ROOT / "Procfile").read_text().splitlines():
+        if line.startswith(f"{process}:"):
+            return line[len(process) + 1 :].strip()
+    return None
+
+
 def procfile_command(app_module):
     """The Procfile's web command, with `app_module` in place of wsgi:app."""
-    for line in (ROOT / "Procfile").read_text().splitlines():
-        if line.startswith("web:"):
-            words = shlex.split(line[len("web:") :])
-            if PROCFILE_APP not in words:
-                raise RuntimeError(f"the Procfile's web line does not run {PROCFILE_APP}: {line}")
-            return [app_module if word == PROCFILE_APP else word for word in words]
-    raise RuntimeError("the Procfile has no web: line")
+    line = procfile_line("web")
+    if line is None:
+        raise RuntimeError("the Procfile has no web: line")
+    words = shlex.split(line)
+    if PROCFILE_APP not in words:
+        raise RuntimeError(f"the Procfile's web line does not run {PROCFILE_APP}: {line}")
+    return [app_module if word == PROCFILE_APP else word for word in words]
 
 
 class Server:
@@ -48,6 +56,13 @@ class Server:
     @property
     def url(self):
         return f"http://127.0.0.1:{self.port}"
+
+    def release(self):
+        """Run the Procfile's release: command (migrations) in this server's environment, as Heroku does."""
+        command = procfile_line("release")
+        if command:
+            subprocess.run(command, shell=True, cwd=ROOT, env=self.env, check=True, capture_output=True)
+        return command
 
     def start(self, timeout=30):
         """Start gunicorn and wait until it accepts connections; the seconds that took."""

@@ -68,3 +68,12 @@ def test_commands_name_a_database_they_cannot_reach_in_one_line(verify):
     assert result.exit_code == 1
     assert "Error: database postgresql+psycopg://postgres:***@127.0.0.1:9/nothing: OperationalError" in result.output
     assert "secret" not in result.output
+
+
+def test_sqlite_writes_ahead_so_a_commit_never_waits_for_the_disk(tmp_path):
+    config = {"DATABASE_TIMEOUT": 1.5, "DATABASE_POOL_SIZE": 3, "DATABASE_MAX_OVERFLOW": 4}
+    engine = database.make_engine(f"sqlite:///{tmp_path / 'records.sqlite3'}", config)
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
+    engine.dispose()
