@@ -67,7 +67,6 @@ def _twilio_client(config, http_client):
     """A twilio-python client whose requests give up well inside Twilio's 15 s webhook limit."""
     if http_client is None:
         http_client = TwilioHttpClient()
-    # twilio-python waits forever by default; a hanging Verify must not hang the call.
     http_client.timeout = config["VERIFY_TIMEOUT"]
     if getattr(http_client, "session", None) is not None:
         for scheme in ("https://", "http://"):

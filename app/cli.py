@@ -62,8 +62,6 @@ def _verify_used(from_):
     """Which Verify an in-process call talks to: with credentials, a real text is sent."""
     if current_app.config.get("USE_LOCAL_VERIFY"):
         return "in process, local Verify stand-in"
-    if "twilio_client" not in current_app.extensions:
-        return "in process"
     return f"in process, Twilio Verify: a real text message goes to {mask(from_)}"
 
 

@@ -5,7 +5,7 @@ import json
 from urllib.parse import urlsplit
 
 import requests
-from twilio.base.exceptions import TwilioException, TwilioRestException
+from twilio.base.exceptions import TwilioException, TwilioRestException, TwilioServiceException
 
 from app.numbers import Unusable, mask, usable_number
 from app.settings import LOCAL_ACCOUNT_SID, LOCAL_AUTH_TOKEN
@@ -89,7 +89,7 @@ def _find(client, number):
 
 def _status_and_code(error):
     """HTTP status and Twilio error code of a failed request."""
-    if isinstance(error, TwilioRestException):
+    if isinstance(error, (TwilioRestException, TwilioServiceException)):
         return error.status, error.code
     # A failed list page raises a plain TwilioException carrying the raw response.
     response = error.args[1] if len(error.args) > 1 else None

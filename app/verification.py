@@ -26,6 +26,9 @@ log = logging.getLogger(__name__)
 # Verify codes are 4 to 10 ASCII digits; Verify, not this pattern, judges the length it sent.
 CODE_PATTERN = re.compile(r"[0-9]{4,10}")
 
+# Seconds a Verify request may take when the host app does not say (well inside Twilio's 15 s).
+DEFAULT_VERIFY_TIMEOUT = 5.0
+
 bp = Blueprint("verification", __name__, url_prefix="/verification")
 
 
@@ -40,6 +43,9 @@ class Result:
 def init_app(app, twilio_client):
     """Mount the subflow on an app that talks to Verify through `twilio_client`."""
     config = app.config
+    # twilio-python waits forever by default; a hanging Verify must not hang the call.
+    if twilio_client.http_client.timeout is None:
+        twilio_client.http_client.timeout = config.get("VERIFY_TIMEOUT", DEFAULT_VERIFY_TIMEOUT)
     app.extensions["verification"] = {
         "codec": StateCodec(config["SECRET_KEY"], config["CALL_STATE_MAX_AGE"]),
         "verify": VerifyService(twilio_client, config["TWILIO_VERIFY_SERVICE_SID"]),

@@ -1,26 +1,16 @@
 """Twilio Verify, as the call needs it: send a code, check a code, and plain reasons on failure.
 
 Nothing Twilio-shaped leaves this module: callers get a verification SID, True/False, or a
-VerifyFailed whose reason is one of the words in REASONS.
+VerifyFailed with a plain reason (the values of ERROR_REASONS, or "unavailable").
 """
 
 import json
 import logging
 
 import requests
-from twilio.base.exceptions import TwilioException, TwilioRestException
+from twilio.base.exceptions import TwilioException, TwilioRestException, TwilioServiceException
 
 log = logging.getLogger(__name__)
-
-REASONS = (
-    "invalid_number",
-    "undeliverable",
-    "rate_limited",
-    "blocked",
-    "unavailable",
-    "expired",
-    "too_many_attempts",
-)
 
 # Verify's error codes, as the call must treat them (ARCHITECTURE.md has the table).
 ERROR_REASONS = {
@@ -48,7 +38,7 @@ CHECK_STATUS_REASONS = {
 
 
 class VerifyFailed(Exception):
-    """Verify could not do what was asked; `reason` is one of REASONS."""
+    """Verify could not do what was asked, for a plain `reason` the call can act on."""
 
     def __init__(self, reason):
         super().__init__(reason)
@@ -85,7 +75,8 @@ class VerifyService:
         """Call Verify and turn whatever goes wrong into a VerifyFailed."""
         try:
             return method(**params)
-        except TwilioRestException as error:
+        # Twilio's classic error body, or its newer RFC 9457 one: both carry status and code.
+        except (TwilioRestException, TwilioServiceException) as error:
             reason = ERROR_REASONS.get(error.code)
             if reason is None:
                 reason = "rate_limited" if error.status == 429 else "unavailable"

@@ -18,6 +18,17 @@ def verify_error(status, code, message="error from Verify"):
     return _error(status, code, message)
 
 
+def problem_details(status, code, title="error from Verify"):
+    """A Verify error in Twilio's newer RFC 9457 "problem details" shape."""
+    return status, {
+        "type": f"https://www.twilio.com/docs/errors/{code}",
+        "title": title,
+        "status": status,
+        "code": code,
+        "detail": title,
+    }
+
+
 class ScriptedVerify(LocalVerify):
     """The local Verify stand-in, except for answers a test scripts in advance.
 

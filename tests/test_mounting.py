@@ -49,3 +49,12 @@ def test_another_ivr_hears_about_a_failed_verification(verify):
     for wrong in ["000000", "111111", "222222"]:
         caller.press(wrong)
     assert caller.heard("we could not verify you")
+
+
+def test_a_host_ivr_that_sets_no_timeout_still_never_waits_forever_on_verify():
+    app = Flask("host_without_settings")
+    app.config.update(SECRET_KEY="host-secret", CALL_STATE_MAX_AGE=900, TWILIO_VERIFY_SERVICE_SID="VA" + "0" * 32)
+    client = Client("AC" + "0" * 32, "host-auth-token")  # twilio-python's own HTTP client: no timeout
+    assert client.http_client.timeout is None
+    verification.init_app(app, client)
+    assert client.http_client.timeout == verification.DEFAULT_VERIFY_TIMEOUT

@@ -8,7 +8,7 @@ import pytest
 from twilio.rest import Client
 
 from app.verify import VerifyFailed, VerifyService
-from tests.fakes import REFUSED, TIMEOUT, ScriptedVerify, verify_error
+from tests.fakes import REFUSED, TIMEOUT, ScriptedVerify, problem_details, verify_error
 
 SPEC = json.loads((Path(__file__).parent / "reference" / "twilio_verify_v2.json").read_text())
 SERVICE_SID = "VA" + "a" * 32
@@ -102,6 +102,10 @@ ERRORS = [
     ("check", verify_error(429, 60202), "too_many_attempts"),
     ("check", verify_error(500, 20500), "unavailable"),
     ("check", TIMEOUT, "unavailable"),
+    # Twilio's newer RFC 9457 error body (twilio-python raises TwilioServiceException for it).
+    ("send", problem_details(403, 60205), "undeliverable"),
+    ("send", problem_details(429, 60203), "rate_limited"),
+    ("check", problem_details(404, 20404), "expired"),
 ]
 
 
