@@ -7,17 +7,20 @@ import re
 import sys
 
 import click
+import phonenumbers
 import sqlalchemy
 from flask import current_app
 from flask.cli import AppGroup
+from phonenumbers import PhoneNumberFormat
 
 from app import database, lockout, records, reports
-from app.numbers import mask
+from app.numbers import Unusable, mask, usable_number
 
 db = AppGroup("db", help="The database of verification records.")
 verifications = AppGroup("verifications", help="Verification records, lockouts and reports.")
 
 UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+LONGEST = datetime.timedelta(days=100 * 365)
 
 
 def init_app(app):
@@ -31,7 +34,13 @@ def duration(text):
     match = re.fullmatch(r"\s*(\d+)\s*([mhdw])\s*", text or "")
     if not match:
         raise click.BadParameter(f"{text!r} is not a duration like 30m, 12h, 7d or 2w")
-    return datetime.timedelta(**{UNITS[match[2]]: int(match[1])})
+    try:
+        delta = datetime.timedelta(**{UNITS[match[2]]: int(match[1])})
+    except OverflowError:
+        delta = None
+    if delta is None or delta > LONGEST:
+        raise click.BadParameter(f"{text!r} is longer than the 100 years records could go back")
+    return delta
 
 
 def spoken(delta):
@@ -54,15 +63,24 @@ class Duration(click.ParamType):
 @contextlib.contextmanager
 def connected(transaction=False):
     """A connection to the app's database; a database that cannot be reached is one line, not a traceback."""
-    engine = database.engine()
     try:
+        engine = database.engine()
         with engine.begin() if transaction else engine.connect() as connection:
             yield connection
     except sqlalchemy.exc.SQLAlchemyError as error:
         cause = getattr(error, "orig", None) or error
-        raise click.ClickException(f"database {engine.url.render_as_string()}: {type(error).__name__}: {cause}") from None
+        raise click.ClickException(f"database {_shown_url()}: {type(error).__name__}: {cause}") from None
     finally:
         database.dispose(current_app)
+
+
+def _shown_url():
+    """The database URL, its password hidden."""
+    url = database.database_url(current_app.config, current_app.instance_path)
+    try:
+        return sqlalchemy.make_url(url).render_as_string(hide_password=True)
+    except sqlalchemy.exc.ArgumentError:
+        return "(DATABASE_URL is not a database URL)"
 
 
 @db.command("upgrade")
@@ -97,10 +115,21 @@ def report(since, as_csv):
         click.echo(f"  {name:<28}{value:>10}")
 
 
+class PhoneNumber(click.ParamType):
+    name = "number"
+
+    def convert(self, value, param, ctx):
+        """The number in E.164 form, however it is spaced or punctuated: '+1 (415) 555-0106'."""
+        try:
+            return usable_number(phonenumbers.format_number(phonenumbers.parse(value, None), PhoneNumberFormat.E164))
+        except (phonenumbers.NumberParseException, Unusable):
+            self.fail(f"{mask(value)} is not a phone number in international form (+ and country code)")
+
+
 @verifications.command("unlock")
-@click.argument("number")
+@click.argument("number", type=PhoneNumber())
 def unlock(number):
-    """Lift the lockout on a number (+E.164)."""
+    """Lift the lockout on a number (+ and country code, e.g. +14155550106)."""
     with connected(transaction=True) as connection:
         lifted = lockout.unlock(connection, number)
     click.echo(f"{mask(number)}: {'lockout lifted' if lifted else 'was not locked out'}.")

@@ -100,6 +100,19 @@ def test_unlocking_a_number_that_is_not_locked_says_so(app):
     assert "was not locked out" in result.output
 
 
+def test_unlock_takes_the_number_however_it_is_spaced(make_app, call):
+    app = make_app(LOCKOUT_MAX_FAILURES=1)
+    fail_once(lambda: call(target=app))
+    result = app.test_cli_runner().invoke(args=["verifications", "unlock", "+1 (415) 555-2671"])
+    assert "+1•••••••71: lockout lifted" in result.output
+
+
+def test_unlock_refuses_what_is_not_a_phone_number(app):
+    result = app.test_cli_runner().invoke(args=["verifications", "unlock", "4155552671"])
+    assert result.exit_code == 2
+    assert "not a phone number in international form" in result.output
+
+
 @pytest.mark.parametrize("racers", [2, 8])
 def test_racing_workers_cannot_let_an_extra_attempt_through(make_app, racers):
     # Two failures already: one try is left, and `racers` calls reach the check at the same instant.

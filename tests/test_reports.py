@@ -101,6 +101,13 @@ def test_a_bad_duration_is_refused(app):
     assert "not a duration like 30m, 12h, 7d or 2w" in result.output
 
 
+@pytest.mark.parametrize("command", [["report", "--since"], ["purge", "--older-than"]])
+def test_a_duration_beyond_any_calendar_is_refused(app, command):
+    result = app.test_cli_runner().invoke(args=["verifications", *command, "99999999999d"])
+    assert result.exit_code == 2
+    assert "longer than the 100 years" in result.output
+
+
 @ON_BOTH_BACKENDS
 def test_purge_deletes_records_older_than_asked(app, known, records):
     result = app.test_cli_runner().invoke(args=["verifications", "purge", "--older-than", "7d"])
