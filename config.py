@@ -6,15 +6,34 @@ from dotenv import load_dotenv
 
 load_dotenv()
 
+# Every setting's default, by name: the test suite and the benchmark run on these, whatever a
+# developer's .env says.
+DEFAULTS = {}
+
+
+def _str(name, default=""):
+    """A text setting, or the default when unset."""
+    DEFAULTS[name] = default
+    return os.environ.get(name, default)
+
 
 def _int(name, default):
     """An integer setting, or the default when unset."""
-    return int(os.environ.get(name) or default)
+    return _number(int, name, default)
 
 
 def _float(name, default):
     """A number setting, or the default when unset."""
-    return float(os.environ.get(name) or default)
+    return _number(float, name, default)
+
+
+def _number(kind, name, default):
+    DEFAULTS[name] = default
+    value = os.environ.get(name) or default
+    try:
+        return kind(value)
+    except ValueError:
+        raise RuntimeError(f"{name}={value!r} is not a {'whole ' if kind is int else ''}number") from None
 
 
 def _flag(name, default=False):
@@ -40,12 +59,12 @@ class Config:
     MAX_SILENCES = _int("MAX_SILENCES", 2)
     MAX_RESENDS = _int("MAX_RESENDS", 1)
     GATHER_TIMEOUT = _int("GATHER_TIMEOUT", 12)
-    LANGUAGE = os.environ.get("LANGUAGE", "en-US")
-    VOICE = os.environ.get("VOICE", "Polly.Joanna")
+    LANGUAGE = _str("LANGUAGE", "en-US")
+    VOICE = _str("VOICE", "Polly.Joanna")
 
     # Where the call goes after the verification.
-    SUCCESS_NEXT_STEP = os.environ.get("SUCCESS_NEXT_STEP", "hangup")
-    FALLBACK_NUMBER = os.environ.get("FALLBACK_NUMBER", "")
+    SUCCESS_NEXT_STEP = _str("SUCCESS_NEXT_STEP", "hangup")
+    FALLBACK_NUMBER = _str("FALLBACK_NUMBER", "")
 
     # Talking to Twilio Verify; Twilio waits 15 s for each webhook.
     VERIFY_TIMEOUT = _float("VERIFY_TIMEOUT", 5.0)
@@ -53,19 +72,19 @@ class Config:
 
     # Webhook security.
     VALIDATE_SIGNATURES = True
-    PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "").rstrip("/")
+    PUBLIC_BASE_URL = _str("PUBLIC_BASE_URL").rstrip("/")
     TRUSTED_PROXIES = _int("TRUSTED_PROXIES", 1)
     MAX_CONTENT_LENGTH = _int("MAX_CONTENT_LENGTH", 16 * 1024)
 
     # Verification records and lockouts; empty DATABASE_URL means a SQLite file in instance/.
-    DATABASE_URL = os.environ.get("DATABASE_URL", "")
+    DATABASE_URL = _str("DATABASE_URL", "")
     DATABASE_TIMEOUT = _float("DATABASE_TIMEOUT", 2.0)
     DATABASE_POOL_SIZE = _int("DATABASE_POOL_SIZE", 5)
     DATABASE_MAX_OVERFLOW = _int("DATABASE_MAX_OVERFLOW", 10)
     LOCKOUT_MAX_FAILURES = _int("LOCKOUT_MAX_FAILURES", 3)
     LOCKOUT_WINDOW = _int("LOCKOUT_WINDOW", 3600)
 
-    LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
+    LOG_LEVEL = _str("LOG_LEVEL", "INFO")
     USE_LOCAL_VERIFY = False
 
     REQUIRED = (
@@ -87,7 +106,7 @@ class DevelopmentConfig(Config):
 
 
 class TestConfig(DevelopmentConfig):
-    """The test suite: fixed secrets and a fake Twilio supplied by the tests."""
+    """The test suite: fixed secrets, every setting at its default, a fake Twilio from the tests."""
 
     ENV_NAME = "test"
     TESTING = True
@@ -96,10 +115,11 @@ class TestConfig(DevelopmentConfig):
     TWILIO_AUTH_TOKEN = "test-auth-token"
     TWILIO_VERIFY_SERVICE_SID = "VA" + "0" * 32
     VALIDATE_SIGNATURES = True
-    PUBLIC_BASE_URL = ""
-    SUCCESS_NEXT_STEP = "hangup"
-    FALLBACK_NUMBER = ""
 
+
+# Tests must not depend on the developer's .env: every setting read above takes its default here.
+for _name, _default in DEFAULTS.items():
+    setattr(TestConfig, _name, _default)
 
 CONFIGS = {
     "production": Config,

@@ -23,7 +23,6 @@ import json
 import os
 import resource
 import secrets
-import socket
 import statistics
 import subprocess
 import sys
@@ -33,7 +32,7 @@ from pathlib import Path
 from twilio.request_validator import RequestValidator
 
 from bench import load
-from bench.server import ROOT, Server
+from bench.server import ROOT, Server, free_port
 
 RESULTS = ROOT / "bench" / "results"
 
@@ -45,12 +44,6 @@ SERVER_ENV = {
     "TWILIO_VERIFY_SERVICE_SID": "VA" + "2" * 32,
     "SECRET_KEY": "bench-secret-key-not-for-production",
 }
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def process_cpu(pid):
@@ -239,8 +232,8 @@ def main(argv=None):
     report["database"] = database_url.split("://")[0]
     env = {**SERVER_ENV, "BENCH_VERIFY_URL": verify.url, "DATABASE_URL": database_url}
     project = Server("bench.served_wsgi:app", free_port(), RESULTS / f"{stamp}-server.log", env)
-    project.release()
     try:
+        project.release()
         report["server_ready_s"] = project.start()
         print(f"server: {' '.join(project.command)}; workers {project.worker_pids()}, "
               f"listening {report['server_ready_s']:.2f} s after start", flush=True)

@@ -17,6 +17,8 @@ import sys
 import time
 from pathlib import Path
 
+from config import DEFAULTS
+
 ROOT = Path(__file__).resolve().parent.parent
 PROCFILE_APP = "wsgi:app"
 
@@ -40,6 +42,13 @@ def procfile_command(app_module):
     return [app_module if word == PROCFILE_APP else word for word in words]
 
 
+def free_port():
+    """A TCP port nothing listens on now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
 class Server:
     """One gunicorn master (and its workers), started from the Procfile's command line."""
 
@@ -47,7 +56,10 @@ class Server:
         self.command = procfile_command(app_module)
         self.port = port
         self.log_path = Path(log_path)
-        self.env = {**os.environ, **(env or {}), "PORT": str(port)}
+        # The app's settings at their defaults, so that a developer's .env cannot change what
+        # is measured; gunicorn's own settings (WEB_CONCURRENCY, GUNICORN_*) still come through.
+        defaults = {name: str(value) for name, value in DEFAULTS.items()}
+        self.env = {**os.environ, **defaults, **(env or {}), "PORT": str(port)}
         # The Procfile says `gunicorn`: the one installed next to this Python.
         self.env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{self.env.get('PATH', '')}"
         self.process = None
@@ -61,39 +73,42 @@ class Server:
         """Run the Procfile's release: command (migrations) in this server's environment, as Heroku does."""
         command = procfile_line("release")
         if command:
-            subprocess.run(command, shell=True, cwd=ROOT, env=self.env, check=True, capture_output=True)
+            done = subprocess.run(command, shell=True, cwd=ROOT, env=self.env, capture_output=True, text=True)
+            if done.returncode:
+                raise RuntimeError(f"release phase `{command}` failed:\n{done.stdout}{done.stderr}")
         return command
 
-    def start(self, timeout=30):
-        """Start gunicorn and wait until it accepts connections; the seconds that took."""
+    def start(self, timeout=30, settle=0.3):
+        """Start gunicorn, wait until it listens and its workers have booted; the seconds until it listened."""
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         log = self.log_path.open("ab")
         began = time.perf_counter()
         self.process = subprocess.Popen(self.command, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
         log.close()
+        self.started_in, workers, unchanged_since = None, None, None
         while time.perf_counter() - began < timeout:
+            # Checked every time round: another process on the port would otherwise pass for gunicorn.
             if self.process.poll() is not None:
                 raise RuntimeError(f"gunicorn exited with {self.process.returncode}; see {self.log_path}")
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
+            if self.started_in is None:
+                if self._listening():
                     self.started_in = time.perf_counter() - began
-                self._wait_for_workers()
-                return self.started_in
-            except OSError:
-                time.sleep(0.05)
-        self.stop()
-        raise RuntimeError(f"gunicorn did not listen on port {self.port} within {timeout} s")
-
-    def _wait_for_workers(self, settle=0.3):
-        """Wait until gunicorn has booted all its workers (the same ones for `settle` s)."""
-        seen, since = None, time.perf_counter()
-        while True:
-            pids = self.worker_pids()
-            if pids != seen:
-                seen, since = pids, time.perf_counter()
-            elif pids and time.perf_counter() - since >= settle:
-                return
+            else:
+                pids = self.worker_pids()
+                if pids != workers:
+                    workers, unchanged_since = pids, time.perf_counter()
+                elif pids and time.perf_counter() - unchanged_since >= settle:
+                    return self.started_in
             time.sleep(0.05)
+        self.stop()
+        raise RuntimeError(f"gunicorn was not ready on port {self.port} within {timeout} s; see {self.log_path}")
+
+    def _listening(self):
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
+                return True
+        except OSError:
+            return False
 
     def worker_pids(self):
         """The process ids of gunicorn's workers (the master's children)."""

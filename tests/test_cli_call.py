@@ -6,7 +6,7 @@ import pytest
 from werkzeug.serving import make_server
 
 from app import cli, create_app
-from config import DevelopmentConfig
+from config import TestConfig
 from tests.fakes import toy_ivr
 
 NO_CREDENTIALS = {"TWILIO_ACCOUNT_SID": "", "TWILIO_AUTH_TOKEN": "", "TWILIO_VERIFY_SERVICE_SID": ""}
@@ -15,7 +15,7 @@ NO_CREDENTIALS = {"TWILIO_ACCOUNT_SID": "", "TWILIO_AUTH_TOKEN": "", "TWILIO_VER
 @pytest.fixture
 def app():
     """A development app as on a fresh clone: no credentials, so the local Verify stand-in."""
-    return create_app(DevelopmentConfig, **NO_CREDENTIALS)
+    return create_app(TestConfig, **NO_CREDENTIALS)
 
 
 @pytest.fixture
@@ -37,7 +37,7 @@ def fixed_code(monkeypatch):
 @pytest.fixture
 def server():
     """A real HTTP server on localhost running a stand-in app; yields its voice URL."""
-    served = create_app(DevelopmentConfig, **NO_CREDENTIALS)
+    served = create_app(TestConfig, **NO_CREDENTIALS)
     httpd = make_server("127.0.0.1", 0, served, threaded=True)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
@@ -148,7 +148,7 @@ def test_code_needs_the_stand_in_in_process(flask_call, server):
 
 
 def test_a_server_with_another_auth_token_answers_403(server):
-    app = create_app(DevelopmentConfig, **{**NO_CREDENTIALS, "TWILIO_AUTH_TOKEN": "another-token"})
+    app = create_app(TestConfig, **{**NO_CREDENTIALS, "TWILIO_AUTH_TOKEN": "another-token"})
     result = app.test_cli_runner().invoke(args=["call", "--url", server, "--keys", "code"])
     assert result.exit_code == 1
     assert f"Error: POST {server} answered HTTP 403" in result.output
@@ -189,7 +189,7 @@ def test_speech_at_a_keys_only_gather_is_not_heard(flask_call):
 
 
 def test_the_agent_number_dialled_is_shown_masked():
-    app = create_app(DevelopmentConfig, **NO_CREDENTIALS, FALLBACK_NUMBER="+14155550177")
+    app = create_app(TestConfig, **NO_CREDENTIALS, FALLBACK_NUMBER="+14155550177")
     result = app.test_cli_runner().invoke(args=["call", "--keys", ",,"])
     assert result.exit_code == 0, result.output
     assert "Dial: +1•••••••77" in result.output
@@ -207,6 +207,6 @@ def test_a_status_callback_is_posted_when_the_call_ends():
 
 def test_it_says_when_a_real_text_message_would_be_sent(verify):
     credentials = {"TWILIO_ACCOUNT_SID": "AC" + "1" * 32, "TWILIO_AUTH_TOKEN": "t", "TWILIO_VERIFY_SERVICE_SID": "VA" + "1" * 32}
-    app = create_app(DevelopmentConfig, http_client=verify, **credentials)
+    app = create_app(TestConfig, http_client=verify, **credentials)
     result = app.test_cli_runner().invoke(args=["call", "--keys", ""])
     assert "Calling +1•••••••00 from +1•••••••06 (in process, Twilio Verify: a real text message goes to +1•••••••06)" in result.output
