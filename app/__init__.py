@@ -23,6 +23,8 @@ log = logging.getLogger(__name__)
 # warning for every connection it then throws away.
 VERIFY_CONNECTIONS = 128
 
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
 
 def create_app(config_class=None, http_client=None, **overrides):
     """Build the app; `http_client` replaces twilio-python's HTTP layer (tests, benchmarks)."""
@@ -86,6 +88,9 @@ def _unexpected_error(error):
 
 def _configure_logging(app):
     """Log lines to stdout, where Heroku and gunicorn collect them."""
-    logging.basicConfig(stream=sys.stdout, level=app.config["LOG_LEVEL"], format="%(levelname)s %(name)s: %(message)s")
+    level = str(app.config["LOG_LEVEL"]).upper()
+    if level not in LOG_LEVELS:
+        raise settings.SettingsError(f"LOG_LEVEL={app.config['LOG_LEVEL']!r} is not one of {', '.join(LOG_LEVELS)}")
+    logging.basicConfig(stream=sys.stdout, level=level, format="%(levelname)s %(name)s: %(message)s")
     # twilio-python logs every request it makes at INFO; its URLs and headers are noise here.
     logging.getLogger("twilio").setLevel(logging.WARNING)

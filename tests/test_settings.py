@@ -4,6 +4,7 @@ import pytest
 
 from app import create_app
 from app.verify_standin import LocalVerify
+import config
 from config import Config, DevelopmentConfig, TestConfig
 from tests.fakes import ScriptedVerify
 
@@ -65,6 +66,7 @@ def test_development_with_credentials_uses_twilio():
         ("DATABASE_TIMEOUT", 30),
         ("LOCKOUT_MAX_FAILURES", 0),
         ("LOCKOUT_WINDOW", 10),
+        ("LOG_LEVEL", "verbose"),
     ],
 )
 def test_a_setting_out_of_range_is_named(name, value):
@@ -76,3 +78,10 @@ def test_an_unknown_app_env_is_named(monkeypatch):
     monkeypatch.setenv("APP_ENV", "staging")
     with pytest.raises(RuntimeError, match="staging"):
         create_app()
+
+
+@pytest.mark.parametrize("reader, name, value", [(config._int, "CODE_LENGTH", "six"), (config._float, "VERIFY_TIMEOUT", "5s")])
+def test_a_setting_that_is_not_a_number_is_named(monkeypatch, reader, name, value):
+    monkeypatch.setenv(name, value)
+    with pytest.raises(RuntimeError, match=f"{name}='{value}' is not a"):
+        reader(name, 1)
