@@ -119,19 +119,19 @@ def check():
     return _wrong(state, "wrong_code")
 
 
-def _silence(state):
-    """No keys before the Gather timed out: ask again, a bounded number of times."""
+def _silence(state, prompt="no_input"):
+    """No code before the Gather timed out: ask again, a bounded number of times."""
     state = state.but(silences=state.silences + 1)
     if state.silences > current_app.config["MAX_SILENCES"]:
         return _finish(state, "no_input")
-    return _ask(state, "no_input")
+    return _ask(state, prompt)
 
 
 def _resend(state):
     """The caller pressed '*': send the code again, if this call still may."""
     if state.resends >= current_app.config["MAX_RESENDS"]:
-        # Counted as a try, so that pressing '*' forever cannot hold the call in a loop.
-        return _wrong(state, "no_more_resends")
+        # No code keyed in: counted as a silence, so that pressing '*' forever ends the call.
+        return _silence(state, "no_more_resends")
     return _send(state.but(resends=state.resends + 1), "resent")
 
 

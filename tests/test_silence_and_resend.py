@@ -37,7 +37,7 @@ def test_star_sends_the_code_again(call, verify):
     assert caller.heard("verified")
 
 
-def test_star_past_the_resend_limit_counts_as_a_try(call, verify):
+def test_star_past_the_resend_limit_counts_as_a_silence_not_a_wrong_code(call, verify):
     caller = call()
     caller.press("*#")
     caller.press("*#")
@@ -45,7 +45,8 @@ def test_star_past_the_resend_limit_counts_as_a_try(call, verify):
     assert len(verify.sent) == 2
     caller.press("*#")
     caller.press("*#")
-    assert caller.heard("not right too many times")
+    assert caller.heard("did not receive a code")
+    assert not caller.heard("not right")
     assert caller.end_reason == "hangup"
 
 
