@@ -55,10 +55,10 @@ def finished(state, verdict):
     )
 
 
-def hung_up(call_sid):
-    """A call ended while its verification was still running."""
+def broke_off(call_sid, reason):
+    """A verification still running ended without a verdict: the caller hung up ("hung_up"), or an error."""
     if call_sid:
-        _finish(call_sid, outcome="failed", reason="hung_up")
+        _finish(call_sid, outcome="failed", reason=reason)
 
 
 def _finish(call_sid, **values):

@@ -194,6 +194,7 @@ def _finish(state, verdict):
 def _broken_state(error):
     """A step whose call state is forged, stale or from another call: apologise, fall back."""
     log.warning("call %s: %s on %s", request.form.get("CallSid", "-"), error, request.path)
+    records.broke_off(request.form.get("CallSid", ""), "error")
     return fallback("error")
 
 

@@ -58,5 +58,5 @@ def primary_failed():
 def status():
     """The number's call status callback: a call that ends mid-verification is recorded as hung up."""
     if request.form.get("CallStatus") in records.CALL_ENDED:
-        records.hung_up(request.form.get("CallSid", ""))
+        records.broke_off(request.form.get("CallSid", ""), "hung_up")
     return "", 204

@@ -59,16 +59,20 @@ def test_non_ascii_fields_are_handled(call):
     assert caller.heard("verified")
 
 
-def test_an_unexpected_error_becomes_an_apology_and_the_fallback(make_app, call, monkeypatch):
+def test_an_unexpected_error_becomes_an_apology_and_the_fallback(make_app, call, monkeypatch, caplog):
     from app.verify import VerifyService
 
+    message = "a bug with " + "+14155552671" + " in its message"
+
     def broken(*args, **kwargs):
-        raise RuntimeError("a bug with +14155552671 in its message")
+        raise RuntimeError(message)
 
     monkeypatch.setattr(VerifyService, "send", broken)
     caller = call(target=make_app(FALLBACK_NUMBER="+14155550100"))
     assert caller.heard("something went wrong on our side")
     assert caller.dialed == ["+14155550100"]
+    assert "unexpected RuntimeError" in caplog.text
+    assert "4155552671" not in caplog.text  # the exception's message is never logged
 
 
 def test_twilios_fallback_url_apologises_and_follows_the_fallback(make_app, call):

@@ -146,3 +146,26 @@ def test_silences_and_wrong_codes_do_not_touch_the_database(app, call, records):
     assert statements == []
     caller.press(caller.last_code)
     assert statements  # the finish is recorded
+
+
+def test_a_verification_broken_off_by_an_error_on_our_side_is_recorded_as_error(call, records, monkeypatch):
+    from app.verify import VerifyService
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug")
+
+    caller = call()
+    monkeypatch.setattr(VerifyService, "check", broken)
+    caller.press("123456")
+    assert caller.heard("something went wrong on our side")
+    [record] = records()
+    assert (record["outcome"], record["reason"]) == ("failed", "error")
+
+
+def test_a_step_carrying_another_calls_state_closes_the_record_as_error(call, records):
+    first, second = call(), call()
+    second.fields["CallSid"] = first.fields["CallSid"]  # the second call's token, presented as the first call
+    second.press("123456")
+    assert second.heard("something went wrong on our side")
+    by_call = {record["call_sid"]: record for record in records()}
+    assert (by_call[first.fields["CallSid"]]["outcome"], by_call[first.fields["CallSid"]]["reason"]) == ("failed", "error")
