@@ -35,6 +35,7 @@ def admit(number, call_sid="-"):
         return True
     config = current_app.config
     moment = now()
+    limit = config["LOCKOUT_MAX_FAILURES"]
     stale = lockouts.c.window_start < moment - datetime.timedelta(seconds=config["LOCKOUT_WINDOW"])
 
     def upsert(dialect):
@@ -42,14 +43,17 @@ def admit(number, call_sid="-"):
         return insert.on_conflict_do_update(
             index_elements=[lockouts.c.number_hash],
             set_={
-                # A window that has run out starts again with this verification.
-                "failures": sqlalchemy.case((stale, 1), else_=lockouts.c.failures + 1),
+                # A window that has run out starts again with this verification; a number
+                # already locked out stays at one past the limit, however often it calls.
+                "failures": sqlalchemy.case(
+                    (stale, 1), (lockouts.c.failures > limit, lockouts.c.failures), else_=lockouts.c.failures + 1
+                ),
                 "window_start": sqlalchemy.case((stale, moment), else_=lockouts.c.window_start),
             },
         ).returning(lockouts.c.failures)
 
     failures = database.execute("lockout check", upsert, call_sid, default=0, returning=True)
-    if failures > config["LOCKOUT_MAX_FAILURES"]:
+    if failures > limit:
         log.info("call %s: number locked out (%d unapproved verifications in the window)", call_sid, failures - 1)
         return False
     return True

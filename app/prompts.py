@@ -27,7 +27,7 @@ PROMPTS = {
         "failed:too_many_attempts": "The code was not right too many times.",
         "failed:expired": "Your code has expired.",
         "failed:error": "Sorry, something went wrong on our side.",
-        "failed:locked": "This number has failed verification too many times, so you must speak to an agent.",
+        "failed:locked": "This number has failed verification too many times, so we cannot send it another code.",
     },
     "es-MX": {
         "greeting": "Gracias por llamar. Antes de atenderle, necesitamos confirmar que llama desde su propio teléfono.",
@@ -53,7 +53,7 @@ PROMPTS = {
         "failed:too_many_attempts": "El código fue incorrecto demasiadas veces.",
         "failed:expired": "Su código venció.",
         "failed:error": "Lo sentimos, algo salió mal de nuestro lado.",
-        "failed:locked": "Este número no pasó la verificación demasiadas veces, así que debe hablar con un agente.",
+        "failed:locked": "Este número no pasó la verificación demasiadas veces, así que no podemos enviarle otro código.",
     },
 }
 

@@ -30,7 +30,7 @@ def test_after_three_failed_verifications_the_caller_must_speak_to_an_agent(make
 
     caller = call(target=app)
 
-    assert caller.heard("failed verification too many times, so you must speak to an agent")
+    assert caller.heard("failed verification too many times, so we cannot send it another code")
     assert caller.heard("connect you to an agent")
     assert caller.dialed == [AGENT]
     assert len(verify.sent) == codes_sent
@@ -44,7 +44,7 @@ def test_the_locked_prompt_is_spoken_in_spanish_too(make_app, call):
     caller.press("000000")
     caller.press("000000")
     caller = call(target=app)
-    assert caller.heard("debe hablar con un agente")
+    assert caller.heard("no podemos enviarle otro código")
 
 
 def test_another_number_is_not_locked_out(make_app, call):
@@ -66,7 +66,7 @@ def test_a_verified_call_clears_the_count(make_app, call):
 def test_a_hang_up_mid_verification_counts_as_a_failure(make_app, call, hang_up):
     app = make_app(LOCKOUT_MAX_FAILURES=1)
     hang_up(call(target=app), target=app)
-    assert call(target=app).heard("you must speak to an agent")
+    assert call(target=app).heard("cannot send it another code")
 
 
 def test_verify_being_down_does_not_count_against_the_caller(make_app, call, verify):
@@ -80,10 +80,19 @@ def test_verify_being_down_does_not_count_against_the_caller(make_app, call, ver
 def test_the_lockout_ends_with_its_window(make_app, call, db):
     app = make_app(LOCKOUT_MAX_FAILURES=1)
     fail_once(lambda: call(target=app))
-    assert call(target=app).heard("you must speak to an agent")
+    assert call(target=app).heard("cannot send it another code")
     with db.begin() as connection:
         connection.execute(lockouts.update().values(window_start=lockouts.c.window_start - datetime.timedelta(hours=2)))
     assert call(target=app).heard("sent a text message")
+
+
+def test_calls_from_a_locked_number_do_not_pile_up_the_count(make_app, call, db):
+    app = make_app(LOCKOUT_MAX_FAILURES=1)
+    fail_once(lambda: call(target=app))
+    for _ in range(3):
+        assert call(target=app).heard("cannot send it another code")
+    with db.connect() as connection:
+        assert connection.execute(lockouts.select()).one().failures == 2
 
 
 def test_unlock_lifts_the_lockout(make_app, call):
