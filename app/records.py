@@ -55,6 +55,12 @@ def finished(state, verdict):
     )
 
 
+def progressed(state):
+    """Keep a running verification's counters current: a hang-up record shows how far the caller got."""
+    counters = {"attempts": state.attempts, "resends": state.resends, "silences": state.silences}
+    database.execute("record progress", _running(state.call_sid).values(**counters), state.call_sid)
+
+
 def broke_off(call_sid, reason):
     """A verification still running ended without a verdict: the caller hung up ("hung_up"), or an error."""
     if call_sid:
@@ -62,12 +68,12 @@ def broke_off(call_sid, reason):
 
 
 def _finish(call_sid, **values):
-    update = (
-        verifications.update()
-        .where(verifications.c.call_sid == call_sid, verifications.c.finished_at.is_(None))
-        .values(finished_at=now(), **values)
-    )
-    database.execute(f"record {values['reason']}", update, call_sid)
+    database.execute(f"record {values['reason']}", _running(call_sid).values(finished_at=now(), **values), call_sid)
+
+
+def _running(call_sid):
+    """An UPDATE of the call's verification, if it has not finished."""
+    return verifications.update().where(verifications.c.call_sid == call_sid, verifications.c.finished_at.is_(None))
 
 
 def since(connection, start):

@@ -42,7 +42,8 @@ def summarize(records, locked_numbers=0):
         by_reason=dict(reasons.most_common()),
         # Of the verifications that have ended; those still running have no verdict yet.
         success_rate=len(approved) / len(finished) if finished else None,
-        median_attempts=_median(record["attempts"] for record in finished),
+        # Of the calls that keyed a code in: withheld, locked or undelivered calls never could.
+        median_attempts=_median(record["attempts"] for record in finished if record["attempts"]),
         median_seconds_to_verify=_median(
             (record["finished_at"] - record["started_at"]).total_seconds() for record in approved
         ),

@@ -155,6 +155,8 @@ def _send(state, *prompt):
 def _ask(state, *prompt):
     """A Gather for the code; if it hears nothing, the Redirect after it reports the silence."""
     config = current_app.config
+    if state.attempts or state.silences or state.resends:
+        records.progressed(state)
     action = _url("verification.check", state)
     response = VoiceResponse()
     gather = response.gather(

@@ -134,18 +134,25 @@ def test_a_status_callback_while_the_call_runs_changes_nothing(call, hang_up, re
     assert records()[0]["reason"] == "approved"
 
 
-def test_silences_and_wrong_codes_do_not_touch_the_database(app, call, records):
-    caller = call()
+def test_a_hang_up_record_shows_how_far_the_caller_got(call, records):
+    caller = call(status_callback="/voice/status")
+    caller.silence()
+    caller.press("000000")
+    caller.press("*#")
+    assert (records()[0]["attempts"], records()[0]["silences"], records()[0]["resends"]) == (1, 1, 1)
+    caller.hang_up()
+    [record] = records()
+    assert (record["reason"], record["attempts"], record["silences"], record["resends"]) == ("hung_up", 1, 1, 1)
+
+
+def test_the_first_prompt_writes_nothing_beyond_the_start_record(app, call, records):
     with app.app_context():
         engine = database.engine()
     statements = []
     sqlalchemy.event.listen(engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
-    caller.silence()
-    caller.press("000000")
-    caller.press("*#")
-    assert statements == []
-    caller.press(caller.last_code)
-    assert statements  # the finish is recorded
+    caller = call()
+    assert caller.heard("sent a text message")
+    assert [statement.split()[0] for statement in statements if not statement.startswith("SELECT 1")] == ["INSERT", "INSERT"]
 
 
 def test_a_verification_broken_off_by_an_error_on_our_side_is_recorded_as_error(call, records, monkeypatch):
