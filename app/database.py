@@ -5,6 +5,7 @@ import logging
 import math
 import os
 import pathlib
+import sys
 import threading
 
 import sqlalchemy
@@ -70,7 +71,16 @@ def connect_args(url, timeout):
     backend = sqlalchemy.make_url(url).get_backend_name()
     if backend == "postgresql":
         # libpq counts whole seconds (and treats 1 as 2); statement_timeout is in milliseconds.
-        return {"connect_timeout": max(2, math.ceil(timeout)), "options": f"-c statement_timeout={int(timeout * 1000)}"}
+        # tcp_user_timeout and keepalives end a connection whose server has vanished from the network.
+        return {
+            "connect_timeout": max(2, math.ceil(timeout)),
+            "options": f"-c statement_timeout={int(timeout * 1000)}",
+            "tcp_user_timeout": int(timeout * 1000),
+            "keepalives": 1,
+            "keepalives_idle": 30,
+            "keepalives_interval": 5,
+            "keepalives_count": 3,
+        }
     if backend == "sqlite":
         return {"timeout": timeout}
     return {}
@@ -108,7 +118,7 @@ def execute(what, statement, call_sid="-", default=None, returning=False):
     if shared is not None and not shared["ok"]:
         return default
     try:
-        with contextlib.ExitStack() as stack:
+        with _deadline(), contextlib.ExitStack() as stack:
             connection = shared["connection"] if shared else stack.enter_context(engine().begin())
             if callable(statement):
                 statement = statement(connection.dialect.name)
@@ -133,8 +143,9 @@ def one_transaction(what, call_sid="-"):
         return
     shared = {"connection": None, "ok": False}
     try:
-        shared["connection"] = engine().connect()
-        shared["connection"].begin()
+        with _deadline():
+            shared["connection"] = engine().connect()
+            shared["connection"].begin()
         shared["ok"] = True
     except Exception as error:  # noqa: BLE001 - a call outlives any database failure
         _log_failure(what, call_sid, error)
@@ -143,7 +154,8 @@ def one_transaction(what, call_sid="-"):
         yield
         if shared["ok"]:
             try:
-                shared["connection"].commit()
+                with _deadline():
+                    shared["connection"].commit()
             except Exception as error:  # noqa: BLE001 - a call outlives any database failure
                 _log_failure(what, call_sid, error)
     finally:
@@ -151,6 +163,37 @@ def one_transaction(what, call_sid="-"):
         if shared["connection"] is not None:
             with contextlib.suppress(Exception):
                 shared["connection"].close()  # rolls back whatever was not committed
+
+
+class DatabaseTimeout(Exception):
+    """The database did not answer within DATABASE_TIMEOUT."""
+
+
+@contextlib.contextmanager
+def _deadline():
+    """Bound database work on the client side as well, under gevent (the Procfile's workers).
+
+    statement_timeout is enforced by the server: it cannot end a wait on a server, or a proxy in
+    front of it, that has stopped answering. gevent's Timeout interrupts psycopg's cooperative
+    wait, and SQLAlchemy then drops the connection instead of reusing it. Threads have no such
+    interrupt; there tcp_user_timeout and keepalives are the limit.
+    """
+    monkey = sys.modules.get("gevent.monkey")
+    if monkey is None or not monkey.is_module_patched("socket"):
+        yield
+        return
+    from gevent import Timeout
+
+    timer = Timeout(current_app.config["DATABASE_TIMEOUT"])
+    timer.start()
+    try:
+        yield
+    except Timeout as expired:
+        if expired is not timer:
+            raise
+        raise DatabaseTimeout() from None
+    finally:
+        timer.close()
 
 
 def _log_failure(what, call_sid, error):

@@ -1,7 +1,10 @@
 """A database that is down, gone or slow never changes what the caller hears."""
 
 import logging
+import subprocess
+import sys
 import threading
+from pathlib import Path
 
 import sqlalchemy
 
@@ -90,3 +93,20 @@ def test_a_host_ivr_without_a_database_runs_the_subflow_unrecorded(verify, caplo
     caller.press(caller.last_code)
     assert caller.heard("forty two dollars")
     assert "database" not in caplog.text
+
+
+def test_a_database_that_stops_answering_mid_call_is_given_up_on(postgres, migrated):
+    url = migrated(postgres())
+    # In a process of its own, patched by gevent as the Procfile's workers are.
+    script = Path(__file__).parent / "frozen_database_call.py"
+    done = subprocess.run([sys.executable, str(script), url], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "heard: Thank you. Your phone number is verified." in done.stdout
+    assert "record finish skipped, database error" in done.stdout
+    # Once the link is back, the next call is recorded as usual.
+    assert "then heard: Thank you. Your phone number is verified." in done.stdout
+    engine = sqlalchemy.create_engine(url)
+    with engine.connect() as connection:
+        outcomes = connection.exec_driver_sql("SELECT outcome FROM verifications").scalars().all()
+    engine.dispose()
+    assert sorted(outcomes, key=str) == [None, "approved"]  # the frozen call's record stays open

@@ -58,6 +58,11 @@ def test_every_wait_on_postgresql_is_bounded():
     assert database.connect_args("postgresql+psycopg://u@h/db", 1.5) == {
         "connect_timeout": 2,
         "options": "-c statement_timeout=1500",
+        "tcp_user_timeout": 1500,
+        "keepalives": 1,
+        "keepalives_idle": 30,
+        "keepalives_interval": 5,
+        "keepalives_count": 3,
     }
     assert database.connect_args("sqlite:///x.sqlite3", 1.5) == {"timeout": 1.5}
 
