@@ -36,7 +36,10 @@ def postgres():
     try:
         admin.connect().close()
     except sqlalchemy.exc.OperationalError as error:
-        pytest.fail(f"PostgreSQL is not reachable at {POSTGRES_URL} ({type(error).__name__}): start it, or run .ci/run", pytrace=False)
+        message = f"PostgreSQL is not reachable at {POSTGRES_URL} ({type(error).__name__}): start it, or run .ci/run"
+        if os.environ.get("CI"):
+            pytest.fail(message, pytrace=False)  # CI must run every backend
+        pytest.skip(message)
     created = []
 
     def create():
