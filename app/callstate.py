@@ -52,7 +52,8 @@ class StateCodec:
 
     def dump(self, state):
         """The token for a state; ASCII letters, digits, '-' and '_' only."""
-        payload = json.dumps([getattr(state, name) for name in _FIELDS], separators=(",", ":"))
+        # By name, so that a deploy that adds a field (with a default) keeps calls in flight going.
+        payload = json.dumps(dataclasses.asdict(state), separators=(",", ":"))
         # Padding '=' is dropped: some proxies re-encode it, and Twilio signs the exact URL.
         return self._fernet.encrypt(payload.encode()).decode().rstrip("=")
 
@@ -63,8 +64,8 @@ class StateCodec:
         padded = token + "=" * (-len(token) % 4)
         try:
             values = json.loads(self._fernet.decrypt(padded.encode(), ttl=self._max_age))
-            state = CallState(*values)
-        except (InvalidToken, ValueError, TypeError) as error:
+            state = CallState(**{name: value for name, value in values.items() if name in _FIELDS})
+        except (InvalidToken, ValueError, TypeError, AttributeError) as error:
             raise BadState("token is forged, garbled or expired") from error
         if not call_sid or state.call_sid != call_sid:
             raise BadState("token belongs to another call")

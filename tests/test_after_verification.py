@@ -23,6 +23,13 @@ def test_a_verified_caller_can_be_handed_to_another_ivr(make_app, call):
     assert redirects[-1] == "/voice/fallback"
 
 
+def test_a_verified_caller_can_be_sent_to_another_ivrs_url(make_app, call):
+    caller = call(target=make_app(SUCCESS_NEXT_STEP="https://menu.example.com/main"))
+    caller.press(caller.last_code)
+    assert caller.heard("verified")
+    assert caller.end_reason == "sent to another host, not followed: https://menu.example.com/main"
+
+
 def test_spanish_callers_hear_spanish(make_app, call):
     caller = call(target=make_app(LANGUAGE="es-MX", VOICE="Polly.Mia"))
     assert caller.heard("acabamos de enviar un mensaje de texto")

@@ -1,6 +1,8 @@
 """Only a call whose own code Verify approved reaches the success branch."""
 
-from urllib.parse import urlsplit
+import base64
+import time
+from urllib.parse import parse_qs, urlsplit
 
 
 def webhook_urls(caller, path):
@@ -55,6 +57,22 @@ def test_a_step_of_one_call_cannot_be_used_by_another(call, verify):
     intruder = call(url=stolen)
     assert intruder.heard("something went wrong")
     assert intruder.end_reason == "hangup"
+
+
+def test_the_call_state_in_urls_is_encrypted_not_merely_signed(call):
+    caller = call()
+    token = parse_qs(urlsplit(caller.listening["action"]).query)["s"][0]
+    decoded = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+    assert b"4155552671" not in decoded and b"sms" not in decoded
+
+
+def test_a_call_state_older_than_call_state_max_age_is_refused(make_app, call, monkeypatch):
+    caller = call(target=make_app(CALL_STATE_MAX_AGE=60))
+    later = time.time() + 61
+    monkeypatch.setattr("cryptography.fernet.time.time", lambda: later)
+    caller.press(caller.last_code)
+    assert caller.heard("something went wrong on our side")
+    assert not caller.heard("verified")
 
 
 def test_no_url_the_call_visits_shows_the_number_or_the_code(call):

@@ -1,6 +1,9 @@
 """A deploy between two webhooks loses nothing: the call's state travels with the call."""
 
-from app import create_app
+import dataclasses
+
+from app import callstate, create_app
+from app.callstate import CallState, StateCodec
 from app.simulator.engine import FlaskTransport
 from config import TestConfig
 
@@ -24,3 +27,17 @@ def test_a_server_with_another_secret_key_cannot_read_the_call(call, verify):
     caller.press(caller.last_code)
     assert caller.heard("something went wrong")
     assert not caller.heard("verified")
+
+
+def test_a_deploy_that_adds_a_call_state_field_keeps_calls_in_flight(monkeypatch):
+    codec = StateCodec("test-secret-key", max_age=900)
+    token = codec.dump(CallState(call_sid="CA1", destination="+14155552671", channel="sms", return_to="/voice/outcome"))
+
+    @dataclasses.dataclass(frozen=True)
+    class NextRelease(CallState):
+        retries_left: int = 2  # a field the running call's token does not have
+
+    monkeypatch.setattr(callstate, "CallState", NextRelease)
+    monkeypatch.setattr(callstate, "_FIELDS", [field.name for field in dataclasses.fields(NextRelease)])
+    state = codec.load(token, "CA1")
+    assert (state.destination, state.retries_left) == ("+14155552671", 2)
