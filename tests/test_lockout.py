@@ -77,6 +77,16 @@ def test_verify_being_down_does_not_count_against_the_caller(make_app, call, ver
     assert call(target=app).heard("sent a text message")
 
 
+def test_verify_failing_while_checking_does_not_count_against_the_caller(make_app, call, verify):
+    app = make_app(LOCKOUT_MAX_FAILURES=1)
+    for _ in range(2):
+        caller = call(target=app)
+        verify.script("check", verify_error(503, 20500))
+        caller.press(caller.last_code)
+        assert caller.heard("cannot verify your phone right now")
+    assert call(target=app).heard("sent a text message")
+
+
 def test_the_lockout_ends_with_its_window(make_app, call, db):
     app = make_app(LOCKOUT_MAX_FAILURES=1)
     fail_once(lambda: call(target=app))

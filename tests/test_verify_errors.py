@@ -63,6 +63,14 @@ def test_expired_again_after_the_resend_ends_the_call(call, verify):
     assert caller.end_reason == "hangup"
 
 
+def test_verify_rate_limiting_a_check_is_told_as_such_not_as_a_wrong_code(call, verify):
+    caller = call()
+    verify.script("check", verify_error(429, 20429))
+    caller.press(caller.last_code)
+    assert caller.heard("too many codes have been requested")
+    assert not caller.heard("not right")
+
+
 def test_too_many_checks_at_verify_ends_the_call(call, verify):
     caller = call()
     verify.script("check", verify_error(429, 60202))

@@ -2,7 +2,10 @@
 
 import pytest
 
-WITHHELD = ["anonymous", "Anonymous", "unknown", "restricted", "", "+266696687", "+7378742833", "+8656696", "+2562533", "+86282452253"]
+WITHHELD = [
+    "anonymous", "Anonymous", "unknown", "restricted", "private", "blocked", "unavailable", "", "   ",
+    "+266696687", "+7378742833", "+8656696", "+2562533", "+86282452253",
+]
 INVALID = ["+1", "4155552671", "+999123456789", "+1415555267x", "client:alice", "sip:bob@example.com", "+1 415 555 2671 ext 9"]
 
 

@@ -42,6 +42,9 @@ def test_malformed_entries_count_as_tries_and_never_reach_verify(app, call, veri
     caller.send_raw(Digits=keys)
     assert caller.heard("the code has 6 digits")
     assert not any(path.endswith("VerificationCheck") for path, _ in verify.requests)
+    caller.send_raw(Digits=keys)
+    caller.send_raw(Digits=keys)
+    assert caller.heard("not right too many times")  # each one was counted as a try
 
 
 def test_limit_on_tries_is_configurable(make_app, call):
