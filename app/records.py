@@ -56,7 +56,11 @@ def finished(state, verdict):
 
 
 def progressed(state):
-    """Keep a running verification's counters current: a hang-up record shows how far the caller got."""
+    """Bring a running verification's counters up to date, so a hang-up record shows how far the caller got.
+
+    Called at each wrong code and resend, which wait on Verify anyway; not at a silence, whose
+    webhook is the cheapest of the call (its count is written with the next of these, or the end).
+    """
     counters = {"attempts": state.attempts, "resends": state.resends, "silences": state.silences}
     database.execute("record progress", _running(state.call_sid).values(**counters), state.call_sid)
 

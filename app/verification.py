@@ -112,7 +112,7 @@ def check():
         approved = _verify().check(state.verification_sid, digits)
     except VerifyFailed as failure:
         if failure.reason == "expired" and state.resends < current_app.config["MAX_RESENDS"]:
-            return _send(state.but(resends=state.resends + 1), "expired_resent")
+            return _send_again(state, "expired_resent")
         return _finish(state, failure.reason)
     if approved:
         return _finish(state, "approved")
@@ -132,7 +132,14 @@ def _resend(state):
     if state.resends >= current_app.config["MAX_RESENDS"]:
         # No code keyed in: counted as a silence, so that pressing '*' forever ends the call.
         return _silence(state, "no_more_resends")
-    return _send(state.but(resends=state.resends + 1), "resent")
+    return _send_again(state, "resent")
+
+
+def _send_again(state, prompt):
+    """Send the code once more (a resend), then ask for it."""
+    state = state.but(resends=state.resends + 1)
+    records.progressed(state)
+    return _send(state, prompt)
 
 
 def _wrong(state, *prompt):
@@ -140,6 +147,7 @@ def _wrong(state, *prompt):
     state = state.but(attempts=state.attempts + 1)
     if state.attempts >= current_app.config["MAX_ATTEMPTS"]:
         return _finish(state, "too_many_attempts")
+    records.progressed(state)
     return _ask(state, *prompt)
 
 
@@ -155,8 +163,6 @@ def _send(state, *prompt):
 def _ask(state, *prompt):
     """A Gather for the code; if it hears nothing, the Redirect after it reports the silence."""
     config = current_app.config
-    if state.attempts or state.silences or state.resends:
-        records.progressed(state)
     action = _url("verification.check", state)
     response = VoiceResponse()
     gather = response.gather(

@@ -145,14 +145,17 @@ def test_a_hang_up_record_shows_how_far_the_caller_got(call, records):
     assert (record["reason"], record["attempts"], record["silences"], record["resends"]) == ("hung_up", 1, 1, 1)
 
 
-def test_the_first_prompt_writes_nothing_beyond_the_start_record(app, call, records):
+def test_a_silence_alone_does_not_touch_the_database(app, call, records):
+    caller = call()
     with app.app_context():
         engine = database.engine()
     statements = []
     sqlalchemy.event.listen(engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
-    caller = call()
-    assert caller.heard("sent a text message")
-    assert [statement.split()[0] for statement in statements if not statement.startswith("SELECT 1")] == ["INSERT", "INSERT"]
+    caller.silence()
+    assert caller.heard("did not hear anything")
+    assert statements == []
+    caller.press("000000")
+    assert [statement.split()[0] for statement in statements] == ["UPDATE"]  # a wrong code brings the record up to date
 
 
 def test_a_verification_broken_off_by_an_error_on_our_side_is_recorded_as_error(call, records, monkeypatch):
