@@ -35,7 +35,7 @@ def create_app(config_class=None, http_client=None, **overrides):
     _configure_logging(app)
     if http_client is None and settings.wants_local_verify(app.config):
         http_client = settings.use_local_verify(app.config)
-    settings.check(app.config, local_verify=http_client is not None and app.config["USE_LOCAL_VERIFY"])
+    settings.check(app.config)
 
     if app.config["TRUSTED_PROXIES"]:
         hops = app.config["TRUSTED_PROXIES"]

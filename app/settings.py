@@ -59,13 +59,13 @@ def use_local_verify(config):
     return LocalVerify(code_length=config["CODE_LENGTH"])
 
 
-def check(config, local_verify):
+def check(config):
     """Raise SettingsError naming the first problem with the configuration."""
     missing = [name for name in config["REQUIRED"] if not config.get(name)]
     if missing:
         raise SettingsError(f"Missing required setting(s): {', '.join(missing)} (see .env.example)")
     production = config["ENV_NAME"] == "production"
-    if production and local_verify:
+    if production and config["USE_LOCAL_VERIFY"]:
         raise SettingsError("The local Verify stand-in cannot be used in production")
     if production and not config["VALIDATE_SIGNATURES"]:
         raise SettingsError("VALIDATE_SIGNATURES cannot be switched off in production")

@@ -1,7 +1,5 @@
 """Small helpers shared by the call's steps: the TwiML answer and where a call goes next."""
 
-import json
-
 from flask import Response, current_app
 from twilio.twiml.voice_response import VoiceResponse
 
@@ -28,10 +26,7 @@ def to_xml(node):
     attributes = "".join(
         f' {name}="{_escape_attribute(_attribute_text(node.attrs[name]))}"' for name in sorted(node.attrs)
     )
-    value = node.value
-    if isinstance(value, dict):
-        value = json.dumps(value)
-    content = _escape_text(value) if value else ""
+    content = _escape_text(node.value) if node.value else ""
     for child in node.verbs:
         content += _escape_text(child) if isinstance(child, str) else to_xml(child)
     if not content:

@@ -28,9 +28,14 @@ MAX_CHECKS = 5
 _ROUTE = re.compile(r"^/v2/Services/(VA[0-9a-fA-F]{32})/(Verifications|VerificationCheck)$")
 
 
+def sms_text(to, code):
+    """The text message, as the transcripts and the console show it."""
+    return f"[SMS to {mask(to)}] Your verification code is {code}"
+
+
 def print_sms(to, code):
     """Show a 'sent' code on the console, labelled as what it is."""
-    print(f"[local Verify stand-in] [SMS to {mask(to)}] Your verification code is {code}", file=sys.stderr, flush=True)
+    print(f"[local Verify stand-in] {sms_text(to, code)}", file=sys.stderr, flush=True)
 
 
 class _Verification:
@@ -78,7 +83,7 @@ class LocalVerify(HttpClient):
             self.requests.append((path, dict(form)))
             match = _ROUTE.match(path)
             if method.upper() != "POST" or not match:
-                return _error(404, 20404, f"The requested resource {path} was not found")
+                return error_body(404, 20404, f"The requested resource {path} was not found")
             service_sid, resource = match.groups()
             if resource == "Verifications":
                 return self._create(service_sid, form)
@@ -87,13 +92,13 @@ class LocalVerify(HttpClient):
     def _create(self, service_sid, form):
         to, channel = form.get("To", ""), form.get("Channel", "")
         if not re.fullmatch(r"\+[1-9][0-9]{6,14}", to):
-            return _error(400, 60200, "Invalid parameter `To`")
+            return error_body(400, 60200, "Invalid parameter `To`")
         if channel not in {"sms", "call", "whatsapp"}:
-            return _error(400, 60200, "Invalid parameter `Channel`")
+            return error_body(400, 60200, "Invalid parameter `Channel`")
         now = self.clock()
         recent = [t for t in self._send_times.get(to, []) if now - t < CODE_LIFETIME]
         if len(recent) >= MAX_SENDS:
-            return _error(429, 60203, "Max send attempts reached")
+            return error_body(429, 60203, "Max send attempts reached")
         self._send_times[to] = recent + [now]
         verification = self._live(self._by_to.get(to), now)
         if verification is None:
@@ -119,10 +124,10 @@ class LocalVerify(HttpClient):
             verification = self._by_to.get(form.get("To", ""))
         verification = self._live(verification, now)
         if verification is None:
-            return _error(404, 20404, f"The requested resource /Services/{service_sid}/VerificationCheck was not found")
+            return error_body(404, 20404, f"The requested resource /Services/{service_sid}/VerificationCheck was not found")
         if verification.checks >= MAX_CHECKS:
             self._forget(verification)
-            return _error(429, 60202, "Max check attempts reached")
+            return error_body(429, 60202, "Max check attempts reached")
         verification.checks += 1
         if form.get("Code", "") == verification.code:
             self._forget(verification)
@@ -175,7 +180,7 @@ def _iso(timestamp):
     return datetime.fromtimestamp(timestamp, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _error(status, code, message):
+def error_body(status, code, message):
     """A Twilio REST error body."""
     return status, {
         "code": code,

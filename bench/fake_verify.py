@@ -42,28 +42,28 @@ import json
 import signal
 from urllib.parse import parse_qsl
 
-from app.verify_standin import LocalVerify, _error
+from app.verify_standin import LocalVerify, error_body
 from bench.http11 import HttpError, message, read_message
 
 HANG = (None, "hang")
 
 SCENARIOS = {
-    ("send", "+15005550200"): _error(400, 60200, "Invalid parameter `To`"),
-    ("send", "+15005550205"): _error(403, 60205, "SMS is not supported by landline phone number"),
-    ("send", "+15005550203"): _error(429, 60203, "Max send attempts reached"),
-    ("send", "+15005550212"): _error(429, 60212, "Too many concurrent requests for phone number"),
-    ("send", "+15005550429"): _error(429, 20429, "Too Many Requests"),
-    ("send", "+15005550410"): _error(403, 60410, "Verification delivery attempt blocked"),
-    ("send", "+15005550605"): _error(403, 60605, "Verification delivery attempt blocked (geo permissions)"),
-    ("send", "+15005550223"): _error(400, 60223, "Delivery channel disabled: SMS"),
-    ("send", "+15005550003"): _error(401, 20003, "Authenticate"),
-    ("send", "+15005550500"): _error(500, 20500, "Internal Server Error"),
+    ("send", "+15005550200"): error_body(400, 60200, "Invalid parameter `To`"),
+    ("send", "+15005550205"): error_body(403, 60205, "SMS is not supported by landline phone number"),
+    ("send", "+15005550203"): error_body(429, 60203, "Max send attempts reached"),
+    ("send", "+15005550212"): error_body(429, 60212, "Too many concurrent requests for phone number"),
+    ("send", "+15005550429"): error_body(429, 20429, "Too Many Requests"),
+    ("send", "+15005550410"): error_body(403, 60410, "Verification delivery attempt blocked"),
+    ("send", "+15005550605"): error_body(403, 60605, "Verification delivery attempt blocked (geo permissions)"),
+    ("send", "+15005550223"): error_body(400, 60223, "Delivery channel disabled: SMS"),
+    ("send", "+15005550003"): error_body(401, 20003, "Authenticate"),
+    ("send", "+15005550500"): error_body(500, 20500, "Internal Server Error"),
     ("send", "+15005550502"): (502, "<html><body><h1>502 Bad Gateway</h1></body></html>"),
     ("send", "+15005550999"): HANG,
-    ("check", "+15005551202"): _error(429, 60202, "Max check attempts reached"),
-    ("check", "+15005551404"): _error(404, 20404, "The requested resource was not found"),
-    ("check", "+15005551429"): _error(429, 20429, "Too Many Requests"),
-    ("check", "+15005551500"): _error(500, 20500, "Internal Server Error"),
+    ("check", "+15005551202"): error_body(429, 60202, "Max check attempts reached"),
+    ("check", "+15005551404"): error_body(404, 20404, "The requested resource was not found"),
+    ("check", "+15005551429"): error_body(429, 20429, "Too Many Requests"),
+    ("check", "+15005551500"): error_body(500, 20500, "Internal Server Error"),
     ("check", "+15005551999"): HANG,
 }
 

@@ -10,12 +10,12 @@ from twilio.http import HttpClient
 from twilio.http.response import Response
 from twilio.request_validator import RequestValidator
 
-from app.verify_standin import LocalVerify, _error
+from app.verify_standin import LocalVerify, error_body
 
 
 def verify_error(status, code, message="error from Verify"):
     """A Verify REST error, as Twilio writes it."""
-    return _error(status, code, message)
+    return error_body(status, code, message)
 
 
 def problem_details(status, code, title="error from Verify"):

@@ -19,6 +19,7 @@ import requests
 from twilio.request_validator import RequestValidator
 
 from app.numbers import mask
+from app.verify_standin import sms_text
 from app.simulator.twiml_model import InvalidTwiML, validate
 
 ACCOUNT_SID = "AC" + "0" * 32
@@ -376,7 +377,7 @@ class Call:
         if self.sms_source is None:
             return
         for to, code in self.sms_source.sent[self._sms_seen :]:
-            self._record("sms", f"[SMS to {mask(to)}] Your verification code is {code}", {"code": code})
+            self._record("sms", sms_text(to, code), {"code": code})
         self._sms_seen = len(self.sms_source.sent)
 
     def _end(self, reason):
