@@ -58,3 +58,27 @@ def test_a_host_ivr_that_sets_no_timeout_still_never_waits_forever_on_verify():
     assert client.http_client.timeout is None
     verification.init_app(app, client)
     assert client.http_client.timeout == verification.DEFAULT_VERIFY_TIMEOUT
+
+
+def test_a_return_step_with_its_own_query_gets_the_verdict_added_to_it(verify):
+    app = Flask("host_with_query")
+    app.config.from_object(TestConfig)
+    security.init_app(app)
+    verification.init_app(app, Client("AC" + "0" * 32, "test-auth-token", http_client=verify))
+
+    @app.post("/menu")
+    def menu():
+        response = VoiceResponse()
+        verification.hand_over(response, request.form["From"], return_to=url_for("verified", option="2"))
+        return str(response), {"Content-Type": "text/xml"}
+
+    @app.post("/verified")
+    def verified():
+        response = VoiceResponse()
+        approved = verification.result().approved
+        response.say(f"Option {request.args['option']}, {'verified' if approved else 'not verified'}.")
+        return str(response), {"Content-Type": "text/xml"}
+
+    caller = place_call(app, from_="+14155552671", url="https://other.example.com/menu", sms_source=verify)
+    caller.press(caller.last_code)
+    assert caller.heard("option 2, verified")

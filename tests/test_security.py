@@ -4,6 +4,7 @@ import pytest
 from twilio.request_validator import RequestValidator
 
 from app import create_app
+from app.simulator.twiml_model import validate
 from config import TestConfig
 
 ROUTES = ["/voice", "/voice/outcome", "/voice/fallback", "/voice/status", "/verification/start?s=x", "/verification/check?s=x"]
@@ -12,6 +13,12 @@ FIELDS = {"CallSid": "CA" + "1" * 32, "From": "+14155552671", "To": "+1500555000
 
 def sign(url, params, token="test-auth-token"):
     return RequestValidator(token).compute_signature(url, params)
+
+
+def assert_twiml(response):
+    """Accepted: 200 and a TwiML document Twilio would take."""
+    assert response.status_code == 200
+    validate(response.get_data(as_text=True))
 
 
 @pytest.mark.parametrize("route", ROUTES)
@@ -32,7 +39,7 @@ def test_signature_for_other_parameters_is_refused(app):
     signature = sign(url, FIELDS)
     forged = {**FIELDS, "From": "+14155550199"}
     assert app.test_client().post("/voice", data=forged, headers={"X-Twilio-Signature": signature}).status_code == 403
-    assert app.test_client().post("/voice", data=FIELDS, headers={"X-Twilio-Signature": signature}).status_code == 200
+    assert_twiml(app.test_client().post("/voice", data=FIELDS, headers={"X-Twilio-Signature": signature}))
 
 
 def test_behind_a_tls_proxy_the_https_url_twilio_signed_is_the_one_checked(app):
@@ -44,7 +51,7 @@ def test_behind_a_tls_proxy_the_https_url_twilio_signed_is_the_one_checked(app):
         base_url="http://127.0.0.1:5000",
         headers={"X-Twilio-Signature": signature, "X-Forwarded-Proto": "https", "X-Forwarded-Host": "abc.ngrok-free.app"},
     )
-    assert response.status_code == 200
+    assert_twiml(response)
 
 
 def test_forwarded_headers_are_ignored_when_no_proxy_is_trusted(make_app):
@@ -62,7 +69,7 @@ def test_a_configured_public_base_url_is_the_url_checked(make_app):
     app = make_app(PUBLIC_BASE_URL="https://ivr.example.com", TRUSTED_PROXIES=0)
     signature = sign("https://ivr.example.com/voice", FIELDS)
     response = app.test_client().post("/voice", data=FIELDS, headers={"X-Twilio-Signature": signature})
-    assert response.status_code == 200
+    assert_twiml(response)
 
 
 @pytest.mark.parametrize("route", ["/voice", "/voice/outcome", "/voice/fallback", "/voice/status", "/verification/check"])
@@ -79,7 +86,7 @@ def test_an_oversized_body_is_refused_even_when_signed(app):
 
 def test_signature_checks_can_be_switched_off_in_development_only(verify, caplog):
     app = create_app(TestConfig, http_client=verify, ENV_NAME="development", VALIDATE_SIGNATURES=False)
-    assert app.test_client().post("/voice", data=FIELDS).status_code == 200
+    assert_twiml(app.test_client().post("/voice", data=FIELDS))
     assert "VALIDATE_SIGNATURES is off" in caplog.text
 
 
