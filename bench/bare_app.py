@@ -3,7 +3,7 @@
 bench/server.py passes them the exact document the project answers (BENCH_BARE_TWIML), so that
 they differ from the project only in what the project does around that answer.
 
-- `app`: the bare app of the issue, returning the document and nothing else.
+- `app`: the bare app, returning the document and nothing else.
 - `signed_app`: also reads Twilio's form and checks X-Twilio-Signature with twilio-python's
   RequestValidator, the least any webhook must do; it shows how much of the project's cost
   per request is that minimum.
