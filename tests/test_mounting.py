@@ -9,7 +9,7 @@ from app.simulator import place_call
 from config import TestConfig
 
 
-def build_other_ivr(http_client):
+def build_other_ivr(http_client, **return_args):
     """Another IVR: a menu that verifies the caller before opening their account."""
     app = Flask("other_ivr")
     app.config.from_object(TestConfig)
@@ -20,7 +20,7 @@ def build_other_ivr(http_client):
     def account():
         response = VoiceResponse()
         response.say("Account services.")
-        verification.hand_over(response, request.form["From"], return_to=url_for("account_verified"))
+        verification.hand_over(response, request.form["From"], return_to=url_for("account_verified", **return_args))
         return str(response), {"Content-Type": "text/xml"}
 
     @app.post("/account/verified")
@@ -61,24 +61,9 @@ def test_a_host_ivr_that_sets_no_timeout_still_never_waits_forever_on_verify():
 
 
 def test_a_return_step_with_its_own_query_gets_the_verdict_added_to_it(verify):
-    app = Flask("host_with_query")
-    app.config.from_object(TestConfig)
-    security.init_app(app)
-    verification.init_app(app, Client("AC" + "0" * 32, "test-auth-token", http_client=verify))
-
-    @app.post("/menu")
-    def menu():
-        response = VoiceResponse()
-        verification.hand_over(response, request.form["From"], return_to=url_for("verified", option="2"))
-        return str(response), {"Content-Type": "text/xml"}
-
-    @app.post("/verified")
-    def verified():
-        response = VoiceResponse()
-        approved = verification.result().approved
-        response.say(f"Option {request.args['option']}, {'verified' if approved else 'not verified'}.")
-        return str(response), {"Content-Type": "text/xml"}
-
-    caller = place_call(app, from_="+14155552671", url="https://other.example.com/menu", sms_source=verify)
+    app = build_other_ivr(verify, menu="2")
+    caller = place_call(app, from_="+14155552671", url="https://other.example.com/account", sms_source=verify)
     caller.press(caller.last_code)
-    assert caller.heard("option 2, verified")
+    assert caller.heard("your balance is forty two dollars")
+    [returned] = [event.text for event in caller.events if event.kind == "webhook" and "/account/verified" in event.text]
+    assert "/account/verified?menu=2&s=" in returned
