@@ -1,5 +1,6 @@
 """Caller numbers: which ones can receive a code, and how to show one without revealing it."""
 
+import functools
 import hashlib
 import hmac
 
@@ -21,6 +22,9 @@ class Unusable(Exception):
         self.reason = reason
 
 
+# One call asks about its number at several steps (sending, recording, the lockout count), and
+# parsing with phonenumbers is the costly part (about 25 µs); only usable numbers are kept.
+@functools.lru_cache(maxsize=1024)
 def usable_number(raw):
     """The E.164 form of a caller ID a code can be sent to, or raise Unusable."""
     text = (raw or "").strip()
