@@ -19,7 +19,7 @@ MIGRATIONS = pathlib.Path(__file__).resolve().parent.parent / "migrations"
 def init_app(app):
     """Give the app a database; the engine is built by the first request that needs it."""
     # Lazily, because gunicorn builds the app before forking: no worker may inherit a connection.
-    app.extensions["database"] = {"engine": None, "lock": threading.Lock()}
+    app.extensions["database"] = {"engine": None, "autocommit": None, "lock": threading.Lock()}
     # The driver, though, is imported now, once before forking, not by each worker's first call.
     with contextlib.suppress(Exception):  # a bad DATABASE_URL is reported when it is first used
         sqlalchemy.make_url(database_url(app.config, app.instance_path)).get_dialect().import_dbapi()
@@ -47,7 +47,6 @@ def make_engine(url, config):
         pool_size=config["DATABASE_POOL_SIZE"],
         max_overflow=config["DATABASE_MAX_OVERFLOW"],
         pool_timeout=timeout,
-        pool_pre_ping=True,
     )
     if engine.dialect.name == "sqlite":
         sqlalchemy.event.listen(engine, "connect", _sqlite_write_ahead_log)
@@ -88,12 +87,23 @@ def connect_args(url, timeout):
 
 def engine(app=None):
     """The app's engine, built on first use."""
+    return _engines(app)["engine"]
+
+
+def _autocommit_engine():
+    """The same engine and pool, each statement committed on its own: no BEGIN, no COMMIT."""
+    return _engines()["autocommit"]
+
+
+def _engines(app=None):
     app = app or current_app._get_current_object()
     holder = app.extensions["database"]
     with holder["lock"]:
         if holder["engine"] is None:
-            holder["engine"] = make_engine(database_url(app.config, app.instance_path), app.config)
-        return holder["engine"]
+            built = make_engine(database_url(app.config, app.instance_path), app.config)
+            holder["autocommit"] = built.execution_options(isolation_level="AUTOCOMMIT")
+            holder["engine"] = built
+        return holder
 
 
 def dispose(app):
@@ -110,59 +120,71 @@ def execute(what, statement, call_sid="-", default=None, returning=False):
     outlives any database failure (down, slow, dropped, not migrated, a bad DATABASE_URL): it is
     logged by type only. `statement` may be a function of the dialect's name, for statements each
     dialect spells its own way. An app without a database (a host IVR) gets `default`, silently.
-    Inside `one_transaction()` the statement joins that transaction; otherwise it has its own.
+    Each statement commits on its own; inside `one_connection()` it shares that connection.
     """
     if "database" not in current_app.extensions:
         return default
-    shared = g.get("database_transaction")
+    shared = g.get("database_connection")
     if shared is not None and not shared["ok"]:
         return default
     try:
-        with _deadline(), contextlib.ExitStack() as stack:
-            connection = shared["connection"] if shared else stack.enter_context(engine().begin())
-            if callable(statement):
-                statement = statement(connection.dialect.name)
-            result = connection.execute(statement)
-            return result.scalar_one() if returning else result.rowcount
+        with _deadline():
+            return _run(statement, returning, shared)
     except Exception as error:  # noqa: BLE001 - a call outlives any database failure
         if shared:
-            shared["ok"] = False  # the transaction is spoilt: the rest of the block skips the database
+            shared["ok"] = False  # the rest of the block skips a database that has just failed
         _log_failure(what, call_sid, error)
         return default
 
 
-@contextlib.contextmanager
-def one_transaction(what, call_sid="-"):
-    """Run the `execute()` calls of the block in one transaction: one connection, one commit.
+def _run(statement, returning, shared):
+    for last_try in (False, True):
+        connection = shared["connection"] if shared else _autocommit_engine().connect()
+        try:
+            if callable(statement):
+                statement = statement(connection.dialect.name)
+            result = connection.execute(statement)
+            return result.scalar_one() if returning else result.rowcount
+        except sqlalchemy.exc.DBAPIError as error:
+            # Connections are not pinged before use: one the database has dropped since (a
+            # restart, a failover) fails here, and SQLAlchemy discards it and every pooled
+            # connection as old. The statement did not run; it runs again on a new connection.
+            if last_try or not error.connection_invalidated:
+                raise
+            if shared:
+                connection.close()
+                shared["connection"] = _autocommit_engine().connect()
+        finally:
+            if not shared:
+                connection.close()
 
-    A call step writes its record and its lockout count together, at half the round trips of
-    two transactions. A database failure anywhere skips the rest and rolls the block back.
+
+@contextlib.contextmanager
+def one_connection(what, call_sid="-"):
+    """Run the `execute()` calls of the block on one connection; a failure skips the rest.
+
+    A call step writes its record and its lockout count, two statements that need no common
+    transaction: on one autocommit connection they cost two round trips, against five for a
+    transaction (ping, BEGIN, the two, COMMIT). A database that fails once is not asked again.
     """
-    if "database" not in current_app.extensions or g.get("database_transaction") is not None:
+    if "database" not in current_app.extensions or g.get("database_connection") is not None:
         yield
         return
     shared = {"connection": None, "ok": False}
     try:
         with _deadline():
-            shared["connection"] = engine().connect()
-            shared["connection"].begin()
+            shared["connection"] = _autocommit_engine().connect()
         shared["ok"] = True
     except Exception as error:  # noqa: BLE001 - a call outlives any database failure
         _log_failure(what, call_sid, error)
-    g.database_transaction = shared
+    g.database_connection = shared
     try:
         yield
-        if shared["ok"]:
-            try:
-                with _deadline():
-                    shared["connection"].commit()
-            except Exception as error:  # noqa: BLE001 - a call outlives any database failure
-                _log_failure(what, call_sid, error)
     finally:
-        g.database_transaction = None
+        g.database_connection = None
         if shared["connection"] is not None:
             with contextlib.suppress(Exception):
-                shared["connection"].close()  # rolls back whatever was not committed
+                shared["connection"].close()
 
 
 class DatabaseTimeout(Exception):

@@ -87,7 +87,7 @@ def start():
     except Unusable as unusable:
         records.started(state)
         return _finish(state, unusable.reason)
-    with database.one_transaction("record start", state.call_sid):
+    with database.one_connection("record start", state.call_sid):
         records.started(state)
         admitted = lockout.admit(destination, state.call_sid)
     if not admitted:
@@ -188,7 +188,7 @@ def _finish(state, verdict):
         state.silences,
         state.resends,
     )
-    with database.one_transaction("record finish", state.call_sid):
+    with database.one_connection("record finish", state.call_sid):
         records.finished(state, verdict)
         lockout.settle(state.destination, verdict, state.call_sid)
     response = VoiceResponse()
