@@ -53,7 +53,7 @@ class StateCodec:
     def dump(self, state):
         """The token for a state; ASCII letters, digits, '-' and '_' only."""
         # By name, so that a deploy that adds a field (with a default) keeps calls in flight going.
-        payload = json.dumps(dataclasses.asdict(state), separators=(",", ":"))
+        payload = json.dumps(vars(state), separators=(",", ":"))
         # Padding '=' is dropped: some proxies re-encode it, and Twilio signs the exact URL.
         return self._fernet.encrypt(payload.encode()).decode().rstrip("=")
 
