@@ -79,8 +79,11 @@ class Config:
     # Verification records and lockouts; empty DATABASE_URL means a SQLite file in instance/.
     DATABASE_URL = _str("DATABASE_URL", "")
     DATABASE_TIMEOUT = _float("DATABASE_TIMEOUT", 2.0)
-    DATABASE_POOL_SIZE = _int("DATABASE_POOL_SIZE", 5)
-    DATABASE_MAX_OVERFLOW = _int("DATABASE_MAX_OVERFLOW", 10)
+    # 8 per worker, none extra: two workers stay within the 20 connections of Heroku's smallest
+    # Postgres plan, and a burst waits a moment for a pooled connection instead of opening and
+    # closing connections by the dozen (BENCHMARKS.md).
+    DATABASE_POOL_SIZE = _int("DATABASE_POOL_SIZE", 8)
+    DATABASE_MAX_OVERFLOW = _int("DATABASE_MAX_OVERFLOW", 0)
     LOCKOUT_MAX_FAILURES = _int("LOCKOUT_MAX_FAILURES", 3)
     LOCKOUT_WINDOW = _int("LOCKOUT_WINDOW", 3600)
 
