@@ -113,14 +113,15 @@ def dispose(app):
         holder["engine"].dispose()
 
 
-def execute(what, statement, call_sid="-", default=None, returning=False):
+def execute(what, statement, call_sid="-", default=None, returning=False, values=None):
     """Run one statement for a call; any database failure gives `default`.
 
-    The answer is the rowcount, or the statement's RETURNING value with `returning`. A call
-    outlives any database failure (down, slow, dropped, not migrated, a bad DATABASE_URL): it is
-    logged by type only. `statement` may be a function of the dialect's name, for statements each
-    dialect spells its own way. An app without a database (a host IVR) gets `default`, silently.
-    Each statement commits on its own; inside `one_connection()` it shares that connection.
+    `values` are the statement's parameters. The answer is the rowcount, or the statement's
+    RETURNING value with `returning`. A call outlives any database failure (down, slow, dropped,
+    not migrated, a bad DATABASE_URL): it is logged by type only. `statement` may be a function
+    of the dialect's name, for statements each dialect spells its own way. An app without a
+    database (a host IVR) gets `default`, silently. Each statement commits on its own; inside
+    `one_connection()` it shares that connection.
     """
     if "database" not in current_app.extensions:
         return default
@@ -129,7 +130,7 @@ def execute(what, statement, call_sid="-", default=None, returning=False):
         return default
     try:
         with _deadline():
-            return _run(statement, returning, shared)
+            return _run(statement, values, returning, shared)
     except Exception as error:  # noqa: BLE001 - a call outlives any database failure
         if shared:
             shared["ok"] = False  # the rest of the block skips a database that has just failed
@@ -137,13 +138,13 @@ def execute(what, statement, call_sid="-", default=None, returning=False):
         return default
 
 
-def _run(statement, returning, shared):
+def _run(statement, values, returning, shared):
     for last_try in (False, True):
         connection = shared["connection"] if shared else _autocommit_engine().connect()
         try:
             if callable(statement):
                 statement = statement(connection.dialect.name)
-            result = connection.execute(statement)
+            result = connection.execute(statement, values)
             return result.scalar_one() if returning else result.rowcount
         except sqlalchemy.exc.DBAPIError as error:
             # Connections are not pinged before use: one the database has dropped since (a

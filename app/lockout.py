@@ -7,6 +7,7 @@ workers and dynos: two racing calls cannot both read "one try left" and both go 
 """
 
 import datetime
+import functools
 import logging
 
 import sqlalchemy
@@ -24,6 +25,31 @@ NOT_THE_CALLERS_DOING = {"invalid_number", "undeliverable", "rate_limited", "blo
 
 UPSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 
+_key = sqlalchemy.bindparam("key", type_=lockouts.c.number_hash.type)
+_moment = sqlalchemy.bindparam("moment", type_=lockouts.c.window_start.type)
+_stale = lockouts.c.window_start < sqlalchemy.bindparam("window_opened", type_=lockouts.c.window_start.type)
+_limit = sqlalchemy.bindparam("limit", type_=lockouts.c.failures.type)
+
+CLEAR = lockouts.delete().where(lockouts.c.number_hash == _key)
+REFUND = lockouts.update().where(lockouts.c.number_hash == _key, lockouts.c.failures > 0).values(failures=lockouts.c.failures - 1)
+
+
+@functools.cache
+def count_one_more(dialect):
+    """The upsert that counts a verification for a number, in the dialect's spelling; built once."""
+    insert = UPSERTS[dialect](lockouts).values(number_hash=_key, failures=1, window_start=_moment)
+    return insert.on_conflict_do_update(
+        index_elements=[lockouts.c.number_hash],
+        set_={
+            # A window that has run out starts again with this verification; a number already
+            # locked out stays at one past the limit, however often it calls.
+            "failures": sqlalchemy.case(
+                (_stale, 1), (lockouts.c.failures > _limit, lockouts.c.failures), else_=lockouts.c.failures + 1
+            ),
+            "window_start": sqlalchemy.case((_stale, _moment), else_=lockouts.c.window_start),
+        },
+    ).returning(lockouts.c.failures)
+
 
 def admit(number, call_sid="-"):
     """Count a new verification for `number`; False when the number is locked out.
@@ -36,23 +62,13 @@ def admit(number, call_sid="-"):
     config = current_app.config
     moment = now()
     limit = config["LOCKOUT_MAX_FAILURES"]
-    stale = lockouts.c.window_start < moment - datetime.timedelta(seconds=config["LOCKOUT_WINDOW"])
-
-    def upsert(dialect):
-        insert = UPSERTS[dialect](lockouts).values(number_hash=key, failures=1, window_start=moment)
-        return insert.on_conflict_do_update(
-            index_elements=[lockouts.c.number_hash],
-            set_={
-                # A window that has run out starts again with this verification; a number
-                # already locked out stays at one past the limit, however often it calls.
-                "failures": sqlalchemy.case(
-                    (stale, 1), (lockouts.c.failures > limit, lockouts.c.failures), else_=lockouts.c.failures + 1
-                ),
-                "window_start": sqlalchemy.case((stale, moment), else_=lockouts.c.window_start),
-            },
-        ).returning(lockouts.c.failures)
-
-    failures = database.execute("lockout check", upsert, call_sid, default=0, returning=True)
+    values = {
+        "key": key,
+        "moment": moment,
+        "window_opened": moment - datetime.timedelta(seconds=config["LOCKOUT_WINDOW"]),
+        "limit": limit,
+    }
+    failures = database.execute("lockout check", count_one_more, call_sid, default=0, returning=True, values=values)
     if failures > limit:
         log.info("call %s: number locked out (%d unapproved verifications in the window)", call_sid, failures - 1)
         return False
@@ -64,18 +80,14 @@ def settle(number, verdict, call_sid="-"):
     key = number_hash(number) if verdict == "approved" or verdict in NOT_THE_CALLERS_DOING else None
     if key is None:
         return
-    where = lockouts.c.number_hash == key
-    if verdict == "approved":
-        statement = lockouts.delete().where(where)
-    else:
-        statement = lockouts.update().where(where, lockouts.c.failures > 0).values(failures=lockouts.c.failures - 1)
-    database.execute("lockout update", statement, call_sid)
+    statement = CLEAR if verdict == "approved" else REFUND
+    database.execute("lockout update", statement, call_sid, values={"key": key})
 
 
 def unlock(connection, number):
     """Lift a number's lockout; True if it had a count."""
     key = number_hash(number)
-    return key is not None and connection.execute(lockouts.delete().where(lockouts.c.number_hash == key)).rowcount > 0
+    return key is not None and connection.execute(CLEAR, {"key": key}).rowcount > 0
 
 
 def locked_numbers(connection, max_failures, window):

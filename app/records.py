@@ -12,6 +12,13 @@ from app.tables import verifications
 # Call statuses that mean the call is over (Twilio's status callback).
 CALL_ENDED = {"completed", "busy", "no-answer", "failed", "canceled"}
 
+# Built once: each write passes only its values, and SQLAlchemy reuses the compiled statement.
+START = verifications.insert()
+# An UPDATE of a call's verification while it runs; it sets the columns its values name.
+UPDATE_RUNNING = verifications.update().where(
+    verifications.c.call_sid == sqlalchemy.bindparam("running_call_sid"), verifications.c.finished_at.is_(None)
+)
+
 
 def now():
     """The current time, naive UTC as the tables store it."""
@@ -39,7 +46,7 @@ def started(state):
         "resends": 0,
         "silences": 0,
     }
-    database.execute("record start", verifications.insert().values(row), state.call_sid)
+    database.execute("record start", START, state.call_sid, values=row)
 
 
 def finished(state, verdict):
@@ -62,7 +69,7 @@ def progressed(state):
     webhook is the cheapest of the call (its count is written with the next of these, or the end).
     """
     counters = {"attempts": state.attempts, "resends": state.resends, "silences": state.silences}
-    database.execute("record progress", _running(state.call_sid).values(**counters), state.call_sid)
+    database.execute("record progress", UPDATE_RUNNING, state.call_sid, values=_running(state.call_sid, **counters))
 
 
 def broke_off(call_sid, reason):
@@ -72,12 +79,12 @@ def broke_off(call_sid, reason):
 
 
 def _finish(call_sid, **values):
-    database.execute(f"record {values['reason']}", _running(call_sid).values(finished_at=now(), **values), call_sid)
+    update = _running(call_sid, finished_at=now(), **values)
+    database.execute(f"record {values['reason']}", UPDATE_RUNNING, call_sid, values=update)
 
 
-def _running(call_sid):
-    """An UPDATE of the call's verification, if it has not finished."""
-    return verifications.update().where(verifications.c.call_sid == call_sid, verifications.c.finished_at.is_(None))
+def _running(call_sid, **values):
+    return {"running_call_sid": call_sid, **values}
 
 
 def since(connection, start):
