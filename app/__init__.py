@@ -12,7 +12,7 @@ from twilio.rest import Client
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from app import cli, database, records, records_cli, security, settings, verification, voice
+from app import cli, database, records_cli, security, settings, verification, voice
 from app.twiml import fallback
 from config import config_for
 
@@ -83,7 +83,7 @@ def _unexpected_error(error):
     # The exception's message can hold caller data, so only its type and frames are logged.
     frames = "".join(traceback.format_tb(error.__traceback__))
     log.error("unexpected %s on %s\n%s", type(error).__name__, request.path, frames)
-    records.broke_off(request.form.get("CallSid", ""), "error")
+    verification.broken_off(request.form.get("CallSid", ""))
     return fallback("error")
 
 

@@ -16,7 +16,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from app import database
 from app.records import now, number_hash
-from app.tables import lockouts
+from app.tables import lockouts, verifications
 
 log = logging.getLogger(__name__)
 
@@ -30,8 +30,21 @@ _moment = sqlalchemy.bindparam("moment", type_=lockouts.c.window_start.type)
 _stale = lockouts.c.window_start < sqlalchemy.bindparam("window_opened", type_=lockouts.c.window_start.type)
 _limit = sqlalchemy.bindparam("limit", type_=lockouts.c.failures.type)
 
+# The number of a call whose verification is still running, found by its record.
+_running_number = (
+    sqlalchemy.select(verifications.c.number_hash)
+    .where(verifications.c.call_sid == sqlalchemy.bindparam("call_sid"), verifications.c.finished_at.is_(None))
+    .scalar_subquery()
+)
+
+
+def _refund(number):
+    return lockouts.update().where(number, lockouts.c.failures > 0).values(failures=lockouts.c.failures - 1)
+
+
 CLEAR = lockouts.delete().where(lockouts.c.number_hash == _key)
-REFUND = lockouts.update().where(lockouts.c.number_hash == _key, lockouts.c.failures > 0).values(failures=lockouts.c.failures - 1)
+REFUND = _refund(lockouts.c.number_hash == _key)
+REFUND_RUNNING = _refund(lockouts.c.number_hash == _running_number)
 
 
 @functools.cache
@@ -82,6 +95,11 @@ def settle(number, verdict, call_sid="-"):
         return
     statement = CLEAR if verdict == "approved" else REFUND
     database.execute("lockout update", statement, call_sid, values={"key": key})
+
+
+def refund_running(call_sid):
+    """Give back the count of a call's running verification, which our side broke off."""
+    database.execute("lockout refund", REFUND_RUNNING, call_sid, values={"call_sid": call_sid})
 
 
 def unlock(connection, number):

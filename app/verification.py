@@ -202,8 +202,16 @@ def _finish(state, verdict):
 def _broken_state(error):
     """A step whose call state is forged, stale or from another call: apologise, fall back."""
     log.warning("call %s: %s on %s", request.form.get("CallSid", "-"), error, request.path)
-    records.broke_off(request.form.get("CallSid", ""), "error")
+    broken_off(request.form.get("CallSid", ""))
     return fallback("error")
+
+
+def broken_off(call_sid):
+    """A verification our side could not finish: recorded as an error, its lockout count given back."""
+    if call_sid:
+        with database.one_connection("record error", call_sid):
+            lockout.refund_running(call_sid)  # first: it finds the number by the running record
+            records.broke_off(call_sid, "error")
 
 
 def _url(endpoint, state):

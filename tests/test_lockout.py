@@ -87,6 +87,22 @@ def test_verify_failing_while_checking_does_not_count_against_the_caller(make_ap
     assert call(target=app).heard("sent a text message")
 
 
+def test_a_verification_broken_off_by_an_error_on_our_side_does_not_count_against_the_caller(make_app, call, monkeypatch):
+    from app.verify import VerifyService
+
+    app = make_app(LOCKOUT_MAX_FAILURES=1)
+    check = VerifyService.check
+    monkeypatch.setattr(VerifyService, "check", lambda *args: 1 / 0)
+    for _ in range(2):
+        caller = call(target=app)
+        caller.press(caller.last_code)
+        assert caller.heard("something went wrong on our side")
+    monkeypatch.setattr(VerifyService, "check", check)
+    caller = call(target=app)
+    caller.press(caller.last_code)
+    assert caller.heard("verified")
+
+
 def test_the_lockout_ends_with_its_window(make_app, call, db):
     app = make_app(LOCKOUT_MAX_FAILURES=1)
     fail_once(lambda: call(target=app))
