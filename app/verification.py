@@ -38,6 +38,8 @@ class Result:
 
     approved: bool
     reason: str = ""
+    # The number that was verified, in E.164 form; empty unless approved.
+    destination: str = ""
 
 
 def init_app(app, twilio_client):
@@ -73,7 +75,7 @@ def result():
         log.warning("call %s: verdict refused: %s", request.form.get("CallSid", "-"), error)
         return Result(False, "error")
     if state.result == "approved":
-        return Result(True)
+        return Result(True, destination=state.destination)
     return Result(False, state.result or "error")
 
 

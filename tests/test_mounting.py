@@ -26,12 +26,14 @@ def build_other_ivr(http_client, **return_args):
     @app.post("/account/verified")
     def account_verified():
         response = VoiceResponse()
-        if verification.result().approved:
+        app.results.append(verification.result())
+        if app.results[-1].approved:
             response.say("Your balance is forty two dollars.")
         else:
             response.say("We could not verify you.")
         return str(response), {"Content-Type": "text/xml"}
 
+    app.results = []
     return app
 
 
@@ -41,6 +43,7 @@ def test_another_ivr_runs_the_subflow_and_trusts_its_verdict(verify):
     assert caller.heard("account services")
     caller.press(caller.last_code)
     assert caller.heard("your balance is forty two dollars")
+    assert app.results == [verification.Result(True, destination="+14155552671")]
 
 
 def test_another_ivr_hears_about_a_failed_verification(verify):
@@ -49,6 +52,7 @@ def test_another_ivr_hears_about_a_failed_verification(verify):
     for wrong in ["000000", "111111", "222222"]:
         caller.press(wrong)
     assert caller.heard("we could not verify you")
+    assert app.results == [verification.Result(False, "too_many_attempts")]
 
 
 def test_a_host_ivr_that_sets_no_timeout_still_never_waits_forever_on_verify():
