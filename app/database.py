@@ -139,6 +139,7 @@ def execute(what, statement, call_sid="-", default=None, returning=False, values
 
 
 def _run(statement, values, returning, shared):
+    """Execute on the block's connection or a new one; once more if that connection had been dropped."""
     for last_try in (False, True):
         connection = shared["connection"] if shared else _autocommit_engine().connect()
         try:

@@ -38,8 +38,8 @@ _running_number = (
 )
 
 
-def _refund(number):
-    return lockouts.update().where(number, lockouts.c.failures > 0).values(failures=lockouts.c.failures - 1)
+def _refund(which):
+    return lockouts.update().where(which, lockouts.c.failures > 0).values(failures=lockouts.c.failures - 1)
 
 
 CLEAR = lockouts.delete().where(lockouts.c.number_hash == _key)

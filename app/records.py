@@ -69,7 +69,8 @@ def progressed(state):
     webhook is the cheapest of the call (its count is written with the next of these, or the end).
     """
     counters = {"attempts": state.attempts, "resends": state.resends, "silences": state.silences}
-    database.execute("record progress", UPDATE_RUNNING, state.call_sid, values=_running(state.call_sid, **counters))
+    values = {"running_call_sid": state.call_sid, **counters}
+    database.execute("record progress", UPDATE_RUNNING, state.call_sid, values=values)
 
 
 def broke_off(call_sid, reason):
@@ -79,12 +80,8 @@ def broke_off(call_sid, reason):
 
 
 def _finish(call_sid, **values):
-    update = _running(call_sid, finished_at=now(), **values)
+    update = {"running_call_sid": call_sid, "finished_at": now(), **values}
     database.execute(f"record {values['reason']}", UPDATE_RUNNING, call_sid, values=update)
-
-
-def _running(call_sid, **values):
-    return {"running_call_sid": call_sid, **values}
 
 
 def since(connection, start):
