@@ -197,6 +197,20 @@ def run_twiml_hop(servers, action, form, rounds, requests, concurrency):
     return rows
 
 
+def compare_twiml_hop(project, stamp, args):
+    """The TwiML-only hop on the project and the bare apps, alternated; rows and summary, printed."""
+    action, form, _, body = asyncio.run(silence_request(f"{project.url}/voice", SERVER_ENV["TWILIO_AUTH_TOKEN"]))
+    bare_env = {**SERVER_ENV, "BENCH_BARE_TWIML": body}
+    bare = Server("bench.bare_app:app", free_port(), RESULTS / f"{stamp}-bare.log", bare_env)
+    signed = Server("bench.bare_app:signed_app", free_port(), RESULTS / f"{stamp}-bare-signed.log", bare_env)
+    with bare, signed:
+        servers = {"bare": bare, "project": project, "bare+sig": signed}
+        rows = run_twiml_hop(servers, action, form, args.rounds, args.requests, args.concurrency)
+    summary = _summarise(rows)
+    _print_twiml(rows, summary)
+    return {"twiml_hop": rows, "twiml_hop_summary": summary}
+
+
 def startup_seconds(times):
     """Seconds to `import wsgi` (imports + create_app) in a fresh interpreter, `times` times."""
     code = "import time; t = time.perf_counter(); import wsgi; print(time.perf_counter() - t)"
@@ -212,7 +226,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--calls", type=int, default=200, help="simultaneous calls (200; 0: no burst)")
     parser.add_argument("--latency", type=float, default=0.5, help="Verify's answer time, s (0.5)")
-    parser.add_argument("--rounds", type=int, default=3, help="bare/project/bare+sig alternations (3)")
+    parser.add_argument("--rounds", type=int, default=3, help="bare/project/bare+sig alternations (3; 0: no TwiML-hop comparison)")
     parser.add_argument("--requests", type=int, default=2000, help="requests per round (2000)")
     parser.add_argument("--concurrency", type=int, default=16, help="clients per round (16)")
     parser.add_argument("--startups", type=int, default=5, help="start-up measurements (5)")
@@ -243,16 +257,8 @@ def main(argv=None):
             _print_burst(report["burst"])
         report["rss_mb_per_worker"] = [round(rss_mb(pid), 1) for pid in project.worker_pids()]
 
-        action, form, _, body = asyncio.run(silence_request(f"{project.url}/voice", SERVER_ENV["TWILIO_AUTH_TOKEN"]))
-        bare_env = {**SERVER_ENV, "BENCH_BARE_TWIML": body}
-        bare = Server("bench.bare_app:app", free_port(), RESULTS / f"{stamp}-bare.log", bare_env)
-        signed = Server("bench.bare_app:signed_app", free_port(), RESULTS / f"{stamp}-bare-signed.log", bare_env)
-        with bare, signed:
-            servers = {"bare": bare, "project": project, "bare+sig": signed}
-            rows = run_twiml_hop(servers, action, form, args.rounds, args.requests, args.concurrency)
-        report["twiml_hop"] = rows
-        report["twiml_hop_summary"] = _summarise(rows)
-        _print_twiml(rows, report["twiml_hop_summary"])
+        if args.rounds:
+            report.update(compare_twiml_hop(project, stamp, args))
     finally:
         project.stop()
         verify.stop()
