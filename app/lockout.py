@@ -39,6 +39,7 @@ _running_number = (
 
 
 def _refund(which):
+    """An UPDATE giving one failure back to the lockout row `which` names."""
     return lockouts.update().where(which, lockouts.c.failures > 0).values(failures=lockouts.c.failures - 1)
 
 

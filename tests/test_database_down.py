@@ -47,21 +47,44 @@ def test_a_dropped_database_leaves_the_call_as_it_was(make_app, call, postgres, 
     assert "record start skipped" in caplog.text
 
 
-def test_a_database_restarted_between_two_calls_records_both(make_app, call, postgres, migrated, caplog):
-    url = migrated(postgres())
-    app = make_app(DATABASE_URL=url)
-    verified_despite_the_database(call(target=app))
-    # A restart or failover: every connection the app keeps in its pool is cut.
+def cut_every_connection(url):
+    """A restart or failover: every connection to the database is cut."""
     admin = sqlalchemy.create_engine(url, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.exec_driver_sql(
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
             " WHERE datname = current_database() AND pid <> pg_backend_pid()"
         )
-        verified_despite_the_database(call(target=app))
-        outcomes = connection.exec_driver_sql("SELECT outcome, attempts FROM verifications").all()
     admin.dispose()
-    assert sorted(outcomes) == [("approved", 2), ("approved", 2)]
+
+
+def recorded(url):
+    """(outcome, attempts) of every verification recorded, oldest first."""
+    engine = sqlalchemy.create_engine(url)
+    with engine.connect() as connection:
+        rows = connection.exec_driver_sql("SELECT outcome, attempts FROM verifications ORDER BY id").all()
+    engine.dispose()
+    return [tuple(row) for row in rows]
+
+
+def test_a_database_restarted_between_two_calls_records_both(make_app, call, postgres, migrated, caplog):
+    url = migrated(postgres())
+    app = make_app(DATABASE_URL=url)
+    verified_despite_the_database(call(target=app))
+    cut_every_connection(url)
+    verified_despite_the_database(call(target=app))
+    assert sorted(recorded(url)) == [("approved", 2), ("approved", 2)]
+    assert "skipped" not in caplog.text
+
+
+def test_a_database_restarted_mid_call_records_the_next_wrong_code(make_app, call, postgres, migrated, caplog):
+    url = migrated(postgres())
+    app = make_app(DATABASE_URL=url)
+    caller = call(target=app)
+    cut_every_connection(url)
+    caller.press("000000")  # a statement of its own, not a step's pair
+    assert caller.heard("not right")
+    assert recorded(url) == [(None, 1)]
     assert "skipped" not in caplog.text
 
 
