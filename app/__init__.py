@@ -6,22 +6,16 @@ import traceback
 
 from flask import Flask, request
 from flask.sessions import SessionInterface
-from requests.adapters import HTTPAdapter
-from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app import cli, database, records_cli, security, settings, verification, voice
+from app.twilio_http import TwilioHttp
 from app.twiml import fallback
 from config import config_for
 
 log = logging.getLogger(__name__)
-
-# Connections to Verify each worker keeps open for reuse. twilio-python keeps cpu_count + 4,
-# so in a burst most Verify requests would pay a new TLS handshake, and urllib3 would log a
-# warning for every connection it then throws away.
-VERIFY_CONNECTIONS = 128
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
@@ -68,11 +62,8 @@ class NoSessions(SessionInterface):
 def _twilio_client(config, http_client):
     """A twilio-python client whose requests give up well inside Twilio's 15 s webhook limit."""
     if http_client is None:
-        http_client = TwilioHttpClient()
+        http_client = TwilioHttp()
     http_client.timeout = config["VERIFY_TIMEOUT"]
-    if getattr(http_client, "session", None) is not None:
-        for scheme in ("https://", "http://"):
-            http_client.session.mount(scheme, HTTPAdapter(pool_maxsize=VERIFY_CONNECTIONS))
     return Client(config["TWILIO_ACCOUNT_SID"], config["TWILIO_AUTH_TOKEN"], http_client=http_client)
 
 

@@ -6,11 +6,11 @@ import logging
 import click
 from flask import current_app
 from flask.cli import with_appcontext
-from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
 from app import number_setup
 from app.numbers import mask
+from app.twilio_http import TwilioHttp
 from app.simulator import CallError, place_call, script
 from app.verify_standin import LocalVerify
 
@@ -181,4 +181,4 @@ def _rest_client():
     sid, token = number_setup.credentials(config)
     if not config["USE_LOCAL_VERIFY"]:
         return current_app.extensions["twilio_client"]
-    return Client(sid, token, http_client=TwilioHttpClient(timeout=config["VERIFY_TIMEOUT"]))
+    return Client(sid, token, http_client=TwilioHttp(timeout=config["VERIFY_TIMEOUT"]))

@@ -4,8 +4,8 @@ import dataclasses
 import json
 from urllib.parse import urlsplit
 
-import requests
 from twilio.base.exceptions import TwilioException, TwilioRestException, TwilioServiceException
+from urllib3 import exceptions as http_errors
 
 from app.numbers import Unusable, mask, usable_number
 from app.settings import LOCAL_ACCOUNT_SID, LOCAL_AUTH_TOKEN
@@ -73,7 +73,7 @@ def configure(client, number, base_url, dry_run=False):
             client.incoming_phone_numbers(instance.sid).update(**{c.argument: c.new for c in changes})
     except TwilioException as error:
         raise SetupError(_explain(*_status_and_code(error))) from None
-    except requests.RequestException as error:
+    except http_errors.HTTPError as error:
         raise SetupError(f"Could not reach Twilio ({type(error).__name__}); check the network and try again") from None
     return changes
 

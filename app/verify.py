@@ -7,8 +7,8 @@ VerifyFailed with a plain reason (the values of ERROR_REASONS, or "unavailable")
 import json
 import logging
 
-import requests
 from twilio.base.exceptions import TwilioException, TwilioRestException, TwilioServiceException
+from urllib3 import exceptions as http_errors
 
 log = logging.getLogger(__name__)
 
@@ -83,9 +83,9 @@ class VerifyService:
             # The error's message can quote the number, so only status and code are logged.
             log.warning("verify %s failed: HTTP %s, error %s -> %s", action, error.status, error.code, reason)
             raise VerifyFailed(reason) from None
-        except requests.Timeout:
+        except http_errors.TimeoutError:
             log.warning("verify %s failed: no answer in time -> unavailable", action)
             raise VerifyFailed("unavailable") from None
-        except (requests.RequestException, TwilioException, json.JSONDecodeError, ValueError, KeyError) as error:
+        except (http_errors.HTTPError, TwilioException, json.JSONDecodeError, ValueError, KeyError) as error:
             log.warning("verify %s failed: %s -> unavailable", action, type(error).__name__)
             raise VerifyFailed("unavailable") from None

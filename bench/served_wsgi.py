@@ -11,15 +11,14 @@ This module lives in bench/ only: no setting of the production app can switch it
 import os
 from urllib.parse import urlsplit
 
-from twilio.http.http_client import TwilioHttpClient
-
 from app import create_app
+from app.twilio_http import TwilioHttp
 
 VERIFY_HOST = "verify.twilio.com"
 
 
-class StandInVerifyClient(TwilioHttpClient):
-    """twilio-python's own HTTP client, talking to `base_url` where it would talk to Verify."""
+class StandInVerifyClient(TwilioHttp):
+    """The app's own HTTP client for Twilio, talking to `base_url` where it would talk to Verify."""
 
     def __init__(self, base_url):
         super().__init__()

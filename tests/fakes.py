@@ -4,11 +4,11 @@ import collections
 import json
 from urllib.parse import urlsplit
 
-import requests
 from flask import Flask, request
 from twilio.http import HttpClient
 from twilio.http.response import Response
 from twilio.request_validator import RequestValidator
+from urllib3 import exceptions as http_errors
 
 from app.verify_standin import LocalVerify, error_body
 
@@ -34,7 +34,7 @@ class ScriptedVerify(LocalVerify):
 
     `script("send", ...)` / `script("check", ...)` queue an answer for the next send or check:
     a (status, body) pair, a raw (status, text) pair for non-JSON bodies, or an exception
-    instance to raise as requests would (a timeout, a refused connection).
+    instance to raise as the HTTP client would (a timeout, a refused connection).
     """
 
     RESOURCES = {"send": "Verifications", "check": "VerificationCheck"}
@@ -63,8 +63,9 @@ class ScriptedVerify(LocalVerify):
         return Response(status, text, {"Content-Type": "application/json"})
 
 
-TIMEOUT = requests.exceptions.ReadTimeout("read timed out")
-REFUSED = requests.exceptions.ConnectionError("connection refused")
+# What app.twilio_http raises (through urllib3) when Twilio is slow or out of reach.
+TIMEOUT = http_errors.ReadTimeoutError(None, "https://verify.twilio.com/", "read timed out")
+REFUSED = http_errors.NewConnectionError(None, "connection refused")
 
 
 class FakeNumbers(HttpClient):

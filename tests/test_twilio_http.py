@@ -1,0 +1,139 @@
+"""The app's HTTP client for Twilio, over a real socket to a Verify stand-in on this machine."""
+
+import base64
+import json
+import socket
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import SimpleNamespace
+from urllib.parse import parse_qsl
+
+import pytest
+from twilio.rest import Client
+
+from app.twilio_http import TwilioHttp
+from app.verify import VerifyFailed, VerifyService
+from app.verify_standin import LocalVerify
+
+ACCOUNT_SID = "AC" + "1" * 32
+SERVICE_SID = "VA" + "2" * 32
+CALLER = "+14155550123"
+
+
+class Twilio(ThreadingHTTPServer):
+    """A loopback HTTP server answering as Verify does, and recording what reached it."""
+
+    daemon_threads = True
+
+    def __init__(self, behaviour="answer"):
+        super().__init__(("127.0.0.1", 0), Handler)
+        self.behaviour = behaviour  # "answer", "stall" (never in time) or "hang_up" (close, no answer)
+        self.verify = LocalVerify(on_send=None)
+        self.seen = []  # (method, path, query, headers (any case), form)
+
+    @property
+    def url(self):
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+
+class Handler(BaseHTTPRequestHandler):
+    def do_POST(self):
+        path, _, query = self.path.partition("?")
+        body = self.rfile.read(int(self.headers.get("Content-Length", 0))).decode()
+        self.server.seen.append(("POST", path, query, self.headers, dict(parse_qsl(body))))
+        if self.server.behaviour == "stall":
+            time.sleep(1)
+        if self.server.behaviour == "hang_up":
+            self.close_connection = True
+            return
+        status, answer = self.server.verify.handle("POST", path, dict(parse_qsl(body)))
+        text = json.dumps(answer).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(text)))
+        self.end_headers()
+        self.wfile.write(text)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def twilio(request):
+    server = Twilio(getattr(request, "param", "answer"))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+def verify_through(server, timeout=2.0):
+    """VerifyService as the app builds it, its Verify domain pointed at the loopback server."""
+    client = Client(ACCOUNT_SID, "the-auth-token", http_client=TwilioHttp(timeout=timeout))
+    client.verify.base_url = server.url
+    return VerifyService(client, SERVICE_SID)
+
+
+def test_a_code_sent_over_http_is_the_code_approved(twilio):
+    service = verify_through(twilio)
+    sid = service.send(CALLER, "sms")
+    code = twilio.verify.last_code(CALLER)
+    wrong = f"{(int(code) + 1) % 10**6:06d}"
+    assert service.check(sid, wrong) is False
+    assert service.check(sid, code) is True
+
+
+def test_requests_carry_twilios_auth_form_and_headers(twilio):
+    verify_through(twilio).send(CALLER, "sms")
+    method, path, query, headers, form = twilio.seen[-1]
+    assert (method, path, query) == ("POST", f"/v2/Services/{SERVICE_SID}/Verifications", "")
+    assert form == {"To": CALLER, "Channel": "sms"}
+    assert headers["Content-Type"] == "application/x-www-form-urlencoded"
+    assert headers["Accept"] == "application/json"
+    assert headers["User-Agent"].startswith("twilio-python/")
+    scheme, _, credentials = headers["Authorization"].partition(" ")
+    assert scheme == "Basic"
+    assert base64.b64decode(credentials).decode() == f"{ACCOUNT_SID}:the-auth-token"
+
+
+def test_query_parameters_go_in_the_url(twilio):
+    TwilioHttp(timeout=2).request("POST", f"{twilio.url}/v2/x", params={"PageSize": 20, "Tag": ["a", "b"]})
+    assert twilio.seen[-1][2] == "PageSize=20&Tag=a&Tag=b"
+
+
+@pytest.mark.parametrize("twilio", ["stall"], indirect=True)
+def test_verify_that_does_not_answer_in_time_is_unavailable(twilio):
+    with pytest.raises(VerifyFailed) as failure:
+        verify_through(twilio, timeout=0.2).send(CALLER, "sms")
+    assert failure.value.reason == "unavailable"
+
+
+@pytest.mark.parametrize("twilio", ["hang_up"], indirect=True)
+def test_a_send_cut_off_is_not_sent_again(twilio):
+    # Verify may have texted the code before the connection dropped: a retry could text it twice.
+    with pytest.raises(VerifyFailed) as failure:
+        verify_through(twilio).send(CALLER, "sms")
+    assert failure.value.reason == "unavailable"
+    assert len(twilio.seen) == 1
+
+
+def test_verify_out_of_reach_is_unavailable():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        nowhere = SimpleNamespace(url=f"http://127.0.0.1:{sock.getsockname()[1]}")
+    # The socket is closed: nothing listens on that port.
+    with pytest.raises(VerifyFailed) as failure:
+        verify_through(nowhere).send(CALLER, "sms")
+    assert failure.value.reason == "unavailable"
+
+
+def test_an_https_proxy_in_the_environment_is_used(monkeypatch):
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example:3128")
+    assert TwilioHttp().pool.proxy.host == "proxy.example"
+
+
+def test_without_a_proxy_twilio_is_reached_directly(monkeypatch):
+    for name in ("HTTPS_PROXY", "https_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    assert getattr(TwilioHttp().pool, "proxy", None) is None
