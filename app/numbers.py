@@ -22,8 +22,9 @@ class Unusable(Exception):
         self.reason = reason
 
 
-# One call asks about its number at several steps (sending, recording, the lockout count), and
-# parsing with phonenumbers is the costly part (about 25 µs); only usable numbers are kept.
+# One call asks about its number at several steps (sending, recording, the lockout count, the
+# logs), and parsing with phonenumbers is the costly part (25-40 µs); only usable numbers are
+# kept by the first cache.
 @functools.lru_cache(maxsize=1024)
 def usable_number(raw):
     """The E.164 form of a caller ID a code can be sent to, or raise Unusable."""
@@ -41,6 +42,7 @@ def usable_number(raw):
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
+@functools.lru_cache(maxsize=1024)
 def mask(number):
     """A number safe for logs and screens: country code and last two digits, '+1•••••••06'."""
     text = (number or "").strip()
