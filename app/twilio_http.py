@@ -2,7 +2,7 @@
 
 import json
 import urllib.request
-from urllib.parse import urlencode
+from urllib.parse import unquote, urlencode
 
 import certifi
 import urllib3
@@ -27,9 +27,7 @@ class TwilioHttp(HttpClient):
 
     def __init__(self, timeout=None, connections=CONNECTIONS):
         super().__init__(logger=None, is_async=False, timeout=timeout)
-        options = {"maxsize": connections, "retries": False, "ca_certs": certifi.where()}
-        proxy = urllib.request.getproxies().get("https")
-        self.pool = urllib3.ProxyManager(proxy, **options) if proxy else urllib3.PoolManager(**options)
+        self.pool = _pool(maxsize=connections, retries=False, ca_certs=certifi.where())
 
     def request(self, method, uri, params=None, data=None, headers=None, auth=None, timeout=None, allow_redirects=False):
         """One request to Twilio, answered as twilio-python expects."""
@@ -47,3 +45,15 @@ class TwilioHttp(HttpClient):
             method.upper(), uri, body=body, headers=headers, timeout=timeout or self.timeout, redirect=allow_redirects
         )
         return Response(answer.status, answer.data.decode("utf-8", "replace"), answer.headers)
+
+
+def _pool(**options):
+    """A pool straight to Twilio, or through the proxy HTTPS_PROXY names, read as requests reads it."""
+    proxy = urllib.request.getproxies().get("https")
+    if not proxy:
+        return urllib3.PoolManager(**options)
+    # A bare host:port is an http:// proxy, and credentials in the URL log in to it.
+    proxy = proxy if "://" in proxy else f"http://{proxy}"
+    credentials = urllib3.util.parse_url(proxy).auth
+    headers = urllib3.make_headers(proxy_basic_auth=unquote(credentials)) if credentials else None
+    return urllib3.ProxyManager(proxy, proxy_headers=headers, **options)

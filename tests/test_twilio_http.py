@@ -7,7 +7,7 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import SimpleNamespace
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 from twilio.rest import Client
@@ -39,7 +39,9 @@ class Twilio(ThreadingHTTPServer):
 
 class Handler(BaseHTTPRequestHandler):
     def do_POST(self):
-        path, _, query = self.path.partition("?")
+        # As a proxy, the server is sent the whole URL ("http://host/path"), not only the path.
+        target = urlsplit(self.path)
+        path, query = target.path, target.query
         body = self.rfile.read(int(self.headers.get("Content-Length", 0))).decode()
         self.server.seen.append(("POST", path, query, self.headers, dict(parse_qsl(body))))
         if self.server.behaviour == "stall":
@@ -57,6 +59,12 @@ class Handler(BaseHTTPRequestHandler):
 
     def log_message(self, *args):
         pass
+
+
+@pytest.fixture(autouse=True)
+def no_proxy_configured(monkeypatch):
+    for name in ("HTTPS_PROXY", "https_proxy"):
+        monkeypatch.delenv(name, raising=False)
 
 
 @pytest.fixture
@@ -128,12 +136,18 @@ def test_verify_out_of_reach_is_unavailable():
     assert failure.value.reason == "unavailable"
 
 
-def test_an_https_proxy_in_the_environment_is_used(monkeypatch):
-    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example:3128")
-    assert TwilioHttp().pool.proxy.host == "proxy.example"
+def test_an_https_proxy_with_credentials_carries_every_request(twilio, monkeypatch):
+    # The loopback server plays the proxy; Twilio's host is never looked up, only named to it.
+    monkeypatch.setenv("HTTPS_PROXY", f"http://relay:s%40cret@127.0.0.1:{twilio.server_address[1]}")
+    client = Client(ACCOUNT_SID, "the-auth-token", http_client=TwilioHttp(timeout=2))
+    client.verify.base_url = "http://verify.twilio.invalid"
+    VerifyService(client, SERVICE_SID).send(CALLER, "sms")
+    _, path, _, headers, form = twilio.seen[-1]
+    assert (path, form) == (f"/v2/Services/{SERVICE_SID}/Verifications", {"To": CALLER, "Channel": "sms"})
+    assert headers["Proxy-Authorization"] == "Basic " + base64.b64encode(b"relay:s@cret").decode()
 
 
-def test_without_a_proxy_twilio_is_reached_directly(monkeypatch):
-    for name in ("HTTPS_PROXY", "https_proxy"):
-        monkeypatch.delenv(name, raising=False)
-    assert getattr(TwilioHttp().pool, "proxy", None) is None
+def test_a_proxy_named_without_a_scheme_is_an_http_proxy(monkeypatch):
+    monkeypatch.setenv("HTTPS_PROXY", "proxy.example:3128")
+    proxy = TwilioHttp().pool.proxy
+    assert (proxy.scheme, proxy.host, proxy.port) == ("http", "proxy.example", 3128)
