@@ -3,8 +3,9 @@
 bench/server.py hands gunicorn `bench.served_wsgi:app` instead of the Procfile's `wsgi:app`;
 nothing else changes. The app is built by the same `create_app()` with the production
 configuration from the environment (Twilio credentials set); only twilio-python's HTTP layer is
-replaced, through the `http_client` seam the tests use, by one that sends each
-`https://verify.twilio.com/...` request to BENCH_VERIFY_URL (bench/fake_verify.py) instead.
+replaced, through the `http_client` seam the tests use, by the app's own (app/twilio_http.py)
+sending each `https://verify.twilio.com/...` request to BENCH_VERIFY_URL (bench/fake_verify.py)
+instead.
 This module lives in bench/ only: no setting of the production app can switch it on.
 """
 
