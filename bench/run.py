@@ -149,6 +149,9 @@ def run_burst(server, verify, calls):
         hop_p99_s=percentile(seconds, 0.99),
         hop_max_s=max(seconds),
         errors=errors[:5],
+        # The stand-in does the same work in every burst: server CPU per unit of it compares
+        # runs across the machine's changes of speed (BENCHMARKS.md).
+        server_per_standin_cpu=figures["workers_cpu_s"] / max(figures["verify_standin_cpu_s"], 1e-9),
     )
     return figures
 
@@ -302,7 +305,8 @@ def _print_burst(burst):
         f"  hop latency p50 {burst['hop_p50_s']:.3f} s, p95 {burst['hop_p95_s']:.3f} s, "
         f"p99 {burst['hop_p99_s']:.3f} s, max {burst['hop_max_s']:.3f} s; whole burst {burst['wall_s']:.2f} s\n"
         f"  CPU: server workers {burst['workers_cpu_s']:.2f} s, load generator {burst['load_generator_cpu_s']:.2f} s, "
-        f"Verify stand-in {burst['verify_standin_cpu_s']:.2f} s; machine idle {100 * burst['machine_idle_share']:.0f}%"
+        f"Verify stand-in {burst['verify_standin_cpu_s']:.2f} s (server ÷ stand-in {burst['server_per_standin_cpu']:.1f}); "
+        f"machine idle {100 * burst['machine_idle_share']:.0f}%"
         + (f"\n  errors: {burst['errors']}" if burst["errors"] else ""),
         flush=True,
     )
