@@ -1,8 +1,11 @@
 """The app's HTTP client for Twilio, over a real socket to a Verify stand-in on this machine."""
 
 import base64
+import datetime
+import ipaddress
 import json
 import socket
+import ssl
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -10,6 +13,9 @@ from types import SimpleNamespace
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 from twilio.rest import Client
 
 from app.twilio_http import TwilioHttp
@@ -32,9 +38,18 @@ class Twilio(ThreadingHTTPServer):
         self.verify = LocalVerify(on_send=None)
         self.seen = []  # (method, path, query, headers (any case), form)
 
+    scheme = "http"
+
     @property
     def url(self):
-        return f"http://127.0.0.1:{self.server_address[1]}"
+        return f"{self.scheme}://127.0.0.1:{self.server_address[1]}"
+
+    def speak_tls(self, certificate, key):
+        """Answer over TLS with this certificate, as Twilio's API does with its own."""
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(certificate, key)
+        self.socket = context.wrap_socket(self.socket, server_side=True)
+        self.scheme = "https"
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -151,3 +166,42 @@ def test_a_proxy_named_without_a_scheme_is_an_http_proxy(monkeypatch):
     monkeypatch.setenv("HTTPS_PROXY", "proxy.example:3128")
     proxy = TwilioHttp().pool.proxy
     assert (proxy.scheme, proxy.host, proxy.port) == ("http", "proxy.example", 3128)
+
+
+def self_signed_certificate(directory):
+    """A certificate for 127.0.0.1 that no authority vouches for; its (certificate, key) files."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(x509.NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(hours=1))
+        .not_valid_after(now + datetime.timedelta(hours=1))
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    certificate_file, key_file = directory / "twilio.pem", directory / "twilio-key.pem"
+    certificate_file.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    return certificate_file, key_file
+
+
+def test_a_verify_whose_certificate_is_not_trusted_hears_nothing(twilio, tmp_path, monkeypatch):
+    # A machine in the middle answering "approved" would let any code through: its TLS is refused.
+    certificate, key = self_signed_certificate(tmp_path)
+    twilio.speak_tls(certificate, key)
+    with pytest.raises(VerifyFailed) as failure:
+        verify_through(twilio).send(CALLER, "sms")
+    assert failure.value.reason == "unavailable"
+    assert twilio.seen == []
+    # The same server, its certificate trusted as Twilio's is by the CA bundle: answered.
+    monkeypatch.setattr("app.twilio_http.certifi.where", lambda: str(certificate))
+    assert verify_through(twilio).send(CALLER, "sms").startswith("VE")
+    assert len(twilio.seen) == 1
