@@ -10,8 +10,8 @@ from twilio.rest import Client
 
 from app import number_setup
 from app.numbers import mask
-from app.twilio_http import TwilioHttp
 from app.simulator import CallError, place_call, script
+from app.twilio_http import TwilioHttp
 from app.verify_standin import LocalVerify
 
 CALLER = "+14155550106"

@@ -4,7 +4,7 @@ import pytest
 
 from app import create_app
 from config import DevelopmentConfig, TestConfig
-from tests.fakes import FakeNumbers
+from tests.fakes import REFUSED, FakeNumbers
 
 ACCOUNT = "AC" + "1" * 32
 NUMBER = "+14155550100"
@@ -129,6 +129,17 @@ def test_another_twilio_error_is_named_by_its_code(twilio, monkeypatch):
     result = configure(twilio, "--number", NUMBER, "--url", URL)
     assert result.exit_code == 1
     assert "Twilio answered HTTP 404, error 20404: see https://www.twilio.com/docs/errors/20404" in result.output
+
+
+def test_twilio_out_of_reach_is_said_in_one_line(twilio, monkeypatch):
+    def refused(*args, **kwargs):
+        raise REFUSED
+
+    monkeypatch.setattr(twilio, "request", refused)
+    result = configure(twilio, "--number", NUMBER, "--url", URL)
+    assert result.exit_code == 1
+    assert "Could not reach Twilio (NewConnectionError); check the network and try again" in result.output
+    assert "Traceback" not in result.output
 
 
 def test_a_plain_http_url_is_named_before_credentials():
