@@ -206,8 +206,9 @@ def compare_twiml_hop(project, stamp, args):
     bare_env = {**SERVER_ENV, "BENCH_BARE_TWIML": body}
     bare = Server("bench.bare_app:app", free_port(), RESULTS / f"{stamp}-bare.log", bare_env)
     signed = Server("bench.bare_app:signed_app", free_port(), RESULTS / f"{stamp}-bare-signed.log", bare_env)
-    with bare, signed:
-        servers = {"bare": bare, "project": project, "bare+sig": signed}
+    lean = Server("bench.bare_app:lean_app", free_port(), RESULTS / f"{stamp}-bare-lean.log", bare_env)
+    with bare, signed, lean:
+        servers = {"bare": bare, "project": project, "bare+sig": signed, "form+sig1": lean}
         rows = run_twiml_hop(servers, action, form, args.rounds, args.requests, args.concurrency)
     summary = _summarise(rows)
     _print_twiml(rows, summary)
@@ -229,7 +230,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--calls", type=int, default=200, help="simultaneous calls (200; 0: no burst)")
     parser.add_argument("--latency", type=float, default=0.5, help="Verify's answer time, s (0.5)")
-    parser.add_argument("--rounds", type=int, default=3, help="bare/project/bare+sig alternations (3; 0: no TwiML-hop comparison)")
+    parser.add_argument("--rounds", type=int, default=3, help="alternations of the project and the bare apps (3; 0: no TwiML-hop comparison)")
     parser.add_argument("--requests", type=int, default=2000, help="requests per round (2000)")
     parser.add_argument("--concurrency", type=int, default=16, help="clients per round (16)")
     parser.add_argument("--startups", type=int, default=5, help="start-up measurements (5)")
@@ -294,6 +295,9 @@ def _summarise(rows):
         "bare_rps": median("bare", "requests_per_s"),
         "cpu_ratio_signed_bare_over_project": median("bare+sig", "cpu_ms_per_request") / median("project", "cpu_ms_per_request"),
         "signed_bare_cpu_ms": median("bare+sig", "cpu_ms_per_request"),
+        # The floor: a webhook that reads the form and checks the signature once, and nothing else.
+        "cpu_ratio_bare_over_lean": median("bare", "cpu_ms_per_request") / median("form+sig1", "cpu_ms_per_request"),
+        "lean_cpu_ms": median("form+sig1", "cpu_ms_per_request"),
         "project_rps": median("project", "requests_per_s"),
     }
 
@@ -316,14 +320,15 @@ def _print_twiml(rows, summary):
     print("TwiML-only hop (silence at the code prompt), alternating:")
     for row in rows:
         print(
-            f"  round {row['round']} {row['app']:<8} {row['cpu_ms_per_request']:.3f} ms CPU/request, "
+            f"  round {row['round']} {row['app']:<9} {row['cpu_ms_per_request']:.3f} ms CPU/request, "
             f"{row['requests_per_s']:.0f} req/s (load generator {row['load_generator_cpu_s']:.2f} s CPU, "
             f"idle {100 * row['machine_idle_share']:.0f}%)"
         )
     print(
         f"  ratio bare/project CPU per request {summary['cpu_ratio_bare_over_project']:.2f}, "
         f"project/bare req/s {summary['rps_ratio_project_over_bare']:.2f}; "
-        f"bare+sig/project CPU per request {summary['cpu_ratio_signed_bare_over_project']:.2f}",
+        f"bare+sig/project CPU per request {summary['cpu_ratio_signed_bare_over_project']:.2f}; "
+        f"bare/form+sig1 (the floor) {summary['cpu_ratio_bare_over_lean']:.2f}",
         flush=True,
     )
 
