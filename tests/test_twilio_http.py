@@ -9,7 +9,6 @@ import ssl
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import SimpleNamespace
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
@@ -91,15 +90,15 @@ def twilio(request):
     server.server_close()
 
 
-def verify_through(server, timeout=2.0):
-    """VerifyService as the app builds it, its Verify domain pointed at the loopback server."""
+def verify_through(base_url, timeout=2.0):
+    """VerifyService as the app builds it, its Verify domain at `base_url` instead of Twilio's."""
     client = Client(ACCOUNT_SID, "the-auth-token", http_client=TwilioHttp(timeout=timeout))
-    client.verify.base_url = server.url
+    client.verify.base_url = base_url
     return VerifyService(client, SERVICE_SID)
 
 
 def test_a_code_sent_over_http_is_the_code_approved(twilio):
-    service = verify_through(twilio)
+    service = verify_through(twilio.url)
     sid = service.send(CALLER, "sms")
     code = twilio.verify.last_code(CALLER)
     wrong = f"{(int(code) + 1) % 10**6:06d}"
@@ -108,7 +107,7 @@ def test_a_code_sent_over_http_is_the_code_approved(twilio):
 
 
 def test_requests_carry_twilios_auth_form_and_headers(twilio):
-    verify_through(twilio).send(CALLER, "sms")
+    verify_through(twilio.url).send(CALLER, "sms")
     method, path, query, headers, form = twilio.seen[-1]
     assert (method, path, query) == ("POST", f"/v2/Services/{SERVICE_SID}/Verifications", "")
     assert form == {"To": CALLER, "Channel": "sms"}
@@ -128,7 +127,7 @@ def test_query_parameters_go_in_the_url(twilio):
 @pytest.mark.parametrize("twilio", ["stall"], indirect=True)
 def test_verify_that_does_not_answer_in_time_is_unavailable(twilio):
     with pytest.raises(VerifyFailed) as failure:
-        verify_through(twilio, timeout=0.2).send(CALLER, "sms")
+        verify_through(twilio.url, timeout=0.2).send(CALLER, "sms")
     assert failure.value.reason == "unavailable"
 
 
@@ -136,7 +135,7 @@ def test_verify_that_does_not_answer_in_time_is_unavailable(twilio):
 def test_a_send_cut_off_is_not_sent_again(twilio):
     # Verify may have texted the code before the connection dropped: a retry could text it twice.
     with pytest.raises(VerifyFailed) as failure:
-        verify_through(twilio).send(CALLER, "sms")
+        verify_through(twilio.url).send(CALLER, "sms")
     assert failure.value.reason == "unavailable"
     assert len(twilio.seen) == 1
 
@@ -144,7 +143,7 @@ def test_a_send_cut_off_is_not_sent_again(twilio):
 def test_verify_out_of_reach_is_unavailable():
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        nowhere = SimpleNamespace(url=f"http://127.0.0.1:{sock.getsockname()[1]}")
+        nowhere = f"http://127.0.0.1:{sock.getsockname()[1]}"
     # The socket is closed: nothing listens on that port.
     with pytest.raises(VerifyFailed) as failure:
         verify_through(nowhere).send(CALLER, "sms")
@@ -154,9 +153,7 @@ def test_verify_out_of_reach_is_unavailable():
 def test_an_https_proxy_with_credentials_carries_every_request(twilio, monkeypatch):
     # The loopback server plays the proxy; Twilio's host is never looked up, only named to it.
     monkeypatch.setenv("HTTPS_PROXY", f"http://relay:s%40cret@127.0.0.1:{twilio.server_address[1]}")
-    client = Client(ACCOUNT_SID, "the-auth-token", http_client=TwilioHttp(timeout=2))
-    client.verify.base_url = "http://verify.twilio.invalid"
-    VerifyService(client, SERVICE_SID).send(CALLER, "sms")
+    verify_through("http://verify.twilio.invalid").send(CALLER, "sms")
     _, path, _, headers, form = twilio.seen[-1]
     assert (path, form) == (f"/v2/Services/{SERVICE_SID}/Verifications", {"To": CALLER, "Channel": "sms"})
     assert headers["Proxy-Authorization"] == "Basic " + base64.b64encode(b"relay:s@cret").decode()
@@ -198,10 +195,10 @@ def test_a_verify_whose_certificate_is_not_trusted_hears_nothing(twilio, tmp_pat
     certificate, key = self_signed_certificate(tmp_path)
     twilio.speak_tls(certificate, key)
     with pytest.raises(VerifyFailed) as failure:
-        verify_through(twilio).send(CALLER, "sms")
+        verify_through(twilio.url).send(CALLER, "sms")
     assert failure.value.reason == "unavailable"
     assert twilio.seen == []
     # The same server, its certificate trusted as Twilio's is by the CA bundle: answered.
     monkeypatch.setattr("app.twilio_http.certifi.where", lambda: str(certificate))
-    assert verify_through(twilio).send(CALLER, "sms").startswith("VE")
+    assert verify_through(twilio.url).send(CALLER, "sms").startswith("VE")
     assert len(twilio.seen) == 1
