@@ -1,88 +1,42 @@
 """The phone-verification IVR: create_app() builds the Flask app."""
 
-import logging
-import sys
-import traceback
+import importlib
+import warnings
 
-from flask import Flask, request
-from flask.sessions import SessionInterface
-from twilio.rest import Client
-from werkzeug.exceptions import HTTPException
-from werkzeug.middleware.proxy_fix import ProxyFix
+from app.factory import create_app
 
-from app import cli, database, records_cli, security, settings, verification, voice
-from app.twilio_http import TwilioHttp
-from app.twiml import fallback
-from config import config_for
-
-log = logging.getLogger(__name__)
-
-LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+__all__ = ["create_app"]
 
 
-def create_app(config_class=None, http_client=None, **overrides):
-    """Build the app; `http_client` replaces twilio-python's HTTP layer (tests, benchmarks)."""
-    app = Flask(__name__, instance_relative_config=True)
-    app.config.from_object(config_class or config_for())
-    app.config.update(overrides)
-    app.session_interface = NoSessions()
-    _configure_logging(app)
-    if http_client is None and settings.wants_local_verify(app.config):
-        http_client = settings.use_local_verify(app.config)
-    settings.check(app.config)
-
-    if app.config["TRUSTED_PROXIES"]:
-        hops = app.config["TRUSTED_PROXIES"]
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops)
-
-    security.init_app(app)
-    database.init_app(app)
-    records_cli.init_app(app)
-    app.extensions["twilio_client"] = _twilio_client(app.config, http_client)
-    verification.init_app(app, app.extensions["twilio_client"])
-    app.register_blueprint(voice.bp)
-    app.register_error_handler(Exception, _unexpected_error)
-    cli.init_app(app)
-    return app
+# Where the modules of the flat layout went. A host IVR importing them the old way
+# (`from app import verification`) keeps working for one release, warned.
+MOVED = {
+    "voice": "app.calls.voice",
+    "verification": "app.calls.verification",
+    "callstate": "app.calls.callstate",
+    "prompts": "app.calls.prompts",
+    "twiml": "app.calls.twiml",
+    "security": "app.calls.security",
+    "verify": "app.twilio.verify",
+    "twilio_http": "app.twilio.http_client",
+    "verify_standin": "app.twilio.standin",
+    "number_setup": "app.twilio.number_setup",
+    "database": "app.storage.database",
+    "tables": "app.storage.tables",
+    "records": "app.storage.records",
+    "lockout": "app.storage.lockout",
+    "reports": "app.storage.reports",
+    "records_cli": "app.cli.verifications",
+}
 
 
-class NoSessions(SessionInterface):
-    """No Flask session cookie: Twilio keeps no cookies, and the call's state travels in its URLs.
-
-    Flask would otherwise build a signing serializer on every request to look for one.
-    """
-
-    def open_session(self, app, request):
-        return self.make_null_session(app)
-
-    def save_session(self, app, session, response):
-        pass
-
-
-def _twilio_client(config, http_client):
-    """A twilio-python client whose requests give up well inside Twilio's 15 s webhook limit."""
-    if http_client is None:
-        http_client = TwilioHttp()
-    http_client.timeout = config["VERIFY_TIMEOUT"]
-    return Client(config["TWILIO_ACCOUNT_SID"], config["TWILIO_AUTH_TOKEN"], http_client=http_client)
-
-
-def _unexpected_error(error):
-    """Never a 5xx or a traceback to Twilio: apologise to the caller and follow the fallback."""
-    if isinstance(error, HTTPException):
-        return error
-    # The exception's message can hold caller data, so only its type and frames are logged.
-    frames = "".join(traceback.format_tb(error.__traceback__))
-    log.error("unexpected %s on %s\n%s", type(error).__name__, request.path, frames)
-    verification.broken_off(request.form.get("CallSid", ""))
-    return fallback("error")
-
-
-def _configure_logging(app):
-    """Log lines to stdout, where Heroku and gunicorn collect them."""
-    level = str(app.config["LOG_LEVEL"]).upper()
-    if level not in LOG_LEVELS:
-        raise settings.SettingsError(f"LOG_LEVEL={app.config['LOG_LEVEL']!r} is not one of {', '.join(LOG_LEVELS)}")
-    logging.basicConfig(stream=sys.stdout, level=level, format="%(levelname)s %(name)s: %(message)s")
-    # twilio-python logs every request it makes at INFO; its URLs and headers are noise here.
-    logging.getLogger("twilio").setLevel(logging.WARNING)
+def __getattr__(name):
+    """`from app import verification` and the other old paths, with a DeprecationWarning."""
+    if name not in MOVED:
+        raise AttributeError(f"module 'app' has no attribute {name!r}")
+    warnings.warn(
+        f"app.{name} has moved to {MOVED[name]}; the old path goes in the next release",
+        DeprecationWarning,
+        stacklevel=2,
+    )
+    return importlib.import_module(MOVED[name])

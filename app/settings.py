@@ -3,13 +3,11 @@
 import logging
 
 from app.numbers import Unusable, usable_number
-from app.prompts import PROMPTS
-from app.verify_standin import LocalVerify
+from app.calls.prompts import PROMPTS
+from app.twilio.standin import LOCAL_ACCOUNT_SID, LOCAL_AUTH_TOKEN, LocalVerify
 
 log = logging.getLogger(__name__)
 
-LOCAL_AUTH_TOKEN = "local-development-auth-token"
-LOCAL_ACCOUNT_SID = "AC" + "0" * 32
 BANNER = "!" * 78
 
 RANGES = {

@@ -26,7 +26,7 @@ from pathlib import Path
 import requests
 from twilio.request_validator import RequestValidator
 
-from app.prompts import PROMPTS
+from app.calls.prompts import PROMPTS
 from app.simulator import place_call
 from app.simulator.twiml_model import InvalidTwiML, validate
 from bench.fake_verify import FakeVerifyServer, SCENARIOS

@@ -9,7 +9,7 @@ they differ from the project only in what the project does around that answer.
   a webhook written the usual way does; it shows how much of the project's cost per request
   is that minimum.
 - `lean_app`: reads the form and checks the signature once, as the project itself does
-  (app.security: the URL as it arrived, one computation). Nothing cheaper honours Twilio's
+  (app.calls.security: the URL as it arrived, one computation). Nothing cheaper honours Twilio's
   contract without hand-written form parsing or signing.
 """
 
@@ -18,7 +18,7 @@ import os
 from flask import Flask, Response, abort, request
 from twilio.request_validator import RequestValidator
 
-from app.security import Validator, signed_url
+from app.calls.security import Validator, signed_url
 
 TWIML = os.environ.get("BENCH_BARE_TWIML", '<?xml version="1.0" encoding="UTF-8"?><Response />')
 

@@ -42,7 +42,7 @@ import json
 import signal
 from urllib.parse import parse_qsl
 
-from app.verify_standin import LocalVerify, error_body
+from app.twilio.standin import LocalVerify, error_body
 from bench.http11 import HttpError, message, read_message
 
 HANG = (None, "hang")

@@ -13,7 +13,7 @@ from urllib.parse import urlencode, urljoin, urlsplit
 
 from twilio.request_validator import RequestValidator
 
-from app.prompts import PROMPTS
+from app.calls.prompts import PROMPTS
 from app.simulator.engine import call_fields
 from app.simulator.twiml_model import validate
 from bench.http11 import HttpError, message, read_message

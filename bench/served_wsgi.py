@@ -13,7 +13,7 @@ import os
 from urllib.parse import urlsplit
 
 from app import create_app
-from app.twilio_http import TwilioHttp
+from app.twilio.http_client import TwilioHttp
 
 VERIFY_HOST = "verify.twilio.com"
 

@@ -15,8 +15,8 @@ from requests.adapters import HTTPAdapter
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
-from app.twilio_http import CONNECTIONS, TwilioHttp
-from app.verify import VerifyService
+from app.twilio.http_client import CONNECTIONS, TwilioHttp
+from app.twilio.verify import VerifyService
 from bench.run import FakeVerify
 from bench.server import free_port
 

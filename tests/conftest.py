@@ -8,9 +8,10 @@ import pytest
 import sqlalchemy
 from twilio.request_validator import RequestValidator
 
-from app import create_app, database
+from app import create_app
+from app.storage import database
 from app.simulator import place_call
-from app.tables import metadata, verifications
+from app.storage.tables import metadata, verifications
 from config import TestConfig
 from tests.fakes import ScriptedVerify
 

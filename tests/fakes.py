@@ -10,7 +10,7 @@ from twilio.http.response import Response
 from twilio.request_validator import RequestValidator
 from urllib3 import exceptions as http_errors
 
-from app.verify_standin import LocalVerify, error_body
+from app.twilio.standin import LocalVerify, error_body
 
 
 def verify_error(status, code, message="error from Verify"):
@@ -63,7 +63,7 @@ class ScriptedVerify(LocalVerify):
         return Response(status, text, {"Content-Type": "application/json"})
 
 
-# What app.twilio_http raises (through urllib3) when Twilio is slow or out of reach.
+# What app.twilio.http_client raises (through urllib3) when Twilio is slow or out of reach.
 TIMEOUT = http_errors.ReadTimeoutError(None, "https://verify.twilio.com/", "read timed out")
 REFUSED = http_errors.NewConnectionError(None, "connection refused")
 

@@ -30,7 +30,7 @@ def flask_call(app):
 def fixed_code(monkeypatch):
     """Every code the stand-in sends is 424242."""
     digits = iter("424242" * 20)
-    monkeypatch.setattr("app.verify_standin.secrets.choice", lambda _: next(digits))
+    monkeypatch.setattr("app.twilio.standin.secrets.choice", lambda _: next(digits))
     return "424242"
 
 

@@ -116,7 +116,7 @@ def test_no_credentials_configured():
 def test_an_account_without_a_verify_service_can_still_configure_its_number(monkeypatch):
     app = create_app(DevelopmentConfig, TWILIO_ACCOUNT_SID=ACCOUNT, TWILIO_AUTH_TOKEN="real-token", TWILIO_VERIFY_SERVICE_SID="")
     fake = FakeNumbers(ACCOUNT, [NUMBER])
-    monkeypatch.setattr("app.cli.TwilioHttp", lambda timeout: fake)
+    monkeypatch.setattr("app.cli.twilio_number.TwilioHttp", lambda timeout: fake)
     result = app.test_cli_runner().invoke(args=["twilio", "configure", "--number", NUMBER, "--url", URL])
     assert result.exit_code == 0, result.output
     assert webhooks(fake)["voice_url"] == f"{URL}/voice"

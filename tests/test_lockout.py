@@ -5,8 +5,8 @@ import threading
 
 import pytest
 
-from app import lockout
-from app.tables import lockouts
+from app.storage import lockout
+from app.storage.tables import lockouts
 from tests.conftest import BACKENDS, CALLER
 from tests.fakes import verify_error
 
@@ -88,7 +88,7 @@ def test_verify_failing_while_checking_does_not_count_against_the_caller(make_ap
 
 
 def test_a_verification_broken_off_by_an_error_on_our_side_does_not_count_against_the_caller(make_app, call, monkeypatch):
-    from app.verify import VerifyService
+    from app.twilio.verify import VerifyService
 
     app = make_app(LOCKOUT_MAX_FAILURES=1)
     check = VerifyService.check

@@ -5,8 +5,9 @@ import sqlalchemy
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from app import create_app, database
-from app.tables import metadata
+from app import create_app
+from app.storage import database
+from app.storage.tables import metadata
 from config import TestConfig
 
 

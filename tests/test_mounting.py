@@ -4,7 +4,7 @@ from flask import Flask, request, url_for
 from twilio.rest import Client
 from twilio.twiml.voice_response import VoiceResponse
 
-from app import security, verification
+from app.calls import security, verification
 from app.simulator import place_call
 from config import TestConfig
 

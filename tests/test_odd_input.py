@@ -60,7 +60,7 @@ def test_non_ascii_fields_are_handled(call):
 
 
 def test_an_unexpected_error_becomes_an_apology_and_the_fallback(make_app, call, monkeypatch, caplog):
-    from app.verify import VerifyService
+    from app.twilio.verify import VerifyService
 
     message = "a bug with " + "+14155552671" + " in its message"
 

@@ -164,7 +164,7 @@ def test_a_silence_alone_does_not_touch_the_database(call, records):
 
 
 def test_a_verification_broken_off_by_an_error_on_our_side_is_recorded_as_error(call, records, monkeypatch):
-    from app.verify import VerifyService
+    from app.twilio.verify import VerifyService
 
     def broken(*args, **kwargs):
         raise RuntimeError("a bug")

@@ -6,9 +6,9 @@ import io
 
 import pytest
 
-from app import reports
-from app.records import now
-from app.tables import lockouts, verifications
+from app.storage import reports
+from app.storage.records import now
+from app.storage.tables import lockouts, verifications
 from tests.conftest import BACKENDS
 
 ON_BOTH_BACKENDS = pytest.mark.parametrize("backend", BACKENDS)

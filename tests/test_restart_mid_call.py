@@ -2,8 +2,9 @@
 
 import dataclasses
 
-from app import callstate, create_app
-from app.callstate import CallState, StateCodec
+from app import create_app
+from app.calls import callstate
+from app.calls.callstate import CallState, StateCodec
 from app.simulator.engine import FlaskTransport
 from config import TestConfig
 

@@ -3,7 +3,7 @@
 import pytest
 
 from app import create_app
-from app.verify_standin import LocalVerify
+from app.twilio.standin import LocalVerify
 import config
 from config import Config, DevelopmentConfig, TestConfig
 from tests.fakes import ScriptedVerify

@@ -4,7 +4,7 @@ import pytest
 from twilio.request_validator import RequestValidator
 from werkzeug.datastructures import ImmutableMultiDict
 
-from app.security import Validator
+from app.calls.security import Validator
 
 TOKEN = "test-auth-token"
 FORM = ImmutableMultiDict([("CallSid", "CA" + "1" * 32), ("From", "+14155552671"), ("Digits", "1"), ("Digits", "2")])

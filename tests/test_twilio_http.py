@@ -17,9 +17,9 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from twilio.rest import Client
 
-from app.twilio_http import TwilioHttp
-from app.verify import VerifyFailed, VerifyService
-from app.verify_standin import LocalVerify
+from app.twilio.http_client import TwilioHttp
+from app.twilio.verify import VerifyFailed, VerifyService
+from app.twilio.standin import LocalVerify
 
 ACCOUNT_SID = "AC" + "1" * 32
 SERVICE_SID = "VA" + "2" * 32
@@ -199,6 +199,6 @@ def test_a_verify_whose_certificate_is_not_trusted_hears_nothing(twilio, tmp_pat
     assert failure.value.reason == "unavailable"
     assert twilio.seen == []
     # The same server, its certificate trusted as Twilio's is by the CA bundle: answered.
-    monkeypatch.setattr("app.twilio_http.certifi.where", lambda: str(certificate))
+    monkeypatch.setattr("app.twilio.http_client.certifi.where", lambda: str(certificate))
     assert verify_through(twilio.url).send(CALLER, "sms").startswith("VE")
     assert len(twilio.seen) == 1

@@ -3,7 +3,7 @@
 import pytest
 from twilio.twiml.voice_response import VoiceResponse
 
-from app.twiml import XML_DECLARATION, to_xml
+from app.calls.twiml import XML_DECLARATION, to_xml
 
 
 def gather_document():

@@ -5,7 +5,7 @@ from twilio.base.exceptions import TwilioRestException
 from twilio.rest import Client
 
 from app import create_app
-from app.verify_standin import LocalVerify
+from app.twilio.standin import LocalVerify
 from config import Config, DevelopmentConfig
 
 SERVICE = "VA" + "0" * 32

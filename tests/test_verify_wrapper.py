@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from twilio.rest import Client
 
-from app.verify import VerifyFailed, VerifyService
+from app.twilio.verify import VerifyFailed, VerifyService
 from tests.fakes import REFUSED, TIMEOUT, ScriptedVerify, problem_details, verify_error
 
 SPEC = json.loads((Path(__file__).parent / "reference" / "twilio_verify_v2.json").read_text())

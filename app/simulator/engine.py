@@ -19,7 +19,7 @@ import requests
 from twilio.request_validator import RequestValidator
 
 from app.numbers import mask
-from app.verify_standin import sms_text
+from app.twilio.standin import sms_text
 from app.simulator.twiml_model import InvalidTwiML, validate
 
 ACCOUNT_SID = "AC" + "0" * 32

@@ -1,6 +1,5 @@
-"""Commands for the database: `flask db upgrade`, `flask verifications report|unlock|purge`."""
+"""`flask verifications report|unlock|purge`: the records and lockouts, for operators."""
 
-import contextlib
 import csv
 import datetime
 import re
@@ -8,25 +7,18 @@ import sys
 
 import click
 import phonenumbers
-import sqlalchemy
 from flask import current_app
 from flask.cli import AppGroup
 from phonenumbers import PhoneNumberFormat
 
-from app import database, lockout, records, reports
+from app.cli.db import connected
+from app.storage import lockout, records, reports
 from app.numbers import Unusable, mask, usable_number
 
-db = AppGroup("db", help="The database of verification records.")
 verifications = AppGroup("verifications", help="Verification records, lockouts and reports.")
 
 UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 LONGEST = datetime.timedelta(days=100 * 365)
-
-
-def init_app(app):
-    """Add the commands to the app's `flask` CLI."""
-    app.cli.add_command(db)
-    app.cli.add_command(verifications)
 
 
 def duration(text):
@@ -58,37 +50,6 @@ class Duration(click.ParamType):
 
     def convert(self, value, param, ctx):
         return value if isinstance(value, datetime.timedelta) else duration(value)
-
-
-@contextlib.contextmanager
-def connected(transaction=False):
-    """A connection to the app's database; a database that cannot be reached is one line, not a traceback."""
-    try:
-        engine = database.engine()
-        with engine.begin() if transaction else engine.connect() as connection:
-            yield connection
-    except sqlalchemy.exc.SQLAlchemyError as error:
-        cause = getattr(error, "orig", None) or error
-        raise click.ClickException(f"database {_shown_url()}: {type(error).__name__}: {cause}") from None
-    finally:
-        database.dispose(current_app)
-
-
-def _shown_url():
-    """The database URL, its password hidden."""
-    url = database.database_url(current_app.config, current_app.instance_path)
-    try:
-        return sqlalchemy.make_url(url).render_as_string(hide_password=True)
-    except sqlalchemy.exc.ArgumentError:
-        return "(DATABASE_URL is not a database URL)"
-
-
-@db.command("upgrade")
-def upgrade():
-    """Create or update the tables (Alembic migrations); Heroku's release phase runs this."""
-    with connected(transaction=True) as connection:
-        database.upgrade(connection)
-    click.echo("Database is up to date.")
 
 
 @verifications.command("report")

@@ -21,6 +21,10 @@ from twilio.http.response import Response
 
 from app.numbers import mask
 
+# What the app checks webhooks against when it runs on the stand-in without an account.
+LOCAL_AUTH_TOKEN = "local-development-auth-token"
+LOCAL_ACCOUNT_SID = "AC" + "0" * 32
+
 CODE_LIFETIME = 600
 MAX_SENDS = 5
 MAX_CHECKS = 5

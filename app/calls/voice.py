@@ -5,10 +5,11 @@ import logging
 from flask import Blueprint, abort, request, url_for
 from twilio.twiml.voice_response import VoiceResponse
 
-from app import records, verification
-from app.prompts import say
-from app.security import twilio_request
-from app.twiml import fallback, next_step, twiml
+from app.calls import verification
+from app.storage import records
+from app.calls.prompts import say
+from app.calls.security import twilio_request
+from app.calls.twiml import fallback, next_step, twiml
 
 log = logging.getLogger(__name__)
 

@@ -3,7 +3,7 @@
 from flask import Response, current_app
 from twilio.twiml.voice_response import VoiceResponse
 
-from app.prompts import say
+from app.calls.prompts import say
 
 XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>'
 

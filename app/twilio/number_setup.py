@@ -8,7 +8,7 @@ from twilio.base.exceptions import TwilioException, TwilioRestException, TwilioS
 from urllib3 import exceptions as http_errors
 
 from app.numbers import Unusable, mask, usable_number
-from app.settings import LOCAL_ACCOUNT_SID, LOCAL_AUTH_TOKEN
+from app.twilio.standin import LOCAL_ACCOUNT_SID, LOCAL_AUTH_TOKEN
 
 # What each webhook of the number is set to: (Twilio's field, twilio-python's argument, value),
 # where a value starting with "/" is a path on this server.

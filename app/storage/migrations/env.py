@@ -1,8 +1,8 @@
-"""Alembic's entry point: migrate the connection app.database.upgrade() hands over."""
+"""Alembic's entry point: migrate the connection app.storage.database.upgrade() hands over."""
 
 from alembic import context
 
-from app.tables import metadata
+from app.storage.tables import metadata
 
 connection = context.config.attributes.get("connection")
 if connection is None:

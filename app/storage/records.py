@@ -5,9 +5,9 @@ import datetime
 import sqlalchemy
 from flask import current_app, request
 
-from app import database
+from app.storage import database
 from app.numbers import Unusable, fingerprint, mask, usable_number
-from app.tables import verifications
+from app.storage.tables import verifications
 
 # Call statuses that mean the call is over (Twilio's status callback).
 CALL_ENDED = {"completed", "busy", "no-answer", "failed", "canceled"}

@@ -13,7 +13,7 @@ from flask import current_app, g
 
 log = logging.getLogger(__name__)
 
-MIGRATIONS = pathlib.Path(__file__).resolve().parent.parent / "migrations"
+MIGRATIONS = pathlib.Path(__file__).resolve().parent / "migrations"
 
 
 def init_app(app):

@@ -1,4 +1,4 @@
-"""Command-line tools: `flask call` places a simulated call, `flask twilio configure` wires a number."""
+"""`flask call`: place a simulated call on the app, or on a running server, and show it."""
 
 import contextlib
 import logging
@@ -6,23 +6,14 @@ import logging
 import click
 from flask import current_app
 from flask.cli import with_appcontext
-from twilio.rest import Client
 
-from app import number_setup
 from app.numbers import mask
 from app.simulator import CallError, place_call, script
-from app.twilio_http import TwilioHttp
-from app.verify_standin import LocalVerify
+from app.twilio.standin import LocalVerify
 
 CALLER = "+14155550106"
 SERVICE_NUMBER = "+14155550100"
 PROMPT = "Keys (digits * #, 'code', 'say:words', empty line = silence)"
-
-
-def init_app(app):
-    """Add the commands to the app's `flask` CLI."""
-    app.cli.add_command(call_command)
-    app.cli.add_command(twilio_group)
 
 
 @click.command("call")
@@ -146,39 +137,3 @@ def _app_logs(verbose):
         yield
     finally:
         logger.setLevel(level)
-
-
-@click.group("twilio")
-def twilio_group():
-    """Manage the Twilio side of this server."""
-
-
-@twilio_group.command("configure")
-@click.option("--number", required=True, help="Your Twilio phone number, +E.164.")
-@click.option("--url", "base_url", required=True, help="This server's public https:// base URL (ngrok, Heroku).")
-@click.option("--dry-run", is_flag=True, help="Show what would change, change nothing.")
-@with_appcontext
-def configure_command(number, base_url, dry_run):
-    """Point a Twilio number's voice, fallback and status webhooks at this server."""
-    try:
-        number_setup.targets(base_url)  # a wrong URL is reported before any credentials are needed
-        changes = number_setup.configure(_rest_client(), number, base_url, dry_run=dry_run)
-    except number_setup.SetupError as error:
-        raise click.ClickException(str(error)) from None
-    click.echo(f"Twilio number {mask(number)}:")
-    for change in changes:
-        after = f"{change.old or '(none)'} -> {change.new}" if change.changed else f"{change.new} (unchanged)"
-        click.echo(f"  {change.field:<21} {after}")
-    if not any(change.changed for change in changes):
-        click.echo("Nothing to change.")
-    else:
-        click.echo("Dry run: nothing was changed." if dry_run else "Updated.")
-
-
-def _rest_client():
-    """A Twilio REST client for the account; not the stand-in's, which only knows Verify."""
-    config = current_app.config
-    sid, token = number_setup.credentials(config)
-    if not config["USE_LOCAL_VERIFY"]:
-        return current_app.extensions["twilio_client"]
-    return Client(sid, token, http_client=TwilioHttp(timeout=config["VERIFY_TIMEOUT"]))

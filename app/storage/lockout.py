@@ -14,9 +14,9 @@ import sqlalchemy
 from flask import current_app
 from sqlalchemy.dialects import postgresql, sqlite
 
-from app import database
-from app.records import now, number_hash
-from app.tables import lockouts, verifications
+from app.storage import database
+from app.storage.records import now, number_hash
+from app.storage.tables import lockouts, verifications
 
 log = logging.getLogger(__name__)
 

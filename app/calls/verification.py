@@ -13,13 +13,13 @@ import re
 from flask import Blueprint, current_app, request, url_for
 from twilio.twiml.voice_response import VoiceResponse
 
-from app import database, lockout, records
-from app.callstate import BadState, CallState, StateCodec
+from app.storage import database, lockout, records
+from app.calls.callstate import BadState, CallState, StateCodec
 from app.numbers import Unusable, mask, usable_number
-from app.prompts import say
-from app.security import twilio_request
-from app.twiml import fallback, twiml
-from app.verify import VerifyFailed, VerifyService
+from app.calls.prompts import say
+from app.calls.security import twilio_request
+from app.calls.twiml import fallback, twiml
+from app.twilio.verify import VerifyFailed, VerifyService
 
 log = logging.getLogger(__name__)
 

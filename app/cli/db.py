@@ -1,0 +1,43 @@
+"""`flask db upgrade`, and the connection every database command goes through."""
+
+import contextlib
+
+import click
+import sqlalchemy
+from flask import current_app
+from flask.cli import AppGroup
+
+from app.storage import database
+
+db = AppGroup("db", help="The database of verification records.")
+
+
+@contextlib.contextmanager
+def connected(transaction=False):
+    """A connection to the app's database; a database that cannot be reached is one line, not a traceback."""
+    try:
+        engine = database.engine()
+        with engine.begin() if transaction else engine.connect() as connection:
+            yield connection
+    except sqlalchemy.exc.SQLAlchemyError as error:
+        cause = getattr(error, "orig", None) or error
+        raise click.ClickException(f"database {_shown_url()}: {type(error).__name__}: {cause}") from None
+    finally:
+        database.dispose(current_app)
+
+
+def _shown_url():
+    """The database URL, its password hidden."""
+    url = database.database_url(current_app.config, current_app.instance_path)
+    try:
+        return sqlalchemy.make_url(url).render_as_string(hide_password=True)
+    except sqlalchemy.exc.ArgumentError:
+        return "(DATABASE_URL is not a database URL)"
+
+
+@db.command("upgrade")
+def upgrade():
+    """Create or update the tables (Alembic migrations); Heroku's release phase runs this."""
+    with connected(transaction=True) as connection:
+        database.upgrade(connection)
+    click.echo("Database is up to date.")

@@ -1,0 +1,1 @@
+"""The database: engine, tables, records, lockouts and report queries, with their migrations."""
