@@ -44,6 +44,7 @@ class ScriptedVerify(LocalVerify):
         super().__init__(**kwargs)
         self.scripted = collections.defaultdict(collections.deque)
         self.timeouts = []
+        self.statuses = []  # the HTTP status of each of `requests`, None where the request raised
 
     def script(self, action, *answers):
         self.scripted[self.RESOURCES[action]].extend(answers)
@@ -53,12 +54,16 @@ class ScriptedVerify(LocalVerify):
         self.timeouts.append(timeout if timeout is not None else self.timeout)
         queue = self.scripted[uri.rsplit("/", 1)[-1]]
         if not queue:
-            return super().request(method, uri, params, data, headers, auth, timeout, allow_redirects)
+            response = super().request(method, uri, params, data, headers, auth, timeout, allow_redirects)
+            self.statuses.append(response.status_code)
+            return response
         answer = queue.popleft()
         self.requests.append((uri, dict(data or {})))
         if isinstance(answer, BaseException):
+            self.statuses.append(None)
             raise answer
         status, body = answer
+        self.statuses.append(status)
         text = body if isinstance(body, str) else json.dumps(body)
         return Response(status, text, {"Content-Type": "application/json"})
 

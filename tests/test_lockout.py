@@ -2,6 +2,7 @@
 
 import datetime
 import threading
+import time
 
 import pytest
 
@@ -77,30 +78,47 @@ def test_verify_being_down_does_not_count_against_the_caller(make_app, call, ver
     assert call(target=app).heard("sent a text message")
 
 
-def test_verify_failing_while_checking_does_not_count_against_the_caller(make_app, call, verify):
+def test_a_resend_refused_before_any_code_was_checked_does_not_count_against_the_caller(make_app, call, verify):
     app = make_app(LOCKOUT_MAX_FAILURES=1)
-    for _ in range(2):
-        caller = call(target=app)
-        verify.script("check", verify_error(503, 20500))
-        caller.press(caller.last_code)
-        assert caller.heard("cannot verify your phone right now")
+    caller = call(target=app)
+    verify.script("send", verify_error(429, 60203))
+    caller.press("*")
+    assert caller.heard("too many codes have been requested")
     assert call(target=app).heard("sent a text message")
 
 
-def test_a_verification_broken_off_by_an_error_on_our_side_does_not_count_against_the_caller(make_app, call, monkeypatch):
+def test_verify_failing_while_checking_counts_against_the_caller(make_app, call, verify):
+    # Verify may have counted the code before it failed: the call is not given back.
+    app = make_app(LOCKOUT_MAX_FAILURES=1)
+    caller = call(target=app)
+    verify.script("check", verify_error(503, 20500))
+    caller.press("000000")
+    assert caller.heard("cannot verify your phone right now")
+    assert call(target=app).heard("cannot send it another code")
+
+
+def test_a_verification_broken_off_by_an_error_on_our_side_counts_against_the_caller(make_app, call, monkeypatch):
+    # Once our side has lost the call, nothing proves that no code was checked.
     from app.twilio.verify import VerifyService
 
     app = make_app(LOCKOUT_MAX_FAILURES=1)
-    check = VerifyService.check
     monkeypatch.setattr(VerifyService, "check", lambda *args: 1 / 0)
-    for _ in range(2):
-        caller = call(target=app)
-        caller.press(caller.last_code)
-        assert caller.heard("something went wrong on our side")
-    monkeypatch.setattr(VerifyService, "check", check)
     caller = call(target=app)
-    caller.press(caller.last_code)
-    assert caller.heard("verified")
+    caller.press("000000")
+    assert caller.heard("something went wrong on our side")
+    assert call(target=app).heard("cannot send it another code")
+
+
+def test_a_caller_keying_past_the_state_max_age_counts_against_the_caller(make_app, call, monkeypatch):
+    # The shortest max age these settings allow; Twilio restarts the Gather's timeout at each key.
+    app = make_app(CALL_STATE_MAX_AGE=60, CODE_LENGTH=4, GATHER_TIMEOUT=3, LOCKOUT_MAX_FAILURES=1)
+    caller = call(target=app)
+    later = time.time() + 61
+    with monkeypatch.context() as clock:
+        clock.setattr("cryptography.fernet.time.time", lambda: later)
+        caller.press("0000")
+    assert caller.heard("something went wrong on our side")
+    assert call(target=app).heard("cannot send it another code")
 
 
 def test_the_lockout_ends_with_its_window(make_app, call, db):
@@ -160,7 +178,7 @@ def test_racing_workers_cannot_let_an_extra_attempt_through(make_app, racers):
     def race():
         with app.app_context():
             barrier.wait()
-            admitted.append(lockout.admit(CALLER))
+            admitted.append(lockout.admit(CALLER) is not None)
 
     threads = [threading.Thread(target=race) for _ in range(racers)]
     for thread in threads:

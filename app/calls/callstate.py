@@ -31,6 +31,9 @@ class CallState:
     attempts: int = 0
     silences: int = 0
     resends: int = 0
+    # When the lockout counted the call (lockout.admit), while a failure not of the caller's doing
+    # may still give the count back; emptied once a code goes to Verify's check.
+    refundable: str = ""
     # Set once, when the subflow hands the call back: "approved" or a failure reason.
     result: str = ""
 

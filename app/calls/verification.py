@@ -91,11 +91,11 @@ def start():
         return _finish(state, unusable.reason)
     with database.one_connection("record start", state.call_sid):
         records.started(state)
-        admitted = lockout.admit(destination, state.call_sid)
-    if not admitted:
+        counted = lockout.admit(destination, state.call_sid)
+    if counted is None:
         return _finish(state.but(destination=destination), "locked")
     log.info("call %s: sending a code by %s to %s", state.call_sid, state.channel, mask(destination))
-    return _send(state.but(destination=destination), "code_sent")
+    return _send(state.but(destination=destination, refundable=counted), "code_sent")
 
 
 @bp.post("/check")
@@ -110,6 +110,8 @@ def check():
         return _resend(state)
     if not CODE_PATTERN.fullmatch(digits):
         return _wrong(state, "bad_format")
+    # Verify may count this code whatever it answers, even a timeout: the call is never given back.
+    state = state.but(refundable="")
     try:
         approved = _verify().check(state.verification_sid, digits)
     except VerifyFailed as failure:
@@ -192,7 +194,7 @@ def _finish(state, verdict):
     )
     with database.one_connection("record finish", state.call_sid):
         records.finished(state, verdict)
-        lockout.settle(state.destination, verdict, state.call_sid)
+        lockout.settle(state.destination, verdict, state.refundable, state.call_sid)
     response = VoiceResponse()
     token = _codec().dump(state.but(result=verdict))
     separator = "&" if "?" in state.return_to else "?"
@@ -209,11 +211,11 @@ def _broken_state(error):
 
 
 def broken_off(call_sid):
-    """A verification our side could not finish: recorded as an error, its lockout count given back."""
-    if call_sid:
-        with database.one_connection("record error", call_sid):
-            lockout.refund_running(call_sid)  # first: it finds the number by the running record
-            records.broke_off(call_sid, "error")
+    """A verification our side could not finish: recorded as an error.
+
+    Its lockout count stands: once the call's state is lost, nothing proves that no code was checked.
+    """
+    records.broke_off(call_sid, "error")
 
 
 def _url(endpoint, state):

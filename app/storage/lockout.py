@@ -1,9 +1,10 @@
 """Lockouts: a number that keeps failing verification is sent to an agent instead of a code.
 
 Each verification a number starts counts as a failure until it is approved (which clears the
-count) or ends for a reason that is not the caller's doing (which refunds it). Counting at the
-start, in one INSERT … ON CONFLICT DO UPDATE … RETURNING, is what makes the limit hold across
-workers and dynos: two racing calls cannot both read "one try left" and both go on.
+count) or ends, before any code was put to Verify's check, for a reason that is not the caller's
+doing (which gives the count back). Counting at the start, in one INSERT … ON CONFLICT DO UPDATE
+… RETURNING, is what makes the limit hold across workers and dynos: two racing calls cannot both
+read "one try left" and both go on.
 """
 
 import datetime
@@ -14,13 +15,12 @@ import sqlalchemy
 from flask import current_app
 from sqlalchemy.dialects import postgresql, sqlite
 
-from app.storage import database
-from app.storage.records import now, number_hash
-from app.storage.tables import lockouts, verifications
+from app.storage import database, records
+from app.storage.tables import lockouts
 
 log = logging.getLogger(__name__)
 
-# Verdicts that say nothing about who holds the phone: the attempt is given back.
+# Verdicts that say nothing about who holds the phone: the attempt is given back, if no code was checked.
 NOT_THE_CALLERS_DOING = {"invalid_number", "undeliverable", "rate_limited", "blocked", "unavailable"}
 
 UPSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
@@ -30,22 +30,14 @@ _moment = sqlalchemy.bindparam("moment", type_=lockouts.c.window_start.type)
 _stale = lockouts.c.window_start < sqlalchemy.bindparam("window_opened", type_=lockouts.c.window_start.type)
 _limit = sqlalchemy.bindparam("limit", type_=lockouts.c.failures.type)
 
-# The number of a call whose verification is still running, found by its record.
-_running_number = (
-    sqlalchemy.select(verifications.c.number_hash)
-    .where(verifications.c.call_sid == sqlalchemy.bindparam("call_sid"), verifications.c.finished_at.is_(None))
-    .scalar_subquery()
-)
-
-
-def _refund(which):
-    """An UPDATE giving one failure back to the lockout row `which` names."""
-    return lockouts.update().where(which, lockouts.c.failures > 0).values(failures=lockouts.c.failures - 1)
-
-
 CLEAR = lockouts.delete().where(lockouts.c.number_hash == _key)
-REFUND = _refund(lockouts.c.number_hash == _key)
-REFUND_RUNNING = _refund(lockouts.c.number_hash == _running_number)
+# Only into the window the call was counted in: a window opened since (the old one ran out, or
+# was cleared) owes the call nothing.
+REFUND = (
+    lockouts.update()
+    .where(lockouts.c.number_hash == _key, lockouts.c.window_start <= _moment, lockouts.c.failures > 0)
+    .values(failures=lockouts.c.failures - 1)
+)
 
 
 @functools.cache
@@ -66,15 +58,15 @@ def count_one_more(dialect):
 
 
 def admit(number, call_sid="-"):
-    """Count a new verification for `number`; False when the number is locked out.
+    """Count a new verification for `number`: when it was counted (ISO), "" if it was not, None if locked out.
 
-    Fails open: without a database the call goes on, as it would have before lockouts existed.
+    Fails open: without a database the call goes on uncounted, as before lockouts existed.
     """
-    key = number_hash(number)
+    key = records.number_hash(number)
     if key is None:
-        return True
+        return ""
     config = current_app.config
-    moment = now()
+    moment = records.now()
     limit = config["LOCKOUT_MAX_FAILURES"]
     values = {
         "key": key,
@@ -85,33 +77,36 @@ def admit(number, call_sid="-"):
     failures = database.execute("lockout check", count_one_more, call_sid, default=0, returning=True, values=values)
     if failures > limit:
         log.info("call %s: number locked out (%d unapproved verifications in the window)", call_sid, failures - 1)
-        return False
-    return True
+        return None
+    return moment.isoformat() if failures else ""
 
 
-def settle(number, verdict, call_sid="-"):
-    """After a verification: approval clears the count, a failure not of the caller's doing is refunded."""
-    key = number_hash(number) if verdict == "approved" or verdict in NOT_THE_CALLERS_DOING else None
-    if key is None:
+def settle(number, verdict, counted="", call_sid="-"):
+    """After a verification: approval clears the count; a failure not of the caller's doing gives it back.
+
+    `counted` is what admit() answered, or "" once the call has put a code to Verify's check:
+    such a call is never given back, whatever ends it.
+    """
+    if verdict == "approved":
+        statement, values = CLEAR, {}
+    elif verdict in NOT_THE_CALLERS_DOING and counted:
+        statement, values = REFUND, {"moment": datetime.datetime.fromisoformat(counted)}
+    else:
         return
-    statement = CLEAR if verdict == "approved" else REFUND
-    database.execute("lockout update", statement, call_sid, values={"key": key})
-
-
-def refund_running(call_sid):
-    """Give back the count of a call's running verification, which our side broke off."""
-    database.execute("lockout refund", REFUND_RUNNING, call_sid, values={"call_sid": call_sid})
+    key = records.number_hash(number)
+    if key is not None:
+        database.execute("lockout update", statement, call_sid, values={"key": key, **values})
 
 
 def unlock(connection, number):
     """Lift a number's lockout; True if it had a count."""
-    key = number_hash(number)
+    key = records.number_hash(number)
     return key is not None and connection.execute(CLEAR, {"key": key}).rowcount > 0
 
 
 def locked_numbers(connection, max_failures, window):
     """How many numbers are locked out now."""
-    cutoff = now() - datetime.timedelta(seconds=window)
+    cutoff = records.now() - datetime.timedelta(seconds=window)
     query = sqlalchemy.select(sqlalchemy.func.count()).where(
         lockouts.c.failures >= max_failures, lockouts.c.window_start >= cutoff
     )

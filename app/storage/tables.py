@@ -29,7 +29,7 @@ lockouts = Table(
     "lockouts",
     metadata,
     Column("number_hash", String(64), primary_key=True),
-    # Verifications started in the window and not approved (or refunded); see app/lockout.py.
+    # Verifications started in the window and not approved (or given back); see app/storage/lockout.py.
     Column("failures", Integer, nullable=False),
     Column("window_start", DateTime, nullable=False),
 )
