@@ -1,6 +1,7 @@
 """Start-up checks on the configuration: refuse to run rather than fail mid-call."""
 
 import logging
+import math
 
 from app.numbers import Unusable, usable_number
 from app.calls.prompts import PROMPTS
@@ -27,6 +28,12 @@ RANGES = {
     "LOCKOUT_MAX_FAILURES": (1, 100),
     "LOCKOUT_WINDOW": (60, 30 * 86400),
 }
+
+
+# Characters of a prompt heard per second: Twilio's voices speak some 15; 10 leaves room for slower ones.
+SPOKEN_CHARACTERS_PER_SECOND = 10
+# Seconds more, fixed: Twilio fetching our answer and starting to speak, Fernet's whole-second timestamps.
+STATE_AGE_MARGIN = 10
 
 
 class SettingsError(RuntimeError):
@@ -74,6 +81,13 @@ def check(config):
             raise SettingsError(f"{name}={config[name]} is out of range ({low} to {high})")
     if config["LANGUAGE"] not in PROMPTS:
         raise SettingsError(f"LANGUAGE={config['LANGUAGE']!r} has no prompts; use one of {sorted(PROMPTS)}")
+    shortest = shortest_state_max_age(config)
+    if config["CALL_STATE_MAX_AGE"] < shortest:
+        raise SettingsError(
+            f"CALL_STATE_MAX_AGE={config['CALL_STATE_MAX_AGE']} is shorter than a slow caller may take to key in "
+            f"the code: at least {shortest} for CODE_LENGTH={config['CODE_LENGTH']}, "
+            f"GATHER_TIMEOUT={config['GATHER_TIMEOUT']}, LANGUAGE={config['LANGUAGE']}"
+        )
     _check_number(config, "FALLBACK_NUMBER", allow_empty=True)
     step = config["SUCCESS_NEXT_STEP"]
     if step.startswith("+"):
@@ -82,6 +96,15 @@ def check(config):
         raise SettingsError("SUCCESS_NEXT_STEP must be 'hangup', a +E.164 number or a URL")
     if not config["VALIDATE_SIGNATURES"]:
         log.warning("\n%s\n  VALIDATE_SIGNATURES is off: ANYONE can drive calls on this server.\n%s", BANNER, BANNER)
+
+
+def shortest_state_max_age(config):
+    """Seconds from a code prompt's start to the caller's last key, at the slowest: a step's state must outlive them."""
+    # A <Gather> says at most two sentences (a lead-in, then how to key the code); measure the longest two.
+    lengths = sorted(len(sentence) for sentence in PROMPTS[config["LANGUAGE"]].values())
+    prompt = math.ceil(sum(lengths[-2:]) / SPOKEN_CHARACTERS_PER_SECOND)
+    # Twilio restarts the Gather's timeout at each key, so each of them may take all of it.
+    return prompt + STATE_AGE_MARGIN + (config["CODE_LENGTH"] + 1) * config["GATHER_TIMEOUT"]
 
 
 def _check_number(config, name, allow_empty=False):

@@ -74,6 +74,29 @@ def test_a_setting_out_of_range_is_named(name, value):
         create_app(TestConfig, http_client=ScriptedVerify(), **{name: value})
 
 
+@pytest.mark.parametrize("language, shortest", [("en-US", 116), ("es-MX", 119)])
+def test_a_state_max_age_shorter_than_the_slowest_code_entry_is_refused(language, shortest):
+    # The two longest sentences at 10 characters a second, 10 s more, then 7 keys of up to 12 s each.
+    with pytest.raises(RuntimeError) as refused:
+        create_app(TestConfig, http_client=ScriptedVerify(), LANGUAGE=language, CALL_STATE_MAX_AGE=shortest - 1)
+    assert str(refused.value) == (
+        f"CALL_STATE_MAX_AGE={shortest - 1} is shorter than a slow caller may take to key in the code: "
+        f"at least {shortest} for CODE_LENGTH=6, GATHER_TIMEOUT=12, LANGUAGE={language}"
+    )
+    assert create_app(TestConfig, http_client=ScriptedVerify(), LANGUAGE=language, CALL_STATE_MAX_AGE=shortest)
+
+
+def test_the_state_max_age_minimum_follows_the_code_length_and_the_gather_timeout():
+    slowest = {"CODE_LENGTH": 10, "GATHER_TIMEOUT": 60, "LANGUAGE": "es-MX"}
+    with pytest.raises(RuntimeError, match="at least 695 for CODE_LENGTH=10, GATHER_TIMEOUT=60"):
+        create_app(TestConfig, http_client=ScriptedVerify(), CALL_STATE_MAX_AGE=694, **slowest)
+
+
+@pytest.mark.parametrize("language", ["en-US", "es-MX"])
+def test_the_default_settings_start_in_every_language(language):
+    assert create_app(Config, **PRODUCTION, LANGUAGE=language)
+
+
 def test_an_unknown_app_env_is_named(monkeypatch):
     monkeypatch.setenv("APP_ENV", "staging")
     with pytest.raises(RuntimeError, match="staging"):
