@@ -89,13 +89,18 @@ def start():
     except Unusable as unusable:
         records.started(state)
         return _finish(state, unusable.reason)
+    state = state.but(destination=destination)
     with database.one_connection("record start", state.call_sid):
-        records.started(state)
+        if not records.started(state):
+            # The same signed request again (Twilio's signature has no nonce): the same answer,
+            # without a second code or a second count. Its check goes by number, having no SID.
+            log.warning("call %s: verification start replayed, no code sent", state.call_sid)
+            return _ask(state, "code_sent")
         admitted = lockout.admit(destination, state.call_sid)
     if not admitted:
-        return _finish(state.but(destination=destination), "locked")
+        return _finish(state, "locked")
     log.info("call %s: sending a code by %s to %s", state.call_sid, state.channel, mask(destination))
-    return _send(state.but(destination=destination), "code_sent")
+    return _send(state, "code_sent")
 
 
 @bp.post("/check")
@@ -111,10 +116,10 @@ def check():
     if not CODE_PATTERN.fullmatch(digits):
         return _wrong(state, "bad_format")
     try:
-        approved = _verify().check(state.verification_sid, digits)
+        approved = _verify().check(state.verification_sid, digits, to=state.destination)
     except VerifyFailed as failure:
-        if failure.reason == "expired" and state.resends < current_app.config["MAX_RESENDS"]:
-            return _send_again(state, "expired_resent")
+        if failure.reason == "expired" and _may_send_again(state):
+            return _send(state.but(resends=state.resends + 1), "expired_resent")
         return _finish(state, failure.reason)
     if approved:
         return _finish(state, "approved")
@@ -131,17 +136,21 @@ def _silence(state, prompt="no_input"):
 
 def _resend(state):
     """The caller pressed '*': send the code again, if this call still may."""
+    if _may_send_again(state):
+        return _send(state.but(resends=state.resends + 1), "resent")
+    # No code keyed in: counted as a silence, so that pressing '*' forever ends the call.
+    return _silence(state, "no_more_resends")
+
+
+def _may_send_again(state):
+    """True if the call has a resend left and takes it, counted on its record.
+
+    The record's count must advance, so a replayed request, or one for a call already over,
+    sends nothing.
+    """
     if state.resends >= current_app.config["MAX_RESENDS"]:
-        # No code keyed in: counted as a silence, so that pressing '*' forever ends the call.
-        return _silence(state, "no_more_resends")
-    return _send_again(state, "resent")
-
-
-def _send_again(state, prompt):
-    """Send the code once more (a resend), then ask for it."""
-    state = state.but(resends=state.resends + 1)
-    records.progressed(state)
-    return _send(state, prompt)
+        return False
+    return records.resent(state.but(resends=state.resends + 1))
 
 
 def _wrong(state, *prompt):

@@ -9,7 +9,8 @@ verifications = Table(
     "verifications",
     metadata,
     Column("id", Integer, primary_key=True),
-    Column("call_sid", String(64), nullable=False, index=True),
+    # One verification per call: a replayed start finds its CallSid taken (migration 0002).
+    Column("call_sid", String(64), nullable=False, index=True, unique=True),
     Column("number_masked", String(32), nullable=False),
     # HMAC-SHA256 of the full number keyed with SECRET_KEY: findable, never stored in clear.
     Column("number_hash", String(64), index=True),
