@@ -2,7 +2,7 @@
 
 import logging
 
-from app.numbers import Unusable, usable_number
+from app.numbers import Unusable, countries, usable_number
 from app.calls.prompts import PROMPTS
 from app.twilio.standin import LOCAL_ACCOUNT_SID, LOCAL_AUTH_TOKEN, LocalVerify
 
@@ -26,6 +26,7 @@ RANGES = {
     "DATABASE_MAX_OVERFLOW": (0, 100),
     "LOCKOUT_MAX_FAILURES": (1, 100),
     "LOCKOUT_WINDOW": (60, 30 * 86400),
+    "MAX_SENDS_PER_HOUR": (1, 1_000_000),
 }
 
 
@@ -74,6 +75,10 @@ def check(config):
             raise SettingsError(f"{name}={config[name]} is out of range ({low} to {high})")
     if config["LANGUAGE"] not in PROMPTS:
         raise SettingsError(f"LANGUAGE={config['LANGUAGE']!r} has no prompts; use one of {sorted(PROMPTS)}")
+    try:
+        countries(config["ALLOWED_COUNTRIES"])
+    except ValueError as error:
+        raise SettingsError(f"ALLOWED_COUNTRIES: {error}") from None
     _check_number(config, "FALLBACK_NUMBER", allow_empty=True)
     step = config["SUCCESS_NEXT_STEP"]
     if step.startswith("+"):

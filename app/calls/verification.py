@@ -13,9 +13,9 @@ import re
 from flask import Blueprint, current_app, request, url_for
 from twilio.twiml.voice_response import VoiceResponse
 
-from app.storage import database, lockout, records
+from app.storage import database, lockout, records, sends
 from app.calls.callstate import BadState, CallState, StateCodec
-from app.numbers import Unusable, mask, usable_number
+from app.numbers import Unusable, countries, in_countries, mask, usable_number
 from app.calls.prompts import say
 from app.calls.security import twilio_request
 from app.calls.twiml import fallback, twiml
@@ -51,6 +51,7 @@ def init_app(app, twilio_client):
     app.extensions["verification"] = {
         "codec": StateCodec(config["SECRET_KEY"], config["CALL_STATE_MAX_AGE"]),
         "verify": VerifyService(twilio_client, config["TWILIO_VERIFY_SERVICE_SID"]),
+        "countries": countries(config.get("ALLOWED_COUNTRIES", "")),
     }
     app.register_blueprint(bp)
 
@@ -96,11 +97,22 @@ def start():
             # without a second code or a second count. Its check goes by number, having no SID.
             log.warning("call %s: verification start replayed, no code sent", state.call_sid)
             return _ask(state, "code_sent")
-        admitted = lockout.admit(destination, state.call_sid)
-    if not admitted:
-        return _finish(state, "locked")
+        refusal = _refusal(state)
+    if refusal:
+        return _finish(state, refusal)
     log.info("call %s: sending a code by %s to %s", state.call_sid, state.channel, mask(destination))
     return _send(state, "code_sent")
+
+
+def _refusal(state):
+    """Why no code may go to this call's number, or None: a lockout, a country not served, the hourly cap."""
+    if not lockout.admit(state.destination, state.call_sid):
+        return "locked"
+    if not in_countries(state.destination, current_app.extensions["verification"]["countries"]):
+        return "country_not_allowed"
+    if not sends.admit(state.call_sid):
+        return "sends_capped"
+    return None
 
 
 @bp.post("/check")
@@ -143,14 +155,15 @@ def _resend(state):
 
 
 def _may_send_again(state):
-    """True if the call has a resend left and takes it, counted on its record.
+    """True if the call has a resend left and takes it: counted on its record, then under the hourly cap.
 
     The record's count must advance, so a replayed request, or one for a call already over,
     sends nothing.
     """
     if state.resends >= current_app.config["MAX_RESENDS"]:
         return False
-    return records.resent(state.but(resends=state.resends + 1))
+    with database.one_connection("record resend", state.call_sid):
+        return records.resent(state.but(resends=state.resends + 1)) and sends.admit(state.call_sid)
 
 
 def _wrong(state, *prompt):

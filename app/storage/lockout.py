@@ -21,6 +21,8 @@ log = logging.getLogger(__name__)
 
 # Verdicts that say nothing about who holds the phone: the attempt is given back.
 NOT_THE_CALLERS_DOING = {"invalid_number", "undeliverable", "rate_limited", "blocked", "unavailable"}
+# The limits on sends (ALLOWED_COUNTRIES, MAX_SENDS_PER_HOUR) are no caller's choice either.
+NOT_THE_CALLERS_DOING |= {"country_not_allowed", "sends_capped"}
 
 _key = sqlalchemy.bindparam("key", type_=lockouts.c.number_hash.type)
 _moment = sqlalchemy.bindparam("moment", type_=lockouts.c.window_start.type)

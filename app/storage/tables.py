@@ -1,4 +1,4 @@
-"""The tables: one row per verification, one lockout counter per number (migrations/ creates them)."""
+"""The tables: one row per verification, one lockout counter per number, one send counter per hour (migrations/ creates them)."""
 
 from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table
 
@@ -33,4 +33,12 @@ lockouts = Table(
     # Verifications started in the window and not approved (or refunded); see app/lockout.py.
     Column("failures", Integer, nullable=False),
     Column("window_start", DateTime, nullable=False),
+)
+
+send_counts = Table(
+    "send_counts",
+    metadata,
+    # The start of a clock hour (UTC) and the codes sent in it, against MAX_SENDS_PER_HOUR; see app/storage/sends.py.
+    Column("hour_start", DateTime, primary_key=True),
+    Column("sends", Integer, nullable=False),
 )
