@@ -87,6 +87,12 @@ class Config:
     LOCKOUT_MAX_FAILURES = _int("LOCKOUT_MAX_FAILURES", 3)
     LOCKOUT_WINDOW = _int("LOCKOUT_WINDOW", 3600)
 
+    # Sends: the countries codes may go to (empty: all), and the codes sent per clock hour by every
+    # worker and dyno together: 1000 lets five 200-caller bursts through in one hour, and is all
+    # that SMS pumping can cost in one.
+    ALLOWED_COUNTRIES = _str("ALLOWED_COUNTRIES", "")
+    MAX_SENDS_PER_HOUR = _int("MAX_SENDS_PER_HOUR", 1000)
+
     LOG_LEVEL = _str("LOG_LEVEL", "INFO")
     USE_LOCAL_VERIFY = False
 

@@ -75,7 +75,9 @@ def _unexpected_error(error):
     # The exception's message can hold caller data, so only its type and frames are logged.
     frames = "".join(traceback.format_tb(error.__traceback__))
     log.error("unexpected %s on %s\n%s", type(error).__name__, request.path, frames)
-    verification.broken_off(request.form.get("CallSid", ""))
+    # Only a request Twilio signed may close a call's record: anyone can post a CallSid.
+    if security.signed():
+        verification.broken_off(request.form.get("CallSid", ""))
     return fallback("error")
 
 

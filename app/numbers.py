@@ -58,3 +58,31 @@ def mask(number):
 def fingerprint(number, secret_key):
     """A keyed hash of a number (HMAC-SHA256 with SECRET_KEY): it finds the number's rows, never shows it."""
     return hmac.new(secret_key.encode(), number.encode(), hashlib.sha256).hexdigest()
+
+
+def countries(text):
+    """The allow-list in ALLOWED_COUNTRIES ("US,CA,+44"): region codes and calling codes; ValueError names a bad one."""
+    allowed = set()
+    for entry in filter(None, (part.strip().upper() for part in (text or "").split(","))):
+        digits = entry[1:]
+        if entry.startswith("+") and digits.isascii() and digits.isdigit():
+            entry = f"+{int(digits)}"
+            known = int(digits) in phonenumbers.COUNTRY_CODE_TO_REGION_CODE
+        else:
+            known = entry in phonenumbers.SUPPORTED_REGIONS
+        if not known:
+            raise ValueError(f"{entry!r} is neither a region code like US nor a calling code like +44")
+        allowed.add(entry)
+    return frozenset(allowed)
+
+
+@functools.lru_cache(maxsize=1024)
+def country_of(number):
+    """The region and calling code of a usable number: ('US', '+1')."""
+    parsed = phonenumbers.parse(number, None)
+    return phonenumbers.region_code_for_number(parsed), f"+{parsed.country_code}"
+
+
+def in_countries(number, allowed):
+    """True if a usable number is in one of the `allowed` countries; an empty allow-list allows all."""
+    return not allowed or not allowed.isdisjoint(country_of(number))

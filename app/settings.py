@@ -3,7 +3,7 @@
 import logging
 import math
 
-from app.numbers import Unusable, usable_number
+from app.numbers import Unusable, countries, usable_number
 from app.calls.prompts import PROMPTS
 from app.twilio.standin import LOCAL_ACCOUNT_SID, LOCAL_AUTH_TOKEN, LocalVerify
 
@@ -27,6 +27,7 @@ RANGES = {
     "DATABASE_MAX_OVERFLOW": (0, 100),
     "LOCKOUT_MAX_FAILURES": (1, 100),
     "LOCKOUT_WINDOW": (60, 30 * 86400),
+    "MAX_SENDS_PER_HOUR": (1, 1_000_000),
 }
 
 
@@ -88,6 +89,10 @@ def check(config):
             f"the code: at least {shortest} for CODE_LENGTH={config['CODE_LENGTH']}, "
             f"GATHER_TIMEOUT={config['GATHER_TIMEOUT']}, LANGUAGE={config['LANGUAGE']}"
         )
+    try:
+        countries(config["ALLOWED_COUNTRIES"])
+    except ValueError as error:
+        raise SettingsError(f"ALLOWED_COUNTRIES: {error}") from None
     _check_number(config, "FALLBACK_NUMBER", allow_empty=True)
     step = config["SUCCESS_NEXT_STEP"]
     if step.startswith("+"):

@@ -7,7 +7,8 @@ from alembic.migration import MigrationContext
 
 from app import create_app
 from app.storage import database
-from app.storage.tables import metadata
+from app.storage.records import now
+from app.storage.tables import metadata, verifications
 from config import TestConfig
 
 
@@ -23,7 +24,7 @@ def test_db_upgrade_on_an_empty_database_creates_the_tables_the_code_expects(req
     engine = sqlalchemy.create_engine(url)
     with engine.connect() as connection:
         context = MigrationContext.configure(connection)
-        assert context.get_current_revision() == "0001"
+        assert context.get_current_revision() == "0003"
         assert compare_metadata(context, metadata) == []
     engine.dispose()
     # A second run (every Heroku release runs it) changes nothing.
@@ -89,4 +90,25 @@ def test_sqlite_writes_ahead_so_a_commit_never_waits_for_the_disk(tmp_path):
     with engine.connect() as connection:
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
+    engine.dispose()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_upgrading_a_database_holding_replayed_call_sids_keeps_every_row(request, tmp_path, backend):
+    url = request.getfixturevalue("postgres")() if backend == "postgresql" else f"sqlite:///{tmp_path / 'old.sqlite3'}"
+    engine = sqlalchemy.create_engine(url)
+    database.upgrade(engine, "0001")
+    replayed, other = "CA" + "1" * 32, "CA" + "2" * 32
+    row = {"number_masked": "+1•••••••71", "channel": "sms", "started_at": now(), "attempts": 0, "resends": 0, "silences": 0}
+    with engine.begin() as connection:
+        connection.execute(verifications.insert(), [{**row, "call_sid": sid} for sid in (replayed, other, replayed, replayed)])
+
+    database.upgrade(engine)
+
+    with engine.connect() as connection:
+        call_sids = connection.execute(sqlalchemy.select(verifications.c.call_sid).order_by(verifications.c.id)).scalars().all()
+    assert call_sids[:2] == [replayed, other]
+    assert len(set(call_sids)) == 4 and all(sid.startswith(replayed + "~") for sid in call_sids[2:])
+    with pytest.raises(sqlalchemy.exc.IntegrityError), engine.begin() as connection:
+        connection.execute(verifications.insert(), {**row, "call_sid": other})
     engine.dispose()

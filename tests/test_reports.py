@@ -3,6 +3,7 @@
 import csv
 import datetime
 import io
+import itertools
 
 import pytest
 
@@ -14,12 +15,13 @@ from tests.conftest import BACKENDS
 ON_BOTH_BACKENDS = pytest.mark.parametrize("backend", BACKENDS)
 
 NOW = now()
+CALL_SIDS = (f"CA{number:032x}" for number in itertools.count())
 
 
 def record(outcome, reason, attempts, seconds=None, days_ago=1):
     started = NOW - datetime.timedelta(days=days_ago)
     return {
-        "call_sid": "CA" + "0" * 32,
+        "call_sid": next(CALL_SIDS),
         "number_masked": "+1•••••••71",
         "number_hash": "h",
         "channel": "sms",

@@ -5,6 +5,7 @@ from twilio.request_validator import RequestValidator
 
 from app import create_app
 from app.simulator.twiml_model import validate
+from app.storage.tables import lockouts
 from config import TestConfig
 
 ROUTES = ["/voice", "/voice/outcome", "/voice/fallback", "/voice/status", "/verification/start?s=x", "/verification/check?s=x"]
@@ -93,3 +94,59 @@ def test_signature_checks_can_be_switched_off_in_development_only(verify, caplog
 def test_production_refuses_to_start_with_signature_checks_off(verify):
     with pytest.raises(RuntimeError, match="VALIDATE_SIGNATURES"):
         create_app(TestConfig, http_client=verify, ENV_NAME="production", VALIDATE_SIGNATURES=False)
+
+
+def lockout_count(db):
+    """The lockout count of the number every test calls from."""
+    with db.connect() as connection:
+        return connection.execute(lockouts.select()).one().failures
+
+
+# Forwarded headers anyone can send through a proxy that passes them on (TRUSTED_PROXIES=1).
+FORGED_FORWARDING = [
+    {"X-Forwarded-Proto": "x://h:99999/"},
+    {"X-Forwarded-Proto": "ftp"},
+    {"X-Forwarded-Host": "h:99999"},
+    {"X-Forwarded-Host": "ivr.example.com:http"},
+    {"X-Forwarded-Host": "ivr.example.com/voice?"},
+    {"X-Forwarded-Port": "99999"},
+    {"X-Forwarded-Port": "0"},
+]
+
+
+@pytest.mark.parametrize("forwarded", FORGED_FORWARDING, ids=lambda headers: "-".join(headers.values()))
+def test_a_forged_forwarded_header_gets_a_403_and_touches_no_record(app, call, records, db, caplog, forwarded):
+    caller = call()
+    signature = sign("https://ivr.example.com/voice", caller.fields)
+
+    response = app.test_client().post(
+        "/voice", data=caller.fields, headers={"X-Twilio-Signature": signature, **forwarded}
+    )
+
+    assert response.status_code == 403
+    [refusal] = [line for line in caplog.messages if "refused" in line]
+    assert refusal.startswith("refused /voice: ")
+    assert "Traceback" not in caplog.text and "unexpected" not in caplog.text
+    assert (records()[0]["outcome"], records()[0]["reason"]) == (None, None)
+    assert lockout_count(db) == 1
+    caller.press(caller.last_code)
+    assert caller.heard("verified")
+
+
+@pytest.mark.parametrize("signature", [None, "not-a-signature"], ids=["absent", "wrong"])
+def test_an_error_in_a_request_whose_signature_has_not_passed_writes_nothing(make_app, call, records, db, signature):
+    app = make_app()
+
+    @app.post("/unchecked")
+    def unchecked():
+        raise RuntimeError("a view that checks no signature")
+
+    caller = call(target=app)
+    headers = {"X-Twilio-Signature": signature} if signature else {}
+
+    response = app.test_client().post("/unchecked", data=caller.fields, headers=headers)
+
+    assert_twiml(response)
+    assert "something went wrong on our side" in response.get_data(as_text=True)
+    assert (records()[0]["outcome"], records()[0]["reason"]) == (None, None)
+    assert lockout_count(db) == 1

@@ -66,6 +66,9 @@ def test_development_with_credentials_uses_twilio():
         ("DATABASE_TIMEOUT", 30),
         ("LOCKOUT_MAX_FAILURES", 0),
         ("LOCKOUT_WINDOW", 10),
+        ("MAX_SENDS_PER_HOUR", 0),
+        ("ALLOWED_COUNTRIES", "US,XX"),
+        ("ALLOWED_COUNTRIES", "+999"),
         ("LOG_LEVEL", "verbose"),
     ],
 )
@@ -108,3 +111,8 @@ def test_a_setting_that_is_not_a_number_is_named(monkeypatch, reader, name, valu
     monkeypatch.setenv(name, value)
     with pytest.raises(RuntimeError, match=f"{name}='{value}' is not a"):
         reader(name, 1)
+
+
+def test_allowed_countries_names_the_entry_it_cannot_read():
+    with pytest.raises(RuntimeError, match=r"^ALLOWED_COUNTRIES: 'UK' is neither a region code like US nor a calling code like \+44$"):
+        create_app(TestConfig, http_client=ScriptedVerify(), ALLOWED_COUNTRIES="US, uk")

@@ -2,11 +2,22 @@
 
 import functools
 import logging
+import re
 
-from flask import abort, current_app, request
+from flask import abort, current_app, g, request
 from twilio.request_validator import RequestValidator, compare
+from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
+
+# A host Twilio could have called: a name or an IP address, with at most a port number.
+HOST = re.compile(r"(?:[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.?|\[[0-9A-Fa-f:.]+\])(?::([0-9]{1,5}))?")
+
+HINT = "a 403 here usually means the URL Twilio used is not the URL this server sees; see TRUSTED_PROXIES and PUBLIC_BASE_URL"
+
+
+class NotAWebhookUrl(ValueError):
+    """The scheme or host the request arrived with (or was forwarded with) is no URL Twilio calls."""
 
 
 class Validator(RequestValidator):
@@ -39,29 +50,58 @@ def signed_url():
 
     Behind ngrok or Heroku the request reaches Flask as plain http on an inner host; ProxyFix
     restores the outer scheme and host, or PUBLIC_BASE_URL names them outright. The query
-    string is taken as it arrived, not decoded and re-encoded as `request.url` would.
+    string is taken as it arrived, not decoded and re-encoded as `request.url` would. A scheme
+    or host that no Twilio request could have (forwarded headers are anyone's to write) raises
+    NotAWebhookUrl instead of becoming part of a URL.
     """
-    base = current_app.config["PUBLIC_BASE_URL"] or f"{request.scheme}://{request.host}"
+    base = current_app.config["PUBLIC_BASE_URL"]
+    if not base:
+        if not plausible(request.scheme, request.host):
+            raise NotAWebhookUrl()
+        base = f"{request.scheme}://{request.host}"
     query = request.query_string.decode("latin-1")
     return base + request.script_root + request.path + (f"?{query}" if query else "")
 
 
+@functools.lru_cache(maxsize=64)
+def plausible(scheme, host):
+    """True for http or https and a host name or address with a port number that can exist."""
+    match = HOST.fullmatch(host) if scheme in ("http", "https") else None
+    return match is not None and (match[1] is None or 0 < int(match[1]) < 65536)
+
+
+def signed():
+    """True once this request's signature has passed (or checks are off): only then may anything be written."""
+    return g.get("twilio_signed", False)
+
+
 def twilio_request(view):
-    """Refuse (403) a request whose Twilio signature is missing or wrong."""
+    """Refuse (403) a request whose Twilio signature is missing, wrong or cannot be checked."""
 
     @functools.wraps(view)
     def checked(*args, **kwargs):
         if current_app.config["VALIDATE_SIGNATURES"]:
-            signature = request.headers.get("X-Twilio-Signature", "")
-            validator = current_app.extensions["twilio_validator"]
-            if not signature or not validator.validate(signed_url(), request.form, signature):
-                log.warning(
-                    "refused %s: %s X-Twilio-Signature (a 403 here usually means the URL Twilio "
-                    "used is not the URL this server sees; see TRUSTED_PROXIES and PUBLIC_BASE_URL)",
-                    request.path,
-                    "invalid" if signature else "missing",
-                )
+            refusal = _refusal()
+            if refusal:
+                log.warning("refused %s: %s (%s)", request.path, refusal, HINT)
                 abort(403)
+        g.twilio_signed = True
         return view(*args, **kwargs)
 
     return checked
+
+
+def _refusal():
+    """Why this request is not Twilio's, or None when its signature is good."""
+    signature = request.headers.get("X-Twilio-Signature", "")
+    if not signature:
+        return "missing X-Twilio-Signature"
+    try:
+        valid = current_app.extensions["twilio_validator"].validate(signed_url(), request.form, signature)
+    except HTTPException:
+        raise  # a body too large stays a 413
+    except NotAWebhookUrl:
+        return "the forwarded scheme or host is not a URL Twilio calls"
+    except Exception as error:  # noqa: BLE001 - whatever a request makes the check raise, it is refused
+        return f"X-Twilio-Signature could not be checked ({type(error).__name__})"
+    return None if valid else "invalid X-Twilio-Signature"

@@ -13,9 +13,9 @@ import re
 from flask import Blueprint, current_app, request, url_for
 from twilio.twiml.voice_response import VoiceResponse
 
-from app.storage import database, lockout, records
+from app.storage import database, lockout, records, sends
 from app.calls.callstate import BadState, CallState, StateCodec
-from app.numbers import Unusable, mask, usable_number
+from app.numbers import Unusable, countries, in_countries, mask, usable_number
 from app.calls.prompts import say
 from app.calls.security import twilio_request
 from app.calls.twiml import fallback, twiml
@@ -51,6 +51,7 @@ def init_app(app, twilio_client):
     app.extensions["verification"] = {
         "codec": StateCodec(config["SECRET_KEY"], config["CALL_STATE_MAX_AGE"]),
         "verify": VerifyService(twilio_client, config["TWILIO_VERIFY_SERVICE_SID"]),
+        "countries": countries(config.get("ALLOWED_COUNTRIES", "")),
     }
     app.register_blueprint(bp)
 
@@ -89,13 +90,32 @@ def start():
     except Unusable as unusable:
         records.started(state)
         return _finish(state, unusable.reason)
+    state = state.but(destination=destination)
     with database.one_connection("record start", state.call_sid):
-        records.started(state)
+        if not records.started(state):
+            # The same signed request again (Twilio's signature has no nonce): the same answer,
+            # without a second code or a second count. Its check goes by number, having no SID.
+            log.warning("call %s: verification start replayed, no code sent", state.call_sid)
+            return _ask(state, "code_sent")
         counted = lockout.admit(destination, state.call_sid)
-    if counted is None:
-        return _finish(state.but(destination=destination), "locked")
+        if counted is None:
+            refusal = "locked"
+        else:
+            state = state.but(refundable=counted)
+            refusal = _refusal(state)
+    if refusal:
+        return _finish(state, refusal)
     log.info("call %s: sending a code by %s to %s", state.call_sid, state.channel, mask(destination))
-    return _send(state.but(destination=destination, refundable=counted), "code_sent")
+    return _send(state, "code_sent")
+
+
+def _refusal(state):
+    """Why no code may go to a number that is not locked out, or None: a country not served, the hourly cap."""
+    if not in_countries(state.destination, current_app.extensions["verification"]["countries"]):
+        return "country_not_allowed"
+    if not sends.admit(state.call_sid):
+        return "sends_capped"
+    return None
 
 
 @bp.post("/check")
@@ -113,10 +133,10 @@ def check():
     # Verify may count this code whatever it answers, even a timeout: the call is never given back.
     state = state.but(refundable="")
     try:
-        approved = _verify().check(state.verification_sid, digits)
+        approved = _verify().check(state.verification_sid, digits, to=state.destination)
     except VerifyFailed as failure:
-        if failure.reason == "expired" and state.resends < current_app.config["MAX_RESENDS"]:
-            return _send_again(state, "expired_resent")
+        if failure.reason == "expired" and _may_send_again(state):
+            return _send(state.but(resends=state.resends + 1), "expired_resent")
         return _finish(state, failure.reason)
     if approved:
         return _finish(state, "approved")
@@ -133,17 +153,22 @@ def _silence(state, prompt="no_input"):
 
 def _resend(state):
     """The caller pressed '*': send the code again, if this call still may."""
+    if _may_send_again(state):
+        return _send(state.but(resends=state.resends + 1), "resent")
+    # No code keyed in: counted as a silence, so that pressing '*' forever ends the call.
+    return _silence(state, "no_more_resends")
+
+
+def _may_send_again(state):
+    """True if the call has a resend left and takes it: counted on its record, then under the hourly cap.
+
+    The record's count must advance, so a replayed request, or one for a call already over,
+    sends nothing.
+    """
     if state.resends >= current_app.config["MAX_RESENDS"]:
-        # No code keyed in: counted as a silence, so that pressing '*' forever ends the call.
-        return _silence(state, "no_more_resends")
-    return _send_again(state, "resent")
-
-
-def _send_again(state, prompt):
-    """Send the code once more (a resend), then ask for it."""
-    state = state.but(resends=state.resends + 1)
-    records.progressed(state)
-    return _send(state, prompt)
+        return False
+    with database.one_connection("record resend", state.call_sid):
+        return records.resent(state.but(resends=state.resends + 1)) and sends.admit(state.call_sid)
 
 
 def _wrong(state, *prompt):

@@ -12,7 +12,7 @@ from flask.cli import AppGroup
 from phonenumbers import PhoneNumberFormat
 
 from app.cli.db import connected
-from app.storage import lockout, records, reports
+from app.storage import lockout, records, reports, sends
 from app.numbers import Unusable, mask, usable_number
 
 verifications = AppGroup("verifications", help="Verification records, lockouts and reports.")
@@ -56,12 +56,14 @@ class Duration(click.ParamType):
 @click.option("--since", type=Duration(), default="7d", show_default=True, help="How far back: 30m, 12h, 7d, 2w.")
 @click.option("--csv", "as_csv", is_flag=True, help="CSV (section,name,value) instead of a table.")
 def report(since, as_csv):
-    """Counts by outcome and reason, success rate, median attempts and time, locked numbers."""
+    """Counts by outcome and reason, success rate, median attempts and time, locked numbers, codes sent this hour."""
     config = current_app.config
+    cap = config["MAX_SENDS_PER_HOUR"]
     with connected() as connection:
         rows = records.since(connection, records.now() - since)
         locked = lockout.locked_numbers(connection, config["LOCKOUT_MAX_FAILURES"], config["LOCKOUT_WINDOW"])
-    lines = reports.summarize(rows, locked).lines()
+        sent = sends.sent_this_hour(connection, cap)
+    lines = reports.summarize(rows, locked, sent, cap).lines()
     if as_csv:
         writer = csv.writer(sys.stdout)
         writer.writerow(["section", "name", "value"])

@@ -10,10 +10,14 @@ import threading
 
 import sqlalchemy
 from flask import current_app, g
+from sqlalchemy.dialects import postgresql, sqlite
 
 log = logging.getLogger(__name__)
 
 MIGRATIONS = pathlib.Path(__file__).resolve().parent / "migrations"
+
+# INSERT with ON CONFLICT, in each supported dialect's spelling.
+UPSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 
 
 def init_app(app):

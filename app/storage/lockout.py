@@ -13,7 +13,6 @@ import logging
 
 import sqlalchemy
 from flask import current_app
-from sqlalchemy.dialects import postgresql, sqlite
 
 from app.storage import database, records
 from app.storage.tables import lockouts
@@ -22,8 +21,8 @@ log = logging.getLogger(__name__)
 
 # Verdicts that say nothing about who holds the phone: the attempt is given back, if no code was checked.
 NOT_THE_CALLERS_DOING = {"invalid_number", "undeliverable", "rate_limited", "blocked", "unavailable"}
-
-UPSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+# The limits on sends (ALLOWED_COUNTRIES, MAX_SENDS_PER_HOUR) are no caller's choice either.
+NOT_THE_CALLERS_DOING |= {"country_not_allowed", "sends_capped"}
 
 _key = sqlalchemy.bindparam("key", type_=lockouts.c.number_hash.type)
 _moment = sqlalchemy.bindparam("moment", type_=lockouts.c.window_start.type)
@@ -43,7 +42,7 @@ REFUND = (
 @functools.cache
 def count_one_more(dialect):
     """The upsert that counts a verification for a number, in the dialect's spelling; built once."""
-    insert = UPSERTS[dialect](lockouts).values(number_hash=_key, failures=1, window_start=_moment)
+    insert = database.UPSERTS[dialect](lockouts).values(number_hash=_key, failures=1, window_start=_moment)
     return insert.on_conflict_do_update(
         index_elements=[lockouts.c.number_hash],
         set_={

@@ -1,6 +1,7 @@
 """One record per verification: who (masked and hashed), when, how it went. Never the code."""
 
 import datetime
+import functools
 
 import sqlalchemy
 from flask import current_app, request
@@ -13,11 +14,23 @@ from app.storage.tables import verifications
 CALL_ENDED = {"completed", "busy", "no-answer", "failed", "canceled"}
 
 # Built once: each write passes only its values, and SQLAlchemy reuses the compiled statement.
-START = verifications.insert()
 # An UPDATE of a call's verification while it runs; it sets the columns its values name.
 UPDATE_RUNNING = verifications.update().where(
     verifications.c.call_sid == sqlalchemy.bindparam("running_call_sid"), verifications.c.finished_at.is_(None)
 )
+# A resend is counted only as the call's next one: a replayed '*' finds its count taken already.
+RESENT = UPDATE_RUNNING.where(verifications.c.resends < sqlalchemy.bindparam("new_resends")).values(
+    resends=sqlalchemy.bindparam("new_resends")
+)
+
+
+@functools.cache
+def start_statement(dialect):
+    """The record's INSERT, which leaves alone a CallSid recorded already (a replay); built once per dialect."""
+    insert = database.UPSERTS[dialect](verifications).on_conflict_do_nothing(index_elements=[verifications.c.call_sid])
+    # The rowcount tells a replay (0) from a new call (1): no RETURNING of the new id, and the
+    # count kept, which SQLAlchemy otherwise drops for an INSERT once its cursor closes.
+    return insert.inline().execution_options(preserve_rowcount=True)
 
 
 def now():
@@ -34,7 +47,10 @@ def number_hash(number):
 
 
 def started(state):
-    """Record that the subflow took over a call."""
+    """Record that the subflow took over a call; False if it had already: this start is a replay.
+
+    Without a database (down, or a host IVR without one) every start counts as new.
+    """
     row = {
         "call_sid": state.call_sid,
         "number_masked": mask(state.destination),
@@ -46,7 +62,7 @@ def started(state):
         "resends": 0,
         "silences": 0,
     }
-    database.execute("record start", START, state.call_sid, values=row)
+    return database.execute("record start", start_statement, state.call_sid, default=1, values=row) != 0
 
 
 def finished(state, verdict):
@@ -65,12 +81,28 @@ def finished(state, verdict):
 def progressed(state):
     """Bring a running verification's counters up to date, so a hang-up record shows how far the caller got.
 
-    Called at each wrong code and resend, which wait on Verify anyway; not at a silence, whose
-    webhook is the cheapest of the call (its count is written with the next of these, or the end).
+    Called at each wrong code (and, through `resent`, each resend), which wait on Verify anyway;
+    not at a silence, whose webhook is the cheapest of the call (its count is written with the
+    next of these, or the end).
     """
     counters = {"attempts": state.attempts, "resends": state.resends, "silences": state.silences}
     values = {"running_call_sid": state.call_sid, **counters}
     database.execute("record progress", UPDATE_RUNNING, state.call_sid, values=values)
+
+
+def resent(state):
+    """Count the resend `state` makes (with its other counters); False if the record has it already.
+
+    A replayed '*' or expired code, or a call whose verification has ended, gets False and sends
+    nothing. Without a database the resend goes on, as the lockout fails open.
+    """
+    values = {
+        "running_call_sid": state.call_sid,
+        "new_resends": state.resends,
+        "attempts": state.attempts,
+        "silences": state.silences,
+    }
+    return database.execute("record resend", RESENT, state.call_sid, default=1, values=values) != 0
 
 
 def broke_off(call_sid, reason):

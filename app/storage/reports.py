@@ -16,6 +16,9 @@ class Report:
     median_attempts: float | None
     median_seconds_to_verify: float | None
     locked_numbers: int
+    # Codes sent since the start of this clock hour, against MAX_SENDS_PER_HOUR.
+    sends_this_hour: int = 0
+    max_sends_per_hour: int | None = None
 
     def lines(self):
         """(section, name, value) rows: the report as a table or a CSV file shows it."""
@@ -28,9 +31,11 @@ class Report:
         yield "summary", "median_attempts", _rounded(self.median_attempts)
         yield "summary", "median_seconds_to_verify", _rounded(self.median_seconds_to_verify)
         yield "summary", "locked_numbers", self.locked_numbers
+        yield "sends", "this_hour", self.sends_this_hour
+        yield "sends", "max_per_hour", _rounded(self.max_sends_per_hour)
 
 
-def summarize(records, locked_numbers=0):
+def summarize(records, locked_numbers=0, sends_this_hour=0, max_sends_per_hour=None):
     """The report on `records` (dicts with outcome, reason, attempts, started_at, finished_at)."""
     finished = [record for record in records if record["outcome"]]
     approved = [record for record in finished if record["outcome"] == "approved"]
@@ -48,6 +53,8 @@ def summarize(records, locked_numbers=0):
             (record["finished_at"] - record["started_at"]).total_seconds() for record in approved
         ),
         locked_numbers=locked_numbers,
+        sends_this_hour=sends_this_hour,
+        max_sends_per_hour=max_sends_per_hour,
     )
 
 

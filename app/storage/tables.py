@@ -1,4 +1,4 @@
-"""The tables: one row per verification, one lockout counter per number (migrations/ creates them)."""
+"""The tables: one row per verification, one lockout counter per number, one send counter per hour (migrations/ creates them)."""
 
 from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table
 
@@ -9,7 +9,8 @@ verifications = Table(
     "verifications",
     metadata,
     Column("id", Integer, primary_key=True),
-    Column("call_sid", String(64), nullable=False, index=True),
+    # One verification per call: a replayed start finds its CallSid taken (migration 0002).
+    Column("call_sid", String(64), nullable=False, index=True, unique=True),
     Column("number_masked", String(32), nullable=False),
     # HMAC-SHA256 of the full number keyed with SECRET_KEY: findable, never stored in clear.
     Column("number_hash", String(64), index=True),
@@ -32,4 +33,12 @@ lockouts = Table(
     # Verifications started in the window and not approved (or given back); see app/storage/lockout.py.
     Column("failures", Integer, nullable=False),
     Column("window_start", DateTime, nullable=False),
+)
+
+send_counts = Table(
+    "send_counts",
+    metadata,
+    # The start of a clock hour (UTC) and the codes sent in it, against MAX_SENDS_PER_HOUR; see app/storage/sends.py.
+    Column("hour_start", DateTime, primary_key=True),
+    Column("sends", Integer, nullable=False),
 )

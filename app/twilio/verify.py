@@ -56,14 +56,13 @@ class VerifyService:
         verification = self._call("send", self._service.verifications.create, to=to, channel=channel)
         return verification.sid
 
-    def check(self, verification_sid, code):
-        """True when the code is right, False when it is wrong; VerifyFailed otherwise."""
-        result = self._call(
-            "check",
-            self._service.verification_checks.create,
-            verification_sid=verification_sid,
-            code=code,
-        )
+    def check(self, verification_sid, code, to=None):
+        """True when the code is right, False when it is wrong; VerifyFailed otherwise.
+
+        Without a verification SID the code is checked against the pending verification of `to`.
+        """
+        target = {"verification_sid": verification_sid} if verification_sid else {"to": to}
+        result = self._call("check", self._service.verification_checks.create, code=code, **target)
         if result.status == "approved":
             return True
         if result.status == "pending":  # a wrong code: not an error to Verify

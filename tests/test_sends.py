@@ -1,0 +1,113 @@
+"""Codes go only to the countries served, and no more than MAX_SENDS_PER_HOUR leave in an hour."""
+
+import datetime
+import threading
+
+import pytest
+import sqlalchemy
+
+from app.storage import sends
+from app.storage.tables import lockouts, send_counts
+from tests.conftest import BACKENDS
+
+pytestmark = pytest.mark.parametrize("backend", BACKENDS)
+
+LONDON = "+442079460000"
+OTTAWA = "+16135550100"
+CALLERS = ["+14155552671", "+14155552672", "+14155552673", "+14155552674"]
+
+
+@pytest.fixture(autouse=True)
+def one_hour(monkeypatch):
+    """Every send of a test falls in the same clock hour, whenever the test runs."""
+    hour = sends.this_hour()
+    monkeypatch.setattr(sends, "this_hour", lambda: hour)
+
+
+def lockout_counts(db):
+    with db.connect() as connection:
+        return connection.execute(sqlalchemy.select(lockouts.c.failures)).scalars().all()
+
+
+def test_a_number_outside_the_allowed_countries_hears_why_and_is_sent_nothing(make_app, call, verify, records, db):
+    app = make_app(ALLOWED_COUNTRIES="US,CA")
+
+    caller = call(from_=LONDON, target=app)
+
+    assert caller.heard("We are not able to send a code to the number you are calling from.")
+    assert caller.end_reason == "hangup"
+    assert verify.sent == [] and verify.requests == []
+    assert (records()[0]["outcome"], records()[0]["reason"]) == ("failed", "country_not_allowed")
+    assert lockout_counts(db) == [0]  # not the caller's doing: counted, then given back
+
+
+def test_countries_are_named_by_region_or_by_calling_code(make_app, call, verify):
+    assert call(from_=OTTAWA, target=make_app(ALLOWED_COUNTRIES="CA")).heard("sent a text message")
+    assert call(from_=OTTAWA, target=make_app(ALLOWED_COUNTRIES="US")).heard("not able to send a code")
+    assert call(from_=LONDON, target=make_app(ALLOWED_COUNTRIES="US, +44")).heard("sent a text message")
+    assert call(from_=LONDON, target=make_app(ALLOWED_COUNTRIES="")).heard("sent a text message")
+
+
+def test_past_the_hourly_cap_callers_hear_why_and_are_sent_nothing(make_app, call, verify, records, db):
+    app = make_app(MAX_SENDS_PER_HOUR=2, FALLBACK_NUMBER="+14155550100")
+    for number in CALLERS[:2]:
+        assert call(from_=number, target=app).heard("sent a text message")
+
+    caller = call(from_=CALLERS[2], target=app)
+
+    assert caller.heard("Too many codes are being sent right now, so we cannot send you one.")
+    assert caller.dialed == ["+14155550100"]
+    assert len(verify.sent) == 2
+    assert (records()[-1]["outcome"], records()[-1]["reason"]) == ("failed", "sends_capped")
+    assert sorted(lockout_counts(db)) == [0, 1, 1]
+
+
+def test_a_new_code_on_star_counts_against_the_cap(make_app, call, verify):
+    caller = call(target=make_app(MAX_SENDS_PER_HOUR=1))
+    caller.press("*#")
+    assert caller.heard("cannot send another code on this call, but the code we sent still works")
+    assert len(verify.sent) == 1
+    caller.press(caller.last_code)
+    assert caller.heard("verified")
+
+
+def test_the_cap_opens_again_with_the_next_hour(make_app, call, db):
+    app = make_app(MAX_SENDS_PER_HOUR=1)
+    call(from_=CALLERS[0], target=app)
+    assert call(from_=CALLERS[1], target=app).heard("too many codes are being sent")
+    with db.begin() as connection:
+        connection.execute(send_counts.update().values(hour_start=send_counts.c.hour_start - datetime.timedelta(hours=1)))
+    assert call(from_=CALLERS[2], target=app).heard("sent a text message")
+
+
+@pytest.mark.parametrize("racers", [2, 8])
+def test_racing_workers_cannot_send_past_the_cap(make_app, racers):
+    app = make_app(MAX_SENDS_PER_HOUR=3)
+    with app.app_context():
+        assert sends.admit() and sends.admit()
+    barrier = threading.Barrier(racers)
+    admitted = []
+
+    def race():
+        with app.app_context():
+            barrier.wait()
+            admitted.append(sends.admit())
+
+    threads = [threading.Thread(target=race) for _ in range(racers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(admitted) == [False] * (racers - 1) + [True]
+
+
+def test_the_report_shows_both_reasons_and_the_sends_this_hour_against_the_cap(make_app, call):
+    app = make_app(MAX_SENDS_PER_HOUR=2, ALLOWED_COUNTRIES="US")
+    for number in [*CALLERS[:3], LONDON]:
+        call(from_=number, target=app)
+
+    result = app.test_cli_runner().invoke(args=["verifications", "report"])
+
+    lines = [" ".join(line.split()) for line in result.output.splitlines()]
+    for line in ["sends_capped 1", "country_not_allowed 1", "this_hour 2", "max_per_hour 2"]:
+        assert line in lines
