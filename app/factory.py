@@ -29,9 +29,9 @@ def create_app(config_class=None, http_client=None, **overrides):
     app.config.update(overrides)
     app.session_interface = NoSessions()
     _configure_logging(app)
+    settings.check(app.config)
     if http_client is None and settings.wants_local_verify(app.config):
         http_client = settings.use_local_verify(app.config)
-    settings.check(app.config)
 
     if app.config["TRUSTED_PROXIES"]:
         hops = app.config["TRUSTED_PROXIES"]
