@@ -25,10 +25,13 @@ migrate: $(RUNTIME)
 	$(VENV)/bin/flask --app wsgi db upgrade
 
 run: migrate
-	$(VENV)/bin/flask run --port $${PORT:-5000}
+	$(VENV)/bin/flask run --host "$${HOST:-127.0.0.1}" --port "$${PORT:-5000}"
 
-serve: migrate
-	$(VENV)/bin/gunicorn --config gunicorn.conf.py wsgi:app
+# As the Procfile: the migration in the server's environment (APP_ENV from the environment or
+# .env, else production), not in the development one .flaskenv gives other flask commands.
+serve: $(RUNTIME)
+	FLASK_SKIP_DOTENV=1 $(VENV)/bin/flask --app wsgi db upgrade
+	$(VENV)/bin/python web.py wsgi:app
 
 test: $(DEV)
 	$(VENV)/bin/python -m pytest
