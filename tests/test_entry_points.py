@@ -1,4 +1,4 @@
-"""Every way of starting the server, run as a new user runs it: a bad setting is one line and exit status 1."""
+"""The server and its commands run as a new user runs them: a bad setting is one line and exit status 1."""
 
 import os
 import subprocess
@@ -105,3 +105,10 @@ def test_make_serve_migrates_in_the_servers_environment_and_says_what_it_says():
         "TWILIO_VERIFY_SERVICE_SID (see .env.example)"
     ]
     assert done.returncode != 0
+
+
+def test_a_commands_output_is_not_mixed_with_log_lines(database_url):
+    done = run(["flask", "verifications", "report", "--csv"], APP_ENV="development", DATABASE_URL=database_url)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[0] == "section,name,value"
+    assert "LOCAL VERIFY STAND-IN" in done.stderr
