@@ -90,3 +90,15 @@ def test_sqlite_writes_ahead_so_a_commit_never_waits_for_the_disk(tmp_path):
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
     engine.dispose()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+@pytest.mark.parametrize("command", [["call", "--keys", "code"], ["verifications", "report"], ["verifications", "unlock", "+14155550106"]])
+def test_a_command_on_an_unmigrated_database_says_what_to_run(request, verify, tmp_path, backend, command):
+    url = request.getfixturevalue("postgres")() if backend == "postgresql" else f"sqlite:///{tmp_path / 'new.sqlite3'}"
+    app = create_app(TestConfig, http_client=verify, DATABASE_URL=url)
+    result = app.test_cli_runner().invoke(args=command)
+    assert result.exit_code == 1
+    assert result.output.startswith("Error: database ")
+    assert result.output.endswith(" does not have this version's tables: run `flask db upgrade` (or `make migrate`)\n")
+    assert verify.requests == []  # no call was placed

@@ -7,6 +7,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from app.cli.db import connected
 from app.numbers import mask
 from app.simulator import CallError, place_call, script
 from app.twilio.standin import LocalVerify
@@ -34,6 +35,8 @@ def call_command(url, keys, from_, to, params, status_callback, verbose):
     except script.ScriptError as error:
         raise click.BadParameter(str(error), param_hint="--keys") from None
     fields = dict(_field(param) for param in params)
+    if url is None:
+        _check_tables()
     click.echo(f"Calling {mask(to)} from {mask(from_)} ({url or _verify_used(from_)})")
     with _quiet_stand_in(), _app_logs(verbose):
         try:
@@ -49,6 +52,13 @@ def call_command(url, keys, from_, to, params, status_callback, verbose):
             _play(call, steps, REMOTE_PROMPT if url else PROMPT)
         except (CallError, script.ScriptError) as error:
             raise click.ClickException(str(error)) from None
+
+
+def _check_tables():
+    """In process the call is recorded: the app's database must have its tables (a host IVR may have none)."""
+    if "database" in current_app.extensions:
+        with connected():
+            pass
 
 
 def _verify_used(from_):
