@@ -23,7 +23,7 @@ except SettingsError as error:
     sys.exit(f"Error: {error}")
 # HOST: every interface in production (Heroku's router must reach it), this machine only in
 # development, where the auth token is public.
-bind = f"{settings.HOST}:{settings.PORT}"
+bind = f"[{settings.HOST}]:{settings.PORT}" if ":" in settings.HOST else f"{settings.HOST}:{settings.PORT}"
 # gevent: every webhook waiting on Verify is a greenlet, so a burst of callers never waits for
 # a free thread (BENCHMARKS.md has the figures). GUNICORN_WORKER_CLASS=gthread switches to
 # threads, GUNICORN_THREADS per worker.

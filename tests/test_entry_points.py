@@ -89,6 +89,7 @@ def test_an_unsafe_mode_is_refused_in_one_line(settings, line):
     [
         ({"APP_ENV": "development"}, "127.0.0.1:5000"),
         ({"APP_ENV": "development", "HOST": "0.0.0.0", "PORT": "8000"}, "0.0.0.0:8000"),
+        ({"APP_ENV": "development", "HOST": "::1"}, "[::1]:5000"),
         ({**PRODUCTION, "PORT": "31337"}, "0.0.0.0:31337"),
     ],
 )
