@@ -7,7 +7,6 @@ from urllib.parse import urlsplit
 
 from app.numbers import Unusable, usable_number
 from app.calls import prompts
-from app.calls.prompts import PROMPTS
 from app.simulator import twiml_model
 from app.twilio.standin import LOCAL_ACCOUNT_SID, LOCAL_AUTH_TOKEN, LocalVerify
 from config import SettingsError
@@ -82,8 +81,8 @@ def check(config):
     for name, (low, high) in RANGES.items():
         if not low <= config[name] <= high:
             raise SettingsError(f"{name}={config[name]} is out of range ({low} to {high})")
-    if config["LANGUAGE"] not in PROMPTS:
-        raise SettingsError(f"LANGUAGE={config['LANGUAGE']!r} has no prompts; use one of {sorted(PROMPTS)}")
+    if config["LANGUAGE"] not in prompts.PROMPTS:
+        raise SettingsError(f"LANGUAGE={config['LANGUAGE']!r} has no prompts; use one of {sorted(prompts.PROMPTS)}")
     _check_voice(config)
     _check_number(config, "FALLBACK_NUMBER", allow_empty=True)
     _check_next_step(config["SUCCESS_NEXT_STEP"])
