@@ -1,34 +1,46 @@
 # `make run`: set up, migrate and run the development server. `make test`: set up and run the tests.
 # `make bench`: the burst benchmark (BENCHMARKS.md); `make bench-smoke`: a 10-call check of it.
 # `make acceptance`: every caller path on gunicorn as the Procfile runs it, Verify simulated.
+# The server installs requirements.txt (as Heroku does); the tests requirements-dev.txt, the same
+# packages and pytest. Both are compiled from their .in files (README: Dependencies).
 VENV ?= .venv
 PYTHON ?= python3
-STAMP := $(VENV)/.installed-$(shell cksum < requirements.txt | cut -d' ' -f1)
+RUNTIME := $(VENV)/.installed-runtime-$(shell cksum < requirements.txt | cut -d' ' -f1)
+DEV := $(VENV)/.installed-dev-$(shell cksum < requirements-dev.txt | cut -d' ' -f1)
+PIP_INSTALL = $(VENV)/bin/pip install --quiet --disable-pip-version-check --require-hashes
 
 .PHONY: run test serve migrate acceptance bench bench-smoke
 
-$(STAMP): requirements.txt
+$(RUNTIME): requirements.txt
 	$(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements.txt
-	rm -f $(VENV)/.installed-* && touch $(STAMP)
+	$(PIP_INSTALL) -r requirements.txt
+	rm -f $(VENV)/.installed-runtime-* && touch $@
 
-migrate: $(STAMP)
+$(DEV): requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PIP_INSTALL) -r requirements-dev.txt
+	rm -f $(VENV)/.installed-dev-* && touch $@
+
+migrate: $(RUNTIME)
 	$(VENV)/bin/flask --app wsgi db upgrade
 
 run: migrate
-	$(VENV)/bin/flask run --port $${PORT:-5000}
+	$(VENV)/bin/flask run --host "$${HOST:-127.0.0.1}" --port "$${PORT:-5000}"
 
-serve: migrate
-	$(VENV)/bin/gunicorn --config gunicorn.conf.py wsgi:app
+# As the Procfile: the migration in the server's environment (APP_ENV from the environment or
+# .env, else production), not in the development one .flaskenv gives other flask commands.
+serve: $(RUNTIME)
+	FLASK_SKIP_DOTENV=1 $(VENV)/bin/flask --app wsgi db upgrade
+	$(VENV)/bin/python web.py wsgi:app
 
-test: $(STAMP)
+test: $(DEV)
 	$(VENV)/bin/python -m pytest
 
-acceptance: $(STAMP)
+acceptance: $(DEV)
 	$(VENV)/bin/python -m bench.acceptance
 
-bench: $(STAMP)
+bench: $(DEV)
 	$(VENV)/bin/python -m bench.run
 
-bench-smoke: $(STAMP)
+bench-smoke: $(DEV)
 	$(VENV)/bin/python -m bench.run --calls 10 --rounds 1 --requests 200 --startups 1 --label smoke

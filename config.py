@@ -9,6 +9,14 @@ load_dotenv()
 # Every setting's default, by name: the test suite and the benchmark run on these, whatever a
 # developer's .env says.
 DEFAULTS = {}
+# Settings whose text is not of their kind, with a sentence naming each: the value is left at its
+# default here, and create_app() refuses to start (app/settings.py). Reading never raises, so
+# that every entry point can import this module and say what is wrong in one line.
+UNREADABLE = {}
+
+
+class SettingsError(RuntimeError):
+    """A setting the server cannot run with; the message names it, in one line."""
 
 
 def _str(name, default=""):
@@ -33,15 +41,23 @@ def _number(kind, name, default):
     try:
         return kind(value)
     except ValueError:
-        raise RuntimeError(f"{name}={value!r} is not a {'whole ' if kind is int else ''}number") from None
+        UNREADABLE[name] = f"{name}={value!r} is not a {'whole ' if kind is int else ''}number"
+        return default
+
+
+YES, NO = {"1", "true", "yes", "on"}, {"0", "false", "no", "off"}
 
 
 def _flag(name, default=False):
-    """A yes/no setting: 1, true, yes and on mean yes."""
-    value = os.environ.get(name)
-    if value is None or value == "":
+    """A yes/no setting: 1, true, yes, on or 0, false, no, off."""
+    DEFAULTS[name] = default
+    value = (os.environ.get(name) or "").strip().lower()
+    if not value:
         return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
+    if value not in YES | NO:
+        UNREADABLE[name] = f"{name}={value!r} is neither on nor off (1/0, true/false, yes/no, on/off)"
+        return default
+    return value in YES
 
 
 class Config:
@@ -60,7 +76,8 @@ class Config:
     MAX_RESENDS = _int("MAX_RESENDS", 1)
     GATHER_TIMEOUT = _int("GATHER_TIMEOUT", 12)
     LANGUAGE = _str("LANGUAGE", "en-US")
-    VOICE = _str("VOICE", "Polly.Joanna")
+    # Empty: the language's own voice (app/calls/prompts.py VOICES).
+    VOICE = _str("VOICE", "")
 
     # Where the call goes after the verification.
     SUCCESS_NEXT_STEP = _str("SUCCESS_NEXT_STEP", "hangup")
@@ -70,8 +87,8 @@ class Config:
     VERIFY_TIMEOUT = _float("VERIFY_TIMEOUT", 5.0)
     CALL_STATE_MAX_AGE = _int("CALL_STATE_MAX_AGE", 900)
 
-    # Webhook security.
-    VALIDATE_SIGNATURES = True
+    # Webhook security; production refuses VALIDATE_SIGNATURES=off (app/settings.py).
+    VALIDATE_SIGNATURES = _flag("VALIDATE_SIGNATURES", True)
     PUBLIC_BASE_URL = _str("PUBLIC_BASE_URL").rstrip("/")
     TRUSTED_PROXIES = _int("TRUSTED_PROXIES", 1)
     MAX_CONTENT_LENGTH = _int("MAX_CONTENT_LENGTH", 16 * 1024)
@@ -96,12 +113,17 @@ class Config:
     LOG_LEVEL = _str("LOG_LEVEL", "INFO")
     USE_LOCAL_VERIFY = False
 
+    # Where gunicorn listens (gunicorn.conf.py): every interface, as Heroku's router needs.
+    HOST = _str("HOST", "0.0.0.0")
+    PORT = _int("PORT", 5000)
+
     REQUIRED = (
         "SECRET_KEY",
         "TWILIO_ACCOUNT_SID",
         "TWILIO_AUTH_TOKEN",
         "TWILIO_VERIFY_SERVICE_SID",
     )
+    UNREADABLE = dict(UNREADABLE)
 
 
 class DevelopmentConfig(Config):
@@ -109,8 +131,8 @@ class DevelopmentConfig(Config):
 
     ENV_NAME = "development"
     SECRET_KEY = os.environ.get("SECRET_KEY") or "development-only-secret-key"
-    # Switching signature checks off is allowed here only, and said loudly at start-up.
-    VALIDATE_SIGNATURES = _flag("VALIDATE_SIGNATURES", True)
+    # This machine only: the stand-in's auth token and secret key are public.
+    HOST = os.environ.get("HOST") or "127.0.0.1"
     REQUIRED = ()
 
 
@@ -123,26 +145,27 @@ class TestConfig(DevelopmentConfig):
     TWILIO_ACCOUNT_SID = "AC" + "0" * 32
     TWILIO_AUTH_TOKEN = "test-auth-token"
     TWILIO_VERIFY_SERVICE_SID = "VA" + "0" * 32
-    VALIDATE_SIGNATURES = True
+    UNREADABLE = {}
 
 
 # Tests must not depend on the developer's .env: every setting read above takes its default here.
 for _name, _default in DEFAULTS.items():
     setattr(TestConfig, _name, _default)
 
+# What APP_ENV may name. The test suite's configuration is not among them: its secrets are in
+# this file for anyone to read, so a server running on it would accept anyone's webhooks.
 CONFIGS = {
     "production": Config,
     "development": DevelopmentConfig,
-    "test": TestConfig,
 }
 
 
 def config_for(env_name=None):
     """The configuration class that APP_ENV names (production when unset)."""
     name = env_name or os.environ.get("APP_ENV") or "production"
+    if name == TestConfig.ENV_NAME:
+        raise SettingsError("APP_ENV=test is the test suite's, with secrets anyone can read: use development or production")
     try:
         return CONFIGS[name]
     except KeyError:
-        raise RuntimeError(
-            f"APP_ENV={name!r} is not a known environment; use one of {sorted(CONFIGS)}"
-        ) from None
+        raise SettingsError(f"APP_ENV={name!r} is not a known environment; use one of {sorted(CONFIGS)}") from None

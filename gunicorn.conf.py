@@ -1,15 +1,38 @@
 """gunicorn settings, as the Procfile runs them on Heroku and locally."""
 
 import os
+import sys
 
-bind = f"0.0.0.0:{os.environ.get('PORT', '5000')}"
+# config.py loads .env first: gunicorn reads the settings the app reads, from the same places.
+from config import SettingsError, config_for
+
+WORKER_CLASSES = ("gevent", "gthread")
+
+
+def _count(name, default):
+    """A whole number of at least 1 from the environment; one line and exit 1 otherwise."""
+    value = os.environ.get(name) or str(default)
+    if not value.isdigit() or int(value) < 1:
+        sys.exit(f"Error: {name}={value!r} is not a whole number of at least 1")
+    return int(value)
+
+
+try:
+    settings = config_for()
+except SettingsError as error:
+    sys.exit(f"Error: {error}")
+# HOST: every interface in production (Heroku's router must reach it), this machine only in
+# development, where the auth token is public.
+bind = f"[{settings.HOST}]:{settings.PORT}" if ":" in settings.HOST else f"{settings.HOST}:{settings.PORT}"
 # gevent: every webhook waiting on Verify is a greenlet, so a burst of callers never waits for
 # a free thread (BENCHMARKS.md has the figures). GUNICORN_WORKER_CLASS=gthread switches to
 # threads, GUNICORN_THREADS per worker.
-worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "gevent")
-workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
-threads = int(os.environ.get("GUNICORN_THREADS", "128"))
-worker_connections = int(os.environ.get("GUNICORN_WORKER_CONNECTIONS", "1000"))
+worker_class = os.environ.get("GUNICORN_WORKER_CLASS") or "gevent"
+if worker_class not in WORKER_CLASSES:
+    sys.exit(f"Error: GUNICORN_WORKER_CLASS={worker_class!r} is not one of {', '.join(WORKER_CLASSES)}")
+workers = _count("WEB_CONCURRENCY", 2)
+threads = _count("GUNICORN_THREADS", 128)
+worker_connections = _count("GUNICORN_WORKER_CONNECTIONS", 1000)
 if worker_class == "gevent":
     # The app is built before forking (preload_app below), so the standard library must be
     # made cooperative before the app imports requests, urllib3 and ssl: here, not in the worker.

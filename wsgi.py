@@ -1,5 +1,13 @@
-"""The WSGI entry point for gunicorn: `gunicorn wsgi:app`."""
+"""The WSGI entry point for gunicorn: `gunicorn wsgi:app`, and for `flask` commands."""
 
-from app import create_app
+import sys
 
-app = create_app()
+from config import SettingsError
+
+try:
+    from app import create_app
+
+    app = create_app()
+except SettingsError as error:
+    # One line naming the setting, not a traceback: gunicorn, `flask` commands and make alike.
+    sys.exit(f"Error: {error}")

@@ -29,9 +29,9 @@ def create_app(config_class=None, http_client=None, **overrides):
     app.config.update(overrides)
     app.session_interface = NoSessions()
     _configure_logging(app)
+    settings.check(app.config)
     if http_client is None and settings.wants_local_verify(app.config):
         http_client = settings.use_local_verify(app.config)
-    settings.check(app.config)
 
     if app.config["TRUSTED_PROXIES"]:
         hops = app.config["TRUSTED_PROXIES"]
@@ -82,10 +82,13 @@ def _unexpected_error(error):
 
 
 def _configure_logging(app):
-    """Log lines to stdout, where Heroku and gunicorn collect them."""
+    """Log lines to stderr, beside gunicorn's own, where Heroku collects them.
+
+    stdout is left to what a command prints: `flask verifications report --csv > f.csv`.
+    """
     level = str(app.config["LOG_LEVEL"]).upper()
     if level not in LOG_LEVELS:
         raise settings.SettingsError(f"LOG_LEVEL={app.config['LOG_LEVEL']!r} is not one of {', '.join(LOG_LEVELS)}")
-    logging.basicConfig(stream=sys.stdout, level=level, format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(stream=sys.stderr, level=level, format="%(levelname)s %(name)s: %(message)s")
     # twilio-python logs every request it makes at INFO; its URLs and headers are noise here.
     logging.getLogger("twilio").setLevel(logging.WARNING)

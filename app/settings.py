@@ -1,11 +1,16 @@
 """Start-up checks on the configuration: refuse to run rather than fail mid-call."""
 
+import ipaddress
 import logging
 import math
+import re
+from urllib.parse import urlsplit
 
+from app.calls import prompts
 from app.numbers import Unusable, countries, usable_number
-from app.calls.prompts import PROMPTS
+from app.simulator import twiml_model
 from app.twilio.standin import LOCAL_ACCOUNT_SID, LOCAL_AUTH_TOKEN, LocalVerify
+from config import SettingsError
 
 log = logging.getLogger(__name__)
 
@@ -28,17 +33,23 @@ RANGES = {
     "LOCKOUT_MAX_FAILURES": (1, 100),
     "LOCKOUT_WINDOW": (60, 30 * 86400),
     "MAX_SENDS_PER_HOUR": (1, 1_000_000),
+    "PORT": (1, 65535),
 }
 
+# Amazon Polly's voices by the language they speak; Twilio's model lists each one's variants
+# (Polly.Joanna-Neural, Polly.Mia-Generative). Google's voices name theirs: Google.en-US-….
+POLLY_VOICES = {
+    "en-US": {"Danielle", "Gregory", "Ivy", "Joanna", "Joey", "Justin", "Kendra", "Kevin", "Kimberly", "Matthew", "Ruth", "Salli", "Stephen"},
+    "es-MX": {"Mia", "Andres"},
+}
+# Twilio's own voices: alice speaks both; man and woman speak neither locale.
+BASIC_VOICES = {"en-US": {"alice"}, "es-MX": {"alice"}}
+HOST_NAME = re.compile(r"[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?")
 
 # Characters of a prompt heard per second: Twilio's voices speak some 15; 10 leaves room for slower ones.
 SPOKEN_CHARACTERS_PER_SECOND = 10
 # Seconds more, fixed: Twilio fetching our answer and starting to speak, Fernet's whole-second timestamps.
 STATE_AGE_MARGIN = 10
-
-
-class SettingsError(RuntimeError):
-    """The configuration cannot run a call; the message names the setting."""
 
 
 def wants_local_verify(config):
@@ -67,21 +78,19 @@ def use_local_verify(config):
 
 def check(config):
     """Raise SettingsError naming the first problem with the configuration."""
+    for problem in config.get("UNREADABLE", {}).values():
+        raise SettingsError(problem)
     missing = [name for name in config["REQUIRED"] if not config.get(name)]
     if missing:
         raise SettingsError(f"Missing required setting(s): {', '.join(missing)} (see .env.example)")
-    production = config["ENV_NAME"] == "production"
-    if production and config["USE_LOCAL_VERIFY"]:
-        raise SettingsError("The local Verify stand-in cannot be used in production")
-    if production and not config["VALIDATE_SIGNATURES"]:
-        raise SettingsError("VALIDATE_SIGNATURES cannot be switched off in production")
-    if production and len(config["SECRET_KEY"]) < 16:
-        raise SettingsError("SECRET_KEY is too short: use at least 16 random characters")
+    if config["ENV_NAME"] == "production":
+        _check_production(config)
     for name, (low, high) in RANGES.items():
         if not low <= config[name] <= high:
             raise SettingsError(f"{name}={config[name]} is out of range ({low} to {high})")
-    if config["LANGUAGE"] not in PROMPTS:
-        raise SettingsError(f"LANGUAGE={config['LANGUAGE']!r} has no prompts; use one of {sorted(PROMPTS)}")
+    if config["LANGUAGE"] not in prompts.PROMPTS:
+        raise SettingsError(f"LANGUAGE={config['LANGUAGE']!r} has no prompts; use one of {sorted(prompts.PROMPTS)}")
+    _check_voice(config)
     shortest = shortest_state_max_age(config)
     if config["CALL_STATE_MAX_AGE"] < shortest:
         raise SettingsError(
@@ -94,11 +103,8 @@ def check(config):
     except ValueError as error:
         raise SettingsError(f"ALLOWED_COUNTRIES: {error}") from None
     _check_number(config, "FALLBACK_NUMBER", allow_empty=True)
-    step = config["SUCCESS_NEXT_STEP"]
-    if step.startswith("+"):
-        _check_number(config, "SUCCESS_NEXT_STEP")
-    elif step != "hangup" and not step.startswith(("https://", "http://", "/")):
-        raise SettingsError("SUCCESS_NEXT_STEP must be 'hangup', a +E.164 number or a URL")
+    _check_next_step(config["SUCCESS_NEXT_STEP"])
+    _check_host(config["HOST"])
     if not config["VALIDATE_SIGNATURES"]:
         log.warning("\n%s\n  VALIDATE_SIGNATURES is off: ANYONE can drive calls on this server.\n%s", BANNER, BANNER)
 
@@ -106,10 +112,70 @@ def check(config):
 def shortest_state_max_age(config):
     """Seconds from a code prompt's start to the caller's last key, at the slowest: a step's state must outlive them."""
     # A <Gather> says at most two sentences (a lead-in, then how to key the code); measure the longest two.
-    lengths = sorted(len(sentence) for sentence in PROMPTS[config["LANGUAGE"]].values())
+    lengths = sorted(len(sentence) for sentence in prompts.PROMPTS[config["LANGUAGE"]].values())
     prompt = math.ceil(sum(lengths[-2:]) / SPOKEN_CHARACTERS_PER_SECOND)
     # Twilio restarts the Gather's timeout at each key, so each of them may take all of it.
     return prompt + STATE_AGE_MARGIN + (config["CODE_LENGTH"] + 1) * config["GATHER_TIMEOUT"]
+
+
+def _check_production(config):
+    """What production refuses (README: Security, Refused at start-up)."""
+    if config["USE_LOCAL_VERIFY"]:
+        raise SettingsError("The local Verify stand-in cannot be used in production")
+    if not config["VALIDATE_SIGNATURES"]:
+        raise SettingsError("VALIDATE_SIGNATURES cannot be switched off in production")
+    if len(config["SECRET_KEY"]) < 16:
+        raise SettingsError("SECRET_KEY is too short: use at least 16 random characters")
+    if not config["DATABASE_URL"]:
+        # A SQLite file of its own per dyno would keep lockouts from counting across dynos.
+        raise SettingsError(
+            "DATABASE_URL is not set: production needs the database every server shares "
+            "(postgresql://…), or DATABASE_URL=sqlite:///path/to/file for a single server"
+        )
+
+
+def _check_voice(config):
+    """VOICE (or the language's own) must be a <Say> voice of Twilio's model that speaks LANGUAGE."""
+    voice, language = prompts.voice(config), config["LANGUAGE"]
+    if voice not in twiml_model.allowed("Say", "voice"):
+        raise SettingsError(f"VOICE={voice!r} is not a <Say> voice Twilio knows (for {language}: {prompts.VOICES[language]})")
+    if not _speaks(voice, language):
+        raise SettingsError(f"VOICE={voice!r} does not speak LANGUAGE={language} (for {language}: {prompts.VOICES[language]})")
+
+
+def _speaks(voice, language):
+    """True when a <Say> voice speaks the language: Polly.Mia-Neural es-MX, Google.en-US-Neural2-A en-US."""
+    if voice.startswith("Google."):
+        return voice.startswith(f"Google.{language}-")
+    if voice.startswith("Polly."):
+        return voice.removeprefix("Polly.").split("-")[0] in POLLY_VOICES.get(language, ())
+    return voice in BASIC_VOICES.get(language, ())
+
+
+def _check_next_step(step):
+    """hangup, a number, an https:// URL, or a path on this server; never http:// or another host's //path."""
+    if step == "hangup":
+        return
+    if step.startswith("+"):
+        _check_number({"SUCCESS_NEXT_STEP": step}, "SUCCESS_NEXT_STEP")
+        return
+    parts = urlsplit(step)
+    if parts.scheme == "https" and parts.netloc:
+        return
+    if step.startswith("/") and not step.startswith(("//", "/\\")):
+        return
+    raise SettingsError(
+        f"SUCCESS_NEXT_STEP={step!r} must be 'hangup', a +E.164 number, an https:// URL or a path on this server (/…)"
+    )
+
+
+def _check_host(host):
+    """HOST is an IP address or a host name."""
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        if not HOST_NAME.fullmatch(host):
+            raise SettingsError(f"HOST={host!r} is not an IP address or a host name") from None
 
 
 def _check_number(config, name, allow_empty=False):

@@ -218,7 +218,7 @@ def compare_twiml_hop(project, stamp, args):
 def startup_seconds(times):
     """Seconds to `import wsgi` (imports + create_app) in a fresh interpreter, `times` times."""
     code = "import time; t = time.perf_counter(); import wsgi; print(time.perf_counter() - t)"
-    env = {**os.environ, **SERVER_ENV}
+    env = {**os.environ, **SERVER_ENV, "DATABASE_URL": "sqlite://"}
     runs = []
     for _ in range(times):
         output = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True)

@@ -60,7 +60,7 @@ class Server:
         # is measured; gunicorn's own settings (WEB_CONCURRENCY, GUNICORN_*) still come through.
         defaults = {name: str(value) for name, value in DEFAULTS.items()}
         self.env = {**os.environ, **defaults, **(env or {}), "PORT": str(port)}
-        # The Procfile says `gunicorn`: the one installed next to this Python.
+        # The Procfile says `python` and `flask`: the ones installed next to this Python.
         self.env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{self.env.get('PATH', '')}"
         self.process = None
         self.started_in = None

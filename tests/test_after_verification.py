@@ -30,6 +30,15 @@ def test_a_verified_caller_can_be_sent_to_another_ivrs_url(make_app, call):
     assert caller.end_reason == "sent to another host, not followed: https://menu.example.com/main"
 
 
+def test_spanish_is_spoken_in_a_mexican_spanish_voice_unless_voice_says_otherwise(make_app, call):
+    caller = call(target=make_app(LANGUAGE="es-MX"))
+    assert caller.heard("acabamos de enviar un mensaje de texto")
+    says = {(event.attrs["voice"], event.attrs["language"]) for event in caller.events if event.kind == "say"}
+    assert says == {("Polly.Mia", "es-MX")}
+    caller = call(target=make_app(LANGUAGE="es-MX", VOICE="Polly.Andres-Neural"))
+    assert {event.attrs["voice"] for event in caller.events if event.kind == "say"} == {"Polly.Andres-Neural"}
+
+
 def test_spanish_callers_hear_spanish(make_app, call):
     caller = call(target=make_app(LANGUAGE="es-MX", VOICE="Polly.Mia"))
     assert caller.heard("acabamos de enviar un mensaje de texto")

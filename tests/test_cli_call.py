@@ -141,6 +141,16 @@ def test_url_drives_a_running_server_with_signed_requests(flask_call, server, fi
     assert "Your phone number is verified." in result.output
 
 
+def test_the_prompt_offers_code_in_process_only(flask_call, server, fixed_code):
+    in_process = flask_call(input="\n")
+    assert "Keys (digits * #, 'code', 'say:words', empty line = silence):" in in_process.output
+    remote = flask_call("--url", server, input=f"{fixed_code}\n")
+    assert remote.exit_code == 0, remote.output
+    assert "Keys (digits * #, 'say:words', empty line = silence):" in remote.output
+    assert "'code'" not in remote.output
+    assert "Your phone number is verified." in remote.output
+
+
 def test_code_needs_the_stand_in_in_process(flask_call, server):
     result = flask_call("--url", server, "--keys", "code")
     assert result.exit_code == 1

@@ -40,6 +40,34 @@ def test_the_number_is_pointed_at_the_server(twilio):
     assert webhooks(twilio, "+14155550199")["voice_url"] == "https://demo.twilio.com/welcome/voice/"
 
 
+@pytest.mark.parametrize("given", [URL, f"{URL}/", f"{URL}/voice", f"{URL}/voice/"])
+def test_the_base_url_or_the_voice_url_is_taken(twilio, given):
+    result = configure(twilio, "--number", NUMBER, "--url", given)
+    assert result.exit_code == 0, result.output
+    assert webhooks(twilio)["voice_url"] == f"{URL}/voice"
+    assert webhooks(twilio)["voice_fallback_url"] == f"{URL}/voice/fallback"
+
+
+def test_a_server_under_a_path_keeps_it(twilio):
+    configure(twilio, "--number", NUMBER, "--url", "https://example.com/ivr/voice")
+    assert webhooks(twilio)["status_callback"] == "https://example.com/ivr/voice/status"
+
+
+def test_it_shows_what_it_will_set_before_setting_it(twilio, monkeypatch):
+    answer = twilio.request
+
+    def refuse_updates(method, uri, *args, **kwargs):
+        if method.upper() == "POST":
+            raise REFUSED
+        return answer(method, uri, *args, **kwargs)
+
+    monkeypatch.setattr(twilio, "request", refuse_updates)
+    result = configure(twilio, "--number", NUMBER, "--url", URL)
+    assert result.exit_code == 1
+    assert result.output.splitlines()[:2] == ["Twilio number +1•••••••00:", f"  VoiceUrl              https://demo.twilio.com/welcome/voice/ -> {URL}/voice"]
+    assert result.output.splitlines()[-1] == "Error: Could not reach Twilio (NewConnectionError); check the network and try again"
+
+
 def test_it_says_what_it_changed(twilio):
     output = configure(twilio, "--number", NUMBER, "--url", URL + "/").output
     assert output.splitlines() == [

@@ -112,3 +112,15 @@ def test_upgrading_a_database_holding_replayed_call_sids_keeps_every_row(request
     with pytest.raises(sqlalchemy.exc.IntegrityError), engine.begin() as connection:
         connection.execute(verifications.insert(), {**row, "call_sid": other})
     engine.dispose()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+@pytest.mark.parametrize("command", [["call", "--keys", "code"], ["verifications", "report"], ["verifications", "unlock", "+14155550106"]])
+def test_a_command_on_an_unmigrated_database_says_what_to_run(request, verify, tmp_path, backend, command):
+    url = request.getfixturevalue("postgres")() if backend == "postgresql" else f"sqlite:///{tmp_path / 'new.sqlite3'}"
+    app = create_app(TestConfig, http_client=verify, DATABASE_URL=url)
+    result = app.test_cli_runner().invoke(args=command)
+    assert result.exit_code == 1
+    assert result.output.startswith("Error: database ")
+    assert result.output.endswith(" does not have this version's tables: run `flask db upgrade` (or `make migrate`)\n")
+    assert verify.requests == []  # no call was placed

@@ -4,6 +4,11 @@ import csv
 import datetime
 import io
 import itertools
+import os
+import pty
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -13,6 +18,7 @@ from app.storage.tables import lockouts, verifications
 from tests.conftest import BACKENDS
 
 ON_BOTH_BACKENDS = pytest.mark.parametrize("backend", BACKENDS)
+ROOT = Path(__file__).resolve().parent.parent
 
 NOW = now()
 CALL_SIDS = (f"CA{number:032x}" for number in itertools.count())
@@ -112,6 +118,34 @@ def test_a_duration_beyond_any_calendar_is_refused(app, command):
 
 @ON_BOTH_BACKENDS
 def test_purge_deletes_records_older_than_asked(app, known, records):
-    result = app.test_cli_runner().invoke(args=["verifications", "purge", "--older-than", "7d"])
+    result = app.test_cli_runner().invoke(args=["verifications", "purge", "--older-than", "7d", "--yes"])
     assert "Deleted 1 record(s)" in result.output
     assert len(records()) == 9
+
+
+def test_purge_without_a_terminal_to_ask_at_refuses_unless_told_yes(app, known, records):
+    result = app.test_cli_runner().invoke(args=["verifications", "purge", "--older-than", "7d"], input="y\n")
+    assert result.exit_code == 1
+    assert result.output == "Error: 1 record(s) older than 7 days would be deleted: add --yes to confirm\n"
+    assert len(records()) == 10
+
+
+@pytest.mark.parametrize("answer, left, said", [("y", 9, "Deleted 1 record(s) older than 7 days."), ("n", 10, "Nothing deleted.")])
+def test_purge_at_a_terminal_asks_first_saying_how_many(known, records, database_url, answer, left, said):
+    keyboard, terminal = pty.openpty()  # what is typed on the keyboard, the terminal the command reads
+    os.write(keyboard, f"{answer}\n".encode())
+    env = {"PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}", "APP_ENV": "development", "DATABASE_URL": database_url}
+    command = ["flask", "verifications", "purge", "--older-than", "7d"]
+    try:
+        done = subprocess.run(command, cwd=ROOT, env=env, stdin=terminal, capture_output=True, text=True, timeout=60)
+    finally:
+        os.close(terminal)
+        os.close(keyboard)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == f"Delete 1 record(s) older than 7 days? [y/N]: {said}\n"
+    assert len(records()) == left
+
+
+def test_purge_with_nothing_that_old_asks_nothing(app, records):
+    result = app.test_cli_runner().invoke(args=["verifications", "purge", "--older-than", "7d"])
+    assert (result.exit_code, result.output) == (0, "No record is older than 7 days.\n")

@@ -13,6 +13,7 @@ PRODUCTION = {
     "TWILIO_ACCOUNT_SID": "AC" + "1" * 32,
     "TWILIO_AUTH_TOKEN": "token",
     "TWILIO_VERIFY_SERVICE_SID": "VA" + "1" * 32,
+    "DATABASE_URL": "postgresql://ivr@db.example.com/ivr",
 }
 
 
@@ -40,6 +41,16 @@ def test_production_refuses_a_short_secret_key():
         create_app(Config, **{**PRODUCTION, "SECRET_KEY": "short"})
 
 
+def test_production_refuses_a_database_of_its_own_per_server():
+    with pytest.raises(RuntimeError, match="DATABASE_URL is not set: production needs the database every server shares"):
+        create_app(Config, **{**PRODUCTION, "DATABASE_URL": ""})
+
+
+def test_production_runs_on_sqlite_when_told_so(tmp_path):
+    app = create_app(Config, **{**PRODUCTION, "DATABASE_URL": f"sqlite:///{tmp_path / 'one-server.sqlite3'}"})
+    assert app.config["DATABASE_URL"].startswith("sqlite:///")
+
+
 def test_development_without_credentials_runs_on_the_stand_in(caplog):
     app = create_app(DevelopmentConfig, TWILIO_ACCOUNT_SID="", TWILIO_AUTH_TOKEN="", TWILIO_VERIFY_SERVICE_SID="")
     assert isinstance(app.extensions["twilio_client"].http_client, LocalVerify)
@@ -63,6 +74,16 @@ def test_development_with_credentials_uses_twilio():
         ("FALLBACK_NUMBER", "555-0100"),
         ("SUCCESS_NEXT_STEP", "dance"),
         ("SUCCESS_NEXT_STEP", "+1"),
+        ("SUCCESS_NEXT_STEP", "http://menu.example.com/main"),
+        ("SUCCESS_NEXT_STEP", "//menu.example.com/main"),
+        ("SUCCESS_NEXT_STEP", "/\\menu.example.com/main"),
+        ("SUCCESS_NEXT_STEP", "https:///main"),
+        ("VOICE", "Nonsense.Voice"),
+        ("VOICE", "Polly.Celine"),
+        ("VOICE", "Google.es-US-Neural2-A"),
+        ("VOICE", "man"),
+        ("HOST", "my laptop"),
+        ("PORT", 0),
         ("DATABASE_TIMEOUT", 30),
         ("LOCKOUT_MAX_FAILURES", 0),
         ("LOCKOUT_WINDOW", 10),
@@ -100,17 +121,52 @@ def test_the_default_settings_start_in_every_language(language):
     assert create_app(Config, **PRODUCTION, LANGUAGE=language)
 
 
+@pytest.mark.parametrize("step", ["hangup", "+14155550100", "https://menu.example.com/main", "/after"])
+def test_a_next_step_on_this_server_or_over_https_is_taken(step):
+    app = create_app(TestConfig, http_client=ScriptedVerify(), SUCCESS_NEXT_STEP=step)
+    assert app.config["SUCCESS_NEXT_STEP"] == step
+
+
+@pytest.mark.parametrize(
+    "language, voice",
+    [("en-US", "Polly.Matthew-Neural"), ("en-US", "Google.en-US-Neural2-C"), ("es-MX", "Polly.Andres-Neural"), ("es-MX", "alice")],
+)
+def test_a_voice_that_speaks_the_language_is_taken(language, voice):
+    app = create_app(TestConfig, http_client=ScriptedVerify(), LANGUAGE=language, VOICE=voice)
+    assert app.config["VOICE"] == voice
+
+
+def test_a_voice_of_another_language_is_refused_saying_which_fits():
+    with pytest.raises(RuntimeError, match="VOICE='Polly.Joanna' does not speak LANGUAGE=es-MX \\(for es-MX: Polly.Mia\\)"):
+        create_app(TestConfig, http_client=ScriptedVerify(), LANGUAGE="es-MX", VOICE="Polly.Joanna")
+
+
+def test_test_settings_are_not_an_app_env(monkeypatch):
+    monkeypatch.setenv("APP_ENV", "test")
+    with pytest.raises(RuntimeError, match="APP_ENV=test is the test suite's"):
+        create_app()
+
+
 def test_an_unknown_app_env_is_named(monkeypatch):
     monkeypatch.setenv("APP_ENV", "staging")
     with pytest.raises(RuntimeError, match="staging"):
         create_app()
 
 
-@pytest.mark.parametrize("reader, name, value", [(config._int, "CODE_LENGTH", "six"), (config._float, "VERIFY_TIMEOUT", "5s")])
-def test_a_setting_that_is_not_a_number_is_named(monkeypatch, reader, name, value):
+@pytest.mark.parametrize(
+    "reader, name, value, problem",
+    [
+        (config._int, "CODE_LENGTH", "six", "CODE_LENGTH='six' is not a whole number"),
+        (config._float, "VERIFY_TIMEOUT", "5s", "VERIFY_TIMEOUT='5s' is not a number"),
+        (config._flag, "VALIDATE_SIGNATURES", "of", "VALIDATE_SIGNATURES='of' is neither on nor off"),
+    ],
+)
+def test_a_setting_that_cannot_be_read_is_named_at_start_up(monkeypatch, reader, name, value, problem):
     monkeypatch.setenv(name, value)
-    with pytest.raises(RuntimeError, match=f"{name}='{value}' is not a"):
-        reader(name, 1)
+    monkeypatch.setattr(config, "UNREADABLE", {})
+    reader(name, 1)
+    with pytest.raises(RuntimeError, match=problem):
+        create_app(TestConfig, http_client=ScriptedVerify(), UNREADABLE=config.UNREADABLE)
 
 
 def test_allowed_countries_names_the_entry_it_cannot_read():

@@ -125,10 +125,11 @@ def test_query_parameters_go_in_the_url(twilio):
 
 
 @pytest.mark.parametrize("twilio", ["stall"], indirect=True)
-def test_verify_that_does_not_answer_in_time_is_unavailable(twilio):
+def test_verify_that_does_not_answer_in_time_is_unavailable(twilio, caplog):
     with pytest.raises(VerifyFailed) as failure:
         verify_through(twilio.url, timeout=0.2).send(CALLER, "sms")
     assert failure.value.reason == "unavailable"
+    assert caplog.messages == ["verify send failed: no answer in time (ReadTimeoutError) -> unavailable"]
 
 
 @pytest.mark.parametrize("twilio", ["hang_up"], indirect=True)
@@ -140,7 +141,7 @@ def test_a_send_cut_off_is_not_sent_again(twilio):
     assert len(twilio.seen) == 1
 
 
-def test_verify_out_of_reach_is_unavailable():
+def test_verify_out_of_reach_is_unavailable(caplog):
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         nowhere = f"http://127.0.0.1:{sock.getsockname()[1]}"
@@ -148,6 +149,8 @@ def test_verify_out_of_reach_is_unavailable():
     with pytest.raises(VerifyFailed) as failure:
         verify_through(nowhere).send(CALLER, "sms")
     assert failure.value.reason == "unavailable"
+    # Not "no answer in time": the connection was refused at once.
+    assert caplog.messages == ["verify send failed: could not connect (NewConnectionError) -> unavailable"]
 
 
 def test_an_https_proxy_with_credentials_carries_every_request(twilio, monkeypatch):

@@ -2,10 +2,12 @@
 
 import json
 import re
+import socket
 from pathlib import Path
 
 import pytest
 from twilio.rest import Client
+from urllib3 import exceptions as http_errors
 
 from app.twilio.verify import VerifyFailed, VerifyService
 from tests.fakes import REFUSED, TIMEOUT, ScriptedVerify, problem_details, verify_error
@@ -118,3 +120,22 @@ def test_each_verify_error_becomes_a_reason(fake, service, action, answer, reaso
         else:
             service.check("VE" + "b" * 32, "123456")
     assert failure.value.reason == reason
+
+
+VERIFY_HOST = "verify.twilio.com"
+OUT_OF_REACH = [
+    (REFUSED, "could not connect (NewConnectionError)"),
+    (http_errors.NameResolutionError(VERIFY_HOST, None, socket.gaierror(-2, "Name or service not known")), "could not connect (NameResolutionError)"),
+    (http_errors.ConnectTimeoutError(None, f"connection to {VERIFY_HOST} timed out"), "no answer in time (ConnectTimeoutError)"),
+    (TIMEOUT, "no answer in time (ReadTimeoutError)"),
+    (http_errors.ProtocolError("Connection aborted.", ConnectionResetError(104, "reset by peer")), "the connection broke off (ProtocolError)"),
+    (http_errors.SSLError(f"certificate verify failed for {VERIFY_HOST}"), "TLS failed (SSLError)"),
+]
+
+
+@pytest.mark.parametrize("error, logged", OUT_OF_REACH)
+def test_verify_out_of_reach_is_logged_as_what_happened_without_the_url(fake, service, caplog, error, logged):
+    fake.script("send", error)
+    with pytest.raises(VerifyFailed):
+        service.send("+14155552671", "sms")
+    assert caplog.messages == [f"verify send failed: {logged} -> unavailable"]

@@ -62,6 +62,15 @@ PROMPTS = {
 }
 
 
+# The <Say> voice of each language, unless VOICE names another that speaks it.
+VOICES = {"en-US": "Polly.Joanna", "es-MX": "Polly.Mia"}
+
+
+def voice(config):
+    """The <Say> voice: VOICE, or the language's own."""
+    return config["VOICE"] or VOICES.get(config["LANGUAGE"], VOICES["en-US"])
+
+
 def text(key, **values):
     """The sentence `key` in the configured language."""
     prompts = PROMPTS.get(current_app.config["LANGUAGE"], PROMPTS["en-US"])
@@ -72,4 +81,4 @@ def say(twiml, *keys, **values):
     """Add the sentences `keys` to a TwiML verb as one <Say> in the configured voice."""
     config = current_app.config
     sentence = " ".join(text(key, **values) for key in keys)
-    twiml.say(sentence, voice=config["VOICE"], language=config["LANGUAGE"])
+    twiml.say(sentence, voice=voice(config), language=config["LANGUAGE"])

@@ -64,7 +64,7 @@ def next_step(response):
     step = current_app.config["SUCCESS_NEXT_STEP"]
     if step.startswith("+"):
         response.dial(step)
-    elif step.startswith(("https://", "http://", "/")):
+    elif step.startswith(("https://", "/")):
         response.redirect(step, method="POST")
     else:
         say(response, "goodbye")

@@ -7,6 +7,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from app.cli.db import connected
 from app.numbers import mask
 from app.simulator import CallError, place_call, script
 from app.twilio.standin import LocalVerify
@@ -14,6 +15,8 @@ from app.twilio.standin import LocalVerify
 CALLER = "+14155550106"
 SERVICE_NUMBER = "+14155550100"
 PROMPT = "Keys (digits * #, 'code', 'say:words', empty line = silence)"
+# With --url the stand-in's codes are printed on the server's console, out of this command's sight.
+REMOTE_PROMPT = "Keys (digits * #, 'say:words', empty line = silence)"
 
 
 @click.command("call")
@@ -32,6 +35,8 @@ def call_command(url, keys, from_, to, params, status_callback, verbose):
     except script.ScriptError as error:
         raise click.BadParameter(str(error), param_hint="--keys") from None
     fields = dict(_field(param) for param in params)
+    if url is None:
+        _check_tables()
     click.echo(f"Calling {mask(to)} from {mask(from_)} ({url or _verify_used(from_)})")
     with _quiet_stand_in(), _app_logs(verbose):
         try:
@@ -44,9 +49,16 @@ def call_command(url, keys, from_, to, params, status_callback, verbose):
                 on_event=lambda event: _show(event, verbose),
                 status_callback=status_callback,
             )
-            _play(call, steps)
+            _play(call, steps, REMOTE_PROMPT if url else PROMPT)
         except (CallError, script.ScriptError) as error:
             raise click.ClickException(str(error)) from None
+
+
+def _check_tables():
+    """In process the call is recorded: the app's database must have its tables (a host IVR may have none)."""
+    if "database" in current_app.extensions:
+        with connected():
+            pass
 
 
 def _verify_used(from_):
@@ -62,11 +74,11 @@ def _stand_in():
     return client if isinstance(client, LocalVerify) else None
 
 
-def _play(call, steps):
+def _play(call, steps, prompt):
     """Answer each Gather from the script, or from the terminal; hang up when the script runs out."""
     while not call.ended:
         if steps is None:
-            step = _ask()
+            step = _ask(prompt)
         elif steps:
             step = steps.pop(0)
         else:
@@ -77,11 +89,11 @@ def _play(call, steps):
             script.perform(call, step)
 
 
-def _ask():
+def _ask(prompt):
     """One step typed at the terminal; end of input hangs up."""
     while True:
         try:
-            text = click.prompt(PROMPT, default="", show_default=False)
+            text = click.prompt(prompt, default="", show_default=False)
         except click.Abort:
             return None
         try:

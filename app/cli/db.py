@@ -12,15 +12,20 @@ from app.storage import database
 db = AppGroup("db", help="The database of verification records.")
 
 
+UPGRADE = "run `flask db upgrade` (or `make migrate`)"
+
+
 @contextlib.contextmanager
-def connected(transaction=False):
-    """A connection to the app's database; a database that cannot be reached is one line, not a traceback."""
+def connected(transaction=False, migrated=True):
+    """A connection to the app's database, migrated unless told; a failure is one line, not a traceback."""
     try:
         engine = database.engine()
         with engine.begin() if transaction else engine.connect() as connection:
+            if migrated and database.behind(connection):
+                raise click.ClickException(f"database {_shown_url()} does not have this version's tables: {UPGRADE}")
             yield connection
     except sqlalchemy.exc.SQLAlchemyError as error:
-        cause = getattr(error, "orig", None) or error
+        cause = str(getattr(error, "orig", None) or error).splitlines()[0]
         raise click.ClickException(f"database {_shown_url()}: {type(error).__name__}: {cause}") from None
     finally:
         database.dispose(current_app)
@@ -38,6 +43,6 @@ def _shown_url():
 @db.command("upgrade")
 def upgrade():
     """Create or update the tables (Alembic migrations); Heroku's release phase runs this."""
-    with connected(transaction=True) as connection:
+    with connected(transaction=True, migrated=False) as connection:
         database.upgrade(connection)
     click.echo("Database is up to date.")

@@ -17,24 +17,29 @@ def twilio_group():
 
 @twilio_group.command("configure")
 @click.option("--number", required=True, help="Your Twilio phone number, +E.164.")
-@click.option("--url", "base_url", required=True, help="This server's public https:// base URL (ngrok, Heroku).")
+@click.option("--url", "base_url", required=True, help="This server's public https:// URL (ngrok, Heroku), or its /voice URL.")
 @click.option("--dry-run", is_flag=True, help="Show what would change, change nothing.")
 @with_appcontext
 def configure_command(number, base_url, dry_run):
     """Point a Twilio number's voice, fallback and status webhooks at this server."""
     try:
         number_setup.targets(base_url)  # a wrong URL is reported before any credentials are needed
-        changes = number_setup.configure(_rest_client(), number, base_url, dry_run=dry_run)
+        client = _rest_client()
+        instance, changes = number_setup.plan(client, number, base_url)
+        # Shown before anything is set: if setting fails, what was meant is on the screen.
+        click.echo(f"Twilio number {mask(number)}:")
+        for change in changes:
+            after = f"{change.old or '(none)'} -> {change.new}" if change.changed else f"{change.new} (unchanged)"
+            click.echo(f"  {change.field:<21} {after}")
+        if not any(change.changed for change in changes):
+            click.echo("Nothing to change.")
+        elif dry_run:
+            click.echo("Dry run: nothing was changed.")
+        else:
+            number_setup.apply(client, instance, changes)
+            click.echo("Updated.")
     except number_setup.SetupError as error:
         raise click.ClickException(str(error)) from None
-    click.echo(f"Twilio number {mask(number)}:")
-    for change in changes:
-        after = f"{change.old or '(none)'} -> {change.new}" if change.changed else f"{change.new} (unchanged)"
-        click.echo(f"  {change.field:<21} {after}")
-    if not any(change.changed for change in changes):
-        click.echo("Nothing to change.")
-    else:
-        click.echo("Dry run: nothing was changed." if dry_run else "Updated.")
 
 
 def _rest_client():

@@ -100,8 +100,21 @@ def unlock(number):
 
 @verifications.command("purge")
 @click.option("--older-than", "older_than", type=Duration(), required=True, help="Age to delete from: e.g. 90d.")
-def purge(older_than):
-    """Delete the records of verifications started longer ago than --older-than."""
+@click.option("--yes", is_flag=True, help="Delete without asking (scripts, CI).")
+def purge(older_than, yes):
+    """Delete the records of verifications started longer ago than --older-than, once confirmed."""
+    before, age = records.now() - older_than, spoken(older_than)
+    if not yes:
+        with connected() as connection:
+            count = records.count_before(connection, before)
+        if not count:
+            click.echo(f"No record is older than {age}.")
+            return
+        if not sys.stdin.isatty():
+            raise click.ClickException(f"{count} record(s) older than {age} would be deleted: add --yes to confirm")
+        if not click.confirm(f"Delete {count} record(s) older than {age}?"):
+            click.echo("Nothing deleted.")
+            return
     with connected(transaction=True) as connection:
-        deleted = records.purge(connection, records.now() - older_than)
-    click.echo(f"Deleted {deleted} record(s) older than {spoken(older_than)}.")
+        deleted = records.purge(connection, before)
+    click.echo(f"Deleted {deleted} record(s) older than {age}.")

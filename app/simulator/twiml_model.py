@@ -25,6 +25,12 @@ def _model():
     return elements, types["attributes"], types["enums"]
 
 
+def allowed(tag, attribute):
+    """The values an enumerated attribute may take: allowed("Say", "voice")."""
+    _, attributes, enums = _model()
+    return frozenset(enums[attributes[tag][attribute].removesuffix("[]")])
+
+
 def validate(document):
     """The parsed <Response> of a TwiML document, or InvalidTwiML saying what is wrong."""
     try:

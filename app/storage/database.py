@@ -248,3 +248,12 @@ def upgrade(bind, revision="head"):
         connection = bind if isinstance(bind, sqlalchemy.Connection) else stack.enter_context(bind.begin())
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
+
+
+def behind(connection):
+    """True when the database lacks the tables of the latest migration (none yet, or older ones)."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    applied = MigrationContext.configure(connection).get_current_heads()
+    return set(applied) != set(ScriptDirectory(str(MIGRATIONS)).get_heads())

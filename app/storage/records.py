@@ -122,6 +122,12 @@ def since(connection, start):
     return [dict(row) for row in connection.execute(query).mappings()]
 
 
+def count_before(connection, before):
+    """How many verifications started before `before`."""
+    query = sqlalchemy.select(sqlalchemy.func.count()).select_from(verifications).where(verifications.c.started_at < before)
+    return connection.execute(query).scalar_one()
+
+
 def purge(connection, before):
     """Delete the records of verifications started before `before`; how many went."""
     return connection.execute(verifications.delete().where(verifications.c.started_at < before)).rowcount

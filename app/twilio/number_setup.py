@@ -1,5 +1,6 @@
 """Point a Twilio phone number's webhooks at this server, as `flask twilio configure` does."""
 
+import contextlib
 import dataclasses
 import json
 from urllib.parse import urlsplit
@@ -10,10 +11,11 @@ from urllib3 import exceptions as http_errors
 from app.numbers import Unusable, mask, usable_number
 from app.twilio.standin import LOCAL_ACCOUNT_SID, LOCAL_AUTH_TOKEN
 
+VOICE_PATH = "/voice"
 # What each webhook of the number is set to: (Twilio's field, twilio-python's argument, value),
 # where a value starting with "/" is a path on this server.
 WEBHOOKS = (
-    ("VoiceUrl", "voice_url", "/voice"),
+    ("VoiceUrl", "voice_url", VOICE_PATH),
     ("VoiceMethod", "voice_method", "POST"),
     ("VoiceFallbackUrl", "voice_fallback_url", "/voice/fallback"),
     ("VoiceFallbackMethod", "voice_fallback_method", "POST"),
@@ -49,33 +51,46 @@ def credentials(config):
 
 
 def targets(base_url):
-    """The value of each webhook setting for a server at `base_url` (https only)."""
+    """The value of each webhook setting for a server at `base_url` (https only).
+
+    The voice URL itself (…/voice, as the Twilio console shows it) is read as its base URL.
+    """
     parts = urlsplit(base_url.strip())
     if parts.scheme != "https" or not parts.netloc:
         raise SetupError(f"--url must be an https:// URL (Twilio signs and calls it), not {base_url!r}")
     if parts.query or parts.fragment:
-        raise SetupError("--url is the server's base URL: no query string or fragment")
-    base = f"https://{parts.netloc}{parts.path.rstrip('/')}"
+        raise SetupError("--url is the server's URL: no query string or fragment")
+    base = f"https://{parts.netloc}{parts.path.rstrip('/').removesuffix(VOICE_PATH)}"
     return {argument: base + value if value.startswith("/") else value for _, argument, value in WEBHOOKS}
 
 
-def configure(client, number, base_url, dry_run=False):
-    """Set the number's webhooks to this server; the list of Changes (nothing changed on a dry run)."""
+def plan(client, number, base_url):
+    """The number's IncomingPhoneNumber, and the Changes that point it at `base_url`; nothing is changed."""
     wanted = targets(base_url)
     try:
         number = usable_number(number)
     except Unusable:
         raise SetupError("--number must be a phone number in +E.164 form, like +14155550100") from None
-    try:
+    with _twilio_errors():
         instance = _find(client, number)
-        changes = [Change(field, arg, getattr(instance, arg) or "", wanted[arg]) for field, arg, _ in WEBHOOKS]
-        if not dry_run and any(change.changed for change in changes):
-            client.incoming_phone_numbers(instance.sid).update(**{c.argument: c.new for c in changes})
+    return instance, [Change(field, arg, getattr(instance, arg) or "", wanted[arg]) for field, arg, _ in WEBHOOKS]
+
+
+def apply(client, instance, changes):
+    """Set the number's webhooks as `changes` say."""
+    with _twilio_errors():
+        client.incoming_phone_numbers(instance.sid).update(**{change.argument: change.new for change in changes})
+
+
+@contextlib.contextmanager
+def _twilio_errors():
+    """A failed request to Twilio as a SetupError saying what to do."""
+    try:
+        yield
     except TwilioException as error:
         raise SetupError(_explain(*_status_and_code(error))) from None
     except http_errors.HTTPError as error:
         raise SetupError(f"Could not reach Twilio ({type(error).__name__}); check the network and try again") from None
-    return changes
 
 
 def _find(client, number):

@@ -37,6 +37,23 @@ CHECK_STATUS_REASONS = {
 }
 
 
+# What went wrong on the way to Verify, by urllib3's error, the first that matches. A refused
+# connection or a failed DNS lookup (NewConnectionError, NameResolutionError) is a subclass of
+# ConnectTimeoutError, so it comes before the timeouts.
+NETWORK_FAILURES = (
+    (http_errors.NewConnectionError, "could not connect"),
+    (http_errors.TimeoutError, "no answer in time"),
+    (http_errors.ProxyError, "the proxy failed"),
+    (http_errors.SSLError, "TLS failed"),
+    (http_errors.ProtocolError, "the connection broke off"),
+)
+
+
+def _what_happened(error):
+    """A few words on a failed request to Verify, from the error's type."""
+    return next((words for kind, words in NETWORK_FAILURES if isinstance(error, kind)), "the request failed")
+
+
 class VerifyFailed(Exception):
     """Verify could not do what was asked, for a plain `reason` the call can act on."""
 
@@ -82,9 +99,10 @@ class VerifyService:
             # The error's message can quote the number, so only status and code are logged.
             log.warning("verify %s failed: HTTP %s, error %s -> %s", action, error.status, error.code, reason)
             raise VerifyFailed(reason) from None
-        except http_errors.TimeoutError:
-            log.warning("verify %s failed: no answer in time -> unavailable", action)
+        except http_errors.HTTPError as error:
+            # By type only: urllib3's messages quote the URL, which holds the verification's SID.
+            log.warning("verify %s failed: %s (%s) -> unavailable", action, _what_happened(error), type(error).__name__)
             raise VerifyFailed("unavailable") from None
-        except (http_errors.HTTPError, TwilioException, json.JSONDecodeError, ValueError, KeyError) as error:
+        except (TwilioException, json.JSONDecodeError, ValueError, KeyError) as error:
             log.warning("verify %s failed: %s -> unavailable", action, type(error).__name__)
             raise VerifyFailed("unavailable") from None
