@@ -2,7 +2,8 @@
 
 import logging
 
-from app.numbers import Unusable, usable_number
+from app.calls import stir
+from app.calls.handoff import destinations
 from app.calls.prompts import PROMPTS
 from app.twilio.standin import LOCAL_ACCOUNT_SID, LOCAL_AUTH_TOKEN, LocalVerify
 
@@ -74,20 +75,21 @@ def check(config):
             raise SettingsError(f"{name}={config[name]} is out of range ({low} to {high})")
     if config["LANGUAGE"] not in PROMPTS:
         raise SettingsError(f"LANGUAGE={config['LANGUAGE']!r} has no prompts; use one of {sorted(PROMPTS)}")
-    _check_number(config, "FALLBACK_NUMBER", allow_empty=True)
-    step = config["SUCCESS_NEXT_STEP"]
-    if step.startswith("+"):
-        _check_number(config, "SUCCESS_NEXT_STEP")
-    elif step != "hangup" and not step.startswith(("https://", "http://", "/")):
-        raise SettingsError("SUCCESS_NEXT_STEP must be 'hangup', a +E.164 number or a URL")
+    if config["STIR_POLICY"] not in stir.POLICIES:
+        raise SettingsError(f"STIR_POLICY={config['STIR_POLICY']!r} is not one of {', '.join(stir.POLICIES)}")
+    _check_next_steps(config, production)
     if not config["VALIDATE_SIGNATURES"]:
         log.warning("\n%s\n  VALIDATE_SIGNATURES is off: ANYONE can drive calls on this server.\n%s", BANNER, BANNER)
 
 
-def _check_number(config, name, allow_empty=False):
-    if allow_empty and not config[name]:
-        return
+def _check_next_steps(config, production):
+    """SUCCESS_NEXT_STEP and FAILURE_NEXT_STEP name destinations, and those checking the verdict can."""
     try:
-        usable_number(config[name])
-    except Unusable:
-        raise SettingsError(f"{name} must be a valid phone number in +E.164 form") from None
+        steps = [destinations.parse("SUCCESS_NEXT_STEP", config["SUCCESS_NEXT_STEP"]), destinations.failure_step(config)]
+    except destinations.BadDestination as error:
+        raise SettingsError(str(error)) from None
+    key = config["VERDICT_SIGNING_KEY"]
+    if key and len(key.encode()) < 32:
+        raise SettingsError("VERDICT_SIGNING_KEY is too short: use at least 32 random characters")
+    if production and not key and any(step.carries_token for step in steps):
+        raise SettingsError("VERDICT_SIGNING_KEY is required for a sip: or URL next step: the receiving system checks the verdict with it")

@@ -14,6 +14,7 @@ from flask import Blueprint, current_app, request, url_for
 from twilio.twiml.voice_response import VoiceResponse
 
 from app.storage import database, lockout, records
+from app.calls import handoff, stir
 from app.calls.callstate import BadState, CallState, StateCodec
 from app.numbers import Unusable, mask, usable_number
 from app.calls.prompts import say
@@ -40,6 +41,10 @@ class Result:
     reason: str = ""
     # The number that was verified, in E.164 form; empty unless approved.
     destination: str = ""
+    # The STIR/SHAKEN attestation the call arrived with (StirVerstat), empty when none.
+    attestation: str = ""
+    # How the caller was verified.
+    method: str = "caller_id"
 
 
 def init_app(app, twilio_client):
@@ -53,6 +58,7 @@ def init_app(app, twilio_client):
         "verify": VerifyService(twilio_client, config["TWILIO_VERIFY_SERVICE_SID"]),
     }
     app.register_blueprint(bp)
+    handoff.init_app(app)
 
 
 def hand_over(response, destination, return_to, channel="sms"):
@@ -62,6 +68,7 @@ def hand_over(response, destination, return_to, channel="sms"):
         destination=destination,
         channel=channel,
         return_to=return_to,
+        attestation=stir.attestation(request.form),
     )
     response.redirect(_url("verification.start", state), method="POST")
     return response
@@ -73,10 +80,10 @@ def result():
         state = _load_state()
     except BadState as error:
         log.warning("call %s: verdict refused: %s", request.form.get("CallSid", "-"), error)
-        return Result(False, "error")
+        return Result(False, "error", attestation=stir.attestation(request.form))
     if state.result == "approved":
-        return Result(True, destination=state.destination)
-    return Result(False, state.result or "error")
+        return Result(True, destination=state.destination, attestation=state.attestation)
+    return Result(False, state.result or "error", attestation=state.attestation)
 
 
 @bp.post("/start")
@@ -89,6 +96,9 @@ def start():
     except Unusable as unusable:
         records.started(state)
         return _finish(state, unusable.reason)
+    if not stir.admitted(state.attestation, current_app.config.get("STIR_POLICY", "record")):
+        records.started(state)
+        return _finish(state.but(destination=destination), "unattested")
     with database.one_connection("record start", state.call_sid):
         records.started(state)
         admitted = lockout.admit(destination, state.call_sid)
