@@ -85,3 +85,12 @@ def test_the_attestation_travels_from_voice_in_the_call_state(make_app, call, re
     assert sip_headers(caller)["X-Verification-Attestation"] == "TN-Validation-Passed-B"
     assert records()[0]["stir_verstat"] == "TN-Validation-Passed-B"
 
+
+def test_flask_verifications_report_shows_the_attestations(app, call):
+    verstats = ["TN-Validation-Passed-A", "TN-Validation-Passed-A", "No-TN-Validation", None]
+    for caller, verstat in enumerate(verstats):
+        call(from_=f"+1415555267{caller}", params={"StirVerstat": verstat} if verstat else {})
+    result = app.test_cli_runner().invoke(args=["verifications", "report"])
+    assert result.exit_code == 0, result.output
+    lines = [" ".join(line.split()) for line in result.output.splitlines()]
+    assert lines[lines.index("attestation") + 1 :][:3] == ["TN-Validation-Passed-A 2", "No-TN-Validation 1", "none 1"]

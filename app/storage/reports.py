@@ -16,6 +16,8 @@ class Report:
     median_attempts: float | None
     median_seconds_to_verify: float | None
     locked_numbers: int
+    # Verifications by the STIR/SHAKEN attestation their call arrived with ("none": Twilio sent none).
+    by_attestation: dict = dataclasses.field(default_factory=dict)
 
     def lines(self):
         """(section, name, value) rows: the report as a table or a CSV file shows it."""
@@ -24,6 +26,8 @@ class Report:
             yield "outcome", outcome, count
         for reason, count in self.by_reason.items():
             yield "reason", reason, count
+        for attestation, count in self.by_attestation.items():
+            yield "attestation", attestation, count
         yield "summary", "success_rate", _rounded(self.success_rate)
         yield "summary", "median_attempts", _rounded(self.median_attempts)
         yield "summary", "median_seconds_to_verify", _rounded(self.median_seconds_to_verify)
@@ -36,6 +40,7 @@ def summarize(records, locked_numbers=0):
     approved = [record for record in finished if record["outcome"] == "approved"]
     outcomes = collections.Counter(record["outcome"] or "in_progress" for record in records)
     reasons = collections.Counter(record["reason"] for record in finished if record["outcome"] != "approved")
+    attestations = collections.Counter(record.get("stir_verstat") or "none" for record in records)
     return Report(
         total=len(records),
         by_outcome=dict(outcomes.most_common()),
@@ -48,6 +53,7 @@ def summarize(records, locked_numbers=0):
             (record["finished_at"] - record["started_at"]).total_seconds() for record in approved
         ),
         locked_numbers=locked_numbers,
+        by_attestation=dict(attestations.most_common()),
     )
 
 
