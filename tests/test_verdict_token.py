@@ -172,3 +172,40 @@ def test_the_receiving_ivr_refuses_an_expired_verdict(redirected, monkeypatch):
     monkeypatch.setattr("jwt.api_jwt.datetime", Later)
     assert hand_to(receiving_ivr(), url, caller.fields) == "Verification status unknown."
 
+
+def decode(app, *args):
+    return app.test_cli_runner().invoke(args=["verdict", "decode", *args])
+
+
+def test_flask_verdict_decode_shows_the_claims_of_a_valid_token(app):
+    result = decode(app, verdict().token(KEY), "--call-sid", CALLER_LEG)
+    assert result.exit_code == 0, result.output
+    lines = [" ".join(line.split()) for line in result.output.splitlines()]
+    for line in [f"call_sid {CALLER_LEG}", "status approved", "method caller_id", "number +1•••••••71",
+                 "attestation TN-Validation-Passed-A"]:
+        assert line in lines
+    assert f"Valid, checked with VERDICT_SIGNING_KEY: signature and expiry hold; issued for {CALLER_LEG}." in result.output
+
+
+@pytest.mark.parametrize(
+    "token, args, problem",
+    [
+        (lambda: verdict().token("another-key-that-is-also-long-enough!"), [], "forged: not signed with this key"),
+        (lambda: verdict().token(KEY, now=time.time() - LIFETIME - 1), [], "expired"),
+        (lambda: verdict().token(KEY), ["--call-sid", AGENT_LEG], f"issued for another call ({CALLER_LEG})"),
+    ],
+    ids=["forged", "expired", "another-call"],
+)
+def test_flask_verdict_decode_says_why_a_token_is_refused(app, token, args, problem):
+    result = decode(app, token(), *args)
+    assert result.exit_code == 1
+    assert "status approved" in " ".join(result.output.split())  # the claims are shown all the same
+    assert f"Error: refused, checked with VERDICT_SIGNING_KEY: {problem}" in result.output
+
+
+def test_flask_verdict_decode_of_something_else_is_one_line(app):
+    result = decode(app, "X-Verification-Status=approved")
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines() == [
+        "Error: not a JWT (DecodeError): copy the whole X-Verification-Token or verdict= value"
+    ]
