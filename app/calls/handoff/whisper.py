@@ -61,7 +61,8 @@ WHISPERS = {
 def whisper():
     """The agent's leg: Twilio posts its own CallSid, and the caller's, which the verdict names, as ParentCallSid."""
     config = current_app.config
-    phrases = WHISPERS.get(config["LANGUAGE"], WHISPERS["en-US"])
+    language = config.get("LANGUAGE", "en-US")
+    phrases = WHISPERS.get(language, WHISPERS["en-US"])
     caller_sid = request.form.get("ParentCallSid", "")
     try:
         verdict = read(request.args.get("v", ""), current_app.extensions["handoff"]["key"], caller_sid)
@@ -71,7 +72,7 @@ def whisper():
     else:
         sentence = _sentence(phrases, verdict)
     response = VoiceResponse()
-    response.say(sentence, voice=config["VOICE"], language=config["LANGUAGE"])
+    response.say(sentence, voice=config.get("VOICE", "Polly.Joanna"), language=language)
     # Not the hot path's writer (app.calls.twiml), which imports this package: once per agent call.
     return Response(str(response), mimetype="text/xml")
 
