@@ -32,7 +32,7 @@ def client_parameters(verdict, key):
 def task_attributes(verdict):
     """The task's attributes, JSON: routing rules read `verification.status == "approved"`."""
     fields = {name: getattr(verdict, name) for name in ("call_sid", *FIELDS, "number", "number_hash")}
-    return json.dumps({"verification": fields}, separators=(",", ":"))
+    return json.dumps({"verification": fields}, separators=(",", ":"), ensure_ascii=False)
 
 
 def _hangup(response, _target, _verdict, _key):
