@@ -79,9 +79,14 @@ class Config:
     # Empty: the language's own voice (app/calls/prompts.py VOICES).
     VOICE = _str("VOICE", "")
 
-    # Where the call goes after the verification.
+    # Where the call goes after the verification, with the verdict (app/calls/handoff/).
     SUCCESS_NEXT_STEP = _str("SUCCESS_NEXT_STEP", "hangup")
-    FALLBACK_NUMBER = _str("FALLBACK_NUMBER", "")
+    FAILURE_NEXT_STEP = _str("FAILURE_NEXT_STEP", "")
+    FALLBACK_NUMBER = _str("FALLBACK_NUMBER", "")  # FAILURE_NEXT_STEP's old spelling
+    # Signs the verdict token a PBX or another IVR checks; shared with them.
+    VERDICT_SIGNING_KEY = _str("VERDICT_SIGNING_KEY", "")
+    # record: StirVerstat is recorded and handed on; require-a: only A-attested calls are verified.
+    STIR_POLICY = _str("STIR_POLICY", "record")
 
     # Talking to Twilio Verify; Twilio waits 15 s for each webhook.
     VERIFY_TIMEOUT = _float("VERIFY_TIMEOUT", 5.0)

@@ -4,10 +4,10 @@ import ipaddress
 import logging
 import math
 import re
-from urllib.parse import urlsplit
 
-from app.calls import prompts
-from app.numbers import Unusable, countries, usable_number
+from app.calls import prompts, stir
+from app.calls.handoff import destinations
+from app.numbers import countries
 from app.simulator import twiml_model
 from app.twilio.standin import LOCAL_ACCOUNT_SID, LOCAL_AUTH_TOKEN, LocalVerify
 from config import SettingsError
@@ -44,6 +44,8 @@ POLLY_VOICES = {
 }
 # Twilio's own voices: alice speaks both; man and woman speak neither locale.
 BASIC_VOICES = {"en-US": {"alice"}, "es-MX": {"alice"}}
+# The first segment of this server's webhook paths: a next step there would start the call over.
+OWN_PATHS = {"voice", "verification", "handoff"}
 HOST_NAME = re.compile(r"[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?")
 
 # Characters of a prompt heard per second: Twilio's voices speak some 15; 10 leaves room for slower ones.
@@ -102,8 +104,9 @@ def check(config):
         countries(config["ALLOWED_COUNTRIES"])
     except ValueError as error:
         raise SettingsError(f"ALLOWED_COUNTRIES: {error}") from None
-    _check_number(config, "FALLBACK_NUMBER", allow_empty=True)
-    _check_next_step(config["SUCCESS_NEXT_STEP"])
+    if config["STIR_POLICY"] not in stir.POLICIES:
+        raise SettingsError(f"STIR_POLICY={config['STIR_POLICY']!r} is not one of {', '.join(stir.POLICIES)}")
+    _check_next_steps(config, config["ENV_NAME"] == "production")
     _check_host(config["HOST"])
     if not config["VALIDATE_SIGNATURES"]:
         log.warning("\n%s\n  VALIDATE_SIGNATURES is off: ANYONE can drive calls on this server.\n%s", BANNER, BANNER)
@@ -111,8 +114,10 @@ def check(config):
 
 def shortest_state_max_age(config):
     """Seconds from a code prompt's start to the caller's last key, at the slowest: a step's state must outlive them."""
-    # A <Gather> says at most two sentences (a lead-in, then how to key the code); measure the longest two.
-    lengths = sorted(len(sentence) for sentence in prompts.PROMPTS[config["LANGUAGE"]].values())
+    # A <Gather> says at most two sentences (a lead-in, then how to key the code); measure the longest
+    # two. A failure's sentence ("failed:…") comes after the last Gather, never inside one.
+    sentences = prompts.PROMPTS[config["LANGUAGE"]].items()
+    lengths = sorted(len(sentence) for key, sentence in sentences if not key.startswith("failed:"))
     prompt = math.ceil(sum(lengths[-2:]) / SPOKEN_CHARACTERS_PER_SECOND)
     # Twilio restarts the Gather's timeout at each key, so each of them may take all of it.
     return prompt + STATE_AGE_MARGIN + (config["CODE_LENGTH"] + 1) * config["GATHER_TIMEOUT"]
@@ -152,23 +157,6 @@ def _speaks(voice, language):
     return voice in BASIC_VOICES.get(language, ())
 
 
-def _check_next_step(step):
-    """hangup, a number, an https:// URL, or a path on this server; never http:// or another host's //path."""
-    if step == "hangup":
-        return
-    if step.startswith("+"):
-        _check_number({"SUCCESS_NEXT_STEP": step}, "SUCCESS_NEXT_STEP")
-        return
-    parts = urlsplit(step)
-    if parts.scheme == "https" and parts.netloc:
-        return
-    if step.startswith("/") and not step.startswith(("//", "/\\")):
-        return
-    raise SettingsError(
-        f"SUCCESS_NEXT_STEP={step!r} must be 'hangup', a +E.164 number, an https:// URL or a path on this server (/…)"
-    )
-
-
 def _check_host(host):
     """HOST is an IP address or a host name."""
     try:
@@ -178,10 +166,17 @@ def _check_host(host):
             raise SettingsError(f"HOST={host!r} is not an IP address or a host name") from None
 
 
-def _check_number(config, name, allow_empty=False):
-    if allow_empty and not config[name]:
-        return
+def _check_next_steps(config, production):
+    """SUCCESS_NEXT_STEP and FAILURE_NEXT_STEP name destinations, and those checking the verdict can."""
     try:
-        usable_number(config[name])
-    except Unusable:
-        raise SettingsError(f"{name} must be a valid phone number in +E.164 form") from None
+        steps = [destinations.parse("SUCCESS_NEXT_STEP", config["SUCCESS_NEXT_STEP"]), destinations.failure_step(config)]
+    except destinations.BadDestination as error:
+        raise SettingsError(str(error)) from None
+    for name, step in zip(("SUCCESS_NEXT_STEP", "FAILURE_NEXT_STEP"), steps):
+        if step.kind == "url" and step.target.split("?")[0].split("/")[1] in OWN_PATHS:
+            raise SettingsError(f"{name}={step.target!r} is one of this server's own webhooks: the call would go round in a loop")
+    key = config["VERDICT_SIGNING_KEY"]
+    if key and len(key.encode()) < 32:
+        raise SettingsError("VERDICT_SIGNING_KEY is too short: use at least 32 random characters")
+    if production and not key and any(step.carries_token for step in steps):
+        raise SettingsError("VERDICT_SIGNING_KEY is required for a sip: or URL next step: the receiving system checks the verdict with it")

@@ -1,5 +1,11 @@
 """Where a verified caller goes next, and the language they hear it in."""
 
+import pytest
+
+from app import create_app
+from config import TestConfig
+from tests.fakes import ScriptedVerify
+
 
 def test_by_default_a_verified_caller_hears_goodbye(call):
     caller = call()
@@ -17,17 +23,26 @@ def test_a_verified_caller_can_be_forwarded_to_a_number(make_app, call):
 
 
 def test_a_verified_caller_can_be_handed_to_another_ivr(make_app, call):
-    caller = call(target=make_app(SUCCESS_NEXT_STEP="/voice/fallback"))
+    app = make_app(SUCCESS_NEXT_STEP="/menu")
+    app.add_url_rule("/menu", "menu", lambda: ("<Response><Say>Main menu.</Say></Response>", {"Content-Type": "text/xml"}), methods=["POST"])
+    caller = call(target=app)
     caller.press(caller.last_code)
     redirects = [event.text for event in caller.events if event.kind == "redirect"]
-    assert redirects[-1] == "/voice/fallback"
+    assert redirects[-1].startswith("/menu?verdict=")
+    assert caller.heard("main menu")
+
+
+@pytest.mark.parametrize("step", ["/voice", "/voice/fallback", "/verification/start", "/handoff/whisper?x=1"])
+def test_a_next_step_on_one_of_this_servers_own_webhooks_is_refused(step):
+    with pytest.raises(RuntimeError, match="one of this server's own webhooks: the call would go round in a loop"):
+        create_app(TestConfig, http_client=ScriptedVerify(), FAILURE_NEXT_STEP=step)
 
 
 def test_a_verified_caller_can_be_sent_to_another_ivrs_url(make_app, call):
     caller = call(target=make_app(SUCCESS_NEXT_STEP="https://menu.example.com/main"))
     caller.press(caller.last_code)
     assert caller.heard("verified")
-    assert caller.end_reason == "sent to another host, not followed: https://menu.example.com/main"
+    assert caller.end_reason.startswith("sent to another host, not followed: https://menu.example.com/main?verdict=")
 
 
 def test_spanish_is_spoken_in_a_mexican_spanish_voice_unless_voice_says_otherwise(make_app, call):

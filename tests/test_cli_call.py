@@ -220,3 +220,44 @@ def test_it_says_when_a_real_text_message_would_be_sent(verify):
     app = create_app(TestConfig, http_client=verify, **credentials)
     result = app.test_cli_runner().invoke(args=["call", "--keys", ""])
     assert "Calling +1•••••••00 from +1•••••••06 (in process, Twilio Verify: a real text message goes to +1•••••••06)" in result.output
+
+
+@pytest.mark.parametrize(
+    "next_step, shown",
+    [
+        ("+14155550177", ["Dial: +1•••••••77", '   Agent hears (Polly.Joanna, en-US): "Verified caller."']),
+        ("sip:desk@pbx.example.com", ["Dial: sip:desk@pbx.example.com", "   X-Verification-Status: approved",
+                                      "   X-Verification-Reason: approved", "   X-Verification-Method: caller_id",
+                                      "   X-Verification-Attestation: TN-Validation-Passed-A"]),
+        ("client:alice", ["Dial: client:alice", "   verification_status: approved"]),
+        ("flex:WW" + "0" * 32, ["Enqueue: workflow WW" + "0" * 32]),
+    ],
+    ids=["agent", "sip", "client", "flex"],
+)
+def test_flask_call_shows_what_goes_with_the_call_after_the_verdict(fixed_code, next_step, shown):
+    app = create_app(TestConfig, **NO_CREDENTIALS, SUCCESS_NEXT_STEP=next_step)
+    result = app.test_cli_runner().invoke(args=["call", "--keys", "code", "--param", "StirVerstat=TN-Validation-Passed-A"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    start = lines.index('   Say (Polly.Joanna, en-US): "Thank you. Your phone number is verified."')
+    assert lines[start + 1 : start + 1 + len(shown)] == shown
+    assert "+14155550177" not in result.output
+
+
+def test_flask_call_shows_the_task_attributes_of_a_failed_call(fixed_code):
+    app = create_app(TestConfig, **NO_CREDENTIALS, FAILURE_NEXT_STEP="flex:WW" + "0" * 32)
+    result = app.test_cli_runner().invoke(args=["call", "--keys", "1,1,1"])
+    assert result.exit_code == 0, result.output
+    assert '   task attributes: {"verification":{"call_sid":"CA' in result.output
+    assert '"status":"failed","reason":"too_many_attempts","method":"caller_id","attestation":""' in result.output
+
+
+def test_flask_call_shortens_the_verdict_token_unless_verbose(fixed_code):
+    app = create_app(TestConfig, **NO_CREDENTIALS, SUCCESS_NEXT_STEP="https://menu.example.com/main")
+    result = app.test_cli_runner().invoke(args=["call", "--keys", "code"])
+    assert result.exit_code == 0, result.output
+    assert "Call ended: sent to another host, not followed: https://menu.example.com/main?verdict=eyJhbGciOiJIUzI1" in result.output
+    assert "-character verdict token, -v shows it)" in result.output
+    verbose = app.test_cli_runner().invoke(args=["call", "--keys", "code", "-v"])
+    token = verbose.output.split("?verdict=")[-1].split()[0]
+    assert app.test_cli_runner().invoke(args=["verdict", "decode", token]).exit_code == 0

@@ -114,6 +114,51 @@ def test_dial_targets_inside_number_elements():
     assert caller.end_reason == "end of document"
 
 
+def test_a_numbers_url_is_fetched_on_the_agents_leg_as_a_whisper():
+    documents = {
+        "/voice": '<Dial><Number url="/whisper?v=1">+14155550100</Number></Dial>',
+        "/whisper": '<Say voice="Polly.Joanna">Verified caller.</Say>',
+    }
+    app, caller = ring(documents)
+    assert caller.dialed == ["+14155550100"]
+    assert caller.agent_heard == ["Verified caller."]
+    assert not caller.heard("Verified caller.")
+    whisper = app.requests[-1]
+    assert whisper["signed"] and whisper["path"] == "/whisper" and whisper["v"] == "1"
+    assert whisper["ParentCallSid"] == caller.fields["CallSid"] != whisper["CallSid"]
+    assert (whisper["To"], whisper["Direction"]) == ("+14155550100", "outbound-dial")
+    assert 'Agent hears (Polly.Joanna, en-US): "Verified caller."' in caller.transcript()
+
+
+def test_a_whisper_twilio_would_refuse_stops_the_call():
+    documents = {"/voice": '<Dial><Number url="/whisper">+14155550100</Number></Dial>', "/whisper": ("no", 403)}
+    with pytest.raises(CallError, match="whisper answered HTTP 403"):
+        ring(documents)
+
+
+def test_a_sip_uri_shows_its_headers_decoded():
+    _, caller = ring({"/voice": "<Dial><Sip>sip:desk@pbx.example.com?X-A=approved&amp;X-B=a%26b%3Dc</Sip></Dial>"})
+    assert caller.dialed == ["sip:desk@pbx.example.com"]
+    dial = [event for event in caller.events if event.kind == "dial"][0]
+    assert dial.attrs["headers"] == {"X-A": "approved", "X-B": "a&b=c"}
+    assert "Dial: sip:desk@pbx.example.com\n   X-A: approved\n   X-B: a&b=c" in caller.transcript()
+
+
+def test_a_client_shows_its_identity_and_parameters():
+    document = '<Dial><Client><Identity>alice</Identity><Parameter name="status" value="approved"/></Client></Dial>'
+    _, caller = ring({"/voice": document})
+    assert caller.dialed == ["client:alice"]
+    assert [event for event in caller.events if event.kind == "dial"][0].attrs["parameters"] == {"status": "approved"}
+
+
+def test_an_enqueue_shows_its_workflow_and_task_attributes():
+    document = '<Enqueue workflowSid="WW0"><Task>{"verification":{"status":"approved"}}</Task></Enqueue><Say>After.</Say>'
+    _, caller = ring({"/voice": document})
+    enqueued = [event for event in caller.events if event.kind == "enqueue"][0]
+    assert (enqueued.text, enqueued.attrs["task"]) == ("WW0", '{"verification":{"status":"approved"}}')
+    assert caller.heard("After.")  # once the task is done, the document goes on
+
+
 def test_a_redirect_to_another_host_ends_the_call_clearly():
     _, caller = ring({"/voice": "<Redirect>https://other.example.com/ivr</Redirect><Say>Never.</Say>"})
     assert caller.ended

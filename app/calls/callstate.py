@@ -36,6 +36,8 @@ class CallState:
     refundable: str = ""
     # Set once, when the subflow hands the call back: "approved" or a failure reason.
     result: str = ""
+    # The STIR/SHAKEN attestation (StirVerstat) the call arrived with; Twilio sends it to /voice.
+    attestation: str = ""
 
     def but(self, **changes):
         """A copy with some fields changed."""

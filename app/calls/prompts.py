@@ -30,6 +30,7 @@ PROMPTS = {
         "failed:expired": "Your code has expired.",
         "failed:error": "Sorry, something went wrong on our side.",
         "failed:locked": "This number has failed verification too many times, so we cannot send it another code.",
+        "failed:unattested": "We cannot confirm that this call comes from the number it shows, so we cannot verify it with a text message.",
     },
     "es-MX": {
         "greeting": "Gracias por llamar. Antes de atenderle, necesitamos confirmar que llama desde su propio teléfono.",
@@ -58,6 +59,7 @@ PROMPTS = {
         "failed:expired": "Su código venció.",
         "failed:error": "Lo sentimos, algo salió mal de nuestro lado.",
         "failed:locked": "Este número no pasó la verificación demasiadas veces, así que no podemos enviarle otro código.",
+        "failed:unattested": "No podemos confirmar que esta llamada viene del número que muestra, así que no podemos verificarla con un mensaje de texto.",
     },
 }
 

@@ -1,8 +1,9 @@
 """Small helpers shared by the call's steps: the TwiML answer and where a call goes next."""
 
-from flask import Response, current_app
+from flask import Response
 from twilio.twiml.voice_response import VoiceResponse
 
+from app.calls import handoff
 from app.calls.prompts import say
 
 XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>'
@@ -47,26 +48,23 @@ def _escape_attribute(text):
     return text.replace("\r", "&#13;").replace("\n", "&#10;").replace("\t", "&#09;")
 
 
-def fallback(reason):
-    """The answer for a call that failed: what went wrong, then an agent or goodbye."""
+def fallback(reason, result=None):
+    """The answer for a call that failed: what went wrong, then FAILURE_NEXT_STEP, told the verdict."""
     response = VoiceResponse()
-    number = current_app.config["FALLBACK_NUMBER"]
-    say(response, f"failed:{reason}", "to_agent" if number else "call_back")
-    if number:
-        response.dial(number)
-    else:
-        response.hangup()
+    destination = handoff.next_step("failed")
+    sentences = [f"failed:{reason}"]
+    if destination.kind == "hangup":
+        sentences.append("call_back")
+    elif destination.to_agent:
+        sentences.append("to_agent")
+    say(response, *sentences)
+    handoff.hand_on(response, destination, result, reason)
     return twiml(response)
 
 
-def next_step(response):
-    """After a successful verification: hang up, forward to a number, or go to another URL."""
-    step = current_app.config["SUCCESS_NEXT_STEP"]
-    if step.startswith("+"):
-        response.dial(step)
-    elif step.startswith(("https://", "/")):
-        response.redirect(step, method="POST")
-    else:
+def next_step(response, result):
+    """After a successful verification: SUCCESS_NEXT_STEP, told the verdict."""
+    destination = handoff.next_step("approved")
+    if destination.kind == "hangup":
         say(response, "goodbye")
-        response.hangup()
-    return response
+    return handoff.hand_on(response, destination, result)

@@ -13,6 +13,7 @@ import re
 from flask import Blueprint, current_app, request, url_for
 from twilio.twiml.voice_response import VoiceResponse
 
+from app.calls import handoff, stir
 from app.storage import database, lockout, records, sends
 from app.calls.callstate import BadState, CallState, StateCodec
 from app.numbers import Unusable, countries, in_countries, mask, usable_number
@@ -40,6 +41,10 @@ class Result:
     reason: str = ""
     # The number that was verified, in E.164 form; empty unless approved.
     destination: str = ""
+    # The STIR/SHAKEN attestation the call arrived with (StirVerstat), empty when none.
+    attestation: str = ""
+    # How the caller was verified.
+    method: str = "caller_id"
 
 
 def init_app(app, twilio_client):
@@ -54,6 +59,7 @@ def init_app(app, twilio_client):
         "countries": countries(config.get("ALLOWED_COUNTRIES", "")),
     }
     app.register_blueprint(bp)
+    handoff.init_app(app)
 
 
 def hand_over(response, destination, return_to, channel="sms"):
@@ -63,6 +69,7 @@ def hand_over(response, destination, return_to, channel="sms"):
         destination=destination,
         channel=channel,
         return_to=return_to,
+        attestation=stir.attestation(request.form),
     )
     response.redirect(_url("verification.start", state), method="POST")
     return response
@@ -74,10 +81,10 @@ def result():
         state = _load_state()
     except BadState as error:
         log.warning("call %s: verdict refused: %s", request.form.get("CallSid", "-"), error)
-        return Result(False, "error")
+        return Result(False, "error", attestation=stir.attestation(request.form))
     if state.result == "approved":
-        return Result(True, destination=state.destination)
-    return Result(False, state.result or "error")
+        return Result(True, destination=state.destination, attestation=state.attestation)
+    return Result(False, state.result or "error", attestation=state.attestation)
 
 
 @bp.post("/start")
@@ -90,6 +97,9 @@ def start():
     except Unusable as unusable:
         records.started(state)
         return _finish(state, unusable.reason)
+    if not stir.admitted(state.attestation, current_app.config.get("STIR_POLICY", "record")):
+        records.started(state)
+        return _finish(state.but(destination=destination), "unattested")
     state = state.but(destination=destination)
     with database.one_connection("record start", state.call_sid):
         if not records.started(state):

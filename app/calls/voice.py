@@ -36,10 +36,10 @@ def outcome():
     """Where the verification hands the call back."""
     result = verification.result()
     if not result.approved:
-        return fallback(result.reason)
+        return fallback(result.reason, result)
     response = VoiceResponse()
     say(response, "approved")
-    return twiml(next_step(response))
+    return twiml(next_step(response, result))
 
 
 @bp.post("/voice/fallback")

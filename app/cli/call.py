@@ -2,6 +2,7 @@
 
 import contextlib
 import logging
+import re
 
 import click
 from flask import current_app
@@ -17,6 +18,8 @@ SERVICE_NUMBER = "+14155550100"
 PROMPT = "Keys (digits * #, 'code', 'say:words', empty line = silence)"
 # With --url the stand-in's codes are printed on the server's console, out of this command's sight.
 REMOTE_PROMPT = "Keys (digits * #, 'say:words', empty line = silence)"
+# A verdict token handed on with the call; whole with -v, for `flask verdict decode`.
+JWT = re.compile(r"eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
 
 
 @click.command("call")
@@ -110,10 +113,12 @@ def _show(event, verbose):
             click.echo(f"   {event.attrs['twiml']}")
         return
     line = event.describe()
-    if event.kind == "redirect" and not verbose:
-        # The per-call state in the query string is long and says nothing to a person.
-        line = line.split("?", 1)[0]
-    click.echo(f"   {line}" if event.kind in {"say", "play", "pause"} else line)
+    if not verbose:
+        if event.kind == "redirect":
+            # The per-call state in the query string is long and says nothing to a person.
+            line = line.split("?", 1)[0]
+        line = JWT.sub(lambda token: f"{token[0][:16]}… ({len(token[0])}-character verdict token, -v shows it)", line)
+    click.echo(f"   {line}" if event.kind in {"say", "play", "pause", "whisper"} else line)
 
 
 def _field(text):

@@ -5,7 +5,9 @@ answer against Twilio's TwiML model, then carries out the verbs in order: a <Gat
 for keys, silence falls through to the next verb, <Redirect> and Gather actions are followed
 (relative URLs resolved against the current document's URL), and the call ends on <Hangup>,
 <Reject>, when the document runs out, when the caller hangs up, or when the call is sent to
-another host. Used by the tests and by `flask call`.
+another host. A <Dial> shows where the call goes and what goes with it: a <Number>'s url is
+fetched as the agent's leg (the whisper the agent hears), a <Sip> URI's headers, a <Client>'s
+parameters, an <Enqueue>'s <Task> attributes. Used by the tests and by `flask call`.
 """
 
 import dataclasses
@@ -13,7 +15,7 @@ import math
 import secrets
 import time
 from collections import deque
-from urllib.parse import urlencode, urljoin, urlsplit
+from urllib.parse import unquote, urlencode, urljoin, urlsplit
 
 import requests
 from twilio.request_validator import RequestValidator
@@ -59,7 +61,13 @@ class Event:
         if self.kind == "status":
             return f"Status callback -> {attrs['method']} {self.text} ({attrs['status']})"
         if self.kind == "dial":
-            return f"Dial: {mask(self.text) if self.text.startswith('+') else self.text}"
+            details = attrs.get("headers") or attrs.get("parameters") or {}
+            lines = [f"Dial: {mask(self.text) if self.text.startswith('+') else self.text}"]
+            return "\n".join(lines + [f"   {name}: {value}" for name, value in details.items()])
+        if self.kind == "whisper":
+            return f'Agent hears ({attrs.get("voice", "default voice")}, {attrs.get("language", "en-US")}): "{self.text}"'
+        if self.kind == "enqueue":
+            return f"Enqueue: workflow {self.text}\n   task attributes: {attrs.get('task', '(none)')}"
         labels = {"play": "Play", "pause": "Pause", "redirect": "Redirect to"}
         return f"{labels.get(self.kind, self.kind.capitalize())}: {self.text}".rstrip(": ")
 
@@ -220,6 +228,11 @@ class Call:
         return [event.text for event in self.events if event.kind == "dial"]
 
     @property
+    def agent_heard(self):
+        """What the agent heard in the whisper before the caller was put through."""
+        return [event.text for event in self.events if event.kind == "whisper"]
+
+    @property
     def end_reason(self):
         """How the call ended ('hangup', 'reject', 'dial', 'end of document'), or None."""
         ends = [event.text for event in self.events if event.kind == "end"]
@@ -268,6 +281,11 @@ class Call:
             return self.ended
         elif tag == "Dial":
             return self._dial(verb, text, attrs)
+        elif tag == "Enqueue":
+            task = verb.find("Task")
+            attributes = (task.text or "").strip() if task is not None else ""
+            self._record("enqueue", attrs.get("workflowSid") or text, {**attrs, "task": attributes})
+            # The caller waits in the queue until an agent takes the task; the document goes on after.
         elif tag in {"Hangup", "Reject"}:
             self._end(tag.lower())
             return True
@@ -276,15 +294,53 @@ class Call:
         return False
 
     def _dial(self, verb, text, attrs):
-        numbers = [text] if text else [(child.text or "").strip() for child in verb]
-        for number in numbers:
-            self._record("dial", number, attrs)
+        if text:
+            self._record("dial", text, attrs)
+        for noun in verb:
+            self._dial_noun(noun)
         if "action" in attrs:
             extra = {"DialCallStatus": "completed", "DialCallSid": "CA" + secrets.token_hex(16), "DialCallDuration": "30"}
             self._fetch(attrs.get("method", "POST"), self._resolve(attrs["action"]), extra)
             return self.ended
         # Without an action, the call goes on with the next verb once the other party hangs up.
         return False
+
+    def _dial_noun(self, noun):
+        """One party a <Dial> calls, as Twilio reaches it."""
+        target = (noun.text or "").strip()
+        if noun.tag == "Sip":
+            uri, _, query = target.partition("?")
+            pairs = (pair.partition("=") for pair in query.split("&") if pair)
+            self._record("dial", uri, {"headers": {name: unquote(value) for name, _, value in pairs}})
+        elif noun.tag == "Client":
+            identity = target or " ".join((child.text or "").strip() for child in noun if child.tag == "Identity")
+            parameters = {child.get("name"): child.get("value") for child in noun if child.tag == "Parameter"}
+            self._record("dial", f"client:{identity}", {"parameters": parameters})
+        else:
+            self._record("dial", target, dict(noun.attrib))
+            if noun.tag == "Number" and noun.get("url"):
+                self._whisper(noun, target)
+
+    def _whisper(self, number, dialed):
+        """The agent answers: Twilio runs the Number's url on their leg alone, before putting the caller through."""
+        url = self._resolve(number.get("url"))
+        if urlsplit(url).netloc != urlsplit(self._start_url).netloc:
+            self._record("note", f"the agent's whisper is at another host, not fetched: {url}")
+            return
+        agent_leg = {
+            **self.fields,
+            "CallSid": "CA" + secrets.token_hex(16),
+            "ParentCallSid": self.fields["CallSid"],
+            "Direction": "outbound-dial",
+            "To": dialed,
+            "Called": dialed,
+            "CallStatus": "in-progress",
+        }
+        for verb in self._load(number.get("method", "POST"), url, agent_leg):
+            if verb.tag == "Say":
+                self._record("whisper", (verb.text or "").strip(), dict(verb.attrib))
+            else:
+                self._record("note", f"<{verb.tag}> on the agent's leg is not simulated; skipped")
 
     def _submit(self, gather, extra):
         self._gather = None
@@ -331,11 +387,17 @@ class Call:
             # Twilio would follow it, but the call has then left the IVR under test.
             self._end(f"sent to another host, not followed: {url}")
             return
+        root = self._load(method, url, {**self.fields, **extra})
+        self._document_url = url
+        self._verbs = deque(root)
+
+    def _load(self, method, url, params):
+        """Send one signed webhook; the <Response> it answers, checked against Twilio's model."""
         self._webhooks += 1
         if self._webhooks > self.max_webhooks:
             raise CallError(f"the call did not end after {self.max_webhooks} webhooks: is the IVR in a loop?")
         method = method.upper()
-        status, content_type, body = self._send(method, url, {**self.fields, **extra})
+        status, content_type, body = self._send(method, url, params)
         self._record("webhook", url, {"method": method, "status": status, "twiml": body})
         self._collect_sms()
         if self._answered is None:
@@ -346,11 +408,9 @@ class Call:
         if "xml" not in content_type:
             raise CallError(f"{method} {url} answered {content_type or 'no content type'}, not TwiML")
         try:
-            root = validate(body)
+            return validate(body)
         except InvalidTwiML as error:
             raise CallError(f"{method} {url} answered invalid TwiML: {error}") from None
-        self._document_url = url
-        self._verbs = deque(root)
 
     def _send(self, method, url, params):
         """One request signed as Twilio signs it: GET carries the fields in the query string."""

@@ -4,7 +4,7 @@ import datetime
 import functools
 
 import sqlalchemy
-from flask import current_app, request
+from flask import current_app
 
 from app.storage import database
 from app.numbers import Unusable, fingerprint, mask, usable_number
@@ -56,7 +56,7 @@ def started(state):
         "number_masked": mask(state.destination),
         "number_hash": number_hash(state.destination),
         "channel": state.channel,
-        "stir_verstat": request.form.get("StirVerstat") or None,
+        "stir_verstat": state.attestation or None,
         "started_at": now(),
         "attempts": 0,
         "resends": 0,

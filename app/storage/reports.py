@@ -19,6 +19,8 @@ class Report:
     # Codes sent since the start of this clock hour, against MAX_SENDS_PER_HOUR.
     sends_this_hour: int = 0
     max_sends_per_hour: int | None = None
+    # Verifications by the STIR/SHAKEN attestation their call arrived with ("none": Twilio sent none).
+    by_attestation: dict = dataclasses.field(default_factory=dict)
 
     def lines(self):
         """(section, name, value) rows: the report as a table or a CSV file shows it."""
@@ -27,6 +29,8 @@ class Report:
             yield "outcome", outcome, count
         for reason, count in self.by_reason.items():
             yield "reason", reason, count
+        for attestation, count in self.by_attestation.items():
+            yield "attestation", attestation, count
         yield "summary", "success_rate", _rounded(self.success_rate)
         yield "summary", "median_attempts", _rounded(self.median_attempts)
         yield "summary", "median_seconds_to_verify", _rounded(self.median_seconds_to_verify)
@@ -41,6 +45,7 @@ def summarize(records, locked_numbers=0, sends_this_hour=0, max_sends_per_hour=N
     approved = [record for record in finished if record["outcome"] == "approved"]
     outcomes = collections.Counter(record["outcome"] or "in_progress" for record in records)
     reasons = collections.Counter(record["reason"] for record in finished if record["outcome"] != "approved")
+    attestations = collections.Counter(record.get("stir_verstat") or "none" for record in records)
     return Report(
         total=len(records),
         by_outcome=dict(outcomes.most_common()),
@@ -55,6 +60,7 @@ def summarize(records, locked_numbers=0, sends_this_hour=0, max_sends_per_hour=N
         locked_numbers=locked_numbers,
         sends_this_hour=sends_this_hour,
         max_sends_per_hour=max_sends_per_hour,
+        by_attestation=dict(attestations.most_common()),
     )
 
 

@@ -1,0 +1,89 @@
+"""The verdict on a call, and the token it travels as: a JWT (HS256) signed with VERDICT_SIGNING_KEY."""
+
+import dataclasses
+import hashlib
+import hmac
+import time
+
+import jwt
+
+from app.numbers import Unusable, fingerprint, mask, usable_number
+
+ALGORITHM = "HS256"
+# Long enough for an agent to answer or another IVR to pick the call up; useless soon after.
+LIFETIME = 300
+STATUSES = ("approved", "failed")
+LONGEST_TOKEN = 4096
+
+
+class BadVerdict(Exception):
+    """A token that is forged, expired, garbled or issued for another call."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Verdict:
+    """What the verification concluded about one call: its claims, never a full number or a code."""
+
+    call_sid: str
+    status: str  # approved or failed
+    reason: str  # approved, or why not: too_many_attempts, unattested, ...
+    method: str  # how the caller was verified: caller_id
+    number: str  # masked: +1•••••••71
+    number_hash: str  # the records' keyed hash of the number; empty for a number no code can reach
+    attestation: str  # StirVerstat as the call arrived with it; empty when Twilio sent none
+
+    @property
+    def approved(self):
+        return self.status == "approved"
+
+    def token(self, key, now=None):
+        """The verdict as a JWT that expires LIFETIME seconds after it is issued."""
+        issued = int(time.time() if now is None else now)
+        claims = {**dataclasses.asdict(self), "iat": issued, "exp": issued + LIFETIME}
+        return jwt.encode(claims, key, algorithm=ALGORITHM)
+
+
+CLAIMS = tuple(field.name for field in dataclasses.fields(Verdict))
+
+
+def issued(call_sid, approved, reason, method, number, attestation, secret_key):
+    """The verdict on a call about `number`: the verified one, or the caller ID a failed call showed."""
+    try:
+        number_hash = fingerprint(usable_number(number), secret_key)
+    except Unusable:
+        number_hash = ""
+    status = "approved" if approved else "failed"
+    return Verdict(call_sid, status, "approved" if approved else reason, method, mask(number), number_hash, attestation)
+
+
+def read(token, key, call_sid):
+    """The verdict in a token signed with `key`, unexpired and issued for `call_sid`; else BadVerdict."""
+    claims = check(token, key)
+    if not call_sid or claims["call_sid"] != call_sid:
+        raise BadVerdict("issued for another call")
+    return Verdict(**{name: claims[name] for name in CLAIMS})
+
+
+def check(token, key):
+    """The claims of a token whose signature and expiry hold, with every claim present; else BadVerdict."""
+    if not token or len(token) > LONGEST_TOKEN or not token.isascii():
+        raise BadVerdict("missing or malformed")
+    try:
+        claims = jwt.decode(token, key, algorithms=[ALGORITHM], options={"require": ["iat", "exp", *CLAIMS]})
+    except jwt.ExpiredSignatureError:
+        raise BadVerdict("expired") from None
+    except jwt.InvalidSignatureError:
+        raise BadVerdict("forged: not signed with this key") from None
+    except jwt.InvalidTokenError as error:
+        raise BadVerdict(f"garbled: {type(error).__name__}") from None
+    if claims["status"] not in STATUSES or not all(isinstance(claims[name], str) for name in CLAIMS):
+        raise BadVerdict("garbled: claims of the wrong shape")
+    return claims
+
+
+def signing_key(config):
+    """VERDICT_SIGNING_KEY, or, where no other system checks the tokens, a key derived from SECRET_KEY."""
+    key = config.get("VERDICT_SIGNING_KEY")
+    if key:
+        return key
+    return hmac.new(config["SECRET_KEY"].encode(), b"verdict-signing-key", hashlib.sha256).hexdigest()

@@ -1,0 +1,86 @@
+"""The whisper: what an agent hears on answering, before the caller is put through."""
+
+import logging
+
+from flask import Blueprint, Response, current_app, request
+from twilio.twiml.voice_response import VoiceResponse
+
+from app.calls import prompts
+from app.calls.handoff.verdict import BadVerdict, read
+from app.calls.security import twilio_request
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("handoff", __name__, url_prefix="/handoff")
+
+WHISPERS = {
+    "en-US": {
+        "approved": "Verified caller.",
+        "failed": "Caller not verified: {reason}.",
+        "failed_unexplained": "Caller not verified.",
+        "unknown": "Verification status unknown.",
+        "reasons": {
+            "withheld": "the caller ID is withheld",
+            "invalid_number": "the caller ID is not a valid number",
+            "undeliverable": "their number cannot receive text messages",
+            "rate_limited": "too many codes were requested for their number",
+            "blocked": "codes cannot be sent to their number",
+            "unavailable": "verification was unavailable",
+            "no_input": "no code was entered",
+            "too_many_attempts": "the code was wrong too many times",
+            "expired": "the code expired",
+            "locked": "their number is locked out after failed verifications",
+            "unattested": "the carrier did not vouch for their caller ID",
+            "error": "something went wrong on our side",
+        },
+    },
+    "es-MX": {
+        "approved": "Llamante verificado.",
+        "failed": "Llamante no verificado: {reason}.",
+        "failed_unexplained": "Llamante no verificado.",
+        "unknown": "Estado de verificación desconocido.",
+        "reasons": {
+            "withheld": "el identificador de llamada está oculto",
+            "invalid_number": "el identificador de llamada no es un número válido",
+            "undeliverable": "su número no puede recibir mensajes de texto",
+            "rate_limited": "se pidieron demasiados códigos para su número",
+            "blocked": "no se pueden enviar códigos a su número",
+            "unavailable": "la verificación no estaba disponible",
+            "no_input": "no marcó ningún código",
+            "too_many_attempts": "el código fue incorrecto demasiadas veces",
+            "expired": "el código venció",
+            "locked": "su número está bloqueado por verificaciones fallidas",
+            "unattested": "el operador no avaló su identificador de llamada",
+            "error": "algo salió mal de nuestro lado",
+        },
+    },
+}
+
+
+@bp.post("/whisper")
+@twilio_request
+def whisper():
+    """The agent's leg: Twilio posts its own CallSid, and the caller's, which the verdict names, as ParentCallSid."""
+    config = current_app.config
+    language = config.get("LANGUAGE", "en-US")
+    phrases = WHISPERS.get(language, WHISPERS["en-US"])
+    caller_sid = request.form.get("ParentCallSid", "")
+    try:
+        verdict = read(request.args.get("v", ""), current_app.extensions["handoff"]["key"], caller_sid)
+    except BadVerdict as error:
+        log.warning("call %s: whisper's verdict refused: %s", caller_sid or "-", error)
+        sentence = phrases["unknown"]
+    else:
+        sentence = _sentence(phrases, verdict)
+    response = VoiceResponse()
+    response.say(sentence, voice=prompts.voice(config), language=language)
+    # Not the hot path's writer (app.calls.twiml), which imports this package: once per agent call.
+    return Response(str(response), mimetype="text/xml")
+
+
+def _sentence(phrases, verdict):
+    if verdict.approved:
+        return phrases["approved"]
+    if verdict.reason in phrases["reasons"]:
+        return phrases["failed"].format(reason=phrases["reasons"][verdict.reason])
+    return phrases["failed_unexplained"]

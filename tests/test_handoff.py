@@ -1,0 +1,230 @@
+"""The verdict reaches whoever takes the call next, in the form each kind of destination understands."""
+
+import json
+from urllib.parse import parse_qs, urlsplit
+
+import jwt
+import pytest
+
+from app.calls.handoff.whisper import WHISPERS
+from app.simulator import validate
+
+KEY = "a-shared-secret-the-pbx-also-knows-0123456789"
+AGENT = "+14155550123"
+WORKFLOW = "WW" + "0123456789abcdef" * 2
+DESTINATIONS = {
+    "number": AGENT,
+    "sip": "sip:desk@pbx.example.com;transport=tls",
+    "client": "client:alice_agent",
+    "flex": f"flex:{WORKFLOW}",
+    "url": "https://menu.example.com/main?menu=2",
+}
+
+
+@pytest.fixture
+def app_to(make_app):
+    """An app whose verified and failed calls both go to one destination."""
+
+    def build(destination, **settings):
+        return make_app(SUCCESS_NEXT_STEP=destination, FAILURE_NEXT_STEP=destination, VERDICT_SIGNING_KEY=KEY, **settings)
+
+    return build
+
+
+def verified(call, app, **options):
+    caller = call(target=app, **options)
+    caller.press(caller.last_code)
+    assert caller.heard("your phone number is verified")
+    return caller
+
+
+def failed(call, app, **options):
+    caller = call(target=app, **options)
+    for wrong in ["000000", "111111", "222222"]:
+        caller.press(wrong)
+    assert caller.heard("the code was not right too many times")
+    return caller
+
+
+def last(caller, kind):
+    return [event for event in caller.events if event.kind == kind][-1]
+
+
+def claims(token, call_sid):
+    """The token checked as the README tells a receiving system to check it."""
+    verdict = jwt.decode(token, KEY, algorithms=["HS256"])
+    assert verdict["call_sid"] == call_sid
+    return verdict
+
+
+def verdict_handed_on(caller, kind):
+    """(status, reason, attestation) as the destination received them, its token checked where it has one."""
+    sid = caller.fields["CallSid"]
+    if kind == "number":
+        return caller.agent_heard
+    if kind == "sip":
+        headers = last(caller, "dial").attrs["headers"]
+        token = claims(headers["X-Verification-Token"], sid)
+        assert (token["status"], token["reason"]) == (headers["X-Verification-Status"], headers["X-Verification-Reason"])
+        return headers["X-Verification-Status"], headers["X-Verification-Reason"], headers.get("X-Verification-Attestation", "")
+    if kind == "client":
+        parameters = last(caller, "dial").attrs["parameters"]
+        token = claims(parameters["verification_token"], sid)
+        assert token["status"] == parameters["verification_status"]
+        return parameters["verification_status"], parameters["verification_reason"], parameters.get("verification_attestation", "")
+    if kind == "flex":
+        attributes = json.loads(last(caller, "enqueue").attrs["task"])["verification"]
+        assert attributes["call_sid"] == sid
+        return attributes["status"], attributes["reason"], attributes["attestation"]
+    url = caller.end_reason.removeprefix("sent to another host, not followed: ")
+    token = claims(parse_qs(urlsplit(url).query)["verdict"][0], sid)
+    return token["status"], token["reason"], token["attestation"]
+
+
+@pytest.mark.parametrize("kind", ["sip", "client", "flex", "url"])
+def test_a_verified_caller_is_handed_on_as_approved(app_to, call, kind):
+    caller = verified(call, app_to(DESTINATIONS[kind]), params={"StirVerstat": "TN-Validation-Passed-A"})
+    assert verdict_handed_on(caller, kind) == ("approved", "approved", "TN-Validation-Passed-A")
+
+
+@pytest.mark.parametrize("kind", ["sip", "client", "flex", "url"])
+def test_a_caller_who_failed_is_handed_on_as_failed_with_the_reason(app_to, call, kind):
+    caller = failed(call, app_to(DESTINATIONS[kind]), params={"StirVerstat": "TN-Validation-Passed-B"})
+    assert verdict_handed_on(caller, kind) == ("failed", "too_many_attempts", "TN-Validation-Passed-B")
+    assert not caller.heard("call back later")
+
+
+def test_the_agent_hears_a_verified_caller_announced_before_the_call_connects(app_to, call):
+    caller = verified(call, app_to(AGENT))
+    assert caller.dialed == [AGENT]
+    assert caller.agent_heard == ["Verified caller."]
+    assert not caller.heard("verified caller")  # the whisper is the agent's alone
+
+
+def test_the_agent_hears_why_a_caller_is_not_verified(app_to, call):
+    caller = failed(call, app_to(AGENT))
+    assert caller.heard("please hold while we connect you to an agent")
+    assert caller.agent_heard == ["Caller not verified: the code was wrong too many times."]
+
+
+def test_the_whisper_speaks_the_configured_language(app_to, call):
+    caller = call(target=app_to(AGENT, LANGUAGE="es-MX", VOICE="Polly.Mia"))
+    caller.press(caller.last_code)
+    assert caller.agent_heard == ["Llamante verificado."]
+    assert last(caller, "whisper").attrs == {"voice": "Polly.Mia", "language": "es-MX"}
+
+
+def test_a_failed_call_that_hangs_up_is_told_to_call_back(make_app, call):
+    caller = failed(call, make_app())
+    assert caller.heard("please call back later")
+    assert caller.end_reason == "hangup"
+
+
+def test_a_withheld_caller_reaches_the_pbx_as_failed_without_a_number(app_to, call):
+    caller = call(target=app_to(DESTINATIONS["sip"]), from_="anonymous")
+    headers = last(caller, "dial").attrs["headers"]
+    assert (headers["X-Verification-Status"], headers["X-Verification-Reason"]) == ("failed", "withheld")
+    assert claims(headers["X-Verification-Token"], caller.fields["CallSid"])["number_hash"] == ""
+
+
+def test_the_token_carries_the_number_masked_and_hashed_never_in_full(app_to, call):
+    caller = verified(call, app_to(DESTINATIONS["url"]))
+    url = caller.end_reason.removeprefix("sent to another host, not followed: ")
+    assert url.startswith("https://menu.example.com/main?menu=2&verdict=")
+    token = parse_qs(urlsplit(url).query)["verdict"][0]
+    verdict = claims(token, caller.fields["CallSid"])
+    assert verdict["number"] == "+1•••••••71"
+    assert len(verdict["number_hash"]) == 64
+    assert verdict["method"] == "caller_id"
+    assert verdict["exp"] - verdict["iat"] == 300
+    assert "4155552671" not in json.dumps(verdict) and caller.last_code not in json.dumps(verdict)
+
+
+def test_a_relative_url_on_this_host_gets_the_token_too(make_app, call):
+    app = make_app(SUCCESS_NEXT_STEP="/menu", VERDICT_SIGNING_KEY=KEY)
+    app.add_url_rule("/menu", "menu", lambda: ("<Response><Hangup/></Response>", {"Content-Type": "text/xml"}), methods=["POST"])
+    caller = verified(call, app)
+    redirect = [event.text for event in caller.events if event.kind == "redirect"][-1]
+    token = parse_qs(urlsplit(redirect).query)["verdict"][0]
+    assert claims(token, caller.fields["CallSid"])["status"] == "approved"
+
+
+FORGED_STATES = [
+    "https://ivr.example.com/voice/outcome",
+    "https://ivr.example.com/voice/outcome?s=approved",
+    "https://ivr.example.com/voice/outcome?s=gAAAAABforgedforgedforgedforged",
+]
+
+
+@pytest.mark.parametrize("kind", sorted(DESTINATIONS))
+@pytest.mark.parametrize("url", FORGED_STATES)
+def test_a_forged_verdict_is_never_handed_on_as_approved(app_to, call, kind, url):
+    caller = call(target=app_to(DESTINATIONS[kind]), url=url)
+    assert caller.heard("something went wrong on our side")
+    handed_on = verdict_handed_on(caller, kind)
+    if kind == "number":
+        assert handed_on == ["Caller not verified: something went wrong on our side."]
+    else:
+        assert handed_on[:2] == ("failed", "error")
+
+
+def test_an_approved_outcome_replayed_on_another_call_is_handed_on_as_failed(app_to, call):
+    app = app_to(DESTINATIONS["sip"])
+    outcome = [event.text for event in verified(call, app).events if event.kind == "webhook" and "/voice/outcome" in event.text]
+    intruder = call(target=app, url=outcome[0])
+    assert verdict_handed_on(intruder, "sip")[:2] == ("failed", "error")
+
+
+# The longest values a verdict can hold: the longest reason, a 3-digit country code, and an
+# attestation of the longest kept length made of the characters every encoding must escape.
+LONGEST_REASON = "too_many_attempts"
+WORST_ATTESTATION = '"' * 64
+ODD_ATTESTATION = "TN-Validation-Passed-A&X-Twilio-Evil=1?;<b>'\"%20\\é"
+
+
+def worst_case(call, app, attestation=WORST_ATTESTATION):
+    """A caller from Uzbekistan who fails on the longest reason, with the given StirVerstat."""
+    caller = call(target=app, from_="+998901234567", params={"StirVerstat": attestation + "x" * 50})
+    caller.press("000000")
+    assert caller.heard("the code was not right too many times")
+    return caller
+
+
+def answered(caller, tag):
+    """The element of the last TwiML document answered, as Twilio parses it."""
+    document = [event for event in caller.events if event.kind == "webhook"][-1].attrs["twiml"]
+    return validate(document).find(f".//{tag}")
+
+
+def test_the_longest_reason_is_the_one_measured():
+    assert len(LONGEST_REASON) == max(len(reason) for reason in WHISPERS["en-US"]["reasons"])
+
+
+def test_the_sip_header_part_stays_under_twilios_limit_with_the_longest_values(app_to, call):
+    caller = worst_case(call, app_to(DESTINATIONS["sip"], MAX_ATTEMPTS=1))
+    uri = answered(caller, "Sip").text
+    headers = uri.split("?", 1)[1]
+    assert len(headers) < 1024  # Twilio warning 21227
+    names = [pair.split("=", 1)[0] for pair in headers.split("&")]
+    assert all(name.startswith("X-") and not name.lower().startswith("x-twilio") for name in names)
+    assert last(caller, "dial").attrs["headers"]["X-Verification-Attestation"] == WORST_ATTESTATION
+
+
+def test_the_task_attributes_stay_compact_with_the_longest_values(app_to, call):
+    caller = worst_case(call, app_to(DESTINATIONS["flex"], MAX_ATTEMPTS=1))
+    attributes = answered(caller, "Task").text
+    assert len(attributes) < 1024
+    assert json.loads(attributes)["verification"]["attestation"] == WORST_ATTESTATION
+
+
+def test_odd_characters_in_the_attestation_are_encoded_not_interpreted(app_to, call):
+    bounded = ODD_ATTESTATION.replace("é", "?")
+    caller = worst_case(call, app_to(DESTINATIONS["sip"], MAX_ATTEMPTS=1), attestation=ODD_ATTESTATION)
+    headers = last(caller, "dial").attrs["headers"]
+    assert "X-Twilio-Evil" not in headers
+    assert headers["X-Verification-Attestation"] == (bounded + "x" * 50)[:64]
+    assert verdict_handed_on(caller, "sip")[2] == headers["X-Verification-Attestation"]
+    caller = worst_case(call, app_to(DESTINATIONS["flex"], MAX_ATTEMPTS=1), attestation=ODD_ATTESTATION)
+    assert json.loads(answered(caller, "Task").text)["verification"]["attestation"] == (bounded + "x" * 50)[:64]
+    caller = worst_case(call, app_to(DESTINATIONS["client"], MAX_ATTEMPTS=1), attestation=ODD_ATTESTATION)
+    assert last(caller, "dial").attrs["parameters"]["verification_attestation"] == (bounded + "x" * 50)[:64]

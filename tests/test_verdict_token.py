@@ -1,0 +1,211 @@
+"""A verdict token cannot be forged, kept past its expiry or used on another call: at the whisper and elsewhere."""
+
+import base64
+import datetime
+import json
+import time
+from urllib.parse import parse_qs, urlsplit
+
+import jwt
+import pytest
+from flask import Flask, request
+from twilio.request_validator import RequestValidator
+
+from app.calls.handoff.verdict import LIFETIME, Verdict
+from app.simulator import validate
+from tests.conftest import CALLER
+
+KEY = "a-shared-secret-the-other-ivr-also-knows-42"
+AGENT = "+14155550123"
+CALLER_LEG = "CA" + "c" * 32
+AGENT_LEG = "CA" + "a" * 32
+
+
+def verdict(status="approved", call_sid=CALLER_LEG):
+    reason = "approved" if status == "approved" else "too_many_attempts"
+    return Verdict(call_sid, status, reason, "caller_id", "+1•••••••71", "f" * 64, "TN-Validation-Passed-A")
+
+
+@pytest.fixture
+def app(make_app):
+    return make_app(SUCCESS_NEXT_STEP=AGENT, FAILURE_NEXT_STEP=AGENT, VERDICT_SIGNING_KEY=KEY)
+
+
+def whisper(app, token, parent=CALLER_LEG, agent_leg=AGENT_LEG, auth_token="test-auth-token"):
+    """Twilio fetching the whisper on the agent's leg, signed as Twilio signs it."""
+    url = f"https://ivr.example.com/handoff/whisper?v={token}"
+    fields = {"CallSid": agent_leg, "ParentCallSid": parent, "From": CALLER, "To": AGENT, "Direction": "outbound-dial"}
+    signature = RequestValidator(auth_token).compute_signature(url, fields)
+    response = app.test_client().post(url, data=fields, headers={"X-Twilio-Signature": signature})
+    return response
+
+
+def agent_hears(response):
+    assert response.status_code == 200
+    root = validate(response.get_data(as_text=True))
+    assert [verb.tag for verb in root] == ["Say"]  # no <Hangup>: the call still connects
+    return root[0].text
+
+
+def tampered(token, **claims):
+    """The token with claims changed and its signature kept."""
+    header, payload, signature = token.split(".")
+    values = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    changed = base64.urlsafe_b64encode(json.dumps({**values, **claims}).encode()).decode().rstrip("=")
+    return f"{header}.{changed}.{signature}"
+
+
+def test_the_whisper_announces_a_valid_verdict(app):
+    assert agent_hears(whisper(app, verdict().token(KEY))) == "Verified caller."
+    assert agent_hears(whisper(app, verdict("failed").token(KEY))) == "Caller not verified: the code was wrong too many times."
+
+
+@pytest.mark.parametrize(
+    "token",
+    [
+        pytest.param(lambda: verdict().token("another-key-that-is-also-long-enough!"), id="forged"),
+        pytest.param(lambda: verdict().token(KEY, now=time.time() - LIFETIME - 1), id="expired"),
+        pytest.param(lambda: verdict(call_sid="CA" + "9" * 32).token(KEY), id="another-call"),
+        pytest.param(lambda: verdict(call_sid=AGENT_LEG).token(KEY), id="bound-to-the-agent-leg"),
+        pytest.param(lambda: tampered(verdict("failed").token(KEY), status="approved"), id="tampered"),
+        pytest.param(lambda: jwt.encode(vars(verdict()) | {"exp": time.time() + 60, "iat": time.time()}, None, algorithm="none"), id="unsigned"),
+        pytest.param(lambda: "", id="missing"),
+        pytest.param(lambda: "not.a.token", id="garbled"),
+    ],
+)
+def test_a_bad_verdict_at_the_whisper_is_unknown_and_the_call_still_connects(app, token):
+    assert agent_hears(whisper(app, token())) == "Verification status unknown."
+
+
+def test_the_whisper_without_twilios_signature_is_refused(app):
+    url = f"/handoff/whisper?v={verdict().token(KEY)}"
+    assert app.test_client().post(url, data={"CallSid": AGENT_LEG, "ParentCallSid": CALLER_LEG}).status_code == 403
+    assert whisper(app, verdict().token(KEY), auth_token="not-the-token").status_code == 403
+
+
+def test_the_whisper_of_a_real_call_names_the_callers_leg(app, call):
+    caller = call(target=app)
+    caller.press(caller.last_code)
+    url = [event for event in caller.events if event.kind == "dial"][-1].attrs["url"]
+    token = parse_qs(urlsplit(url).query)["v"][0]
+    assert agent_hears(whisper(app, token, parent=caller.fields["CallSid"])) == "Verified caller."
+    assert agent_hears(whisper(app, token, parent=CALLER_LEG)) == "Verification status unknown."
+
+
+def receiving_ivr():
+    """Another IVR taking the call from SUCCESS_NEXT_STEP, checking the verdict as the README shows."""
+    menu = Flask("menu")
+
+    @menu.post("/main")
+    def main():
+        try:
+            claims = jwt.decode(request.args["verdict"], KEY, algorithms=["HS256"])  # signature and expiry
+            if claims["call_sid"] != request.form["CallSid"]:  # issued for this very call
+                raise jwt.InvalidTokenError("issued for another call")
+        except (KeyError, jwt.InvalidTokenError):
+            return "<Response><Say>Verification status unknown.</Say></Response>", {"Content-Type": "text/xml"}
+        said = "Welcome back." if claims["status"] == "approved" else f"Not verified: {claims['reason']}."
+        return f"<Response><Say>{said}</Say></Response>", {"Content-Type": "text/xml"}
+
+    return menu
+
+
+def hand_to(menu, url, fields):
+    """Twilio following the redirect to the other IVR."""
+    response = menu.test_client().post(url, base_url="https://menu.example.com", data=fields)
+    return validate(response.get_data(as_text=True))[0].text
+
+
+@pytest.fixture
+def redirected(make_app, call):
+    """A finished call whose next step is another IVR: (the URL it was sent to, the call)."""
+    app = make_app(SUCCESS_NEXT_STEP="https://menu.example.com/main", FAILURE_NEXT_STEP="https://menu.example.com/main", VERDICT_SIGNING_KEY=KEY)
+
+    def finish(keys):
+        caller = call(target=app)
+        for key in keys:
+            caller.press(caller.last_code if key == "code" else key)
+        return caller.end_reason.removeprefix("sent to another host, not followed: "), caller
+
+    return finish
+
+
+def test_the_receiving_ivr_trusts_a_valid_verdict(redirected):
+    url, caller = redirected(["code"])
+    assert hand_to(receiving_ivr(), url, caller.fields) == "Welcome back."
+    url, caller = redirected(["000000", "111111", "222222"])
+    assert hand_to(receiving_ivr(), url, caller.fields) == "Not verified: too_many_attempts."
+
+
+def test_the_receiving_ivr_refuses_a_verdict_from_another_call(redirected):
+    url, _ = redirected(["code"])
+    _, other = redirected(["000000", "111111", "222222"])
+    assert hand_to(receiving_ivr(), url, other.fields) == "Verification status unknown."
+
+
+@pytest.mark.parametrize(
+    "forge",
+    [
+        lambda token: tampered(token, status="approved", reason="approved"),
+        lambda token: jwt.encode(jwt.decode(token, options={"verify_signature": False}) | {"status": "approved"}, "guessed-key-guessed-key-guessed-key!", algorithm="HS256"),
+    ],
+    ids=["tampered", "signed-with-a-guessed-key"],
+)
+def test_the_receiving_ivr_refuses_a_forged_verdict(redirected, forge):
+    url, caller = redirected(["000000", "111111", "222222"])
+    token = parse_qs(urlsplit(url).query)["verdict"][0]
+    forged = url.replace(token, forge(token))
+    assert hand_to(receiving_ivr(), forged, caller.fields) == "Verification status unknown."
+
+
+class Later(datetime.datetime):
+    """The clock of a receiving system that takes the call up after the verdict's lifetime."""
+
+    @classmethod
+    def now(cls, tz=None):
+        return datetime.datetime.now(tz) + datetime.timedelta(seconds=LIFETIME + 1)
+
+
+def test_the_receiving_ivr_refuses_an_expired_verdict(redirected, monkeypatch):
+    url, caller = redirected(["code"])
+    assert hand_to(receiving_ivr(), url, caller.fields) == "Welcome back."
+    monkeypatch.setattr("jwt.api_jwt.datetime", Later)
+    assert hand_to(receiving_ivr(), url, caller.fields) == "Verification status unknown."
+
+
+def decode(app, *args):
+    return app.test_cli_runner().invoke(args=["verdict", "decode", *args])
+
+
+def test_flask_verdict_decode_shows_the_claims_of_a_valid_token(app):
+    result = decode(app, verdict().token(KEY), "--call-sid", CALLER_LEG)
+    assert result.exit_code == 0, result.output
+    lines = [" ".join(line.split()) for line in result.output.splitlines()]
+    for line in [f"call_sid {CALLER_LEG}", "status approved", "method caller_id", "number +1•••••••71",
+                 "attestation TN-Validation-Passed-A"]:
+        assert line in lines
+    assert f"Valid, checked with VERDICT_SIGNING_KEY: signature and expiry hold; issued for {CALLER_LEG}." in result.output
+
+
+@pytest.mark.parametrize(
+    "token, args, problem",
+    [
+        (lambda: verdict().token("another-key-that-is-also-long-enough!"), [], "forged: not signed with this key"),
+        (lambda: verdict().token(KEY, now=time.time() - LIFETIME - 1), [], "expired"),
+        (lambda: verdict().token(KEY), ["--call-sid", AGENT_LEG], f"issued for another call ({CALLER_LEG})"),
+    ],
+    ids=["forged", "expired", "another-call"],
+)
+def test_flask_verdict_decode_says_why_a_token_is_refused(app, token, args, problem):
+    result = decode(app, token(), *args)
+    assert result.exit_code == 1
+    assert "status approved" in " ".join(result.output.split())  # the claims are shown all the same
+    assert f"Error: refused, checked with VERDICT_SIGNING_KEY: {problem}" in result.output
+
+
+def test_flask_verdict_decode_of_something_else_is_one_line(app):
+    result = decode(app, "X-Verification-Status=approved")
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines() == [
+        "Error: not a JWT (DecodeError): copy the whole X-Verification-Token or verdict= value"
+    ]
