@@ -111,3 +111,15 @@ def test_the_report_shows_both_reasons_and_the_sends_this_hour_against_the_cap(m
     lines = [" ".join(line.split()) for line in result.output.splitlines()]
     for line in ["sends_capped 1", "country_not_allowed 1", "this_hour 2", "max_per_hour 2"]:
         assert line in lines
+
+
+def test_workers_take_places_a_few_at_a_time_and_never_send_past_the_cap(make_app, db):
+    # A cap of 251: each worker takes 2 places at a time (1%), the last worker to ask gets the one left.
+    workers = [make_app(MAX_SENDS_PER_HOUR=251), make_app(MAX_SENDS_PER_HOUR=251)]
+    admitted = 0
+    for turn in range(300):
+        with workers[turn % 2].app_context():
+            admitted += sends.admit()
+    assert admitted == 251
+    with db.connect() as connection:
+        assert connection.execute(sqlalchemy.select(send_counts.c.sends)).scalar_one() == 251 + 2
