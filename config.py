@@ -131,11 +131,15 @@ class Config:
     UNREADABLE = dict(UNREADABLE)
 
 
+# Anyone can read it here: fit for the local Verify stand-in only (app/settings.py refuses it with a real account).
+DEVELOPMENT_SECRET_KEY = "development-only-secret-key"
+
+
 class DevelopmentConfig(Config):
     """Local development: runs without a Twilio account on the local Verify stand-in."""
 
     ENV_NAME = "development"
-    SECRET_KEY = os.environ.get("SECRET_KEY") or "development-only-secret-key"
+    SECRET_KEY = os.environ.get("SECRET_KEY") or DEVELOPMENT_SECRET_KEY
     # This machine only: the stand-in's auth token and secret key are public.
     HOST = os.environ.get("HOST") or "127.0.0.1"
     REQUIRED = ()

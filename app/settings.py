@@ -3,14 +3,16 @@
 import ipaddress
 import logging
 import math
+import posixpath
 import re
+from urllib.parse import unquote, urlsplit
 
 from app.calls import prompts, stir
 from app.calls.handoff import destinations
 from app.numbers import countries
 from app.simulator import twiml_model
 from app.twilio.standin import LOCAL_ACCOUNT_SID, LOCAL_AUTH_TOKEN, LocalVerify
-from config import SettingsError
+from config import DEVELOPMENT_SECRET_KEY, SettingsError
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +36,8 @@ RANGES = {
     "LOCKOUT_WINDOW": (60, 30 * 86400),
     "MAX_SENDS_PER_HOUR": (1, 1_000_000),
     "PORT": (1, 65535),
+    # A webhook's form is a few hundred bytes; under 1 KiB Twilio's own requests would get a 413.
+    "MAX_CONTENT_LENGTH": (1024, 1024 * 1024),
 }
 
 # Amazon Polly's voices by the language they speak; Twilio's model lists each one's variants
@@ -70,9 +74,9 @@ def use_local_verify(config):
     log.warning(
         "\n%s\n  No Twilio Verify credentials: using the LOCAL VERIFY STAND-IN.\n"
         "  No text message is sent; each code is printed on this console instead.\n"
-        "  Webhooks are checked against the auth token %r.\n%s",
+        "  Webhooks are checked against %s.\n%s",
         BANNER,
-        config["TWILIO_AUTH_TOKEN"] if config["TWILIO_AUTH_TOKEN"] == LOCAL_AUTH_TOKEN else "from TWILIO_AUTH_TOKEN",
+        f"the auth token {LOCAL_AUTH_TOKEN!r}" if config["TWILIO_AUTH_TOKEN"] == LOCAL_AUTH_TOKEN else "TWILIO_AUTH_TOKEN",
         BANNER,
     )
     return LocalVerify(code_length=config["CODE_LENGTH"])
@@ -87,6 +91,9 @@ def check(config):
         raise SettingsError(f"Missing required setting(s): {', '.join(missing)} (see .env.example)")
     if config["ENV_NAME"] == "production":
         _check_production(config)
+    elif config["SECRET_KEY"] == DEVELOPMENT_SECRET_KEY and not wants_local_verify(config):
+        # With a real account the call state and verdicts would be signed with a published key.
+        raise SettingsError("SECRET_KEY is not set: with real Twilio credentials, set one in .env (see .env.example)")
     for name, (low, high) in RANGES.items():
         if not low <= config[name] <= high:
             raise SettingsError(f"{name}={config[name]} is out of range ({low} to {high})")
@@ -108,6 +115,7 @@ def check(config):
         raise SettingsError(f"STIR_POLICY={config['STIR_POLICY']!r} is not one of {', '.join(stir.POLICIES)}")
     _check_next_steps(config, config["ENV_NAME"] == "production")
     _check_host(config["HOST"])
+    _check_public_base_url(config["PUBLIC_BASE_URL"])
     if not config["VALIDATE_SIGNATURES"]:
         log.warning("\n%s\n  VALIDATE_SIGNATURES is off: ANYONE can drive calls on this server.\n%s", BANNER, BANNER)
 
@@ -129,6 +137,8 @@ def _check_production(config):
         raise SettingsError("The local Verify stand-in cannot be used in production")
     if not config["VALIDATE_SIGNATURES"]:
         raise SettingsError("VALIDATE_SIGNATURES cannot be switched off in production")
+    if config["PUBLIC_BASE_URL"].startswith("http://"):
+        raise SettingsError("PUBLIC_BASE_URL must be https:// in production: Twilio signs the https:// URL it calls")
     if len(config["SECRET_KEY"]) < 16:
         raise SettingsError("SECRET_KEY is too short: use at least 16 random characters")
     if not config["DATABASE_URL"]:
@@ -157,6 +167,19 @@ def _speaks(voice, language):
     return voice in BASIC_VOICES.get(language, ())
 
 
+def _first_segment(path):
+    """The first segment of a path as the server routes it: /./voice and /%76oice are /voice."""
+    routed = posixpath.normpath(unquote(path.split("?", 1)[0]))
+    return routed.lstrip("/").split("/", 1)[0]
+
+
+def _check_public_base_url(url):
+    """PUBLIC_BASE_URL, when set, is the https:// (or, for a local test, http://) origin Twilio calls."""
+    parts = urlsplit(url)
+    if url and (parts.scheme not in {"https", "http"} or not parts.hostname or parts.query or parts.fragment):
+        raise SettingsError(f"PUBLIC_BASE_URL={url!r} must be the https://host Twilio calls (no query or fragment)")
+
+
 def _check_host(host):
     """HOST is an IP address or a host name."""
     try:
@@ -173,10 +196,10 @@ def _check_next_steps(config, production):
     except destinations.BadDestination as error:
         raise SettingsError(str(error)) from None
     for name, step in zip(("SUCCESS_NEXT_STEP", "FAILURE_NEXT_STEP"), steps):
-        if step.kind == "url" and step.target.split("?")[0].split("/")[1] in OWN_PATHS:
+        if step.kind == "url" and step.target.startswith("/") and _first_segment(step.target) in OWN_PATHS:
             raise SettingsError(f"{name}={step.target!r} is one of this server's own webhooks: the call would go round in a loop")
     key = config["VERDICT_SIGNING_KEY"]
     if key and len(key.encode()) < 32:
         raise SettingsError("VERDICT_SIGNING_KEY is too short: use at least 32 random characters")
     if production and not key and any(step.carries_token for step in steps):
-        raise SettingsError("VERDICT_SIGNING_KEY is required for a sip: or URL next step: the receiving system checks the verdict with it")
+        raise SettingsError("VERDICT_SIGNING_KEY is required for a sip:, client: or URL next step: the receiving system checks the verdict with it")

@@ -32,7 +32,7 @@ def test_a_verified_caller_can_be_handed_to_another_ivr(make_app, call):
     assert caller.heard("main menu")
 
 
-@pytest.mark.parametrize("step", ["/voice", "/voice/fallback", "/verification/start", "/handoff/whisper?x=1"])
+@pytest.mark.parametrize("step", ["/voice", "/voice/fallback", "/verification/start", "/handoff/whisper?x=1", "/./voice", "/%76oice", "/menu/../voice"])
 def test_a_next_step_on_one_of_this_servers_own_webhooks_is_refused(step):
     with pytest.raises(RuntimeError, match="one of this server's own webhooks: the call would go round in a loop"):
         create_app(TestConfig, http_client=ScriptedVerify(), FAILURE_NEXT_STEP=step)

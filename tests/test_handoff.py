@@ -7,6 +7,7 @@ import jwt
 import pytest
 
 from app.calls.handoff.whisper import WHISPERS
+from app.calls.prompts import PROMPTS
 from app.simulator import validate
 
 KEY = "a-shared-secret-the-pbx-also-knows-0123456789"
@@ -177,16 +178,15 @@ def test_an_approved_outcome_replayed_on_another_call_is_handed_on_as_failed(app
 
 # The longest values a verdict can hold: the longest reason, a 3-digit country code, and an
 # attestation of the longest kept length made of the characters every encoding must escape.
-LONGEST_REASON = "too_many_attempts"
+LONGEST_REASON = "country_not_allowed"
 WORST_ATTESTATION = '"' * 64
 ODD_ATTESTATION = "TN-Validation-Passed-A&X-Twilio-Evil=1?;<b>'\"%20\\é"
 
 
 def worst_case(call, app, attestation=WORST_ATTESTATION):
-    """A caller from Uzbekistan who fails on the longest reason, with the given StirVerstat."""
+    """A caller from Uzbekistan, a country not served: the longest reason, with the given StirVerstat."""
     caller = call(target=app, from_="+998901234567", params={"StirVerstat": attestation + "x" * 50})
-    caller.press("000000")
-    assert caller.heard("the code was not right too many times")
+    assert caller.heard("not able to send a code to the number you are calling from")
     return caller
 
 
@@ -201,7 +201,7 @@ def test_the_longest_reason_is_the_one_measured():
 
 
 def test_the_sip_header_part_stays_under_twilios_limit_with_the_longest_values(app_to, call):
-    caller = worst_case(call, app_to(DESTINATIONS["sip"], MAX_ATTEMPTS=1))
+    caller = worst_case(call, app_to(DESTINATIONS["sip"], ALLOWED_COUNTRIES="US"))
     uri = answered(caller, "Sip").text
     headers = uri.split("?", 1)[1]
     assert len(headers) < 1024  # Twilio warning 21227
@@ -211,7 +211,7 @@ def test_the_sip_header_part_stays_under_twilios_limit_with_the_longest_values(a
 
 
 def test_the_task_attributes_stay_compact_with_the_longest_values(app_to, call):
-    caller = worst_case(call, app_to(DESTINATIONS["flex"], MAX_ATTEMPTS=1))
+    caller = worst_case(call, app_to(DESTINATIONS["flex"], ALLOWED_COUNTRIES="US"))
     attributes = answered(caller, "Task").text
     assert len(attributes) < 1024
     assert json.loads(attributes)["verification"]["attestation"] == WORST_ATTESTATION
@@ -219,12 +219,18 @@ def test_the_task_attributes_stay_compact_with_the_longest_values(app_to, call):
 
 def test_odd_characters_in_the_attestation_are_encoded_not_interpreted(app_to, call):
     bounded = ODD_ATTESTATION.replace("é", "?")
-    caller = worst_case(call, app_to(DESTINATIONS["sip"], MAX_ATTEMPTS=1), attestation=ODD_ATTESTATION)
+    caller = worst_case(call, app_to(DESTINATIONS["sip"], ALLOWED_COUNTRIES="US"), attestation=ODD_ATTESTATION)
     headers = last(caller, "dial").attrs["headers"]
     assert "X-Twilio-Evil" not in headers
     assert headers["X-Verification-Attestation"] == (bounded + "x" * 50)[:64]
     assert verdict_handed_on(caller, "sip")[2] == headers["X-Verification-Attestation"]
-    caller = worst_case(call, app_to(DESTINATIONS["flex"], MAX_ATTEMPTS=1), attestation=ODD_ATTESTATION)
+    caller = worst_case(call, app_to(DESTINATIONS["flex"], ALLOWED_COUNTRIES="US"), attestation=ODD_ATTESTATION)
     assert json.loads(answered(caller, "Task").text)["verification"]["attestation"] == (bounded + "x" * 50)[:64]
-    caller = worst_case(call, app_to(DESTINATIONS["client"], MAX_ATTEMPTS=1), attestation=ODD_ATTESTATION)
+    caller = worst_case(call, app_to(DESTINATIONS["client"], ALLOWED_COUNTRIES="US"), attestation=ODD_ATTESTATION)
     assert last(caller, "dial").attrs["parameters"]["verification_attestation"] == (bounded + "x" * 50)[:64]
+
+
+@pytest.mark.parametrize("language", sorted(PROMPTS))
+def test_every_failure_a_caller_can_hear_has_its_own_whisper_to_the_agent(language):
+    reasons = {key.removeprefix("failed:") for key in PROMPTS[language] if key.startswith("failed:")}
+    assert reasons <= set(WHISPERS[language]["reasons"])

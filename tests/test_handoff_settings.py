@@ -95,15 +95,15 @@ def test_a_short_verdict_signing_key_is_refused():
 
 
 @pytest.mark.parametrize("setting", ["SUCCESS_NEXT_STEP", "FAILURE_NEXT_STEP"])
-@pytest.mark.parametrize("value", ["sip:desk@pbx.example.com", "https://menu.example.com/main", "/menu"])
+@pytest.mark.parametrize("value", ["sip:desk@pbx.example.com", "client:alice", "https://menu.example.com/main", "/menu"])
 def test_production_refuses_a_destination_that_checks_the_verdict_without_a_shared_key(setting, value):
-    with pytest.raises(RuntimeError, match="VERDICT_SIGNING_KEY is required for a sip: or URL next step"):
+    with pytest.raises(RuntimeError, match="VERDICT_SIGNING_KEY is required for a sip:, client: or URL next step"):
         create_app(Config, **PRODUCTION, **{setting: value})
     app = create_app(Config, **PRODUCTION, **{setting: value}, VERDICT_SIGNING_KEY=KEY)
     assert app.extensions["handoff"]["key"] == KEY
 
 
-@pytest.mark.parametrize("value", ["hangup", "+14155550123", "client:alice", "flex:WW" + "0" * 32])
+@pytest.mark.parametrize("value", ["hangup", "+14155550123", "flex:WW" + "0" * 32])
 def test_production_signs_with_a_derived_key_where_only_this_server_or_twilio_reads_the_verdict(value):
     app = create_app(Config, **PRODUCTION, SUCCESS_NEXT_STEP=value)
     assert len(app.extensions["handoff"]["key"]) == 64

@@ -153,6 +153,13 @@ def test_unlocking_a_number_that_is_not_locked_says_so(app):
     assert "was not locked out" in result.output
 
 
+def test_unlocking_a_number_with_failures_but_no_lockout_says_what_it_cleared(make_app, call):
+    app = make_app(LOCKOUT_MAX_FAILURES=3)
+    fail_once(lambda: call(target=app))
+    result = app.test_cli_runner().invoke(args=["verifications", "unlock", CALLER])
+    assert "+1•••••••71: was not locked out; its count of failed verifications is cleared." in result.output
+
+
 def test_unlock_takes_the_number_however_it_is_spaced(make_app, call):
     app = make_app(LOCKOUT_MAX_FAILURES=1)
     fail_once(lambda: call(target=app))

@@ -81,8 +81,8 @@ def crash_after_verify_answers(monkeypatch):
     """A bug on our side after Verify has checked the code."""
     check = VerifyService.check
 
-    def check_then_fail(self, sid, code):
-        check(self, sid, code)
+    def check_then_fail(self, sid, code, **options):
+        check(self, sid, code, **options)
         raise RuntimeError("a bug")
 
     monkeypatch.setattr(VerifyService, "check", check_then_fail)
@@ -155,10 +155,12 @@ def test_no_sequence_gets_more_wrong_codes_checked_than_the_ceiling_and_each_win
     # A wrong code, then a bug on our side after Verify has checked the next.
     fifth = call(target=app)
     key_wrong(fifth, verify)
+    checked = guesses(verify)
     with monkeypatch.context() as patch:
         crash_after_verify_answers(patch)
         fifth.press(wrong(verify))
     assert fifth.heard("something went wrong on our side")
+    assert guesses(verify) == checked + 1  # Verify did compare the code before our side broke
     # Just before the window ends, a call that keys nothing yet.
     clock.now = window_2 + WINDOW - 5
     straddling = call(target=app)

@@ -1,5 +1,7 @@
 """The server refuses to start on settings that would fail a caller, and says which."""
 
+import re
+
 import pytest
 
 from app import create_app
@@ -172,3 +174,32 @@ def test_a_setting_that_cannot_be_read_is_named_at_start_up(monkeypatch, reader,
 def test_allowed_countries_names_the_entry_it_cannot_read():
     with pytest.raises(RuntimeError, match=r"^ALLOWED_COUNTRIES: 'UK' is neither a region code like US nor a calling code like \+44$"):
         create_app(TestConfig, http_client=ScriptedVerify(), ALLOWED_COUNTRIES="US, uk")
+
+
+def test_development_with_a_real_account_refuses_the_published_secret_key():
+    from config import DEVELOPMENT_SECRET_KEY, DevelopmentConfig
+
+    account = {"TWILIO_ACCOUNT_SID": "AC" + "1" * 32, "TWILIO_AUTH_TOKEN": "token", "TWILIO_VERIFY_SERVICE_SID": "VA" + "1" * 32}
+    with pytest.raises(RuntimeError, match="SECRET_KEY is not set: with real Twilio credentials, set one in .env"):
+        create_app(DevelopmentConfig, SECRET_KEY=DEVELOPMENT_SECRET_KEY, **account)
+    assert create_app(DevelopmentConfig, SECRET_KEY=DEVELOPMENT_SECRET_KEY, **{**account, "TWILIO_VERIFY_SERVICE_SID": ""})
+
+
+@pytest.mark.parametrize(
+    "setting, value, problem",
+    [
+        ("PUBLIC_BASE_URL", "ftp://ivr.example.com", "PUBLIC_BASE_URL='ftp://ivr.example.com' must be the https://host Twilio calls"),
+        ("PUBLIC_BASE_URL", "https://", "must be the https://host Twilio calls"),
+        ("MAX_CONTENT_LENGTH", 0, "MAX_CONTENT_LENGTH=0 is out of range"),
+        ("MAX_CONTENT_LENGTH", -5, "MAX_CONTENT_LENGTH=-5 is out of range"),
+    ],
+)
+def test_a_setting_that_would_refuse_every_webhook_is_refused_at_start_up(setting, value, problem):
+    with pytest.raises(RuntimeError, match=re.escape(problem)):
+        create_app(TestConfig, http_client=ScriptedVerify(), **{setting: value})
+
+
+def test_production_takes_only_an_https_public_base_url():
+    with pytest.raises(RuntimeError, match="PUBLIC_BASE_URL must be https:// in production"):
+        create_app(Config, **PRODUCTION, PUBLIC_BASE_URL="http://ivr.example.com")
+    assert create_app(Config, **PRODUCTION, PUBLIC_BASE_URL="https://ivr.example.com")

@@ -11,12 +11,15 @@ import pytest
 from flask import Flask, request
 from twilio.request_validator import RequestValidator
 
-from app.calls.handoff.verdict import LIFETIME, Verdict
+from app.calls.handoff.verdict import LIFETIME, Verdict, whisper_key
 from app.simulator import validate
+from config import TestConfig
 from tests.conftest import CALLER
 
 KEY = "a-shared-secret-the-other-ivr-also-knows-42"
 AGENT = "+14155550123"
+# The whisper's own key, which the app derives from its SECRET_KEY.
+OWN = whisper_key({"SECRET_KEY": TestConfig.SECRET_KEY})
 CALLER_LEG = "CA" + "c" * 32
 AGENT_LEG = "CA" + "a" * 32
 
@@ -56,18 +59,30 @@ def tampered(token, **claims):
 
 
 def test_the_whisper_announces_a_valid_verdict(app):
-    assert agent_hears(whisper(app, verdict().token(KEY))) == "Verified caller."
-    assert agent_hears(whisper(app, verdict("failed").token(KEY))) == "Caller not verified: the code was wrong too many times."
+    own = app.extensions["handoff"]["whisper_key"]
+    assert agent_hears(whisper(app, verdict().token(own))) == "Verified caller."
+    assert agent_hears(whisper(app, verdict("failed").token(own))) == "Caller not verified: the code was wrong too many times."
+
+
+def test_a_system_holding_the_shared_key_cannot_make_the_agent_hear_verified(app):
+    # A PBX or IVR knows VERDICT_SIGNING_KEY; the whisper's token is signed with this server's own key.
+    assert agent_hears(whisper(app, verdict().token(KEY))) == "Verification status unknown."
+
+
+def test_a_verdict_made_to_live_longer_than_this_server_issues_is_refused(app):
+    own = app.extensions["handoff"]["whisper_key"]
+    claims = {**vars(verdict()), "iat": int(time.time()), "exp": int(time.time()) + 86400}
+    assert agent_hears(whisper(app, jwt.encode(claims, own, algorithm="HS256"))) == "Verification status unknown."
 
 
 @pytest.mark.parametrize(
     "token",
     [
         pytest.param(lambda: verdict().token("another-key-that-is-also-long-enough!"), id="forged"),
-        pytest.param(lambda: verdict().token(KEY, now=time.time() - LIFETIME - 1), id="expired"),
-        pytest.param(lambda: verdict(call_sid="CA" + "9" * 32).token(KEY), id="another-call"),
-        pytest.param(lambda: verdict(call_sid=AGENT_LEG).token(KEY), id="bound-to-the-agent-leg"),
-        pytest.param(lambda: tampered(verdict("failed").token(KEY), status="approved"), id="tampered"),
+        pytest.param(lambda: verdict().token(OWN, now=time.time() - LIFETIME - 1), id="expired"),
+        pytest.param(lambda: verdict(call_sid="CA" + "9" * 32).token(OWN), id="another-call"),
+        pytest.param(lambda: verdict(call_sid=AGENT_LEG).token(OWN), id="bound-to-the-agent-leg"),
+        pytest.param(lambda: tampered(verdict("failed").token(OWN), status="approved"), id="tampered"),
         pytest.param(lambda: jwt.encode(vars(verdict()) | {"exp": time.time() + 60, "iat": time.time()}, None, algorithm="none"), id="unsigned"),
         pytest.param(lambda: "", id="missing"),
         pytest.param(lambda: "not.a.token", id="garbled"),

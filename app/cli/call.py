@@ -54,7 +54,7 @@ def call_command(url, keys, from_, to, params, status_callback, verbose):
             )
             _play(call, steps, REMOTE_PROMPT if url else PROMPT)
         except (CallError, script.ScriptError) as error:
-            raise click.ClickException(str(error)) from None
+            raise click.ClickException(str(error) if verbose else _shortened(str(error))) from None
 
 
 def _check_tables():
@@ -105,6 +105,11 @@ def _ask(prompt):
             click.echo(f"  {error}")
 
 
+def _shortened(text):
+    """The verdict tokens in a line cut short: whole, they run to hundreds of characters."""
+    return JWT.sub(lambda token: f"{token[0][:16]}… ({len(token[0])}-character verdict token, -v shows it)", text)
+
+
 def _show(event, verbose):
     """Print one event of the call; webhooks and raw TwiML only with -v."""
     if event.kind == "webhook":
@@ -117,7 +122,7 @@ def _show(event, verbose):
         if event.kind == "redirect":
             # The per-call state in the query string is long and says nothing to a person.
             line = line.split("?", 1)[0]
-        line = JWT.sub(lambda token: f"{token[0][:16]}… ({len(token[0])}-character verdict token, -v shows it)", line)
+        line = _shortened(line)
     click.echo(f"   {line}" if event.kind in {"say", "play", "pause", "whisper"} else line)
 
 

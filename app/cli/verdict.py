@@ -45,6 +45,9 @@ def _problem(token, claims, call_sid):
 
 def _shown(name, value):
     if name in {"iat", "exp"} and isinstance(value, int):
-        moment = datetime.datetime.fromtimestamp(value, datetime.UTC)
+        try:
+            moment = datetime.datetime.fromtimestamp(value, datetime.UTC)
+        except (OverflowError, OSError, ValueError):
+            return f"{value} (no date a calendar holds)"
         return f"{value} ({moment:%Y-%m-%d %H:%M:%S} UTC)"
     return value if value != "" else "(empty)"

@@ -94,8 +94,9 @@ class PhoneNumber(click.ParamType):
 def unlock(number):
     """Lift the lockout on a number (+ and country code, e.g. +14155550106)."""
     with connected(transaction=True) as connection:
-        lifted = lockout.unlock(connection, number)
-    click.echo(f"{mask(number)}: {'lockout lifted' if lifted else 'was not locked out'}.")
+        cleared = lockout.unlock(connection, number)
+    said = {"locked": "lockout lifted", "counted": "was not locked out; its count of failed verifications is cleared"}
+    click.echo(f"{mask(number)}: {said.get(cleared, 'was not locked out')}.")
 
 
 @verifications.command("purge")

@@ -255,5 +255,21 @@ def behind(connection):
     from alembic.runtime.migration import MigrationContext
     from alembic.script import ScriptDirectory
 
-    applied = MigrationContext.configure(connection).get_current_heads()
-    return set(applied) != set(ScriptDirectory(str(MIGRATIONS)).get_heads())
+    # Only a question: Alembic's INFO lines (its plugins, the dialect it found) would be noise.
+    with _logs_at_warning("alembic.runtime.plugins", "alembic.runtime.migration"):
+        applied = MigrationContext.configure(connection).get_current_heads()
+        return set(applied) != set(ScriptDirectory(str(MIGRATIONS)).get_heads())
+
+
+@contextlib.contextmanager
+def _logs_at_warning(*names):
+    """Hold the named loggers at WARNING for a while."""
+    loggers = [logging.getLogger(name) for name in names]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        for logger, level in zip(loggers, levels):
+            logger.setLevel(level)

@@ -98,9 +98,16 @@ def settle(number, verdict, counted="", call_sid="-"):
 
 
 def unlock(connection, number):
-    """Lift a number's lockout; True if it had a count."""
+    """Clear a number's count: whether it was locked out ("locked"), only counted ("counted"), or neither (None)."""
     key = records.number_hash(number)
-    return key is not None and connection.execute(CLEAR, {"key": key}).rowcount > 0
+    if key is None:
+        return None
+    config = current_app.config
+    row = connection.execute(CLEAR.returning(lockouts.c.failures, lockouts.c.window_start), {"key": key}).first()
+    if row is None:
+        return None
+    current = row.window_start >= records.now() - datetime.timedelta(seconds=config["LOCKOUT_WINDOW"])
+    return "locked" if current and row.failures >= config["LOCKOUT_MAX_FAILURES"] else "counted"
 
 
 def locked_numbers(connection, max_failures, window):

@@ -22,6 +22,7 @@ def init_app(app):
         "approved": destinations.parse("SUCCESS_NEXT_STEP", config.get("SUCCESS_NEXT_STEP", "hangup")),
         "failed": destinations.failure_step(config),
         "key": verdict.signing_key(config),
+        "whisper_key": verdict.whisper_key(config),
     }
     if whisper.bp.name not in app.blueprints:
         app.register_blueprint(whisper.bp)
@@ -49,4 +50,4 @@ def hand_on(response, destination, result=None, reason="error"):
     number = result.destination if approved else form.get("From", "")
     config = current_app.config
     issued = verdict.issued(form.get("CallSid", ""), approved, reason, method, number, attestation, config["SECRET_KEY"])
-    return render(response, destination, issued, current_app.extensions["handoff"]["key"])
+    return render(response, destination, issued, current_app.extensions["handoff"])

@@ -38,7 +38,7 @@ class Destination:
     @property
     def carries_token(self):
         """True when the receiving system checks the verdict's token itself, with the shared key."""
-        return self.kind in {"sip", "url"}
+        return self.kind in {"sip", "client", "url"}
 
 
 HANGUP = Destination("hangup")

@@ -9,8 +9,13 @@ from flask import url_for
 FIELDS = ("status", "reason", "method", "attestation")
 
 
-def render(response, destination, verdict, key):
-    """Add to `response` the verbs that take the call to `destination`, carrying `verdict`."""
+def render(response, destination, verdict, keys):
+    """Add to `response` the verbs that take the call to `destination`, carrying `verdict`.
+
+    `keys` are the signing keys: "key", shared with the receiving systems, and "whisper_key", this
+    server's own for the whisper, so that no system holding the shared key can mint a whisper.
+    """
+    key = keys["whisper_key"] if destination.kind == "number" else keys["key"]
     RENDERERS[destination.kind](response, destination.target, verdict, key)
     return response
 

@@ -78,6 +78,9 @@ def check(token, key):
         raise BadVerdict(f"garbled: {type(error).__name__}") from None
     if claims["status"] not in STATUSES or not all(isinstance(claims[name], str) for name in CLAIMS):
         raise BadVerdict("garbled: claims of the wrong shape")
+    # This server issues no verdict for longer: one that claims to live longer was made elsewhere.
+    if not isinstance(claims["iat"], int) or claims["exp"] - claims["iat"] > LIFETIME:
+        raise BadVerdict(f"forged: made to live longer than {LIFETIME} s")
     return claims
 
 
@@ -87,3 +90,8 @@ def signing_key(config):
     if key:
         return key
     return hmac.new(config["SECRET_KEY"].encode(), b"verdict-signing-key", hashlib.sha256).hexdigest()
+
+
+def whisper_key(config):
+    """The key of the whisper's token, which only this server reads: never the one a PBX or IVR shares."""
+    return hmac.new(config["SECRET_KEY"].encode(), b"verdict-whisper-key", hashlib.sha256).hexdigest()

@@ -31,6 +31,8 @@ WHISPERS = {
             "expired": "the code expired",
             "locked": "their number is locked out after failed verifications",
             "unattested": "the carrier did not vouch for their caller ID",
+            "country_not_allowed": "codes are not sent to their country",
+            "sends_capped": "the hourly limit of codes sent was reached",
             "error": "something went wrong on our side",
         },
     },
@@ -51,6 +53,8 @@ WHISPERS = {
             "expired": "el código venció",
             "locked": "su número está bloqueado por verificaciones fallidas",
             "unattested": "el operador no avaló su identificador de llamada",
+            "country_not_allowed": "no se envían códigos a su país",
+            "sends_capped": "se alcanzó el límite de códigos por hora",
             "error": "algo salió mal de nuestro lado",
         },
     },
@@ -66,7 +70,7 @@ def whisper():
     phrases = WHISPERS.get(language, WHISPERS["en-US"])
     caller_sid = request.form.get("ParentCallSid", "")
     try:
-        verdict = read(request.args.get("v", ""), current_app.extensions["handoff"]["key"], caller_sid)
+        verdict = read(request.args.get("v", ""), current_app.extensions["handoff"]["whisper_key"], caller_sid)
     except BadVerdict as error:
         log.warning("call %s: whisper's verdict refused: %s", caller_sid or "-", error)
         sentence = phrases["unknown"]
