@@ -166,13 +166,15 @@ def _channel_menu(state, offered, *lead):
 
 def _begin(state):
     """Check the destination and the call's attestation; then the channel menu, or the code."""
+    # A call refused before its channel is chosen is recorded with the one it would have had.
+    recorded = state if state.channel else state.but(channel=_offered(state)[0])
     try:
         destination = usable_number(state.destination)
     except Unusable as unusable:
-        records.started(state)
+        records.started(recorded)
         return _finish(state, unusable.reason)
     if not stir.admitted(state.attestation, current_app.config.get("STIR_POLICY", "record")):
-        records.started(state)
+        records.started(recorded)
         return _finish(state.but(destination=destination), "unattested")
     state = state.but(destination=destination)
     if not state.channel:
