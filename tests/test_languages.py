@@ -71,6 +71,13 @@ def test_any_other_key_at_the_menu_keeps_the_default_language(call, key):
     assert caller.heard("We have just sent a text message")
 
 
+@pytest.mark.parametrize("digits", ["2" * 5000, "٢", "02", "2x"])
+def test_odd_input_at_the_menu_keeps_the_default_language(call, digits):
+    caller = call()
+    caller.send_raw(Digits=digits)
+    assert caller.heard("We have just sent a text message")
+
+
 def test_the_first_of_languages_is_the_default(make_app, call):
     caller = call(target=make_app(LANGUAGES="es-MX,en-US"))
     assert caller.heard("Gracias por llamar")

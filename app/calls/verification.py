@@ -140,10 +140,9 @@ def choose_channel():
 
 def _choice(options):
     """The option whose number (from 1) the caller keyed; the first for silence or any other key."""
+    keys = [str(number) for number in range(1, len(options) + 1)]
     digits = request.form.get("Digits", "").strip()
-    if digits.isascii() and digits.isdigit() and 1 <= int(digits) <= len(options):
-        return options[int(digits) - 1]
-    return options[0]
+    return options[keys.index(digits)] if digits in keys else options[0]
 
 
 def _offered(state):
