@@ -132,10 +132,13 @@ def choose_channel():
     if not offered:
         return _finish(state, "unavailable")
     state = state.but(channel=_choice(offered))
-    if state.tried:
-        # A channel Verify refused: the call was recorded and counted before that first send.
-        return _send(state, "code_sent")
-    return _admit(state)
+    if not state.tried:
+        return _admit(state)
+    # After a channel Verify refused: the call was recorded and counted before that first send.
+    if not records.switched_channel(state):
+        log.warning("call %s: channel choice replayed, no code sent", state.call_sid)
+        return _ask(state, "code_sent")
+    return _send(state, "code_sent")
 
 
 def _choice(options):
