@@ -43,10 +43,7 @@ def digits_gather(response, action, language, num_digits=None):
 
 
 def entered(form):
-    """What the caller entered at a digits Gather: Digits, or SpeechResult read as digits; '' for nothing.
-
-    Raises NotUnderstood for speech that is not digits.
-    """
+    """What the caller entered at a digits Gather: Digits, or SpeechResult read as digits ('' for nothing; NotUnderstood)."""
     digits = form.get("Digits", "").strip()
     if digits or "SpeechResult" not in form:
         return digits

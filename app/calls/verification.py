@@ -70,11 +70,8 @@ def init_app(app, twilio_client):
 
 
 def hand_over(response, destination, return_to, channel=None, language=None):
-    """Add to `response` the step that runs the subflow; it comes back to `return_to`.
-
-    Without a `channel` the caller picks one of CHANNELS if there are several; without a
-    `language`, one of LANGUAGES likewise, from a menu added here.
-    """
+    """Add to `response` the step that runs the subflow; it comes back to `return_to`."""
+    # Without a channel or a language the caller picks one of CHANNELS / LANGUAGES, if there are several.
     options = current_app.extensions["verification"]
     channels, languages = options["channels"], options["languages"]
     state = CallState(
