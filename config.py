@@ -76,6 +76,12 @@ class Config:
     MAX_RESENDS = _int("MAX_RESENDS", 1)
     GATHER_TIMEOUT = _int("GATHER_TIMEOUT", 12)
     LANGUAGE = _str("LANGUAGE", "en-US")
+    # The languages a caller may choose, the default first (en-US,es-MX); empty: LANGUAGE alone.
+    LANGUAGES = _str("LANGUAGES", "")
+    # How the code may reach the caller: sms, whatsapp, or both for a menu (the first is the default).
+    CHANNELS = _str("CHANNELS", "sms")
+    # on: the code can be spoken as well as keyed in.
+    SPEECH_INPUT = _flag("SPEECH_INPUT", False)
     # Empty: the language's own voice (app/calls/prompts.py VOICES).
     VOICE = _str("VOICE", "")
 

@@ -40,6 +40,11 @@ RANGES = {
     "MAX_CONTENT_LENGTH": (1024, 1024 * 1024),
 }
 
+# The ways a code may reach the caller (Verify's channels that make sense during a call).
+CHANNELS = ("sms", "whatsapp")
+# A menu's choices are the keys 1 to 9.
+MAX_MENU_CHOICES = 9
+
 # Amazon Polly's voices by the language they speak; Twilio's model lists each one's variants
 # (Polly.Joanna-Neural, Polly.Mia-Generative). Google's voices name theirs: Google.en-US-….
 POLLY_VOICES = {
@@ -97,9 +102,9 @@ def check(config):
     for name, (low, high) in RANGES.items():
         if not low <= config[name] <= high:
             raise SettingsError(f"{name}={config[name]} is out of range ({low} to {high})")
-    if config["LANGUAGE"] not in prompts.PROMPTS:
-        raise SettingsError(f"LANGUAGE={config['LANGUAGE']!r} has no prompts; use one of {sorted(prompts.PROMPTS)}")
+    _check_languages(config)
     _check_voice(config)
+    _check_channels(config)
     shortest = shortest_state_max_age(config)
     if config["CALL_STATE_MAX_AGE"] < shortest:
         raise SettingsError(
@@ -124,11 +129,41 @@ def shortest_state_max_age(config):
     """Seconds from a code prompt's start to the caller's last key, at the slowest: a step's state must outlive them."""
     # A <Gather> says at most two sentences (a lead-in, then how to key the code); measure the longest
     # two. A failure's sentence ("failed:…") comes after the last Gather, never inside one.
-    sentences = prompts.PROMPTS[config["LANGUAGE"]].items()
-    lengths = sorted(len(sentence) for key, sentence in sentences if not key.startswith("failed:"))
-    prompt = math.ceil(sum(lengths[-2:]) / SPOKEN_CHARACTERS_PER_SECOND)
+    prompt = max(_longest_prompt(language) for language in prompts.languages(config))
     # Twilio restarts the Gather's timeout at each key, so each of them may take all of it.
     return prompt + STATE_AGE_MARGIN + (config["CODE_LENGTH"] + 1) * config["GATHER_TIMEOUT"]
+
+
+def _longest_prompt(language):
+    """Seconds the longest two sentences of a language take to say."""
+    sentences = prompts.PROMPTS[language].items()
+    lengths = sorted(len(sentence) for key, sentence in sentences if not key.startswith("failed:"))
+    return math.ceil(sum(lengths[-2:]) / SPOKEN_CHARACTERS_PER_SECOND)
+
+
+def _check_languages(config):
+    """LANGUAGES (or LANGUAGE) names languages with every sentence; the first becomes LANGUAGE, the default."""
+    name = "LANGUAGES" if config.get("LANGUAGES", "").strip() else "LANGUAGE"
+    languages = prompts.languages(config)
+    for language in languages:
+        if language not in prompts.PROMPTS:
+            raise SettingsError(f"{name}: {language!r} has no prompts; use one of {sorted(prompts.PROMPTS)}")
+        lacking = prompts.missing(language)
+        if lacking:
+            raise SettingsError(f"{name}: {language} has no sentence for {', '.join(lacking)} (app/calls/prompts/)")
+    if len(set(languages)) != len(languages):
+        raise SettingsError(f"LANGUAGES={config['LANGUAGES']!r} names a language twice")
+    if len(languages) > MAX_MENU_CHOICES:
+        raise SettingsError(f"LANGUAGES names {len(languages)} languages; a keypad menu offers at most {MAX_MENU_CHOICES}")
+    config["LANGUAGE"] = languages[0]
+
+
+def _check_channels(config):
+    """CHANNELS names the ways Verify may send a code, each once."""
+    channels = [part.strip() for part in config.get("CHANNELS", "").split(",")]
+    unknown = [channel for channel in channels if channel not in CHANNELS]
+    if unknown or len(set(channels)) != len(channels):
+        raise SettingsError(f"CHANNELS={config['CHANNELS']!r} must name each of {', '.join(CHANNELS)} at most once, separated by commas")
 
 
 def _check_production(config):
@@ -150,7 +185,7 @@ def _check_production(config):
 
 
 def _check_voice(config):
-    """VOICE (or the language's own) must be a <Say> voice of Twilio's model that speaks LANGUAGE."""
+    """VOICE (or the default language's own) must be a <Say> voice of Twilio's model that speaks LANGUAGE."""
     voice, language = prompts.voice(config), config["LANGUAGE"]
     if voice not in twiml_model.allowed("Say", "voice"):
         raise SettingsError(f"VOICE={voice!r} is not a <Say> voice Twilio knows (for {language}: {prompts.VOICES[language]})")

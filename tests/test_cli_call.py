@@ -261,3 +261,24 @@ def test_flask_call_shortens_the_verdict_token_unless_verbose(fixed_code):
     verbose = app.test_cli_runner().invoke(args=["call", "--keys", "code", "-v"])
     token = verbose.output.split("?verdict=")[-1].split()[0]
     assert app.test_cli_runner().invoke(args=["verdict", "decode", token]).exit_code == 0
+
+
+def test_a_spoken_code_verifies_offline(fixed_code):
+    app = create_app(TestConfig, **NO_CREDENTIALS, SPEECH_INPUT=True)
+    result = app.test_cli_runner().invoke(args=["call", "--keys", "say:one two three,say:code"])
+    assert result.exit_code == 0, result.output
+    assert "Gather: listening for 6 digits, '#' to finish, 12 s timeout, speech allowed" in result.output
+    assert 'Caller: (says) "one two three"' in result.output
+    assert "The code has 6 digits." in result.output
+    assert 'Caller: (says) "4 2 4 2 4 2"' in result.output
+    assert "Your phone number is verified." in result.output
+
+
+def test_the_spanish_menu_and_the_whatsapp_choice_offline(fixed_code):
+    app = create_app(TestConfig, **NO_CREDENTIALS, LANGUAGES="en-US,es-MX", CHANNELS="sms,whatsapp")
+    result = app.test_cli_runner().invoke(args=["call", "--keys", "2,2,code"])
+    assert result.exit_code == 0, result.output
+    assert 'Say (Polly.Mia, es-MX): "Para español, oprima 2."' in result.output
+    assert 'Say (Polly.Mia, es-MX): "Para WhatsApp, oprima 2."' in result.output
+    assert "[WhatsApp to +1•••••••06, locale es] Your verification code is 424242" in result.output
+    assert 'Say (Polly.Mia, es-MX): "Gracias. Su número de teléfono está verificado."' in result.output

@@ -137,3 +137,19 @@ def test_without_a_database_star_still_sends_a_new_code(make_app, call, verify):
     caller.press("*#")
     assert caller.heard("we have sent you a new code")
     assert len(verify.sent) == 2
+
+
+def test_a_replayed_channel_choice_after_a_refusal_sends_nothing_more(make_app, verify, records):
+    verify.script("send", verify_error(400, 60223, "Delivery channel disabled: WHATSAPP"))
+    wire = Wiretap(make_app(CHANNELS="sms,whatsapp"))
+    caller = Call(wire, "https://ivr.example.com/voice", "test-auth-token", CALLER, SERVICE_NUMBER, sms_source=verify).start()
+    caller.press("2")
+    assert caller.heard("cannot send a code by WhatsApp")
+    caller.press("1")
+    assert len(verify.sent) == 1 and records()[0]["channel"] == "sms"
+
+    answer = wire.replay("/verification/channel")
+    assert "We have just sent a text message" in answer
+    assert len(verify.sent) == 1
+    caller.press(caller.last_code)
+    assert caller.heard("verified")

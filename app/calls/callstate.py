@@ -25,6 +25,7 @@ class CallState:
 
     call_sid: str
     destination: str
+    # How the code goes (sms, whatsapp); empty until the caller picks one from a menu.
     channel: str
     return_to: str
     verification_sid: str = ""
@@ -38,6 +39,10 @@ class CallState:
     result: str = ""
     # The STIR/SHAKEN attestation (StirVerstat) the call arrived with; Twilio sends it to /voice.
     attestation: str = ""
+    # The caller's language, chosen at the greeting's menu; empty: the configured one.
+    language: str = ""
+    # Channels Verify refused for this call (60223, not set up on the service), comma-separated.
+    tried: str = ""
 
     def but(self, **changes):
         """A copy with some fields changed."""

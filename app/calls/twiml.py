@@ -57,7 +57,7 @@ def fallback(reason, result=None):
         sentences.append("call_back")
     elif destination.to_agent:
         sentences.append("to_agent")
-    say(response, *sentences)
+    say(response, *sentences, language=result.language if result else None)
     handoff.hand_on(response, destination, result, reason)
     return twiml(response)
 
@@ -66,5 +66,5 @@ def next_step(response, result):
     """After a successful verification: SUCCESS_NEXT_STEP, told the verdict."""
     destination = handoff.next_step("approved")
     if destination.kind == "hangup":
-        say(response, "goodbye")
+        say(response, "goodbye", language=result.language)
     return handoff.hand_on(response, destination, result)

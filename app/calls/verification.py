@@ -13,7 +13,7 @@ import re
 from flask import Blueprint, current_app, request, url_for
 from twilio.twiml.voice_response import VoiceResponse
 
-from app.calls import handoff, stir
+from app.calls import gathering, handoff, prompts, stir
 from app.storage import database, lockout, records, sends
 from app.calls.callstate import BadState, CallState, StateCodec
 from app.numbers import Unusable, countries, in_countries, mask, usable_number
@@ -26,6 +26,9 @@ log = logging.getLogger(__name__)
 
 # Verify codes are 4 to 10 ASCII digits; Verify, not this pattern, judges the length it sent.
 CODE_PATTERN = re.compile(r"[0-9]{4,10}")
+
+# Seconds a menu (language, channel) waits for a key once it has been said; silence takes the first choice.
+MENU_TIMEOUT = 4
 
 # Seconds a Verify request may take when the host app does not say (well inside Twilio's 15 s).
 DEFAULT_VERIFY_TIMEOUT = 5.0
@@ -45,6 +48,8 @@ class Result:
     attestation: str = ""
     # How the caller was verified.
     method: str = "caller_id"
+    # The language the caller chose (empty: the configured one); later prompts speak it.
+    language: str = ""
 
 
 def init_app(app, twilio_client):
@@ -57,20 +62,33 @@ def init_app(app, twilio_client):
         "codec": StateCodec(config["SECRET_KEY"], config["CALL_STATE_MAX_AGE"]),
         "verify": VerifyService(twilio_client, config["TWILIO_VERIFY_SERVICE_SID"]),
         "countries": countries(config.get("ALLOWED_COUNTRIES", "")),
+        "languages": prompts.languages(config),
+        "channels": tuple(part.strip() for part in config.get("CHANNELS", "sms").split(",")),
     }
     app.register_blueprint(bp)
     handoff.init_app(app)
 
 
-def hand_over(response, destination, return_to, channel="sms"):
+def hand_over(response, destination, return_to, channel=None, language=None):
     """Add to `response` the step that runs the subflow; it comes back to `return_to`."""
+    # Without a channel or a language the caller picks one of CHANNELS / LANGUAGES, if there are several.
+    options = current_app.extensions["verification"]
+    channels, languages = options["channels"], options["languages"]
     state = CallState(
         call_sid=request.form.get("CallSid", ""),
         destination=destination,
-        channel=channel,
+        channel=channel or (channels[0] if len(channels) == 1 else ""),
         return_to=return_to,
         attestation=stir.attestation(request.form),
+        language=language or "",
     )
+    if language is None and len(languages) > 1:
+        action = _url("verification.choose_language", state)
+        gather = response.gather(input="dtmf", num_digits=1, timeout=MENU_TIMEOUT, action=action, method="POST")
+        for digit, other in enumerate(languages[1:], start=2):
+            say(gather, "offer_language", language=other, digit=digit)
+        response.redirect(action, method="POST")
+        return response
     response.redirect(_url("verification.start", state), method="POST")
     return response
 
@@ -83,24 +101,89 @@ def result():
         log.warning("call %s: verdict refused: %s", request.form.get("CallSid", "-"), error)
         return Result(False, "error", attestation=stir.attestation(request.form))
     if state.result == "approved":
-        return Result(True, destination=state.destination, attestation=state.attestation)
-    return Result(False, state.result or "error", attestation=state.attestation)
+        return Result(True, destination=state.destination, attestation=state.attestation, language=state.language)
+    return Result(False, state.result or "error", attestation=state.attestation, language=state.language)
 
 
 @bp.post("/start")
 @twilio_request
 def start():
     """First step: check the destination, send the code, ask for it."""
+    return _begin(_load_state())
+
+
+@bp.post("/language")
+@twilio_request
+def choose_language():
+    """The language menu's answer (a key, or silence for the default); then the first step."""
     state = _load_state()
+    return _begin(state.but(language=_choice(current_app.extensions["verification"]["languages"])))
+
+
+@bp.post("/channel")
+@twilio_request
+def choose_channel():
+    """The channel menu's answer (a key, or silence for the first offered); then the code is sent."""
+    state = _load_state()
+    offered = _offered(state)
+    if not offered:
+        return _finish(state, "unavailable")
+    state = state.but(channel=_choice(offered))
+    if not state.tried:
+        return _admit(state)
+    # After a channel Verify refused: the call was recorded and counted before that first send.
+    if not records.switched_channel(state):
+        log.warning("call %s: channel choice replayed, no code sent", state.call_sid)
+        return _ask(state, "code_sent")
+    return _send(state, "code_sent")
+
+
+def _choice(options):
+    """The option whose number (from 1) the caller keyed; the first for silence or any other key."""
+    keys = [str(number) for number in range(1, len(options) + 1)]
+    digits = request.form.get("Digits", "").strip()
+    return options[keys.index(digits)] if digits in keys else options[0]
+
+
+def _offered(state):
+    """The configured channels Verify has not refused on this call."""
+    refused = state.tried.split(",")
+    return [channel for channel in current_app.extensions["verification"]["channels"] if channel not in refused]
+
+
+def _channel_menu(state, offered, *lead):
+    """A Gather offering `offered` channels by key; silence takes the first."""
+    action = _url("verification.choose_channel", state.but(channel=""))
+    response = VoiceResponse()
+    gather = response.gather(input="dtmf", num_digits=1, timeout=MENU_TIMEOUT, action=action, method="POST")
+    say(gather, *lead, "channel_menu", language=state.language)
+    for digit, channel in enumerate(offered, start=1):
+        say(gather, f"choose:{channel}", language=state.language, digit=digit)
+    response.redirect(action, method="POST")
+    return twiml(response)
+
+
+def _begin(state):
+    """Check the destination and the call's attestation; then the channel menu, or the code."""
+    # A call refused before its channel is chosen is recorded with the one it would have had.
+    recorded = state if state.channel else state.but(channel=_offered(state)[0])
     try:
         destination = usable_number(state.destination)
     except Unusable as unusable:
-        records.started(state)
+        records.started(recorded)
         return _finish(state, unusable.reason)
     if not stir.admitted(state.attestation, current_app.config.get("STIR_POLICY", "record")):
-        records.started(state)
+        records.started(recorded)
         return _finish(state.but(destination=destination), "unattested")
     state = state.but(destination=destination)
+    if not state.channel:
+        return _channel_menu(state, _offered(state))
+    return _admit(state)
+
+
+def _admit(state):
+    """Record the call and count it towards the lockout, then send the code (if it may go)."""
+    destination = state.destination
     with database.one_connection("record start", state.call_sid):
         if not records.started(state):
             # The same signed request again (Twilio's signature has no nonce): the same answer,
@@ -133,7 +216,10 @@ def _refusal(state):
 def check():
     """Every later step: the caller's keys, or the silence where they should be."""
     state = _load_state()
-    digits = request.form.get("Digits", "").strip()
+    try:
+        digits = gathering.entered(request.form)
+    except gathering.NotUnderstood:
+        return _wrong(state, "not_understood")
     if not digits:
         return _silence(state)
     if "*" in digits:
@@ -192,11 +278,24 @@ def _wrong(state, *prompt):
 
 def _send(state, *prompt):
     """Ask Verify to send (or re-send) the code, then ask the caller for it."""
+    locale = prompts.LOCALES[state.language] if state.language else None
     try:
-        sid = _verify().send(state.destination, state.channel)
+        sid = _verify().send(state.destination, state.channel, locale)
     except VerifyFailed as failure:
+        if failure.channel_refused:
+            return _other_channel(state, failure.reason)
         return _finish(state, failure.reason)
     return _ask(state.but(verification_sid=sid), *prompt)
+
+
+def _other_channel(state, reason):
+    """Verify refused the channel (60223): offer the others, or finish if none is left."""
+    state = state.but(tried=",".join(filter(None, [state.tried, state.channel])))
+    offered = _offered(state)
+    if not offered:
+        return _finish(state, reason)
+    log.warning("call %s: Verify refused the %s channel; offering %s", state.call_sid, state.channel, ", ".join(offered))
+    return _channel_menu(state, offered, f"channel_failed:{state.channel}")
 
 
 def _ask(state, *prompt):
@@ -204,15 +303,12 @@ def _ask(state, *prompt):
     config = current_app.config
     action = _url("verification.check", state)
     response = VoiceResponse()
-    gather = response.gather(
-        input="dtmf",
-        num_digits=config["CODE_LENGTH"],
-        finish_on_key="#",
-        timeout=config["GATHER_TIMEOUT"],
-        action=action,
-        method="POST",
-    )
-    say(gather, *prompt, "enter_code", length=config["CODE_LENGTH"])
+    language = state.language or config["LANGUAGE"]
+    gather = gathering.digits_gather(response, action, language, num_digits=config["CODE_LENGTH"])
+    # What was sent says how: "a text message", "a WhatsApp message".
+    prompt = [f"code_sent:{state.channel}" if key == "code_sent" and state.channel != "sms" else key for key in prompt]
+    enter = "enter_code:speech" if config.get("SPEECH_INPUT") else "enter_code"
+    say(gather, *prompt, enter, language=language, length=config["CODE_LENGTH"])
     response.redirect(action, method="POST")
     return twiml(response)
 

@@ -38,7 +38,7 @@ def outcome():
     if not result.approved:
         return fallback(result.reason, result)
     response = VoiceResponse()
-    say(response, "approved")
+    say(response, "approved", language=result.language)
     return twiml(next_step(response, result))
 
 

@@ -436,8 +436,8 @@ class Call:
     def _collect_sms(self):
         if self.sms_source is None:
             return
-        for to, code in self.sms_source.sent[self._sms_seen :]:
-            self._record("sms", sms_text(to, code), {"code": code})
+        for to, code, *how in self.sms_source.deliveries[self._sms_seen :]:
+            self._record("sms", sms_text(to, code, *how), {"code": code})
         self._sms_seen = len(self.sms_source.sent)
 
     def _end(self, reason):

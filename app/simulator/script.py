@@ -14,7 +14,7 @@ class ScriptError(ValueError):
 
 @dataclasses.dataclass(frozen=True)
 class Step:
-    """One answer to a Gather: keys ('' is silence), the word `code`, or speech."""
+    """One answer to a Gather: keys ('' is silence), the word `code`, or speech (`say:code` speaks the code)."""
 
     kind: str  # "keys", "code" or "speech"
     value: str = ""
@@ -44,12 +44,18 @@ def parse(script):
 def perform(call, step):
     """Answer the listening Gather of `call` with one step."""
     if step.kind == "speech":
+        if step.value.lower() == CODE_WORD:
+            return call.speak(" ".join(_last_code(call)))
         return call.speak(step.value)
     if step.kind == "code":
-        if call.last_code is None:
-            raise ScriptError(
-                "'code' stands for the code the local Verify stand-in sent on this call, and none was seen "
-                "(with --url the stand-in runs in the server: read the code on its console)"
-            )
-        return call.press(call.last_code)
+        return call.press(_last_code(call))
     return call.press(step.value)
+
+
+def _last_code(call):
+    if call.last_code is None:
+        raise ScriptError(
+            "'code' stands for the code the local Verify stand-in sent on this call, and none was seen "
+            "(with --url the stand-in runs in the server: read the code on its console)"
+        )
+    return call.last_code

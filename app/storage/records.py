@@ -23,6 +23,12 @@ RESENT = UPDATE_RUNNING.where(verifications.c.resends < sqlalchemy.bindparam("ne
     resends=sqlalchemy.bindparam("new_resends")
 )
 
+# The channel a running verification goes by, once Verify refused the one recorded: a replayed
+# request finds it switched already.
+SWITCH_CHANNEL = UPDATE_RUNNING.where(verifications.c.channel != sqlalchemy.bindparam("new_channel")).values(
+    channel=sqlalchemy.bindparam("new_channel")
+)
+
 
 @functools.cache
 def start_statement(dialect):
@@ -103,6 +109,15 @@ def resent(state):
         "silences": state.silences,
     }
     return database.execute("record resend", RESENT, state.call_sid, default=1, values=values) != 0
+
+
+def switched_channel(state):
+    """Record that the code now goes by `state.channel`; False if the record has it already (a replay).
+
+    Without a database the send goes on, as the lockout fails open.
+    """
+    values = {"running_call_sid": state.call_sid, "new_channel": state.channel}
+    return database.execute("record channel", SWITCH_CHANNEL, state.call_sid, default=1, values=values) != 0
 
 
 def broke_off(call_sid, reason):

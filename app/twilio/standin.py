@@ -32,14 +32,19 @@ MAX_CHECKS = 5
 _ROUTE = re.compile(r"^/v2/Services/(VA[0-9a-fA-F]{32})/(Verifications|VerificationCheck)$")
 
 
-def sms_text(to, code):
-    """The text message, as the transcripts and the console show it."""
-    return f"[SMS to {mask(to)}] Your verification code is {code}"
+# How the console names each channel's message.
+CHANNEL_LABELS = {"sms": "SMS", "whatsapp": "WhatsApp", "call": "Voice call"}
 
 
-def print_sms(to, code):
+def sms_text(to, code, channel="sms", locale=""):
+    """The message, as the transcripts and the console show it: its channel, and its locale if asked for."""
+    label = CHANNEL_LABELS.get(channel, channel)
+    return f"[{label} to {mask(to)}{f', locale {locale}' if locale else ''}] Your verification code is {code}"
+
+
+def print_sms(to, code, channel="sms", locale=""):
     """Show a 'sent' code on the console, labelled as what it is."""
-    print(f"[local Verify stand-in] {sms_text(to, code)}", file=sys.stderr, flush=True)
+    print(f"[local Verify stand-in] {sms_text(to, code, channel, locale)}", file=sys.stderr, flush=True)
 
 
 class _Verification:
@@ -61,6 +66,7 @@ class LocalVerify(HttpClient):
         self.on_send = on_send
         self.clock = clock
         self.sent = []  # (to, code) in order, for `flask call` and the tests
+        self.deliveries = []  # (to, code, channel, locale), the same sends with how they went
         self.requests = []  # (path, form) in order
         self._lock = threading.Lock()
         self._by_sid = {}
@@ -111,9 +117,11 @@ class LocalVerify(HttpClient):
             self._by_sid[verification.sid] = verification
             self._by_to[to] = verification
         verification.sends.append({"channel": channel, "time": _iso(now)})
+        locale = form.get("Locale", "")
         self.sent.append((to, verification.code))
+        self.deliveries.append((to, verification.code, channel, locale))
         if self.on_send:
-            self.on_send(to, verification.code)
+            self.on_send(to, verification.code, channel, locale)
         return 201, self._verification_json(service_sid, verification, "pending", now)
 
     def new_code(self):

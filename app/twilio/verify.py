@@ -28,6 +28,9 @@ ERROR_REASONS = {
     20003: "unavailable",  # authentication failed
 }
 
+# Errors that are the channel's, not the number's: another channel may still reach the caller.
+CHANNEL_ERRORS = {60223}  # the channel (e.g. WhatsApp) is not set up on the Verify service
+
 # Statuses a check can answer with 200 besides approved and pending.
 CHECK_STATUS_REASONS = {
     "max_attempts_reached": "too_many_attempts",
@@ -57,9 +60,16 @@ def _what_happened(error):
 class VerifyFailed(Exception):
     """Verify could not do what was asked, for a plain `reason` the call can act on."""
 
-    def __init__(self, reason):
+    def __init__(self, reason, code=None):
         super().__init__(reason)
         self.reason = reason
+        # Verify's error code, when it gave one.
+        self.code = code
+
+    @property
+    def channel_refused(self):
+        """True when Verify refused the channel, not the number: another channel may work."""
+        return self.code in CHANNEL_ERRORS
 
 
 class VerifyService:
@@ -68,9 +78,10 @@ class VerifyService:
     def __init__(self, client, service_sid):
         self._service = client.verify.v2.services(service_sid)
 
-    def send(self, to, channel):
-        """Send (or re-send) a code; the verification's SID, or VerifyFailed."""
-        verification = self._call("send", self._service.verifications.create, to=to, channel=channel)
+    def send(self, to, channel, locale=None):
+        """Send (or re-send) a code, in `locale` if given (else Verify's choice by country); the verification's SID, or VerifyFailed."""
+        options = {"locale": locale} if locale else {}
+        verification = self._call("send", self._service.verifications.create, to=to, channel=channel, **options)
         return verification.sid
 
     def check(self, verification_sid, code, to=None):
@@ -98,7 +109,7 @@ class VerifyService:
                 reason = "rate_limited" if error.status == 429 else "unavailable"
             # The error's message can quote the number, so only status and code are logged.
             log.warning("verify %s failed: HTTP %s, error %s -> %s", action, error.status, error.code, reason)
-            raise VerifyFailed(reason) from None
+            raise VerifyFailed(reason, error.code) from None
         except http_errors.HTTPError as error:
             # By type only: urllib3's messages quote the URL, which holds the verification's SID.
             log.warning("verify %s failed: %s (%s) -> unavailable", action, _what_happened(error), type(error).__name__)

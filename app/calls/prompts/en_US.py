@@ -1,0 +1,46 @@
+"""What the caller hears in American English."""
+
+LANGUAGE = "en-US"
+# The text message's language: Verify's Locale.
+LOCALE = "en"
+# The <Say> voice, unless VOICE names another that speaks it.
+VOICE = "Polly.Joanna"
+
+SENTENCES = {
+    "greeting": "Thanks for calling. Before we connect you, we need to confirm that you are calling from your own phone.",
+    "code_sent": "We have just sent a text message with a {length} digit code to the phone you are calling from.",
+    "enter_code": "Please enter the code now, then press pound. If the text did not arrive, press star, then pound, for a new code.",
+    "enter_code:speech": "Please key in or say the code now, then press pound. If the text did not arrive, press star, then pound, for a new code.",
+    "no_input": "We did not hear anything.",
+    "wrong_code": "That code is not right. Please try again.",
+    "bad_format": "The code has {length} digits.",
+    "resent": "We have sent you a new code.",
+    "no_more_resends": "We cannot send another code on this call, but the code we sent still works.",
+    "expired_resent": "That code has expired, so we have sent you a new one.",
+    "approved": "Thank you. Your phone number is verified.",
+    "goodbye": "Goodbye.",
+    "to_agent": "Please hold while we connect you to an agent.",
+    "call_back": "Please call back later, or contact us another way. Goodbye.",
+    "failed:withheld": "We cannot see the number you are calling from, so we cannot text you a code.",
+    "failed:invalid_number": "We cannot send a text message to the number you are calling from.",
+    "failed:undeliverable": "The number you are calling from cannot receive text messages.",
+    "failed:rate_limited": "Too many codes have been requested for this number. Please wait a few minutes before trying again.",
+    "failed:blocked": "We are not able to send a code to the number you are calling from.",
+    "failed:country_not_allowed": "We are not able to send a code to the number you are calling from.",
+    "failed:sends_capped": "Too many codes are being sent right now, so we cannot send you one.",
+    "failed:unavailable": "We cannot verify your phone right now.",
+    "failed:no_input": "We did not receive a code.",
+    "failed:too_many_attempts": "The code was not right too many times.",
+    "failed:expired": "Your code has expired.",
+    "failed:error": "Sorry, something went wrong on our side.",
+    "failed:locked": "This number has failed verification too many times, so we cannot send it another code.",
+    "failed:unattested": "We cannot confirm that this call comes from the number it shows, so we cannot verify it with a text message.",
+    "not_understood": "Sorry, we did not understand that as a number.",
+    "offer_language": "For English, press {digit}.",
+    "channel_menu": "How should we send your code?",
+    "choose:sms": "For a text message, press {digit}.",
+    "choose:whatsapp": "For WhatsApp, press {digit}.",
+    "channel_failed:sms": "We cannot send a code by text message right now.",
+    "channel_failed:whatsapp": "We cannot send a code by WhatsApp right now.",
+    "code_sent:whatsapp": "We have just sent a WhatsApp message with a {length} digit code to the phone you are calling from.",
+}
