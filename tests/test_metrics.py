@@ -1,8 +1,6 @@
 """GET /metrics: what happened on calls, in Prometheus's format, behind METRICS_TOKEN."""
 
 import base64
-import os
-import shutil
 import subprocess
 
 import pytest
@@ -12,6 +10,7 @@ from tests.conftest import CALLER
 from tests.fakes import TIMEOUT, verify_error
 from tests.test_database_down import CLOSED_PORT
 from tests.test_logs import CALLERS, walk_every_path
+from tests.test_prometheus import debian_tool
 
 TOKEN = "metrics-token-for-the-tests"
 BEARER = {"Authorization": f"Bearer {TOKEN}"}
@@ -170,18 +169,7 @@ def test_label_values_are_bounded_sets_never_numbers_or_sids(app, call, verify):
     assert "CA" not in everything
 
 
-def promtool():
-    """Debian's promtool; skipped outside CI when it is missing, a failure in CI (.ci/run installs it)."""
-    path = shutil.which("promtool")
-    if path is None:
-        message = "promtool is not installed (apt-get install prometheus, as .ci/run does)"
-        if os.environ.get("CI"):
-            pytest.fail(message, pytrace=False)
-        pytest.skip(message)
-    return path
-
-
 def test_promtool_accepts_the_exposition(app, call, verify):
     walk_every_path(call, verify)
-    checked = subprocess.run([promtool(), "check", "metrics"], input=exposition(app), capture_output=True, text=True)
+    checked = subprocess.run([debian_tool("promtool"), "check", "metrics"], input=exposition(app), capture_output=True, text=True)
     assert checked.returncode == 0, checked.stdout + checked.stderr
