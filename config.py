@@ -67,6 +67,10 @@ class Config:
     SECRET_KEY = os.environ.get("SECRET_KEY", "")
     TWILIO_ACCOUNT_SID = os.environ.get("TWILIO_ACCOUNT_SID", "")
     TWILIO_AUTH_TOKEN = os.environ.get("TWILIO_AUTH_TOKEN", "")
+    # Rotating the auth token: webhooks signed with this one are accepted too, while it is set.
+    TWILIO_AUTH_TOKEN_SECONDARY = _str("TWILIO_AUTH_TOKEN_SECONDARY", "")
+    # The secret of a webhook SharedKey, for webhooks Twilio signs with it (HMAC-SHA256).
+    TWILIO_WEBHOOK_SHARED_KEY = _str("TWILIO_WEBHOOK_SHARED_KEY", "")
     TWILIO_VERIFY_SERVICE_SID = os.environ.get("TWILIO_VERIFY_SERVICE_SID", "")
 
     # The caller's side of the verification.
@@ -122,6 +126,10 @@ class Config:
     MAX_SENDS_PER_HOUR = _int("MAX_SENDS_PER_HOUR", 1000)
 
     LOG_LEVEL = _str("LOG_LEVEL", "INFO")
+    # text, or json: one object per line for log drains (app/ops/logs.py).
+    LOG_FORMAT = _str("LOG_FORMAT", "text")
+    # Bearer token (or basic-auth password) for GET /metrics; empty: no metrics endpoint.
+    METRICS_TOKEN = _str("METRICS_TOKEN", "")
     USE_LOCAL_VERIFY = False
 
     # Where gunicorn listens (gunicorn.conf.py): every interface, as Heroku's router needs.

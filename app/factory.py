@@ -13,6 +13,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from app import cli, settings
 from app.calls import security, verification, voice
 from app.calls.twiml import fallback
+from app.ops import health, logs, metrics
 from app.storage import database
 from app.twilio.http_client import TwilioHttp
 from config import config_for
@@ -39,6 +40,9 @@ def create_app(config_class=None, http_client=None, **overrides):
 
     security.init_app(app)
     database.init_app(app)
+    metrics.init_app(app)
+    health.init_app(app)
+    logs.init_app(app)
     app.extensions["twilio_client"] = _twilio_client(app.config, http_client)
     verification.init_app(app, app.extensions["twilio_client"])
     app.register_blueprint(voice.bp)
@@ -89,6 +93,8 @@ def _configure_logging(app):
     level = str(app.config["LOG_LEVEL"]).upper()
     if level not in LOG_LEVELS:
         raise settings.SettingsError(f"LOG_LEVEL={app.config['LOG_LEVEL']!r} is not one of {', '.join(LOG_LEVELS)}")
-    logging.basicConfig(stream=sys.stderr, level=level, format="%(levelname)s %(name)s: %(message)s")
+    if app.config["LOG_FORMAT"] not in logs.FORMATS:
+        raise settings.SettingsError(f"LOG_FORMAT={app.config['LOG_FORMAT']!r} is not one of {', '.join(logs.FORMATS)}")
+    logging.basicConfig(handlers=[logs.handler(sys.stderr, app.config["LOG_FORMAT"])], level=level)
     # twilio-python logs every request it makes at INFO; its URLs and headers are noise here.
     logging.getLogger("twilio").setLevel(logging.WARNING)

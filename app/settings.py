@@ -121,6 +121,7 @@ def check(config):
     _check_next_steps(config, config["ENV_NAME"] == "production")
     _check_host(config["HOST"])
     _check_public_base_url(config["PUBLIC_BASE_URL"])
+    _check_secrets(config)
     if not config["VALIDATE_SIGNATURES"]:
         log.warning("\n%s\n  VALIDATE_SIGNATURES is off: ANYONE can drive calls on this server.\n%s", BANNER, BANNER)
 
@@ -182,6 +183,13 @@ def _check_production(config):
             "DATABASE_URL is not set: production needs the database every server shares "
             "(postgresql://…), or DATABASE_URL=sqlite:///path/to/file for a single server"
         )
+
+
+def _check_secrets(config):
+    """The optional secrets, when set, are long enough not to be guessed."""
+    for name in ("TWILIO_AUTH_TOKEN_SECONDARY", "TWILIO_WEBHOOK_SHARED_KEY", "METRICS_TOKEN"):
+        if config.get(name) and len(config[name]) < 16:
+            raise SettingsError(f"{name} is too short: use at least 16 characters")
 
 
 def _check_voice(config):

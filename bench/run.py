@@ -43,6 +43,8 @@ SERVER_ENV = {
     "TWILIO_AUTH_TOKEN": "bench-auth-token",
     "TWILIO_VERIFY_SERVICE_SID": "VA" + "2" * 32,
     "SECRET_KEY": "bench-secret-key-not-for-production",
+    # METRICS_TOKEN=… python -m bench.run measures with /metrics on, every webhook counted.
+    "METRICS_TOKEN": os.environ.get("METRICS_TOKEN", ""),
 }
 
 

@@ -19,6 +19,12 @@ CALLER = "+14155552671"
 SERVICE_NUMBER = "+15005550006"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def metrics_folder(tmp_path_factory):
+    """The figures of apps built with METRICS_TOKEN go to the session's own folder, not a new one in /tmp."""
+    os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", str(tmp_path_factory.mktemp("metrics")))
+
+
 @pytest.fixture
 def verify():
     """Twilio Verify, faked at the HttpClient seam; scriptable per test."""

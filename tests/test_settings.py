@@ -48,8 +48,8 @@ def test_production_refuses_a_database_of_its_own_per_server():
         create_app(Config, **{**PRODUCTION, "DATABASE_URL": ""})
 
 
-def test_production_runs_on_sqlite_when_told_so(tmp_path):
-    app = create_app(Config, **{**PRODUCTION, "DATABASE_URL": f"sqlite:///{tmp_path / 'one-server.sqlite3'}"})
+def test_production_runs_on_sqlite_when_told_so(database_url):
+    app = create_app(Config, **{**PRODUCTION, "DATABASE_URL": database_url})
     assert app.config["DATABASE_URL"].startswith("sqlite:///")
 
 

@@ -4,14 +4,18 @@ import functools
 import logging
 import re
 
+from blinker import Namespace
 from flask import abort, current_app, g, request
-from twilio.request_validator import RequestValidator, compare
+from twilio.request_validator import SIGNATURE_SETTINGS_HEADER, RequestValidator, compare, get_signature_algorithm
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
 
 # A host Twilio could have called: a name or an IP address, with at most a port number.
 HOST = re.compile(r"(?:[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.?|\[[0-9A-Fa-f:.]+\])(?::([0-9]{1,5}))?")
+
+# Sent with `reason` (missing, invalid, forwarded, unchecked) for each request refused a 403.
+refused = Namespace().signal("signature-refused")
 
 HINT = "a 403 here usually means the URL Twilio used is not the URL this server sees; see TRUSTED_PROXIES and PUBLIC_BASE_URL"
 
@@ -41,8 +45,14 @@ class Validator(RequestValidator):
 
 
 def init_app(app):
-    """Keep one validator for the app's auth token."""
-    app.extensions["twilio_validator"] = Validator(app.config["TWILIO_AUTH_TOKEN"])
+    """Keep a validator for each secret Twilio may sign with: the auth token(s), the webhook SharedKey."""
+    config = app.config
+    # While a token is being rotated both are accepted: Twilio signs with the primary, the old or the new.
+    tokens = [config["TWILIO_AUTH_TOKEN"], config.get("TWILIO_AUTH_TOKEN_SECONDARY", "")]
+    app.extensions["twilio_validator"] = [Validator(token) for token in tokens if token]
+    shared_key = config.get("TWILIO_WEBHOOK_SHARED_KEY", "")
+    # A request signed with the SharedKey says so in its signature settings header.
+    app.extensions["twilio_shared_key_validator"] = [Validator(shared_key)] if shared_key else []
 
 
 def signed_url():
@@ -83,7 +93,9 @@ def twilio_request(view):
         if current_app.config["VALIDATE_SIGNATURES"]:
             refusal = _refusal()
             if refusal:
-                log.warning("refused %s: %s (%s)", request.path, refusal, HINT)
+                reason, words = refusal
+                log.warning("refused %s: %s (%s)", request.path, words, HINT)
+                refused.send(reason=reason)
                 abort(403)
         g.twilio_signed = True
         return view(*args, **kwargs)
@@ -92,16 +104,28 @@ def twilio_request(view):
 
 
 def _refusal():
-    """Why this request is not Twilio's, or None when its signature is good."""
+    """Why this request is not Twilio's, as (a word, a sentence), or None when its signature is good."""
     signature = request.headers.get("X-Twilio-Signature", "")
     if not signature:
-        return "missing X-Twilio-Signature"
+        return "missing", "missing X-Twilio-Signature"
     try:
-        valid = current_app.extensions["twilio_validator"].validate(signed_url(), request.form, signature)
+        valid = _valid(signed_url(), request.form, signature)
     except HTTPException:
         raise  # a body too large stays a 413
     except NotAWebhookUrl:
-        return "the forwarded scheme or host is not a URL Twilio calls"
+        return "forwarded", "the forwarded scheme or host is not a URL Twilio calls"
     except Exception as error:  # noqa: BLE001 - whatever a request makes the check raise, it is refused
-        return f"X-Twilio-Signature could not be checked ({type(error).__name__})"
-    return None if valid else "invalid X-Twilio-Signature"
+        return "unchecked", f"X-Twilio-Signature could not be checked ({type(error).__name__})"
+    return None if valid else ("invalid", "invalid X-Twilio-Signature")
+
+
+def _valid(url, form, signature):
+    """True when one of the app's secrets signed the request, with the algorithm it names (HMAC-SHA1 if none)."""
+    validators = current_app.extensions["twilio_validator"]
+    settings = request.headers.get(SIGNATURE_SETTINGS_HEADER)
+    algorithm = None
+    if settings is not None:
+        algorithm = get_signature_algorithm(settings)
+        validators = current_app.extensions["twilio_shared_key_validator"] + validators
+    # The primary token first: a second validator costs only a request that the first refused.
+    return any(validator.validate(url, form, signature, algorithm) for validator in validators)

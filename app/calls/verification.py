@@ -10,6 +10,7 @@ import dataclasses
 import logging
 import re
 
+from blinker import Namespace
 from flask import Blueprint, current_app, request, url_for
 from twilio.twiml.voice_response import VoiceResponse
 
@@ -34,6 +35,12 @@ MENU_TIMEOUT = 4
 DEFAULT_VERIFY_TIMEOUT = 5.0
 
 bp = Blueprint("verification", __name__, url_prefix="/verification")
+
+signals = Namespace()
+# Sent once for each verification the subflow takes on (not for a replayed start).
+started = signals.signal("verification-started")
+# Sent with `outcome` (approved, failed) and `reason` (a verdict of Result) as a verification ends.
+finished = signals.signal("verification-finished")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -171,9 +178,11 @@ def _begin(state):
         destination = usable_number(state.destination)
     except Unusable as unusable:
         records.started(recorded)
+        started.send()
         return _finish(state, unusable.reason)
     if not stir.admitted(state.attestation, current_app.config.get("STIR_POLICY", "record")):
         records.started(recorded)
+        started.send()
         return _finish(state.but(destination=destination), "unattested")
     state = state.but(destination=destination)
     if not state.channel:
@@ -190,6 +199,7 @@ def _admit(state):
             # without a second code or a second count. Its check goes by number, having no SID.
             log.warning("call %s: verification start replayed, no code sent", state.call_sid)
             return _ask(state, "code_sent")
+        started.send()
         counted = lockout.admit(destination, state.call_sid)
         if counted is None:
             refusal = "locked"
@@ -315,6 +325,7 @@ def _ask(state, *prompt):
 
 def _finish(state, verdict):
     """Hand the call back to the parent's step, carrying the verdict."""
+    outcome = "approved" if verdict == "approved" else "failed"
     log.info(
         "call %s: verification %s (attempts=%d silences=%d resends=%d)",
         state.call_sid,
@@ -322,7 +333,9 @@ def _finish(state, verdict):
         state.attempts,
         state.silences,
         state.resends,
+        extra={"outcome": outcome, "reason": verdict},
     )
+    finished.send(outcome=outcome, reason=verdict)
     with database.one_connection("record finish", state.call_sid):
         records.finished(state, verdict)
         lockout.settle(state.destination, verdict, state.refundable, state.call_sid)

@@ -9,6 +9,7 @@ import sys
 import threading
 
 import sqlalchemy
+from blinker import Namespace
 from flask import current_app, g
 from sqlalchemy.dialects import postgresql, sqlite
 
@@ -18,6 +19,9 @@ MIGRATIONS = pathlib.Path(__file__).resolve().parent / "migrations"
 
 # INSERT with ON CONFLICT, in each supported dialect's spelling.
 UPSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+
+# Sent with `what` (a few words: "record start") each time a call goes on without the database.
+failed = Namespace().signal("database-failed")
 
 
 def init_app(app):
@@ -233,6 +237,7 @@ def _deadline():
 def _log_failure(what, call_sid, error):
     # Only the type: SQLAlchemy's messages quote the statement's parameters.
     log.warning("call %s: %s skipped, database error %s", call_sid, what, type(error).__name__)
+    failed.send(what=what)
 
 
 def upgrade(bind, revision="head"):

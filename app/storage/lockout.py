@@ -12,6 +12,7 @@ import functools
 import logging
 
 import sqlalchemy
+from blinker import Namespace
 from flask import current_app
 
 from app.storage import database, records
@@ -28,6 +29,9 @@ _key = sqlalchemy.bindparam("key", type_=lockouts.c.number_hash.type)
 _moment = sqlalchemy.bindparam("moment", type_=lockouts.c.window_start.type)
 _stale = lockouts.c.window_start < sqlalchemy.bindparam("window_opened", type_=lockouts.c.window_start.type)
 _limit = sqlalchemy.bindparam("limit", type_=lockouts.c.failures.type)
+
+# Sent each time a call is turned away because its number is locked out.
+locked_out = Namespace().signal("locked-out")
 
 CLEAR = lockouts.delete().where(lockouts.c.number_hash == _key)
 # Only into the window the call was counted in: a window opened since (the old one ran out, or
@@ -76,6 +80,7 @@ def admit(number, call_sid="-"):
     failures = database.execute("lockout check", count_one_more, call_sid, default=0, returning=True, values=values)
     if failures > limit:
         log.info("call %s: number locked out (%d unapproved verifications in the window)", call_sid, failures - 1)
+        locked_out.send()
         return None
     return moment.isoformat() if failures else ""
 

@@ -6,7 +6,9 @@ VerifyFailed with a plain reason (the values of ERROR_REASONS, or "unavailable")
 
 import json
 import logging
+import time
 
+from blinker import Namespace
 from twilio.base.exceptions import TwilioException, TwilioRestException, TwilioServiceException
 from urllib3 import exceptions as http_errors
 
@@ -57,6 +59,19 @@ def _what_happened(error):
     return next((words for kind, words in NETWORK_FAILURES if isinstance(error, kind)), "the request failed")
 
 
+# Sent after each request to Verify with `action` (send, check), `seconds` and `error`: "" when
+# Verify answered, else one of a bounded set (a known code, http_4xx, http_5xx, network, bad_answer).
+requested = Namespace().signal("verify-requested")
+
+
+def _error_label(error):
+    """A Twilio error as a label of a bounded set: a code the call knows, else http_4xx or http_5xx."""
+    if error.code in ERROR_REASONS:
+        return str(error.code)
+    status = error.status if isinstance(error.status, int) else 0
+    return f"http_{status // 100}xx" if 400 <= status < 600 else "bad_answer"
+
+
 class VerifyFailed(Exception):
     """Verify could not do what was asked, for a plain `reason` the call can act on."""
 
@@ -99,21 +114,28 @@ class VerifyService:
 
     @staticmethod
     def _call(action, method, **params):
-        """Call Verify and turn whatever goes wrong into a VerifyFailed."""
+        """Call Verify and turn whatever goes wrong into a VerifyFailed; `requested` is told how it went."""
+        began, error = time.perf_counter(), "bad_answer"
         try:
-            return method(**params)
+            answer = method(**params)
+            error = ""
+            return answer
         # Twilio's classic error body, or its newer RFC 9457 one: both carry status and code.
-        except (TwilioRestException, TwilioServiceException) as error:
-            reason = ERROR_REASONS.get(error.code)
+        except (TwilioRestException, TwilioServiceException) as failure:
+            error = _error_label(failure)
+            reason = ERROR_REASONS.get(failure.code)
             if reason is None:
-                reason = "rate_limited" if error.status == 429 else "unavailable"
+                reason = "rate_limited" if failure.status == 429 else "unavailable"
             # The error's message can quote the number, so only status and code are logged.
-            log.warning("verify %s failed: HTTP %s, error %s -> %s", action, error.status, error.code, reason)
-            raise VerifyFailed(reason, error.code) from None
-        except http_errors.HTTPError as error:
+            log.warning("verify %s failed: HTTP %s, error %s -> %s", action, failure.status, failure.code, reason)
+            raise VerifyFailed(reason, failure.code) from None
+        except http_errors.HTTPError as failure:
+            error = "network"
             # By type only: urllib3's messages quote the URL, which holds the verification's SID.
-            log.warning("verify %s failed: %s (%s) -> unavailable", action, _what_happened(error), type(error).__name__)
+            log.warning("verify %s failed: %s (%s) -> unavailable", action, _what_happened(failure), type(failure).__name__)
             raise VerifyFailed("unavailable") from None
-        except (TwilioException, json.JSONDecodeError, ValueError, KeyError) as error:
-            log.warning("verify %s failed: %s -> unavailable", action, type(error).__name__)
+        except (TwilioException, json.JSONDecodeError, ValueError, KeyError) as failure:
+            log.warning("verify %s failed: %s -> unavailable", action, type(failure).__name__)
             raise VerifyFailed("unavailable") from None
+        finally:
+            requested.send(action=action, seconds=time.perf_counter() - began, error=error)

@@ -1,0 +1,1 @@
+"""The tools of the people who run it: health checks, metrics, logs for machines."""

@@ -1,0 +1,75 @@
+"""Logs for machines: LOG_FORMAT=json writes one JSON object per line, for log drains."""
+
+import datetime
+import json
+import logging
+import time
+
+from flask import g, has_request_context, request
+
+FORMATS = ("text", "json")
+TEXT = "%(levelname)s %(name)s: %(message)s"
+
+
+def handler(stream, log_format):
+    """A handler writing to `stream` in the format LOG_FORMAT names."""
+    handler = logging.StreamHandler(stream)
+    if log_format == "json":
+        handler.addFilter(CallContext())
+        handler.setFormatter(JsonFormatter())
+    else:
+        handler.setFormatter(logging.Formatter(TEXT))
+    return handler
+
+
+def init_app(app):
+    """With LOG_FORMAT=json, one line per webhook answered: its step, HTTP status and latency."""
+    if app.config["LOG_FORMAT"] == "json":
+        app.before_request(_started)
+        app.after_request(_answered)
+
+
+class CallContext(logging.Filter):
+    """Adds the request's CallSid and step to a record, while the request is there to ask."""
+
+    def filter(self, record):
+        if has_request_context():
+            record.step = getattr(record, "step", request.endpoint)
+            # The form is read only once parsed (by the signature check): never parsed here.
+            form = request.__dict__.get("form")
+            record.call_sid = getattr(record, "call_sid", form.get("CallSid", "") if form is not None else "")
+        return True
+
+
+class JsonFormatter(logging.Formatter):
+    """time, level, logger, message, call_sid, step, outcome, reason, status, latency: the ones a line has."""
+
+    FIELDS = ("call_sid", "step", "outcome", "reason", "status", "latency")
+
+    def format(self, record):
+        line = {
+            "time": datetime.datetime.fromtimestamp(record.created, datetime.timezone.utc).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        line.update({name: getattr(record, name) for name in self.FIELDS if getattr(record, name, None) not in (None, "")})
+        if record.exc_info:
+            # The type only: an exception's message can quote a caller's number.
+            line["exception"] = record.exc_info[0].__name__
+        return json.dumps(line, ensure_ascii=False)
+
+
+log = logging.getLogger(__name__)
+
+
+def _started():
+    g.logs_started = time.perf_counter()
+
+
+def _answered(response):
+    began = g.get("logs_started")
+    if began is not None:
+        latency = round(time.perf_counter() - began, 4)
+        log.info("answered %s", response.status_code, extra={"status": response.status_code, "latency": latency})
+    return response

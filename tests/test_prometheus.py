@@ -1,0 +1,143 @@
+"""The real thing: Debian's Prometheus scrapes gunicorn as the Procfile runs it, and reads the calls back."""
+
+import os
+import re
+import secrets
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from app.simulator import place_call
+from bench.acceptance import _start_in_thread
+from bench.fake_verify import FakeVerifyServer
+from bench.server import Server, free_port
+
+ROOT = Path(__file__).resolve().parent.parent
+CODE = "123456"
+
+
+def debian_tool(name):
+    """A program of Debian's `prometheus` package; skipped outside CI when missing, a failure in CI (.ci/run installs it)."""
+    path = shutil.which(name)
+    if path is None:
+        message = f"{name} is not installed (apt-get install prometheus, as .ci/run does)"
+        if os.environ.get("CI"):
+            pytest.fail(message, pytrace=False)
+        pytest.skip(message)
+    return path
+
+
+def readme_yaml(starting_with):
+    """The README's ```yaml block that begins with `starting_with`."""
+    blocks = re.findall(r"```yaml\n(.*?)```", (ROOT / "README.md").read_text(), re.S)
+    return next(block for block in blocks if block.startswith(starting_with))
+
+
+def test_promtool_accepts_the_readme_s_alert_rules(tmp_path):
+    rules = tmp_path / "alerts.yml"
+    rules.write_text(readme_yaml("groups:"))
+    checked = subprocess.run([debian_tool("promtool"), "check", "rules", str(rules)], capture_output=True, text=True)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert "SUCCESS: 3 rules found" in checked.stdout
+
+
+@pytest.fixture
+def served(database_url, tmp_path):
+    """gunicorn as the Procfile runs it (two gevent workers, production, metrics on), Verify simulated."""
+    prometheus = debian_tool("prometheus")
+    verify_port = _start_in_thread(FakeVerifyServer(0.05, CODE))
+    token, metrics_token = secrets.token_hex(16), secrets.token_hex(16)
+    env = {
+        "APP_ENV": "production",
+        "TWILIO_ACCOUNT_SID": "AC" + secrets.token_hex(16),
+        "TWILIO_AUTH_TOKEN": token,
+        "TWILIO_VERIFY_SERVICE_SID": "VA" + secrets.token_hex(16),
+        "SECRET_KEY": secrets.token_urlsafe(32),
+        "DATABASE_URL": database_url,
+        "BENCH_VERIFY_URL": f"http://127.0.0.1:{verify_port}",
+        "WEB_CONCURRENCY": "2",
+        "METRICS_TOKEN": metrics_token,
+        # The test process's own figures stay out of the server's.
+        "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "metrics"),
+    }
+    server = Server("bench.served_wsgi:app", free_port(), tmp_path / "server.log", env=env)
+    server.start()
+    try:
+        yield server, token, metrics_token, prometheus
+    finally:
+        server.stop()
+
+
+def start_prometheus(prometheus, target, metrics_token, folder):
+    """Prometheus on a port of its own, scraping `target` every second with the README's scrape config."""
+    config = readme_yaml("scrape_configs:")
+    config = config.replace("scheme: https", "scheme: http").replace("<METRICS_TOKEN>", metrics_token)
+    config = config.replace("my-verification-ivr.herokuapp.com", target)
+    (folder / "prometheus.yml").write_text("global:\n  scrape_interval: 1s\n" + config)
+    port = free_port()
+    command = [
+        prometheus,
+        f"--config.file={folder / 'prometheus.yml'}",
+        f"--storage.tsdb.path={folder / 'data'}",
+        f"--web.listen-address=127.0.0.1:{port}",
+    ]
+    with (folder / "prometheus.log").open("wb") as log:
+        return subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT), f"http://127.0.0.1:{port}"
+
+
+def query(base, expression):
+    """The value of a PromQL expression now, or None while Prometheus has none."""
+    try:
+        answer = requests.get(f"{base}/api/v1/query", params={"query": expression}, timeout=2).json()
+    except (requests.ConnectionError, ValueError):
+        return None
+    results = answer.get("data", {}).get("result", [])
+    return float(results[0]["value"][1]) if results else None
+
+
+def wait_for(base, expression, expected, timeout=30):
+    value = None
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = query(base, expression)
+        if value == expected:
+            return value
+        time.sleep(0.25)
+    return value
+
+
+def test_prometheus_reads_every_worker_s_calls_through_the_readme_scrape_config(served, tmp_path):
+    server, token, metrics_token, prometheus = served
+    url = f"{server.url}/voice"
+    for number in range(6):
+        caller = place_call(url, from_=f"+1415555{number:04d}", auth_token=token)
+        caller.press(CODE)
+        assert caller.heard("verified")
+    for number in range(2):
+        caller = place_call(url, from_=f"+1415556{number:04d}", auth_token=token)
+        for _ in range(3):
+            caller.press("000000")
+        assert caller.heard("not right too many times")
+    assert requests.post(url, data={"CallSid": "CA" + "0" * 32}, timeout=5).status_code == 403
+    # Both workers answered some of these and wrote figures of their own.
+    written = {name.rsplit("_", 1)[1] for name in os.listdir(tmp_path / "metrics") if name.startswith("histogram_")}
+    assert {str(pid) + ".db" for pid in server.worker_pids()} <= written
+
+    process, base = start_prometheus(prometheus, f"127.0.0.1:{server.port}", metrics_token, tmp_path)
+    try:
+        assert wait_for(base, 'up{job="verification-ivr"}', 1.0) == 1.0
+        assert wait_for(base, "sum(ivr_verifications_started_total)", 8.0) == 8.0
+        assert query(base, 'sum(ivr_verifications_finished_total{outcome="approved"})') == 6.0
+        assert query(base, 'sum(ivr_verifications_finished_total{reason="too_many_attempts"})') == 2.0
+        assert query(base, 'sum(ivr_verify_request_seconds_count{action="send"})') == 8.0
+        assert query(base, 'sum(ivr_verify_request_seconds_count{action="check"})') == 12.0
+        # Eight calls, and the unsigned request refused on the same route.
+        assert query(base, 'sum(ivr_webhook_seconds_count{step="voice.incoming"})') == 9.0
+        assert query(base, 'sum(ivr_signature_refusals_total{reason="missing"})') == 1.0
+    finally:
+        process.terminate()
+        process.wait(10)
