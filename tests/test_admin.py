@@ -4,11 +4,13 @@ import csv
 import io
 import logging
 
+import dotenv
 import pytest
 from click.testing import CliRunner
 from werkzeug.security import generate_password_hash
 
-from app.storage import lockout
+from app.storage import database, lockout
+from config import SettingsError
 from tests.conftest import CALLER
 
 PASSWORD = "correct horse battery"
@@ -60,6 +62,25 @@ def test_the_right_password_opens_the_page(browser):
     page = browser.get(BASE + "/admin/")
     assert page.status_code == 200
     assert "Locked out now" in page.get_data(as_text=True)
+
+
+OPEN = {"/admin/login", "/admin/static/<path:filename>"}
+
+
+def test_every_other_admin_route_needs_the_login(admin_app, browser):
+    """Even with a valid CSRF token from the login form, a visitor who has not logged in gets the form, nothing else."""
+    token = csrf(browser)
+    rules = [rule for rule in admin_app.url_map.iter_rules() if rule.rule.startswith("/admin")]
+    assert {rule.rule for rule in rules} >= OPEN | {"/admin/", "/admin/unlock", "/admin/report.csv", "/admin/logout"}
+    for rule in sorted(rules, key=lambda rule: rule.rule == "/admin/logout"):
+        if rule.rule in OPEN:
+            continue
+        if "GET" in rule.methods:
+            answer = browser.get(BASE + rule.rule)
+        else:
+            answer = browser.post(BASE + rule.rule, data={"csrf_token": token, "number_hash": "x"})
+        # Logging out needs no login: it clears whatever session there is.
+        assert (rule.rule, answer.status_code, answer.headers.get("Location")) == (rule.rule, 302, "/admin/login")
 
 
 def test_a_wrong_password_is_refused_and_logged_without_it(browser, caplog):
@@ -162,7 +183,7 @@ def test_the_page_shows_the_reports_figures_masked(admin_app, browser, call):
     page = browser.get(BASE + "/admin/?period=1h").get_data(as_text=True)
     assert 'id="total">2<' in page
     assert 'id="success-rate">50 %<' in page
-    assert "too_many_attempts" in page and "TN-Validation-Passed-A" in page
+    assert "too many attempts" in page and "TN-Validation-Passed-A" in page
     assert "+1•••••••71" in page and "+1•••••••77" in page
     assert CALLER not in page and "14155550177" not in page
     assert 'class="bar-approved"' in page and 'class="bar-failed"' in page
@@ -198,6 +219,30 @@ def test_an_unmigrated_database_is_one_clear_line(make_app, tmp_path):
     assert "run `flask db upgrade`" in answer.get_data(as_text=True)
 
 
+def test_a_database_that_does_not_answer_is_one_clear_line(make_app, caplog):
+    client = make_app(ADMIN_PASSWORD_HASH=HASH, DATABASE_URL="postgresql+psycopg://postgres@127.0.0.1:1/none").test_client()
+    log_in(client)
+    page = client.get(BASE + "/admin/").get_data(as_text=True)
+    assert "The database did not answer (OperationalError): the figures cannot be shown." in page
+    answer = client.post(BASE + "/admin/unlock", data={"number_hash": "x", "csrf_token": csrf(client, "/admin/")}, follow_redirects=True)
+    assert answer.status_code == 200
+    assert "nothing was unlocked" in answer.get_data(as_text=True)
+    assert "admin unlock failed: database error OperationalError" in caplog.text
+
+
+@pytest.mark.parametrize(
+    "setting, line",
+    [
+        ({"ADMIN_PASSWORD_HASH": "hunter2hunter2"}, "ADMIN_PASSWORD_HASH is not a password hash: make one with `flask admin set-password`"),
+        ({"ADMIN_USERNAME": "two words"}, "ADMIN_USERNAME='two words' is not 1 to 64 printable characters without spaces"),
+    ],
+)
+def test_a_password_in_clear_or_an_odd_user_name_stops_the_start(make_app, setting, line):
+    with pytest.raises(SettingsError) as refused:
+        make_app(**setting)
+    assert str(refused.value) == line
+
+
 def test_set_password_writes_a_hash_that_logs_in(app, make_app, tmp_path):
     env_file = tmp_path / ".env"
     result = app.test_cli_runner().invoke(
@@ -206,8 +251,6 @@ def test_set_password_writes_a_hash_that_logs_in(app, make_app, tmp_path):
     )
     assert result.exit_code == 0, result.output
     assert "a long enough password" not in env_file.read_text()
-    import dotenv
-
     written = dotenv.dotenv_values(env_file)
     client = make_app(**written).test_client()
     assert log_in(client, "supervisor", "a long enough password").status_code == 302
@@ -220,8 +263,5 @@ def test_set_password_refuses_a_short_one(app, tmp_path):
 
 
 def _locked(app):
-    with app.app_context():
-        from app.storage import database
-
-        with database.connect() as connection:
+    with app.app_context(), database.connect() as connection:
             return lockout.locked(connection, 1, 3600)

@@ -87,7 +87,7 @@ def login_required(view):
     @functools.wraps(view)
     def guarded(*args, **kwargs):
         if not logged_in():
-            session.clear()
+            session.pop("user", None)  # a session past its hours is logged out
             return redirect(url_for("admin.login"))
         return view(*args, **kwargs)
 

@@ -6,7 +6,7 @@ import datetime
 OUTCOMES = ("approved", "failed", "in_progress")
 WIDTH, HEIGHT = 600, 220
 # Room for the count labels on the left and the time labels below.
-LEFT, BOTTOM, TOP = 36, 22, 8
+LEFT, BOTTOM, TOP = 40, 28, 12
 
 
 @dataclasses.dataclass(frozen=True)

@@ -6,7 +6,7 @@ import io
 import logging
 
 import sqlalchemy
-from flask import Blueprint, Response, current_app, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, Response, current_app, flash, g, redirect, render_template, request, session, url_for
 
 from app.ops.admin import auth
 from app.ops.admin.chart import chart
@@ -50,6 +50,12 @@ def csrf_token():
     return auth.csrf_token()
 
 
+@bp.app_template_filter()
+def words(name):
+    """'too_many_attempts' as a person reads it; the CSV keeps the report's names."""
+    return name.replace("_", " ")
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     """The login form; a POST with the right user name and password starts a new session."""
@@ -68,7 +74,7 @@ def login():
 
 @bp.post("/logout")
 def logout():
-    auth.session.clear()
+    session.clear()
     return redirect(url_for("admin.login"))
 
 
@@ -91,6 +97,7 @@ def dashboard():
         chart=chart(rows, start, end, buckets),
         locked=locked,
         recent=recent,
+        window=datetime.timedelta(seconds=current_app.config["LOCKOUT_WINDOW"]),
         start=start,
         end=end,
     )
@@ -141,13 +148,21 @@ def _figures(period):
     config = current_app.config
     try:
         with database.connect() as connection:
-            if database.behind(connection):
-                g.database_error = "The database does not have this version's tables: run `flask db upgrade`."
-                return None
             rows, summary = reports.since(connection, start, config)
             locked = lockout.locked(connection, config["LOCKOUT_MAX_FAILURES"], config["LOCKOUT_WINDOW"])
     except sqlalchemy.exc.SQLAlchemyError as error:
+        g.database_error = _why(error)
         log.warning("admin page: database error %s", type(error).__name__)
-        g.database_error = f"The database did not answer ({type(error).__name__}): the figures cannot be shown."
         return None
     return rows, summary, locked, start, end
+
+
+def _why(error):
+    """What an operator should do about a query that failed: migrate, or wait for the database."""
+    try:
+        with database.connect() as connection:
+            if database.behind(connection):
+                return "The database does not have this version's tables: run `flask db upgrade`."
+    except sqlalchemy.exc.SQLAlchemyError:
+        pass
+    return f"The database did not answer ({type(error).__name__}): the figures cannot be shown."
