@@ -243,6 +243,16 @@ def test_a_password_in_clear_or_an_odd_user_name_stops_the_start(make_app, setti
     assert str(refused.value) == line
 
 
+def test_a_broken_page_is_one_line_for_the_supervisor_and_frames_in_the_log(admin_app, browser, monkeypatch, caplog):
+    log_in(browser)
+    monkeypatch.setattr(lockout, "locked", lambda *args: 1 / 0)
+    answer = browser.get(BASE + "/admin/")
+    assert answer.status_code == 500
+    assert answer.mimetype == "text/html"
+    assert "Something went wrong showing this page" in answer.get_data(as_text=True)
+    assert "unexpected ZeroDivisionError" in caplog.text
+
+
 def test_set_password_writes_a_hash_that_logs_in(app, make_app, tmp_path):
     env_file = tmp_path / ".env"
     result = app.test_cli_runner().invoke(

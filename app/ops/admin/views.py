@@ -4,8 +4,10 @@ import csv
 import datetime
 import io
 import logging
+import traceback
 
 import sqlalchemy
+from werkzeug.exceptions import HTTPException
 from flask import Blueprint, Response, current_app, flash, g, redirect, render_template, request, session, url_for
 
 from app.ops.admin import auth
@@ -43,6 +45,15 @@ def _headers(response):
     response.headers["Referrer-Policy"] = "no-referrer"
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+@bp.errorhandler(Exception)
+def _unexpected(error):
+    """A page, not the callers' TwiML apology: one line for the supervisor, the frames in the log."""
+    if isinstance(error, HTTPException):
+        return error
+    log.error("admin %s: unexpected %s\n%s", request.path, type(error).__name__, "".join(traceback.format_tb(error.__traceback__)))
+    return render_template("admin/base.html", error="Something went wrong showing this page; the server's log has the details."), 500
 
 
 @bp.app_template_global()
