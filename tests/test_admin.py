@@ -1,14 +1,15 @@
 """The supervisor page: off until configured, a login that resists guessing, CSRF and fixation, the figures."""
 
 import csv
+import datetime
 import io
 import logging
 
 import dotenv
 import pytest
-from click.testing import CliRunner
 from werkzeug.security import generate_password_hash
 
+from app.ops.admin.chart import chart
 from app.storage import database, lockout
 from config import SettingsError
 from tests.conftest import CALLER
@@ -199,6 +200,23 @@ def test_unlocking_a_number_lets_it_call_again(admin_app, browser, call):
     answer = browser.post(BASE + "/admin/unlock", data={"number_hash": key, "csrf_token": csrf(browser, "/admin/")}, follow_redirects=True)
     assert "Lockout lifted." in answer.get_data(as_text=True)
     assert call(target=admin_app).heard("sent a text message")
+
+
+def test_the_chart_stacks_each_periods_outcomes_against_a_round_top():
+    start = datetime.datetime(2026, 12, 1, 0, 0)
+    rows = [
+        {"started_at": start + datetime.timedelta(minutes=5), "outcome": "approved"},
+        *[{"started_at": start + datetime.timedelta(hours=23, minutes=59), "outcome": "failed"}] * 2,
+        {"started_at": start + datetime.timedelta(hours=23, minutes=30), "outcome": None},
+    ]
+    drawn = chart(rows, start, start + datetime.timedelta(hours=24), 24)
+    assert drawn["top"] == 5
+    assert [(bar.outcome, bar.title) for bar in drawn["bars"]] == [
+        ("approved", "00:00: 1 approved"), ("failed", "23:00: 2 failed"), ("in_progress", "23:00: 1 in progress")
+    ]
+    approved, failed, running = drawn["bars"]
+    assert failed.height == 2 * approved.height == 2 * running.height
+    assert running.y + running.height == failed.y  # stacked on top
 
 
 def test_the_csv_holds_the_same_lines_as_the_report_command(admin_app, browser, call):

@@ -16,7 +16,6 @@ class Bar:
     width: float
     height: float
     outcome: str
-    count: int
     title: str
 
 
@@ -33,18 +32,20 @@ def chart(rows, start, end, buckets):
     slot = plot_width / buckets
     bars = []
     for index, bucket in enumerate(counts):
-        base = HEIGHT - BOTTOM
-        moment = start + step * index
-        for outcome in OUTCOMES:
-            count = bucket[outcome]
-            if not count:
-                continue
-            height = plot_height * count / top
-            base -= height
-            title = f"{_label(moment, step)}: {count} {outcome.replace('_', ' ')}"
-            bars.append(Bar(round(LEFT + index * slot + slot * 0.1, 1), round(base, 1), round(slot * 0.8, 1), round(height, 1), outcome, count, title))
-    ticks = [(round(LEFT + index * slot, 1), _label(start + step * index, step)) for index in range(0, buckets, max(1, buckets // 4))]
-    return {"bars": bars, "top": top, "ticks": ticks, "width": WIDTH, "height": HEIGHT, "left": LEFT, "bottom": HEIGHT - BOTTOM, "y_top": TOP}
+        x, base, label = LEFT + index * slot + slot * 0.1, HEIGHT - BOTTOM, _label(start + step * index, step)
+        # Stacked from the axis up: approved, failed, in progress.
+        for outcome, count in bucket.items():
+            if count:
+                height = plot_height * count / top
+                base -= height
+                title = f"{label}: {count} {outcome.replace('_', ' ')}"
+                bars.append(Bar(round(x, 1), round(base, 1), round(slot * 0.8, 1), round(height, 1), outcome, title))
+    every = max(1, buckets // 4)
+    ticks = [(round(LEFT + index * slot, 1), _label(start + step * index, step)) for index in range(0, buckets, every)]
+    return {
+        "bars": bars, "top": top, "ticks": ticks,
+        "width": WIDTH, "height": HEIGHT, "left": LEFT, "bottom": HEIGHT - BOTTOM, "y_top": TOP,
+    }
 
 
 def _nice(value):

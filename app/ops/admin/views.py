@@ -98,7 +98,7 @@ def dashboard():
     if found is None:
         return render_template("admin/dashboard.html", period=period, periods=PERIODS, error=g.database_error)
     rows, summary, locked, start, end = found
-    span, buckets = PERIODS[period]
+    buckets = PERIODS[period][1]
     recent = sorted(rows, key=lambda row: row["started_at"], reverse=True)[:RECENT]
     return render_template(
         "admin/dashboard.html",
