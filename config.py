@@ -125,6 +125,10 @@ class Config:
     ALLOWED_COUNTRIES = _str("ALLOWED_COUNTRIES", "")
     MAX_SENDS_PER_HOUR = _int("MAX_SENDS_PER_HOUR", 1000)
 
+    # The supervisor page at /admin: off until `flask admin set-password` has set the hash.
+    ADMIN_USERNAME = _str("ADMIN_USERNAME", "admin")
+    ADMIN_PASSWORD_HASH = _str("ADMIN_PASSWORD_HASH", "")
+
     LOG_LEVEL = _str("LOG_LEVEL", "INFO")
     # text, or json: one object per line for log drains (app/ops/logs.py).
     LOG_FORMAT = _str("LOG_FORMAT", "text")

@@ -13,7 +13,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from app import cli, settings
 from app.calls import security, verification, voice
 from app.calls.twiml import fallback
-from app.ops import health, logs, metrics
+from app.ops import admin, health, logs, metrics
 from app.storage import database
 from app.twilio.http_client import TwilioHttp
 from config import config_for
@@ -48,6 +48,7 @@ def create_app(config_class=None, http_client=None, **overrides):
     app.register_blueprint(voice.bp)
     app.register_error_handler(Exception, _unexpected_error)
     cli.init_app(app)
+    admin.init_app(app)
     return app
 
 

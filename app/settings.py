@@ -55,6 +55,9 @@ POLLY_VOICES = {
 BASIC_VOICES = {"en-US": {"alice"}, "es-MX": {"alice"}}
 # The first segment of this server's webhook paths: a next step there would start the call over.
 OWN_PATHS = {"voice", "verification", "handoff"}
+# Werkzeug's password hashes: method (scrypt or pbkdf2, with parameters), salt, hex digest.
+ADMIN_HASH = re.compile(r"(scrypt|pbkdf2):[\w:]+\$[^$\s]+\$[0-9a-f]+")
+ADMIN_USERNAME = re.compile(r"[!-~]{1,64}")
 HOST_NAME = re.compile(r"[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?")
 
 # Characters of a prompt heard per second: Twilio's voices speak some 15; 10 leaves room for slower ones.
@@ -122,8 +125,17 @@ def check(config):
     _check_host(config["HOST"])
     _check_public_base_url(config["PUBLIC_BASE_URL"])
     _check_secrets(config)
+    _check_admin(config)
     if not config["VALIDATE_SIGNATURES"]:
         log.warning("\n%s\n  VALIDATE_SIGNATURES is off: ANYONE can drive calls on this server.\n%s", BANNER, BANNER)
+
+
+def _check_admin(config):
+    """The supervisor page's login: a hash `flask admin set-password` made, a user name one can type."""
+    if config["ADMIN_PASSWORD_HASH"] and not ADMIN_HASH.fullmatch(config["ADMIN_PASSWORD_HASH"]):
+        raise SettingsError("ADMIN_PASSWORD_HASH is not a password hash: make one with `flask admin set-password`")
+    if not ADMIN_USERNAME.fullmatch(config["ADMIN_USERNAME"]):
+        raise SettingsError(f"ADMIN_USERNAME={config['ADMIN_USERNAME']!r} is not 1 to 64 printable characters without spaces")
 
 
 def shortest_state_max_age(config):

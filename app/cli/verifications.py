@@ -12,7 +12,7 @@ from flask.cli import AppGroup
 from phonenumbers import PhoneNumberFormat
 
 from app.cli.db import connected
-from app.storage import lockout, records, reports, sends
+from app.storage import lockout, records, reports
 from app.numbers import Unusable, mask, usable_number
 
 verifications = AppGroup("verifications", help="Verification records, lockouts and reports.")
@@ -57,13 +57,9 @@ class Duration(click.ParamType):
 @click.option("--csv", "as_csv", is_flag=True, help="CSV (section,name,value) instead of a table.")
 def report(since, as_csv):
     """Counts by outcome and reason, success rate, median attempts and time, locked numbers, codes sent this hour."""
-    config = current_app.config
-    cap = config["MAX_SENDS_PER_HOUR"]
     with connected() as connection:
-        rows = records.since(connection, records.now() - since)
-        locked = lockout.locked_numbers(connection, config["LOCKOUT_MAX_FAILURES"], config["LOCKOUT_WINDOW"])
-        sent = sends.sent_this_hour(connection, cap)
-    lines = reports.summarize(rows, locked, sent, cap).lines()
+        _, summary = reports.since(connection, records.now() - since, current_app.config)
+    lines = summary.lines()
     if as_csv:
         writer = csv.writer(sys.stdout)
         writer.writerow(["section", "name", "value"])

@@ -1,1 +1,1 @@
-"""The tools of the people who run it: health checks, metrics, logs for machines."""
+"""The tools of the people who run the IVR, over HTTP: health, metrics, logs for machines, the supervisor page."""

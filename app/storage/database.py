@@ -99,6 +99,14 @@ def engine(app=None):
     return _built("engine", app)
 
 
+def connect():
+    """A connection from the calls' engine, each statement committing on its own: for a web page that reads.
+
+    A page served by a web worker shares the calls' pool rather than opening a second one.
+    """
+    return _autocommit_engine().connect()
+
+
 def _autocommit_engine():
     """The calls' engine, built on first use: each statement commits on its own, no BEGIN or COMMIT.
 

@@ -16,7 +16,7 @@ from blinker import Namespace
 from flask import current_app
 
 from app.storage import database, records
-from app.storage.tables import lockouts
+from app.storage.tables import lockouts, verifications
 
 log = logging.getLogger(__name__)
 
@@ -107,18 +107,44 @@ def unlock(connection, number):
     key = records.number_hash(number)
     if key is None:
         return None
-    config = current_app.config
     row = connection.execute(CLEAR.returning(lockouts.c.failures, lockouts.c.window_start), {"key": key}).first()
     if row is None:
         return None
+    config = current_app.config
     current = row.window_start >= records.now() - datetime.timedelta(seconds=config["LOCKOUT_WINDOW"])
     return "locked" if current and row.failures >= config["LOCKOUT_MAX_FAILURES"] else "counted"
 
 
+def unlock_hash(connection, key):
+    """Lift the lockout of the number whose keyed hash is `key`; True if it had a count."""
+    return connection.execute(CLEAR, {"key": key}).rowcount > 0
+
+
+def _locked_now(max_failures, window):
+    cutoff = records.now() - datetime.timedelta(seconds=window)
+    return sqlalchemy.and_(lockouts.c.failures >= max_failures, lockouts.c.window_start >= cutoff)
+
+
 def locked_numbers(connection, max_failures, window):
     """How many numbers are locked out now."""
-    cutoff = records.now() - datetime.timedelta(seconds=window)
-    query = sqlalchemy.select(sqlalchemy.func.count()).where(
-        lockouts.c.failures >= max_failures, lockouts.c.window_start >= cutoff
-    )
+    query = sqlalchemy.select(sqlalchemy.func.count()).where(_locked_now(max_failures, window))
     return connection.execute(query).scalar_one()
+
+
+def locked(connection, max_failures, window, limit=100):
+    """The numbers locked out now, latest window first: dicts of number_hash, number_masked, failures, window_start."""
+    # The lockout keeps only the keyed hash; the number's latest record shows it masked.
+    masked = (
+        sqlalchemy.select(verifications.c.number_masked)
+        .where(verifications.c.number_hash == lockouts.c.number_hash)
+        .order_by(verifications.c.started_at.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    query = (
+        sqlalchemy.select(lockouts.c.number_hash, masked.label("number_masked"), lockouts.c.failures, lockouts.c.window_start)
+        .where(_locked_now(max_failures, window))
+        .order_by(lockouts.c.window_start.desc())
+        .limit(limit)
+    )
+    return [dict(row) for row in connection.execute(query).mappings()]

@@ -1,8 +1,10 @@
-"""The figures of `flask verifications report`, worked out from a list of records."""
+"""The figures of `flask verifications report` and the supervisor page, worked out from the records."""
 
 import collections
 import dataclasses
 import statistics
+
+from app.storage import lockout, records, sends
 
 
 @dataclasses.dataclass(frozen=True)
@@ -37,6 +39,14 @@ class Report:
         yield "summary", "locked_numbers", self.locked_numbers
         yield "sends", "this_hour", self.sends_this_hour
         yield "sends", "max_per_hour", _rounded(self.max_sends_per_hour)
+
+
+def since(connection, start, config):
+    """(the records of the verifications started since `start`, their report): what operators see."""
+    rows = records.since(connection, start)
+    locked = lockout.locked_numbers(connection, config["LOCKOUT_MAX_FAILURES"], config["LOCKOUT_WINDOW"])
+    cap = config["MAX_SENDS_PER_HOUR"]
+    return rows, summarize(rows, locked, sends.sent_this_hour(connection, cap), cap)
 
 
 def summarize(records, locked_numbers=0, sends_this_hour=0, max_sends_per_hour=None):

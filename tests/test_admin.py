@@ -1,0 +1,295 @@
+"""The supervisor page: off until configured, a login that resists guessing, CSRF and fixation, the figures."""
+
+import csv
+import datetime
+import io
+import logging
+
+import dotenv
+import pytest
+from werkzeug.security import generate_password_hash
+
+from app.ops.admin.chart import chart
+from app.storage import database, lockout
+from config import SettingsError
+from tests.conftest import CALLER
+
+PASSWORD = "correct horse battery"
+HASH = generate_password_hash(PASSWORD)
+BASE = "https://ivr.example.com"
+
+
+@pytest.fixture
+def admin_app(make_app):
+    return make_app(ADMIN_PASSWORD_HASH=HASH, LOCKOUT_MAX_FAILURES=1)
+
+
+@pytest.fixture
+def browser(admin_app):
+    return admin_app.test_client()
+
+
+def csrf(client, path="/admin/login"):
+    """The CSRF token in the form at `path`."""
+    page = client.get(BASE + path).get_data(as_text=True)
+    return page.split('name="csrf_token" value="')[1].split('"')[0]
+
+
+def log_in(client, username="admin", password=PASSWORD, token=None):
+    token = csrf(client) if token is None else token
+    return client.post(BASE + "/admin/login", data={"username": username, "password": password, "csrf_token": token})
+
+
+def fail_verification(call, app, from_=CALLER):
+    caller = call(from_=from_, target=app)
+    for _ in range(3):
+        caller.press("000000")
+    assert caller.heard("not right too many times")
+
+
+def test_the_page_is_off_until_a_password_is_set(app):
+    assert app.test_client().get(BASE + "/admin/").status_code == 404
+    assert app.test_client().get(BASE + "/admin/login").status_code == 404
+
+
+def test_a_visitor_is_sent_to_the_login_form(browser):
+    answer = browser.get(BASE + "/admin/")
+    assert answer.status_code == 302
+    assert answer.headers["Location"].endswith("/admin/login")
+
+
+def test_the_right_password_opens_the_page(browser):
+    assert log_in(browser).headers["Location"].endswith("/admin/")
+    page = browser.get(BASE + "/admin/")
+    assert page.status_code == 200
+    assert "Locked out now" in page.get_data(as_text=True)
+
+
+OPEN = {"/admin/login", "/admin/static/<path:filename>"}
+
+
+def test_every_other_admin_route_needs_the_login(admin_app, browser):
+    """Even with a valid CSRF token from the login form, a visitor who has not logged in gets the form, nothing else."""
+    token = csrf(browser)
+    rules = [rule for rule in admin_app.url_map.iter_rules() if rule.rule.startswith("/admin")]
+    assert {rule.rule for rule in rules} >= OPEN | {"/admin/", "/admin/unlock", "/admin/report.csv", "/admin/logout"}
+    for rule in sorted(rules, key=lambda rule: rule.rule == "/admin/logout"):
+        if rule.rule in OPEN:
+            continue
+        if "GET" in rule.methods:
+            answer = browser.get(BASE + rule.rule)
+        else:
+            answer = browser.post(BASE + rule.rule, data={"csrf_token": token, "number_hash": "x"})
+        # Logging out needs no login: it clears whatever session there is.
+        assert (rule.rule, answer.status_code, answer.headers.get("Location")) == (rule.rule, 302, "/admin/login")
+
+
+def test_a_wrong_password_is_refused_and_logged_without_it(browser, caplog):
+    caplog.set_level(logging.INFO)
+    answer = log_in(browser, password="guess-one-two-three")
+    assert answer.status_code == 401
+    assert "Wrong user name or password" in answer.get_data(as_text=True)
+    assert "admin login refused from 127.0.0.1: wrong password" in caplog.text
+    assert "guess-one-two-three" not in caplog.text
+    assert browser.get(BASE + "/admin/").status_code == 302
+
+
+def test_a_password_typed_as_the_user_name_is_not_logged(browser, caplog):
+    log_in(browser, username=PASSWORD, password="")
+    assert "unknown user name" in caplog.text
+    assert PASSWORD not in caplog.text
+
+
+def test_failed_logins_are_rate_limited(browser, caplog):
+    for _ in range(5):
+        assert log_in(browser, password="wrong password").status_code == 401
+    answer = log_in(browser)  # even the right password, until the failures age out
+    assert answer.status_code == 429
+    assert "Too many failed logins" in answer.get_data(as_text=True)
+    assert "too many failed logins" in caplog.text
+
+
+def test_a_login_without_the_forms_csrf_token_is_refused(browser):
+    assert log_in(browser, token="").status_code == 400
+    assert log_in(browser, token="forged").status_code == 400
+    assert browser.get(BASE + "/admin/").status_code == 302
+
+
+def test_an_unlock_without_the_csrf_token_changes_nothing(admin_app, browser, call, db):
+    fail_verification(call, admin_app)
+    log_in(browser)
+    key = _locked(admin_app)[0]["number_hash"]
+    answer = browser.post(BASE + "/admin/unlock", data={"number_hash": key})
+    assert answer.status_code == 400
+    assert "reload the page" in answer.get_data(as_text=True)
+    assert len(_locked(admin_app)) == 1
+
+
+def test_a_session_from_before_the_login_is_not_logged_in_after_it(browser, admin_app):
+    """Session fixation: a session planted before the login never becomes the logged-in one."""
+    token = csrf(browser)
+    planted = browser.get_cookie("admin_session", domain="ivr.example.com", path="/admin").value
+    log_in(browser, token=token)
+    logged_in = browser.get_cookie("admin_session", domain="ivr.example.com", path="/admin").value
+    assert logged_in != planted
+
+    victim = admin_app.test_client()
+    victim.set_cookie("admin_session", planted, domain="ivr.example.com", path="/admin")
+    assert victim.get(BASE + "/admin/").status_code == 302
+    # Its CSRF token does not work in the new session either.
+    assert browser.post(BASE + "/admin/logout", data={"csrf_token": token}).status_code == 400
+
+
+def test_the_session_cookie_is_secure_httponly_samesite(browser):
+    log_in(browser)
+    cookie = browser.get_cookie("admin_session", domain="ivr.example.com", path="/admin")
+    assert cookie.secure and cookie.http_only and cookie.same_site == "Strict"
+
+
+def test_logging_out_ends_the_session(browser):
+    log_in(browser)
+    token = csrf(browser, "/admin/")
+    assert browser.post(BASE + "/admin/logout", data={"csrf_token": token}).headers["Location"].endswith("/admin/login")
+    assert browser.get(BASE + "/admin/").status_code == 302
+
+
+def test_a_new_password_ends_every_session(make_app):
+    client = make_app(ADMIN_PASSWORD_HASH=HASH).test_client()
+    log_in(client)
+    cookie = client.get_cookie("admin_session", domain="ivr.example.com", path="/admin").value
+    other = make_app(ADMIN_PASSWORD_HASH=generate_password_hash("another long password")).test_client()
+    other.set_cookie("admin_session", cookie, domain="ivr.example.com", path="/admin")
+    assert other.get(BASE + "/admin/").status_code == 302
+
+
+def test_the_page_sets_a_strict_content_security_policy(browser):
+    policy = browser.get(BASE + "/admin/login").headers["Content-Security-Policy"]
+    assert "default-src 'none'" in policy and "script-src" not in policy
+    assert "frame-ancestors 'none'" in policy
+
+
+def test_webhooks_open_no_session_and_set_no_cookie(admin_app, call, browser):
+    log_in(browser)
+    answer = admin_app.test_client().post(BASE + "/voice", data={"CallSid": "CA" + "1" * 32})
+    assert answer.status_code == 403
+    assert "Set-Cookie" not in answer.headers
+    assert call(target=admin_app).heard("sent a text message")
+
+
+def test_the_page_shows_the_reports_figures_masked(admin_app, browser, call):
+    fail_verification(call, admin_app)
+    caller = call(from_="+14155550177", target=admin_app, params={"StirVerstat": "TN-Validation-Passed-A"})
+    caller.press(caller.last_code)
+    log_in(browser)
+    page = browser.get(BASE + "/admin/?period=1h").get_data(as_text=True)
+    assert 'id="total">2<' in page
+    assert 'id="success-rate">50 %<' in page
+    assert "too many attempts" in page and "TN-Validation-Passed-A" in page
+    assert "+1•••••••71" in page and "+1•••••••77" in page
+    assert CALLER not in page and "14155550177" not in page
+    assert 'class="bar-approved"' in page and 'class="bar-failed"' in page
+
+
+def test_unlocking_a_number_lets_it_call_again(admin_app, browser, call):
+    fail_verification(call, admin_app)
+    assert call(target=admin_app).heard("cannot send it another code")
+    log_in(browser)
+    page = browser.get(BASE + "/admin/").get_data(as_text=True)
+    assert 'id="locked-count">1<' in page
+    key = page.split('name="number_hash" value="')[1].split('"')[0]
+    answer = browser.post(BASE + "/admin/unlock", data={"number_hash": key, "csrf_token": csrf(browser, "/admin/")}, follow_redirects=True)
+    assert "Lockout lifted." in answer.get_data(as_text=True)
+    assert call(target=admin_app).heard("sent a text message")
+
+
+def test_the_chart_stacks_each_periods_outcomes_against_a_round_top():
+    start = datetime.datetime(2026, 12, 1, 0, 0)
+    rows = [
+        {"started_at": start + datetime.timedelta(minutes=5), "outcome": "approved"},
+        *[{"started_at": start + datetime.timedelta(hours=23, minutes=59), "outcome": "failed"}] * 2,
+        {"started_at": start + datetime.timedelta(hours=23, minutes=30), "outcome": None},
+    ]
+    drawn = chart(rows, start, start + datetime.timedelta(hours=24), 24)
+    assert drawn["top"] == 5
+    assert [(bar.outcome, bar.title) for bar in drawn["bars"]] == [
+        ("approved", "00:00: 1 approved"), ("failed", "23:00: 2 failed"), ("in_progress", "23:00: 1 in progress")
+    ]
+    approved, failed, running = drawn["bars"]
+    assert failed.height == 2 * approved.height == 2 * running.height
+    assert running.y + running.height == failed.y  # stacked on top
+
+
+def test_the_csv_holds_the_same_lines_as_the_report_command(admin_app, browser, call):
+    fail_verification(call, admin_app)
+    log_in(browser)
+    answer = browser.get(BASE + "/admin/report.csv?period=7d")
+    assert answer.mimetype == "text/csv"
+    assert "attachment" in answer.headers["Content-Disposition"]
+    command = admin_app.test_cli_runner().invoke(args=["verifications", "report", "--since", "7d", "--csv"])
+    assert list(csv.reader(io.StringIO(answer.get_data(as_text=True)))) == list(csv.reader(io.StringIO(command.output)))
+
+
+def test_an_unmigrated_database_is_one_clear_line(make_app, tmp_path):
+    client = make_app(ADMIN_PASSWORD_HASH=HASH, DATABASE_URL=f"sqlite:///{tmp_path / 'empty.sqlite3'}").test_client()
+    log_in(client)
+    answer = client.get(BASE + "/admin/")
+    assert answer.status_code == 200
+    assert "run `flask db upgrade`" in answer.get_data(as_text=True)
+
+
+def test_a_database_that_does_not_answer_is_one_clear_line(make_app, caplog):
+    client = make_app(ADMIN_PASSWORD_HASH=HASH, DATABASE_URL="postgresql+psycopg://postgres@127.0.0.1:1/none").test_client()
+    log_in(client)
+    page = client.get(BASE + "/admin/").get_data(as_text=True)
+    assert "The database did not answer (OperationalError): the figures cannot be shown." in page
+    answer = client.post(BASE + "/admin/unlock", data={"number_hash": "x", "csrf_token": csrf(client, "/admin/")}, follow_redirects=True)
+    assert answer.status_code == 200
+    assert "nothing was unlocked" in answer.get_data(as_text=True)
+    assert "admin unlock failed: database error OperationalError" in caplog.text
+
+
+@pytest.mark.parametrize(
+    "setting, line",
+    [
+        ({"ADMIN_PASSWORD_HASH": "hunter2hunter2"}, "ADMIN_PASSWORD_HASH is not a password hash: make one with `flask admin set-password`"),
+        ({"ADMIN_USERNAME": "two words"}, "ADMIN_USERNAME='two words' is not 1 to 64 printable characters without spaces"),
+    ],
+)
+def test_a_password_in_clear_or_an_odd_user_name_stops_the_start(make_app, setting, line):
+    with pytest.raises(SettingsError) as refused:
+        make_app(**setting)
+    assert str(refused.value) == line
+
+
+def test_a_broken_page_is_one_line_for_the_supervisor_and_frames_in_the_log(admin_app, browser, monkeypatch, caplog):
+    log_in(browser)
+    monkeypatch.setattr(lockout, "locked", lambda *args: 1 / 0)
+    answer = browser.get(BASE + "/admin/")
+    assert answer.status_code == 500
+    assert answer.mimetype == "text/html"
+    assert "Something went wrong showing this page" in answer.get_data(as_text=True)
+    assert "unexpected ZeroDivisionError" in caplog.text
+
+
+def test_set_password_writes_a_hash_that_logs_in(app, make_app, tmp_path):
+    env_file = tmp_path / ".env"
+    result = app.test_cli_runner().invoke(
+        args=["admin", "set-password", "--env-file", str(env_file), "--username", "supervisor"],
+        input="a long enough password\na long enough password\n",
+    )
+    assert result.exit_code == 0, result.output
+    assert "a long enough password" not in env_file.read_text()
+    written = dotenv.dotenv_values(env_file)
+    client = make_app(**written).test_client()
+    assert log_in(client, "supervisor", "a long enough password").status_code == 302
+
+
+def test_set_password_refuses_a_short_one(app, tmp_path):
+    result = app.test_cli_runner().invoke(args=["admin", "set-password", "--env-file", str(tmp_path / ".env")], input="short\nshort\n")
+    assert result.exit_code != 0
+    assert "at least 12 characters" in result.output
+
+
+def _locked(app):
+    with app.app_context(), database.connect() as connection:
+            return lockout.locked(connection, 1, 3600)
