@@ -4,6 +4,7 @@ import ipaddress
 import logging
 import math
 import re
+from urllib.parse import urlsplit
 
 from app.calls import prompts, stir
 from app.calls.handoff import destinations
@@ -34,7 +35,12 @@ RANGES = {
     "LOCKOUT_WINDOW": (60, 30 * 86400),
     "MAX_SENDS_PER_HOUR": (1, 1_000_000),
     "PORT": (1, 65535),
+    "ACCOUNT_MIN_DIGITS": (1, 30),
+    "ACCOUNT_MAX_DIGITS": (1, 30),
+    # A CRM slower than this keeps the caller in silence; Verify's wait comes on top of it.
+    "ACCOUNT_LOOKUP_TIMEOUT": (0.2, 5),
 }
+VERIFY_BY = ("caller_id", "account", "account_or_caller_id")
 
 # Amazon Polly's voices by the language they speak; Twilio's model lists each one's variants
 # (Polly.Joanna-Neural, Polly.Mia-Generative). Google's voices name theirs: Google.en-US-….
@@ -45,7 +51,7 @@ POLLY_VOICES = {
 # Twilio's own voices: alice speaks both; man and woman speak neither locale.
 BASIC_VOICES = {"en-US": {"alice"}, "es-MX": {"alice"}}
 # The first segment of this server's webhook paths: a next step there would start the call over.
-OWN_PATHS = {"voice", "verification", "handoff"}
+OWN_PATHS = {"voice", "verification", "handoff", "account"}
 HOST_NAME = re.compile(r"[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?")
 
 # Characters of a prompt heard per second: Twilio's voices speak some 15; 10 leaves room for slower ones.
@@ -107,6 +113,7 @@ def check(config):
     if config["STIR_POLICY"] not in stir.POLICIES:
         raise SettingsError(f"STIR_POLICY={config['STIR_POLICY']!r} is not one of {', '.join(stir.POLICIES)}")
     _check_next_steps(config, config["ENV_NAME"] == "production")
+    _check_accounts(config, config["ENV_NAME"] == "production")
     _check_host(config["HOST"])
     if not config["VALIDATE_SIGNATURES"]:
         log.warning("\n%s\n  VALIDATE_SIGNATURES is off: ANYONE can drive calls on this server.\n%s", BANNER, BANNER)
@@ -116,11 +123,17 @@ def shortest_state_max_age(config):
     """Seconds from a code prompt's start to the caller's last key, at the slowest: a step's state must outlive them."""
     # A <Gather> says at most two sentences (a lead-in, then how to key the code); measure the longest
     # two. A failure's sentence ("failed:…") comes after the last Gather, never inside one.
+    by_account = config.get("VERIFY_BY", "caller_id") != "caller_id"
     sentences = prompts.PROMPTS[config["LANGUAGE"]].items()
-    lengths = sorted(len(sentence) for key, sentence in sentences if not key.startswith("failed:"))
+    # The account step's sentences ("…account…") are said only by account.
+    said = [sentence for key, sentence in sentences if not key.startswith("failed:") and (by_account or "account" not in key)]
+    lengths = sorted(len(sentence) for sentence in said)
     prompt = math.ceil(sum(lengths[-2:]) / SPOKEN_CHARACTERS_PER_SECOND)
     # Twilio restarts the Gather's timeout at each key, so each of them may take all of it.
-    return prompt + STATE_AGE_MARGIN + (config["CODE_LENGTH"] + 1) * config["GATHER_TIMEOUT"]
+    keys = config["CODE_LENGTH"]
+    if config.get("VERIFY_BY", "caller_id") != "caller_id":
+        keys = max(keys, config["ACCOUNT_MAX_DIGITS"])
+    return prompt + STATE_AGE_MARGIN + (keys + 1) * config["GATHER_TIMEOUT"]
 
 
 def _check_production(config):
@@ -155,6 +168,25 @@ def _speaks(voice, language):
     if voice.startswith("Polly."):
         return voice.removeprefix("Polly.").split("-")[0] in POLLY_VOICES.get(language, ())
     return voice in BASIC_VOICES.get(language, ())
+
+
+def _check_accounts(config, production):
+    """VERIFY_BY is known, account numbers have a sane length, and a CRM is reached signed, over HTTPS."""
+    if config["VERIFY_BY"] not in VERIFY_BY:
+        raise SettingsError(f"VERIFY_BY={config['VERIFY_BY']!r} is not one of {', '.join(VERIFY_BY)}")
+    if config["ACCOUNT_MIN_DIGITS"] > config["ACCOUNT_MAX_DIGITS"]:
+        raise SettingsError(
+            f"ACCOUNT_MIN_DIGITS={config['ACCOUNT_MIN_DIGITS']} is more than ACCOUNT_MAX_DIGITS={config['ACCOUNT_MAX_DIGITS']}"
+        )
+    url = config["ACCOUNT_LOOKUP_URL"]
+    if not url:
+        return
+    parts = urlsplit(url)
+    local = parts.hostname in {"localhost", "127.0.0.1", "::1"}
+    if parts.scheme != "https" and not (parts.scheme == "http" and local and not production) or not parts.hostname:
+        raise SettingsError(f"ACCOUNT_LOOKUP_URL={url!r} is not an https:// URL (http:// only to this machine, in development)")
+    if len(config["ACCOUNT_LOOKUP_SECRET"].encode()) < 32:
+        raise SettingsError("ACCOUNT_LOOKUP_SECRET is too short or missing: the CRM checks each lookup with it (at least 32 characters)")
 
 
 def _check_host(host):

@@ -38,6 +38,12 @@ class CallState:
     result: str = ""
     # The STIR/SHAKEN attestation (StirVerstat) the call arrived with; Twilio sends it to /voice.
     attestation: str = ""
+    # How the caller is verified: caller_id, or account (destination is then the phone on file).
+    method: str = "caller_id"
+    # The account's keyed hash (app/storage/accounts.py), and when its lockout counted the call,
+    # given back as `refundable` is; empty by caller ID.
+    account: str = ""
+    account_refundable: str = ""
 
     def but(self, **changes):
         """A copy with some fields changed."""

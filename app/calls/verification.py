@@ -32,6 +32,11 @@ DEFAULT_VERIFY_TIMEOUT = 5.0
 
 bp = Blueprint("verification", __name__, url_prefix="/verification")
 
+# By account, the code goes to the phone on file, not the one called from.
+BY_ACCOUNT = {"code_sent": "account_code_sent"}
+# By account, a phone on file no code can reach is the account's problem, told as such.
+PHONE_UNUSABLE = {"withheld", "invalid_number", "undeliverable"}
+
 
 @dataclasses.dataclass(frozen=True)
 class Result:
@@ -43,8 +48,10 @@ class Result:
     destination: str = ""
     # The STIR/SHAKEN attestation the call arrived with (StirVerstat), empty when none.
     attestation: str = ""
-    # How the caller was verified.
+    # How the caller was verified: caller_id or account.
     method: str = "caller_id"
+    # The account's keyed hash, by account; empty by caller ID.
+    account: str = ""
 
 
 def init_app(app, twilio_client):
@@ -62,36 +69,41 @@ def init_app(app, twilio_client):
     handoff.init_app(app)
 
 
-def hand_over(response, destination, return_to, channel="sms"):
-    """Add to `response` the step that runs the subflow; it comes back to `return_to`."""
+def hand_over(response, destination, return_to, channel="sms", **fields):
+    """Add to `response` the step that runs the subflow; it comes back to `return_to`.
+
+    `fields` are more of the CallState's: by account, method, account and account_refundable.
+    """
     state = CallState(
         call_sid=request.form.get("CallSid", ""),
         destination=destination,
         channel=channel,
         return_to=return_to,
         attestation=stir.attestation(request.form),
+        **fields,
     )
-    response.redirect(_url("verification.start", state), method="POST")
+    response.redirect(state_url("verification.start", state), method="POST")
     return response
 
 
 def result():
     """The verdict this request carries; a forged, stale or foreign one counts as a failure."""
     try:
-        state = _load_state()
+        state = load_state()
     except BadState as error:
         log.warning("call %s: verdict refused: %s", request.form.get("CallSid", "-"), error)
         return Result(False, "error", attestation=stir.attestation(request.form))
+    facts = {"attestation": state.attestation, "method": state.method, "account": state.account}
     if state.result == "approved":
-        return Result(True, destination=state.destination, attestation=state.attestation)
-    return Result(False, state.result or "error", attestation=state.attestation)
+        return Result(True, destination=state.destination, **facts)
+    return Result(False, state.result or "error", **facts)
 
 
 @bp.post("/start")
 @twilio_request
 def start():
     """First step: check the destination, send the code, ask for it."""
-    state = _load_state()
+    state = load_state()
     try:
         destination = usable_number(state.destination)
     except Unusable as unusable:
@@ -132,7 +144,7 @@ def _refusal(state):
 @twilio_request
 def check():
     """Every later step: the caller's keys, or the silence where they should be."""
-    state = _load_state()
+    state = load_state()
     digits = request.form.get("Digits", "").strip()
     if not digits:
         return _silence(state)
@@ -141,7 +153,7 @@ def check():
     if not CODE_PATTERN.fullmatch(digits):
         return _wrong(state, "bad_format")
     # Verify may count this code whatever it answers, even a timeout: the call is never given back.
-    state = state.but(refundable="")
+    state = state.but(refundable="", account_refundable="")
     try:
         approved = _verify().check(state.verification_sid, digits, to=state.destination)
     except VerifyFailed as failure:
@@ -202,7 +214,7 @@ def _send(state, *prompt):
 def _ask(state, *prompt):
     """A Gather for the code; if it hears nothing, the Redirect after it reports the silence."""
     config = current_app.config
-    action = _url("verification.check", state)
+    action = state_url("verification.check", state)
     response = VoiceResponse()
     gather = response.gather(
         input="dtmf",
@@ -212,13 +224,19 @@ def _ask(state, *prompt):
         action=action,
         method="POST",
     )
-    say(gather, *prompt, "enter_code", length=config["CODE_LENGTH"])
+    if state.method == "account":
+        prompt = [BY_ACCOUNT.get(key, key) for key in prompt]
+    # The phone on file is told by its last two digits only, one by one: "ending in 0 6".
+    ending = " ".join(state.destination[-2:])
+    say(gather, *prompt, "enter_code", length=config["CODE_LENGTH"], ending=ending)
     response.redirect(action, method="POST")
     return twiml(response)
 
 
 def _finish(state, verdict):
     """Hand the call back to the parent's step, carrying the verdict."""
+    if state.method == "account" and verdict in PHONE_UNUSABLE:
+        verdict = "phone_on_file_unusable"
     log.info(
         "call %s: verification %s (attempts=%d silences=%d resends=%d)",
         state.call_sid,
@@ -230,6 +248,8 @@ def _finish(state, verdict):
     with database.one_connection("record finish", state.call_sid):
         records.finished(state, verdict)
         lockout.settle(state.destination, verdict, state.refundable, state.call_sid)
+        if state.account:
+            lockout.settle_key(state.account, verdict, state.account_refundable, state.call_sid)
     response = VoiceResponse()
     token = _codec().dump(state.but(result=verdict))
     separator = "&" if "?" in state.return_to else "?"
@@ -253,13 +273,17 @@ def broken_off(call_sid):
     records.broke_off(call_sid, "error")
 
 
-def _url(endpoint, state):
+def state_url(endpoint, state):
+    """The URL of a step, carrying the call's state."""
     # The token is URL-safe as it is: appended, not re-encoded by url_for.
     return f"{url_for(endpoint)}?s={_codec().dump(state)}"
 
 
-def _load_state():
+def load_state():
+    """The call's state this request carries; BadState if forged, stale or another call's."""
     return _codec().load(request.args.get("s", ""), request.form.get("CallSid", ""))
+
+
 
 
 def _codec():

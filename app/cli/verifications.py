@@ -11,9 +11,11 @@ from flask import current_app
 from flask.cli import AppGroup
 from phonenumbers import PhoneNumberFormat
 
+from app.cli.accounts import account_number
 from app.cli.db import connected
 from app.storage import lockout, records, reports, sends
 from app.numbers import Unusable, mask, usable_number
+from app.storage.accounts import account_hash
 
 verifications = AppGroup("verifications", help="Verification records, lockouts and reports.")
 
@@ -90,9 +92,21 @@ class PhoneNumber(click.ParamType):
 
 
 @verifications.command("unlock")
-@click.argument("number", type=PhoneNumber())
-def unlock(number):
-    """Lift the lockout on a number (+ and country code, e.g. +14155550106)."""
+@click.argument("number", required=False, type=PhoneNumber())
+@click.option("--account", help="An account number instead (verification by account).")
+def unlock(number, account):
+    """Lift the lockout on a number (+ and country code, e.g. +14155550106), or on an account with --account."""
+    if (number is None) == (account is None):
+        raise click.UsageError("give a phone number (+14155550106) or --account ACCOUNT_NUMBER, one of the two")
+    if account is not None:
+        try:
+            key = account_hash(account_number(account), current_app.config["SECRET_KEY"])
+        except ValueError as error:
+            raise click.BadParameter(str(error), param_hint="--account") from None
+        with connected(transaction=True) as connection:
+            lifted = lockout.unlock_key(connection, key)
+        click.echo(f"Account: {'lockout lifted' if lifted else 'was not locked out'}.")
+        return
     with connected(transaction=True) as connection:
         lifted = lockout.unlock(connection, number)
     click.echo(f"{mask(number)}: {'lockout lifted' if lifted else 'was not locked out'}.")

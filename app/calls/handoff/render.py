@@ -32,6 +32,8 @@ def client_parameters(verdict, key):
 def task_attributes(verdict):
     """The task's attributes, JSON: routing rules read `verification.status == "approved"`."""
     fields = {name: getattr(verdict, name) for name in ("call_sid", *FIELDS, "number", "number_hash")}
+    if verdict.account:
+        fields["account"] = verdict.account
     return json.dumps({"verification": fields}, separators=(",", ":"), ensure_ascii=False)
 
 
