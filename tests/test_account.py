@@ -183,3 +183,11 @@ def test_no_log_line_holds_the_account_number_or_the_phone_on_file(by_account, c
     assert caplog.records
     text = caplog.text
     assert ACCOUNT not in text and "99999999" not in text and ON_FILE not in text
+
+
+def test_every_sentence_exists_in_every_language():
+    from app.calls.prompts import PROMPTS
+
+    keys = [set(sentences) for sentences in PROMPTS.values()]
+    assert all(each == keys[0] for each in keys)
+    assert {"enter_account", "account_code_sent", "failed:phone_on_file_unusable"} <= keys[0]

@@ -237,6 +237,9 @@ def _finish(state, verdict):
     """Hand the call back to the parent's step, carrying the verdict."""
     if state.method == "account" and verdict in PHONE_UNUSABLE:
         verdict = "phone_on_file_unusable"
+    elif state.method == "account" and verdict == "locked":
+        # The phone on file is locked out: to the caller, the account is.
+        verdict = "account_locked"
     log.info(
         "call %s: verification %s (attempts=%d silences=%d resends=%d)",
         state.call_sid,

@@ -48,7 +48,7 @@ def read_rows(data):
     if not text.strip():
         raise click.ClickException("the file is empty: expected a header line account_number,phone and one row per account")
     try:
-        reader = csv.DictReader(io.StringIO(text, newline=""))
+        reader = csv.DictReader(io.StringIO(text, newline=""), strict=True)
         header = [name.strip().lower() for name in reader.fieldnames or []]
         if not set(COLUMNS) <= set(header):
             raise click.ClickException(f"the file has no header line account_number,phone (its first line has {len(header)} column(s))")

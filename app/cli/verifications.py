@@ -15,7 +15,7 @@ from app.cli.accounts import account_number
 from app.cli.db import connected
 from app.storage import lockout, records, reports, sends
 from app.numbers import Unusable, mask, usable_number
-from app.storage.accounts import account_hash
+from app.storage.accounts import AccountLookupFailed, account_hash
 
 verifications = AppGroup("verifications", help="Verification records, lockouts and reports.")
 
@@ -103,13 +103,26 @@ def unlock(number, account):
             key = account_hash(account_number(account), current_app.config["SECRET_KEY"])
         except ValueError as error:
             raise click.BadParameter(str(error), param_hint="--account") from None
+        phone = _phone_on_file(account)
         with connected(transaction=True) as connection:
             lifted = lockout.unlock_key(connection, key)
+            lifted_phone = phone is not None and lockout.unlock(connection, phone)
         click.echo(f"Account: {'lockout lifted' if lifted else 'was not locked out'}.")
+        if phone is not None:
+            click.echo(f"Its phone on file, {mask(phone)}: {'lockout lifted' if lifted_phone else 'was not locked out'}.")
         return
     with connected(transaction=True) as connection:
         lifted = lockout.unlock(connection, number)
     click.echo(f"{mask(number)}: {'lockout lifted' if lifted else 'was not locked out'}.")
+
+
+def _phone_on_file(account):
+    """The phone on file for an account, from the app's account source; None if unknown or unreachable."""
+    try:
+        return current_app.extensions["accounts"].phone_for(account_number(account))
+    except AccountLookupFailed as failure:
+        click.echo(f"The phone on file could not be looked up ({failure.reason}): only the account is unlocked.", err=True)
+        return None
 
 
 @verifications.command("purge")
