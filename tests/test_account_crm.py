@@ -125,11 +125,13 @@ def test_a_crm_answering_garbage_sends_the_caller_to_the_fallback(crm_app, crm, 
     assert verify.sent == []
 
 
-def test_a_crm_slower_than_the_timeout_is_given_up(crm_app, crm, call):
+def test_a_crm_slower_than_the_timeout_is_given_up_and_recorded(crm_app, crm, call, records):
     crm.delay = 2
     caller = call(target=crm_app(ACCOUNT_LOOKUP_TIMEOUT=0.2))
     caller.press(ACCOUNT + "#")
     assert caller.heard("We cannot look up your account right now.")
+    assert (records()[-1]["outcome"], records()[-1]["reason"]) == ("failed", "account_unavailable")
+    assert records()[-1]["number_masked"] == "+1•••••••71"
 
 
 def test_a_crm_that_is_down_sends_the_caller_to_the_fallback(crm_app, call):

@@ -18,6 +18,7 @@ from app.storage.accounts import AccountLookupFailed
 
 log = logging.getLogger(__name__)
 
+CONNECTIONS = 128
 # Longest answer read: a phone number in JSON needs a few dozen bytes.
 LONGEST_ANSWER = 4096
 
@@ -34,7 +35,8 @@ class CrmAccounts:
     def __init__(self, url, secret, timeout, pool=None):
         self.url, self.secret = url, secret
         self.timeout = urllib3.Timeout(total=timeout)
-        self.pool = pool or urllib3.PoolManager(maxsize=32, retries=False, ca_certs=certifi.where())
+        # As many kept connections as Verify's (app/twilio/http_client.py): a burst looks up at once.
+        self.pool = pool or urllib3.PoolManager(maxsize=CONNECTIONS, retries=False, ca_certs=certifi.where())
 
     def phone_for(self, account_number, call_sid="-"):
         """The phone on file for an account number, None if the CRM does not know it (404)."""

@@ -10,7 +10,7 @@ from app.calls.account.entry import bad_format_prompt, entered, gather
 from app.calls.callstate import BadState, CallState
 from app.calls.security import twilio_request
 from app.calls.twiml import fallback, twiml
-from app.storage import lockout
+from app.storage import database, lockout, records
 from app.storage.accounts import AccountLookupFailed, DatabaseAccounts, account_hash
 from app.storage.crm import CrmAccounts
 
@@ -103,8 +103,12 @@ def _ask(state, *prompt, response=None):
 
 
 def _fail(state, reason):
-    """The account step ends the call's verification: the reason, then FAILURE_NEXT_STEP with the verdict."""
+    """The account step ends the call's verification: recorded under the caller's number, then FAILURE_NEXT_STEP."""
     log.info("call %s: verification by account failed: %s", state.call_sid, reason)
+    record = state.but(destination=request.form.get("From", ""))
+    with database.one_connection("record account step", state.call_sid):
+        if records.started(record):
+            records.finished(record, reason)
     return fallback(reason, verification.Result(False, reason, attestation=state.attestation, method="account"))
 
 
