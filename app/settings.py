@@ -181,9 +181,13 @@ def _check_accounts(config, production):
     url = config["ACCOUNT_LOOKUP_URL"]
     if not url:
         return
-    parts = urlsplit(url)
-    local = parts.hostname in {"localhost", "127.0.0.1", "::1"}
-    if parts.scheme != "https" and not (parts.scheme == "http" and local and not production) or not parts.hostname:
+    try:
+        parts = urlsplit(url)
+        hostname, _ = parts.hostname, parts.port
+    except ValueError:
+        hostname = None
+    local = hostname in {"localhost", "127.0.0.1", "::1"}
+    if not hostname or parts.scheme != "https" and not (parts.scheme == "http" and local and not production):
         raise SettingsError(f"ACCOUNT_LOOKUP_URL={url!r} is not an https:// URL (http:// only to this machine, in development)")
     if len(config["ACCOUNT_LOOKUP_SECRET"].encode()) < 32:
         raise SettingsError("ACCOUNT_LOOKUP_SECRET is too short or missing: the CRM checks each lookup with it (at least 32 characters)")

@@ -20,6 +20,8 @@ SECRET = "s" * 32
         ({"ACCOUNT_LOOKUP_URL": "http://crm.example.com/x", "ACCOUNT_LOOKUP_SECRET": SECRET}, "is not an https:// URL"),
         ({"ACCOUNT_LOOKUP_URL": "https://crm.example.com/x", "ACCOUNT_LOOKUP_SECRET": "short"}, "ACCOUNT_LOOKUP_SECRET is too short or missing"),
         ({"ACCOUNT_LOOKUP_URL": "https://crm.example.com/x"}, "ACCOUNT_LOOKUP_SECRET is too short or missing"),
+        ({"ACCOUNT_LOOKUP_URL": "https://[::1/x", "ACCOUNT_LOOKUP_SECRET": SECRET}, "is not an https:// URL"),
+        ({"ACCOUNT_LOOKUP_URL": "https://crm.example.com:99999/x", "ACCOUNT_LOOKUP_SECRET": SECRET}, "is not an https:// URL"),
     ],
 )
 def test_a_bad_account_setting_is_refused_in_one_line(verify, settings, named):

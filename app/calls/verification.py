@@ -287,8 +287,6 @@ def load_state():
     return _codec().load(request.args.get("s", ""), request.form.get("CallSid", ""))
 
 
-
-
 def _codec():
     return current_app.extensions["verification"]["codec"]
 
