@@ -73,7 +73,7 @@ def _look_up(state, digits):
         counted = lockout.admit(request.form.get("From", ""), state.call_sid)
         if counted is None:
             return _fail(state, "locked")
-        log.info("call %s: unknown account number", state.call_sid)
+        log.info("call %s: no such account", state.call_sid)
         return _wrong(state, "account_unknown")
     key = account_hash(digits, current_app.config["SECRET_KEY"])
     # The account pays too: a caller cycling phones cannot get unlimited tries on one account.
