@@ -108,3 +108,27 @@ def test_a_phone_on_file_that_cannot_take_texts_does_not_count_against_the_accou
     caller = call(target=apps[1], from_=PHONES[1])
     caller.press(ACCOUNT + "#")
     assert caller.heard("ending in 4 2")
+
+
+def test_callers_racing_on_one_account_from_many_phones_get_one_try_left_between_them(workers, call):
+    import threading
+
+    apps = workers(LOCKOUT_MAX_FAILURES=3)
+    for phone in PHONES[:2]:
+        fail_on_account(call, apps[0], phone)
+    racers = 6
+    barrier = threading.Barrier(racers)
+    heard = []
+
+    def race(index):
+        caller = call(target=apps[index % 2], from_=f"+1415555017{index}")
+        barrier.wait()
+        caller.press(ACCOUNT + "#")
+        heard.append("ending in 4 2" if caller.heard("ending in 4 2") else "locked" if caller.heard("This account has failed") else "?")
+
+    threads = [threading.Thread(target=race, args=(index,)) for index in range(racers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(heard) == ["ending in 4 2"] + ["locked"] * (racers - 1)
