@@ -132,3 +132,16 @@ def test_callers_racing_on_one_account_from_many_phones_get_one_try_left_between
     for thread in threads:
         thread.join()
     assert sorted(heard) == ["ending in 4 2"] + ["locked"] * (racers - 1)
+
+
+def test_callers_withholding_their_number_share_one_count_for_unknown_accounts(workers, call):
+    apps = workers(LOCKOUT_MAX_FAILURES=2)
+    caller = call(target=apps[0], from_="anonymous")
+    caller.press("11111111#")
+    caller.press("22222222#")
+    caller = call(target=apps[1], from_="+266696687")
+    caller.press("33333333#")
+    assert caller.heard("This number has failed verification too many times")
+    caller = call(target=apps[1], from_="+14155550165")
+    caller.press("33333333#")
+    assert caller.heard("Please try again.")

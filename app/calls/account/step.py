@@ -18,6 +18,9 @@ log = logging.getLogger(__name__)
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 
+# The key under which every caller who withholds their number is counted for unknown accounts.
+WITHHELD = "withheld-callers"
+
 
 def init_app(app, source=None):
     """Mount the step, looking accounts up in `source`, else the CRM ACCOUNT_LOOKUP_URL names, else the table."""
@@ -70,7 +73,9 @@ def _look_up(state, digits):
         return _fail(state, "account_unavailable")
     if phone is None:
         # The caller's own number pays for guessing: cycling account numbers runs into its lockout.
-        counted = lockout.admit(request.form.get("From", ""), state.call_sid)
+        # Callers who withhold their number share one count, or they could guess without end.
+        caller = records.number_hash(request.form.get("From", "")) or account_hash(WITHHELD, current_app.config["SECRET_KEY"])
+        counted = lockout.admit_key(caller, state.call_sid)
         if counted is None:
             return _fail(state, "locked")
         log.info("call %s: no such account", state.call_sid)
