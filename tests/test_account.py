@@ -191,3 +191,18 @@ def test_every_sentence_exists_in_every_language():
     keys = [set(sentences) for sentences in PROMPTS.values()]
     assert all(each == keys[0] for each in keys)
     assert {"enter_account", "account_code_sent", "failed:phone_on_file_unusable"} <= keys[0]
+
+
+@pytest.mark.parametrize(
+    "keys, whisper",
+    [
+        ([ACCOUNT + "#", "code"], "Verified account holder."),
+        (["99999999#", "88888888#", "77777777#"], "Caller not verified: no account was found for the numbers entered."),
+    ],
+)
+def test_the_agent_hears_how_the_account_holder_was_or_was_not_verified(by_account, call, keys, whisper):
+    app = by_account(SUCCESS_NEXT_STEP="+14155550100", FAILURE_NEXT_STEP="+14155550100")
+    caller = call(target=app)
+    for step in keys:
+        caller.press(caller.last_code if step == "code" else step)
+    assert caller.agent_heard == [whisper]
