@@ -206,3 +206,32 @@ def test_the_agent_hears_how_the_account_holder_was_or_was_not_verified(by_accou
     for step in keys:
         caller.press(caller.last_code if step == "code" else step)
     assert caller.agent_heard == [whisper]
+
+
+def test_phone_on_file_unusable_is_the_longest_reason_by_account_the_one_measured_below():
+    from app.calls.handoff.whisper import WHISPERS
+
+    assert max(WHISPERS["en-US"]["reasons"], key=len) == "phone_on_file_unusable"
+
+
+@pytest.mark.parametrize("send", [None, verify_error(403, 60205)], ids=["too_many_attempts", "phone_on_file_unusable"])
+def test_by_account_the_sip_headers_and_task_stay_under_twilios_limits_with_the_longest_values(by_account, call, verify, send):
+    from tests.test_handoff import WORST_ATTESTATION
+
+    for step in ("sip:desk@pbx.example.com;transport=tls", "flex:WW" + "0" * 32):
+        app = by_account(SUCCESS_NEXT_STEP=step, FAILURE_NEXT_STEP=step, VERDICT_SIGNING_KEY=KEY, MAX_ATTEMPTS=1)
+        if send:
+            verify.script("send", send)
+        caller = call(target=app, from_="+998901234567", params={"StirVerstat": WORST_ATTESTATION + "x" * 50})
+        caller.press(ACCOUNT + "#")
+        if not send:
+            caller.press("000000")
+        document = [event for event in caller.events if event.kind == "webhook"][-1].attrs["twiml"]
+        from app.simulator import validate
+
+        root = validate(document)
+        sip, task = root.find(".//Sip"), root.find(".//Task")
+        measured = sip.text.split("?", 1)[1] if sip is not None else task.text
+        assert len(measured) < 1024
+        if sip is not None:  # the attestation no carrier sends is left to the token
+            assert "X-Verification-Attestation" not in measured and "X-Verification-Token" in measured
