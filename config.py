@@ -98,6 +98,18 @@ class Config:
     # record: StirVerstat is recorded and handed on; require-a: only A-attested calls are verified.
     STIR_POLICY = _str("STIR_POLICY", "record")
 
+    # Who is verified: caller_id (the phone called from), account (the number on file for the
+    # account number the caller keys in) or account_or_caller_id (account, or '#' for caller ID).
+    VERIFY_BY = _str("VERIFY_BY", "caller_id")
+    # Digits an account number has: from ACCOUNT_MIN_DIGITS to ACCOUNT_MAX_DIGITS.
+    ACCOUNT_MIN_DIGITS = _int("ACCOUNT_MIN_DIGITS", 6)
+    ACCOUNT_MAX_DIGITS = _int("ACCOUNT_MAX_DIGITS", 12)
+    # Where accounts are looked up: empty, this app's accounts table (`flask accounts import`);
+    # https://…, a CRM answering signed POSTs (README: Verification by account).
+    ACCOUNT_LOOKUP_URL = _str("ACCOUNT_LOOKUP_URL", "")
+    ACCOUNT_LOOKUP_SECRET = _str("ACCOUNT_LOOKUP_SECRET", "")
+    ACCOUNT_LOOKUP_TIMEOUT = _float("ACCOUNT_LOOKUP_TIMEOUT", 2.0)
+
     # Talking to Twilio Verify; Twilio waits 15 s for each webhook.
     VERIFY_TIMEOUT = _float("VERIFY_TIMEOUT", 5.0)
     CALL_STATE_MAX_AGE = _int("CALL_STATE_MAX_AGE", 900)

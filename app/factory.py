@@ -11,7 +11,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app import cli, settings
-from app.calls import security, verification, voice
+from app.calls import account, security, verification, voice
 from app.calls.twiml import fallback
 from app.ops import admin, health, logs, metrics
 from app.storage import database
@@ -23,8 +23,8 @@ log = logging.getLogger(__name__)
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 
-def create_app(config_class=None, http_client=None, **overrides):
-    """Build the app; `http_client` replaces twilio-python's HTTP layer (tests, benchmarks)."""
+def create_app(config_class=None, http_client=None, account_source=None, **overrides):
+    """Build the app; `http_client` replaces twilio-python's HTTP layer (tests, benchmarks), `account_source` the accounts'."""
     app = Flask(__name__, instance_relative_config=True)
     app.config.from_object(config_class or config_for())
     app.config.update(overrides)
@@ -45,6 +45,7 @@ def create_app(config_class=None, http_client=None, **overrides):
     logs.init_app(app)
     app.extensions["twilio_client"] = _twilio_client(app.config, http_client)
     verification.init_app(app, app.extensions["twilio_client"])
+    account.init_app(app, account_source)
     app.register_blueprint(voice.bp)
     app.register_error_handler(Exception, _unexpected_error)
     cli.init_app(app)

@@ -38,7 +38,12 @@ RANGES = {
     "PORT": (1, 65535),
     # A webhook's form is a few hundred bytes; under 1 KiB Twilio's own requests would get a 413.
     "MAX_CONTENT_LENGTH": (1024, 1024 * 1024),
+    "ACCOUNT_MIN_DIGITS": (1, 30),
+    "ACCOUNT_MAX_DIGITS": (1, 30),
+    # A CRM slower than this keeps the caller in silence; Verify's wait comes on top of it.
+    "ACCOUNT_LOOKUP_TIMEOUT": (0.2, 5),
 }
+VERIFY_BY = ("caller_id", "account", "account_or_caller_id")
 
 # The ways a code may reach the caller (Verify's channels that make sense during a call).
 CHANNELS = ("sms", "whatsapp")
@@ -54,7 +59,7 @@ POLLY_VOICES = {
 # Twilio's own voices: alice speaks both; man and woman speak neither locale.
 BASIC_VOICES = {"en-US": {"alice"}, "es-MX": {"alice"}}
 # The first segment of this server's webhook paths: a next step there would start the call over.
-OWN_PATHS = {"voice", "verification", "handoff"}
+OWN_PATHS = {"voice", "verification", "handoff", "account"}
 # Werkzeug's password hashes: method (scrypt or pbkdf2, with parameters), salt, hex digest.
 ADMIN_HASH = re.compile(r"(scrypt|pbkdf2):[\w:]+\$[^$\s]+\$[0-9a-f]+")
 ADMIN_USERNAME = re.compile(r"[!-~]{1,64}")
@@ -122,6 +127,7 @@ def check(config):
     if config["STIR_POLICY"] not in stir.POLICIES:
         raise SettingsError(f"STIR_POLICY={config['STIR_POLICY']!r} is not one of {', '.join(stir.POLICIES)}")
     _check_next_steps(config, config["ENV_NAME"] == "production")
+    _check_accounts(config, config["ENV_NAME"] == "production")
     _check_host(config["HOST"])
     _check_public_base_url(config["PUBLIC_BASE_URL"])
     _check_secrets(config)
@@ -142,15 +148,21 @@ def shortest_state_max_age(config):
     """Seconds from a code prompt's start to the caller's last key, at the slowest: a step's state must outlive them."""
     # A <Gather> says at most two sentences (a lead-in, then how to key the code); measure the longest
     # two. A failure's sentence ("failed:…") comes after the last Gather, never inside one.
-    prompt = max(_longest_prompt(language) for language in prompts.languages(config))
+    by_account = config.get("VERIFY_BY", "caller_id") != "caller_id"
+    prompt = max(_longest_prompt(language, by_account) for language in prompts.languages(config))
     # Twilio restarts the Gather's timeout at each key, so each of them may take all of it.
-    return prompt + STATE_AGE_MARGIN + (config["CODE_LENGTH"] + 1) * config["GATHER_TIMEOUT"]
+    keys = config["CODE_LENGTH"]
+    if config.get("VERIFY_BY", "caller_id") != "caller_id":
+        keys = max(keys, config["ACCOUNT_MAX_DIGITS"])
+    return prompt + STATE_AGE_MARGIN + (keys + 1) * config["GATHER_TIMEOUT"]
 
 
-def _longest_prompt(language):
-    """Seconds the longest two sentences of a language take to say."""
+def _longest_prompt(language, by_account):
+    """Seconds the longest two sentences of a language a Gather may say take to say."""
     sentences = prompts.PROMPTS[language].items()
-    lengths = sorted(len(sentence) for key, sentence in sentences if not key.startswith("failed:"))
+    # The account step's sentences ("…account…") are said only by account.
+    said = [sentence for key, sentence in sentences if not key.startswith("failed:") and (by_account or "account" not in key)]
+    lengths = sorted(len(sentence) for sentence in said)
     return math.ceil(sum(lengths[-2:]) / SPOKEN_CHARACTERS_PER_SECOND)
 
 
@@ -233,6 +245,29 @@ def _check_public_base_url(url):
     parts = urlsplit(url)
     if url and (parts.scheme not in {"https", "http"} or not parts.hostname or parts.query or parts.fragment):
         raise SettingsError(f"PUBLIC_BASE_URL={url!r} must be the https://host Twilio calls (no query or fragment)")
+
+
+def _check_accounts(config, production):
+    """VERIFY_BY is known, account numbers have a sane length, and a CRM is reached signed, over HTTPS."""
+    if config["VERIFY_BY"] not in VERIFY_BY:
+        raise SettingsError(f"VERIFY_BY={config['VERIFY_BY']!r} is not one of {', '.join(VERIFY_BY)}")
+    if config["ACCOUNT_MIN_DIGITS"] > config["ACCOUNT_MAX_DIGITS"]:
+        raise SettingsError(
+            f"ACCOUNT_MIN_DIGITS={config['ACCOUNT_MIN_DIGITS']} is more than ACCOUNT_MAX_DIGITS={config['ACCOUNT_MAX_DIGITS']}"
+        )
+    url = config["ACCOUNT_LOOKUP_URL"]
+    if not url:
+        return
+    try:
+        parts = urlsplit(url)
+        hostname, _ = parts.hostname, parts.port
+    except ValueError:
+        hostname = None
+    local = hostname in {"localhost", "127.0.0.1", "::1"}
+    if not hostname or parts.scheme != "https" and not (parts.scheme == "http" and local and not production):
+        raise SettingsError(f"ACCOUNT_LOOKUP_URL={url!r} is not an https:// URL (http:// only to this machine, in development)")
+    if len(config["ACCOUNT_LOOKUP_SECRET"].encode()) < 32:
+        raise SettingsError("ACCOUNT_LOOKUP_SECRET is too short or missing: the CRM checks each lookup with it (at least 32 characters)")
 
 
 def _check_host(host):

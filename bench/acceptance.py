@@ -8,7 +8,8 @@ the Procfile runs it, in the production configuration with Twilio credentials se
 twilio-python's HTTP layer is pointed at the stand-in, by bench/served_wsgi.py). Then it places
 calls over HTTP with the project's call engine, every webhook signed as Twilio signs it, down
 every path a caller can take; restarts the server in the middle of a call; rings 40 callers at
-once; and finally reads the server's log for codes, tokens and full phone numbers.
+once; restarts it verifying by account, its accounts in a CRM stand-in (bench/fake_crm.py); and
+finally reads the server's log for codes, tokens, full phone numbers and account numbers.
 
 One line per check; exit status 1 if any check fails.
 """
@@ -29,6 +30,7 @@ from twilio.request_validator import RequestValidator
 from app.calls.prompts import PROMPTS
 from app.simulator import place_call
 from app.simulator.twiml_model import InvalidTwiML, validate
+from bench.fake_crm import FakeCrm
 from bench.fake_verify import FakeVerifyServer, SCENARIOS
 from bench.server import Server, free_port
 
@@ -276,8 +278,33 @@ class Acceptance:
             f"{verified}/{callers} verified in {took:.1f} s, slowest webhook {slowest:.2f} s",
         )
 
+    def by_account(self):
+        """VERIFY_BY=account on a server restarted so, its accounts in a CRM stand-in answering after 100 ms."""
+        secret = secrets.token_urlsafe(32)
+        crm = FakeCrm(secret, latency=0.1)
+        crm_url = f"http://127.0.0.1:{_start_in_thread(crm)}/accounts/lookup"
+        env = {**self.env, "VERIFY_BY": "account", "BENCH_CRM_URL": crm_url, "BENCH_CRM_SECRET": secret, "ACCOUNT_LOOKUP_TIMEOUT": "0.5"}
+        self.server.stop()
+        self.server = Server("bench.served_wsgi:app", self.server.port, self.log, env=env)
+        self.server.start()
+        self.numbers_used.add("+14155550042")  # account 10000042's phone on file
+        call, _ = self.call("+14155550150", "10000042#")
+        told = call.heard(EN["account_code_sent"].format(ending="4 2"))
+        call.press(CODE)
+        self.check("by account: the code goes to the phone on file, verified", told and self.heard(call, "approved_account"))
+        sends_before = self.verify.verify.counts["send"]
+        call, _ = self.call("+14155550151", "99999999#", "*#", "1" * 200 + "#")
+        sent = self.verify.verify.counts["send"] - sends_before
+        self.check("by account: unknown and odd entries, bounded, no code", self.heard(call, "failed:account_not_found") and sent == 0)
+        crm.latency = 2
+        call, _ = self.call("+14155550152", "10000043#")
+        crm.latency = 0.1
+        self.check("by account: a CRM slower than ACCOUNT_LOOKUP_TIMEOUT, the caller told", self.heard(call, "failed:account_unavailable"))
+        self.check("the CRM stand-in found every request signed", crm.counts["refused"] == 0, str(crm.counts))
+
     def clean_logs(self):
         text = self.log.read_text(errors="replace")
+        self.check("server log holds no account number", "10000042" not in text and "99999999" not in text)
         leaked = [n for n in self.numbers_used if len(n) > 6 and n.lstrip("+") in text]
         self.check("server log holds no full phone number", not leaked, f"{len(leaked)} found" if leaked else "")
         self.check("server log holds no code", CODE not in text)
@@ -302,6 +329,7 @@ class Acceptance:
                 self.odd_input,
                 self.restart_mid_call,
                 self.crowd,
+                self.by_account,
             ):
                 part()
         finally:
@@ -326,7 +354,7 @@ def _scenario(action, number):
 
 
 def _start_in_thread(fake_verify):
-    """Run the Verify stand-in's asyncio server in a daemon thread; its port."""
+    """Run a stand-in's asyncio server (Verify's, the CRM's) in a daemon thread; its port."""
     ready = threading.Event()
     port = []
 

@@ -19,7 +19,9 @@ from app.simulator.twiml_model import validate
 from bench.http11 import HttpError, message, read_message
 
 TWILIO_TIMEOUT = 15.0  # Twilio gives up on a webhook after 15 s
-APPROVED = PROMPTS["en-US"]["approved"]  # what a verified caller hears (the benchmark runs in en-US)
+# What a verified caller hears (the benchmark runs in en-US), by caller ID and by account.
+APPROVED = (PROMPTS["en-US"]["approved"], PROMPTS["en-US"]["approved_account"])
+ACCOUNT_STEP = "/account/entered"
 SERVICE_NUMBER = "+15005550006"
 
 
@@ -67,8 +69,10 @@ async def post(url, form, signature, timeout=TWILIO_TIMEOUT):
 class Caller:
     """One call, from ringing to hang-up, keying in `code` at every Gather."""
 
-    def __init__(self, url, auth_token, from_, code="123456", max_webhooks=20):
+    def __init__(self, url, auth_token, from_, code="123456", max_webhooks=20, account=""):
         self.url = url
+        # Keyed in, then '#', at the account step (VERIFY_BY=account).
+        self.account = account
         self.validator = RequestValidator(auth_token)
         self.fields = call_fields(from_, SERVICE_NUMBER)
         self.code = code
@@ -109,10 +113,12 @@ class Caller:
     async def perform(self, url, root):
         """Carry out one document's verbs; the next (url, document), or (url, None) at the end."""
         for verb in root:
-            if verb.tag == "Say" and APPROVED in (verb.text or ""):
+            if verb.tag == "Say" and any(sentence in (verb.text or "") for sentence in APPROVED):
                 self.result.verified = True
             elif verb.tag == "Gather":
                 action = urljoin(url, verb.get("action") or url)
+                if urlsplit(action).path == ACCOUNT_STEP:
+                    return action, await self.fetch(action, {"Digits": self.account, "FinishedOnKey": "#"})
                 return action, await self.fetch(action, {"Digits": self.code, "FinishedOnKey": ""})
             elif verb.tag == "Redirect":
                 target = urljoin(url, (verb.text or "").strip())
@@ -126,9 +132,16 @@ class CallFailed(Exception):
     """The call could not go on: no answer, a non-200 answer, or a refused connection."""
 
 
-async def burst(url, auth_token, calls, code="123456"):
-    """Place `calls` calls at the same moment, from distinct numbers; their CallResults."""
-    callers = [Caller(url, auth_token, f"+1415555{index:04d}", code) for index in range(calls)]
+async def burst(url, auth_token, calls, code="123456", accounts=False):
+    """Place `calls` calls at the same moment, from distinct numbers; their CallResults.
+
+    With `accounts`, caller `index` keys in account 10000000 + index (bench/fake_crm.py), whose
+    phone on file is the number it calls from.
+    """
+    callers = [
+        Caller(url, auth_token, f"+1415555{index:04d}", code, account=str(10_000_000 + index) if accounts else "")
+        for index in range(calls)
+    ]
     return await asyncio.gather(*(caller.run() for caller in callers))
 
 

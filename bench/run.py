@@ -14,6 +14,10 @@
    of the difference is the least any webhook must do.
 4. Measures start-up (import wsgi: import + create_app) and resident memory per worker.
 
+`--verify-by account` (or BENCH_VERIFY_BY=account) runs it all with VERIFY_BY=account: each
+caller keys an account number first, looked up in a CRM stand-in (bench/fake_crm.py, 100 ms per
+answer by default) whose phone on file for it is the caller's own number.
+
 Results are printed and written as JSON to bench/results/.
 """
 
@@ -115,6 +119,22 @@ class Meter:
         }
 
 
+class FakeCrm:
+    """bench/fake_crm.py in its own process."""
+
+    def __init__(self, latency, port, secret):
+        self.url = f"http://127.0.0.1:{port}/accounts/lookup"
+        command = [sys.executable, "-m", "bench.fake_crm", "--port", str(port), "--latency", str(latency), "--secret", secret]
+        self.process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, text=True)
+        line = self.process.stdout.readline()
+        if "fake CRM on" not in line:
+            raise RuntimeError(f"the CRM stand-in did not start: {line!r}")
+
+    def stop(self):
+        self.process.terminate()
+        self.process.wait(10)
+
+
 class FakeVerify:
     """bench/fake_verify.py in its own process."""
 
@@ -131,11 +151,11 @@ class FakeVerify:
         self.process.wait(10)
 
 
-def run_burst(server, verify, calls):
-    """Place `calls` calls at once; the figures of the burst."""
+def run_burst(server, verify, calls, accounts=False):
+    """Place `calls` calls at once (keying an account number first, with `accounts`); the figures of the burst."""
     meter = Meter(server.worker_pids(), [verify.process.pid])
     meter.start()
-    results = asyncio.run(load.burst(f"{server.url}/voice", SERVER_ENV["TWILIO_AUTH_TOKEN"], calls))
+    results = asyncio.run(load.burst(f"{server.url}/voice", SERVER_ENV["TWILIO_AUTH_TOKEN"], calls, accounts=accounts))
     figures = meter.stop()
     hops = [hop for result in results for hop in result.hops]
     seconds = [hop.seconds for hop in hops]
@@ -161,8 +181,13 @@ def run_burst(server, verify, calls):
 async def silence_request(url, auth_token):
     """A call brought to its code-entry Gather; the signed silence webhook and its TwiML answer."""
     # A number of its own each run: a call left at the prompt counts against its number's lockout.
-    caller = load.Caller(url, auth_token, f"+1415556{secrets.randbelow(10_000):04d}")
+    index = secrets.randbelow(10_000)
+    caller = load.Caller(url, auth_token, f"+1415556{index:04d}")
     root = await caller.fetch(url)
+    gathers = [verb for verb in root if verb.tag == "Gather"]
+    if gathers:  # by account: key in an account number first (bench/fake_crm.py)
+        action = load.urljoin(url, gathers[0].get("action"))
+        root = await caller.fetch(action, {"Digits": str(10_000_000 + index), "FinishedOnKey": "#"})
     redirect = next(verb for verb in root if verb.tag == "Redirect")
     start = load.urljoin(url, redirect.text.strip())
     gather_doc = await caller.fetch(start)
@@ -242,7 +267,15 @@ def main(argv=None):
         default=os.environ.get("BENCH_DATABASE_URL", ""),
         help="the records database (default: a fresh SQLite file in bench/results/)",
     )
+    parser.add_argument(
+        "--verify-by",
+        choices=["caller_id", "account"],
+        default=os.environ.get("BENCH_VERIFY_BY", "caller_id"),
+        help="account: callers key an account number first, looked up in a CRM stand-in (BENCH_VERIFY_BY)",
+    )
+    parser.add_argument("--crm-latency", type=float, default=0.1, help="the CRM stand-in's answer time, s (0.1)")
     args = parser.parse_args(argv)
+    accounts = args.verify_by == "account"
 
     RESULTS.mkdir(parents=True, exist_ok=True)
     stamp = time.strftime("%Y%m%d-%H%M%S")
@@ -251,15 +284,20 @@ def main(argv=None):
     database_url = args.database_url or f"sqlite:///{RESULTS / f'{stamp}-records.sqlite3'}"
     report["database"] = database_url.split("://")[0]
     env = {**SERVER_ENV, "BENCH_VERIFY_URL": verify.url, "DATABASE_URL": database_url}
+    crm = None
+    if accounts:
+        secret = secrets.token_urlsafe(32)
+        crm = FakeCrm(args.crm_latency, free_port(), secret)
+        env.update(VERIFY_BY="account", BENCH_CRM_URL=crm.url, BENCH_CRM_SECRET=secret)
     project = Server("bench.served_wsgi:app", free_port(), RESULTS / f"{stamp}-server.log", env)
     try:
         project.release()
         report["server_ready_s"] = project.start()
         print(f"server: {' '.join(project.command)}; workers {project.worker_pids()}, "
               f"listening {report['server_ready_s']:.2f} s after start", flush=True)
-        asyncio.run(load.burst(f"{project.url}/voice", SERVER_ENV["TWILIO_AUTH_TOKEN"], 4))  # warm up
+        asyncio.run(load.burst(f"{project.url}/voice", SERVER_ENV["TWILIO_AUTH_TOKEN"], 4, accounts=accounts))  # warm up
         if args.calls:
-            report["burst"] = run_burst(project, verify, args.calls)
+            report["burst"] = run_burst(project, verify, args.calls, accounts)
             _print_burst(report["burst"])
         report["rss_mb_per_worker"] = [round(rss_mb(pid), 1) for pid in project.worker_pids()]
 
@@ -268,6 +306,8 @@ def main(argv=None):
     finally:
         project.stop()
         verify.stop()
+        if crm:
+            crm.stop()
 
     report["startup_s"] = startup_seconds(args.startups)
     print(f"start-up (import wsgi): median {statistics.median(report['startup_s']):.3f} s "

@@ -5,7 +5,9 @@ nothing else changes. The app is built by the same `create_app()` with the produ
 configuration from the environment (Twilio credentials set); only twilio-python's HTTP layer is
 replaced, through the `http_client` seam the tests use, by the app's own (app/twilio_http.py)
 sending each `https://verify.twilio.com/...` request to BENCH_VERIFY_URL (bench/fake_verify.py)
-instead.
+instead. With BENCH_CRM_URL (`python -m bench.run --verify-by account`), accounts are looked up
+in the CRM stand-in there (bench/fake_crm.py), over plain HTTP on this machine, which
+production's ACCOUNT_LOOKUP_URL would refuse; the app is handed the source directly.
 This module lives in bench/ only: no setting of the production app can switch it on.
 """
 
@@ -13,6 +15,7 @@ import os
 from urllib.parse import urlsplit
 
 from app import create_app
+from app.storage.crm import CrmAccounts
 from app.twilio.http_client import TwilioHttp
 
 VERIFY_HOST = "verify.twilio.com"
@@ -40,4 +43,12 @@ def _verify_url():
     return url
 
 
-app = create_app(http_client=StandInVerifyClient(_verify_url()))
+def _account_source():
+    """The CRM stand-in (bench/fake_crm.py) when BENCH_CRM_URL names it, reached as a real CRM is."""
+    url = os.environ.get("BENCH_CRM_URL", "")
+    if not url:
+        return None
+    return CrmAccounts(url, os.environ["BENCH_CRM_SECRET"], float(os.environ.get("ACCOUNT_LOOKUP_TIMEOUT", "2")))
+
+
+app = create_app(http_client=StandInVerifyClient(_verify_url()), account_source=_account_source())

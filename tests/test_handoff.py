@@ -196,8 +196,12 @@ def answered(caller, tag):
     return validate(document).find(f".//{tag}")
 
 
+# Reasons only a verification by account ends with; tests/test_account.py measures those.
+BY_ACCOUNT = {"no_account_number", "account_not_found", "account_unavailable", "account_locked", "phone_on_file_unusable"}
+
+
 def test_the_longest_reason_is_the_one_measured():
-    assert len(LONGEST_REASON) == max(len(reason) for reason in WHISPERS["en-US"]["reasons"])
+    assert len(LONGEST_REASON) == max(len(reason) for reason in WHISPERS["en-US"]["reasons"] if reason not in BY_ACCOUNT)
 
 
 def test_the_sip_header_part_stays_under_twilios_limit_with_the_longest_values(app_to, call):

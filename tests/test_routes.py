@@ -1,6 +1,7 @@
 """Every route the app serves, and what it takes to get past its door: nothing else is open."""
 
 import pytest
+from werkzeug.security import generate_password_hash
 
 from tests.test_metrics import TOKEN
 from tests.test_security import FIELDS
@@ -16,22 +17,35 @@ SIGNED = {
     "/verification/channel",
     "/verification/check",
     "/handoff/whisper",
+    "/account/language",
+    "/account/entered",
 }
 # METRICS_TOKEN, as a bearer token or basic-auth password.
 TOKEN_ONLY = {"/metrics"}
-# Nothing: the health checks, which reveal nothing, and Flask's static files (there are none).
-OPEN = {"/healthz", "/readyz", "/static/<path:filename>"}
+# The supervisor's login: the pages of /admin, there only once ADMIN_PASSWORD_HASH is set.
+ADMIN_LOGIN = {"/admin/", "/admin/report.csv", "/admin/unlock", "/admin/logout"}
+# Nothing: the health checks, which reveal nothing, the login form and stylesheets.
+OPEN = {"/healthz", "/readyz", "/static/<path:filename>", "/admin/login", "/admin/static/<path:filename>"}
+LISTS = (SIGNED, TOKEN_ONLY, ADMIN_LOGIN, OPEN)
 
 
 @pytest.fixture
 def app(make_app):
-    return make_app(METRICS_TOKEN=TOKEN)
+    return make_app(METRICS_TOKEN=TOKEN, ADMIN_PASSWORD_HASH=generate_password_hash("a-supervisor-password"))
 
 
 def test_every_route_is_in_exactly_one_of_the_lists(app):
     rules = {rule.rule for rule in app.url_map.iter_rules()}
-    assert rules == SIGNED | TOKEN_ONLY | OPEN
-    assert not (SIGNED & TOKEN_ONLY or SIGNED & OPEN or TOKEN_ONLY & OPEN)
+    assert rules == set().union(*LISTS)
+    assert sum(len(routes) for routes in LISTS) == len(rules)
+
+
+@pytest.mark.parametrize("route", sorted(ADMIN_LOGIN))
+def test_a_supervisor_page_without_the_login_is_refused(app, route):
+    method = "post" if route in {"/admin/unlock", "/admin/logout"} else "get"
+    answer = getattr(app.test_client(), method)(route)
+    assert answer.status_code in {302, 400, 401, 403}
+    assert answer.status_code != 302 or answer.headers["Location"].endswith("/admin/login")
 
 
 @pytest.mark.parametrize("route", sorted(SIGNED))

@@ -43,6 +43,12 @@ class CallState:
     language: str = ""
     # Channels Verify refused for this call (60223, not set up on the service), comma-separated.
     tried: str = ""
+    # How the caller is verified: caller_id, or account (destination is then the phone on file).
+    method: str = "caller_id"
+    # The account's keyed hash (app/storage/accounts.py), and when its lockout counted the call,
+    # given back as `refundable` is; empty by caller ID.
+    account: str = ""
+    account_refundable: str = ""
 
     def but(self, **changes):
         """A copy with some fields changed."""
@@ -50,6 +56,8 @@ class CallState:
 
 
 _FIELDS = [field.name for field in dataclasses.fields(CallState)]
+# Fields at their default are left out of the token, which keeps the action URLs short.
+_DEFAULTS = {field.name: field.default for field in dataclasses.fields(CallState) if field.default is not dataclasses.MISSING}
 
 
 class StateCodec:
@@ -63,7 +71,8 @@ class StateCodec:
     def dump(self, state):
         """The token for a state; ASCII letters, digits, '-' and '_' only."""
         # By name, so that a deploy that adds a field (with a default) keeps calls in flight going.
-        payload = json.dumps(vars(state), separators=(",", ":"))
+        fields = {name: value for name, value in vars(state).items() if name not in _DEFAULTS or value != _DEFAULTS[name]}
+        payload = json.dumps(fields, separators=(",", ":"))
         # Padding '=' is dropped: some proxies re-encode it, and Twilio signs the exact URL.
         return self._fernet.encrypt(payload.encode()).decode().rstrip("=")
 

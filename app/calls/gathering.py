@@ -27,10 +27,10 @@ class NotUnderstood(ValueError):
     """Speech that does not read as digits."""
 
 
-def digits_gather(response, action, language, num_digits=None):
+def digits_gather(response, action, language, num_digits=None, **attributes):
     """Add to `response` a <Gather> for digits ending on '#', which also listens for speech if SPEECH_INPUT is on."""
     config = current_app.config
-    options = {"finish_on_key": "#", "timeout": config["GATHER_TIMEOUT"], "action": action, "method": "POST"}
+    options = {"finish_on_key": "#", "timeout": config["GATHER_TIMEOUT"], "action": action, "method": "POST", **attributes}
     if num_digits:
         options["num_digits"] = num_digits
     if config.get("SPEECH_INPUT"):

@@ -41,6 +41,10 @@ signals = Namespace()
 started = signals.signal("verification-started")
 # Sent with `outcome` (approved, failed) and `reason` (a verdict of Result) as a verification ends.
 finished = signals.signal("verification-finished")
+# By account, the code goes to the phone on file, not the one called from.
+BY_ACCOUNT = {"code_sent": "account_code_sent"}
+# By account, a phone on file no code can reach is the account's problem, told as such.
+PHONE_UNUSABLE = {"withheld", "invalid_number", "undeliverable"}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -53,10 +57,12 @@ class Result:
     destination: str = ""
     # The STIR/SHAKEN attestation the call arrived with (StirVerstat), empty when none.
     attestation: str = ""
-    # How the caller was verified.
+    # How the caller was verified: caller_id or account.
     method: str = "caller_id"
     # The language the caller chose (empty: the configured one); later prompts speak it.
     language: str = ""
+    # The account's keyed hash, by account; empty by caller ID.
+    account: str = ""
 
 
 def init_app(app, twilio_client):
@@ -76,8 +82,11 @@ def init_app(app, twilio_client):
     handoff.init_app(app)
 
 
-def hand_over(response, destination, return_to, channel=None, language=None):
-    """Add to `response` the step that runs the subflow; it comes back to `return_to`."""
+def hand_over(response, destination, return_to, channel=None, language=None, **fields):
+    """Add to `response` the step that runs the subflow; it comes back to `return_to`.
+
+    `fields` are more of the CallState's: by account, method, account and account_refundable.
+    """
     # Without a channel or a language the caller picks one of CHANNELS / LANGUAGES, if there are several.
     options = current_app.extensions["verification"]
     channels, languages = options["channels"], options["languages"]
@@ -88,54 +97,56 @@ def hand_over(response, destination, return_to, channel=None, language=None):
         return_to=return_to,
         attestation=stir.attestation(request.form),
         language=language or "",
+        **fields,
     )
     if language is None and len(languages) > 1:
-        action = _url("verification.choose_language", state)
+        action = state_url("verification.choose_language", state)
         gather = response.gather(input="dtmf", num_digits=1, timeout=MENU_TIMEOUT, action=action, method="POST")
         for digit, other in enumerate(languages[1:], start=2):
             say(gather, "offer_language", language=other, digit=digit)
         response.redirect(action, method="POST")
         return response
-    response.redirect(_url("verification.start", state), method="POST")
+    response.redirect(state_url("verification.start", state), method="POST")
     return response
 
 
 def result():
     """The verdict this request carries; a forged, stale or foreign one counts as a failure."""
     try:
-        state = _load_state()
+        state = load_state()
     except BadState as error:
         log.warning("call %s: verdict refused: %s", request.form.get("CallSid", "-"), error)
         return Result(False, "error", attestation=stir.attestation(request.form))
+    facts = {"attestation": state.attestation, "method": state.method, "account": state.account, "language": state.language}
     if state.result == "approved":
-        return Result(True, destination=state.destination, attestation=state.attestation, language=state.language)
-    return Result(False, state.result or "error", attestation=state.attestation, language=state.language)
+        return Result(True, destination=state.destination, **facts)
+    return Result(False, state.result or "error", **facts)
 
 
 @bp.post("/start")
 @twilio_request
 def start():
     """First step: check the destination, send the code, ask for it."""
-    return _begin(_load_state())
+    return _begin(load_state())
 
 
 @bp.post("/language")
 @twilio_request
 def choose_language():
     """The language menu's answer (a key, or silence for the default); then the first step."""
-    state = _load_state()
-    return _begin(state.but(language=_choice(current_app.extensions["verification"]["languages"])))
+    state = load_state()
+    return _begin(state.but(language=chosen(current_app.extensions["verification"]["languages"])))
 
 
 @bp.post("/channel")
 @twilio_request
 def choose_channel():
     """The channel menu's answer (a key, or silence for the first offered); then the code is sent."""
-    state = _load_state()
+    state = load_state()
     offered = _offered(state)
     if not offered:
         return _finish(state, "unavailable")
-    state = state.but(channel=_choice(offered))
+    state = state.but(channel=chosen(offered))
     if not state.tried:
         return _admit(state)
     # After a channel Verify refused: the call was recorded and counted before that first send.
@@ -145,7 +156,7 @@ def choose_channel():
     return _send(state, "code_sent")
 
 
-def _choice(options):
+def chosen(options):
     """The option whose number (from 1) the caller keyed; the first for silence or any other key."""
     keys = [str(number) for number in range(1, len(options) + 1)]
     digits = request.form.get("Digits", "").strip()
@@ -160,7 +171,7 @@ def _offered(state):
 
 def _channel_menu(state, offered, *lead):
     """A Gather offering `offered` channels by key; silence takes the first."""
-    action = _url("verification.choose_channel", state.but(channel=""))
+    action = state_url("verification.choose_channel", state.but(channel=""))
     response = VoiceResponse()
     gather = response.gather(input="dtmf", num_digits=1, timeout=MENU_TIMEOUT, action=action, method="POST")
     say(gather, *lead, "channel_menu", language=state.language)
@@ -225,7 +236,7 @@ def _refusal(state):
 @twilio_request
 def check():
     """Every later step: the caller's keys, or the silence where they should be."""
-    state = _load_state()
+    state = load_state()
     try:
         digits = gathering.entered(request.form)
     except gathering.NotUnderstood:
@@ -237,7 +248,7 @@ def check():
     if not CODE_PATTERN.fullmatch(digits):
         return _wrong(state, "bad_format")
     # Verify may count this code whatever it answers, even a timeout: the call is never given back.
-    state = state.but(refundable="")
+    state = state.but(refundable="", account_refundable="")
     try:
         approved = _verify().check(state.verification_sid, digits, to=state.destination)
     except VerifyFailed as failure:
@@ -311,20 +322,29 @@ def _other_channel(state, reason):
 def _ask(state, *prompt):
     """A Gather for the code; if it hears nothing, the Redirect after it reports the silence."""
     config = current_app.config
-    action = _url("verification.check", state)
+    action = state_url("verification.check", state)
     response = VoiceResponse()
     language = state.language or config["LANGUAGE"]
     gather = gathering.digits_gather(response, action, language, num_digits=config["CODE_LENGTH"])
     # What was sent says how: "a text message", "a WhatsApp message".
+    if state.method == "account":
+        prompt = [BY_ACCOUNT.get(key, key) for key in prompt]
     prompt = [f"code_sent:{state.channel}" if key == "code_sent" and state.channel != "sms" else key for key in prompt]
     enter = "enter_code:speech" if config.get("SPEECH_INPUT") else "enter_code"
-    say(gather, *prompt, enter, language=language, length=config["CODE_LENGTH"])
+    # The phone on file is told by its last two digits only, one by one: "ending in 0 6".
+    ending = " ".join(state.destination[-2:])
+    say(gather, *prompt, enter, language=language, length=config["CODE_LENGTH"], ending=ending)
     response.redirect(action, method="POST")
     return twiml(response)
 
 
 def _finish(state, verdict):
     """Hand the call back to the parent's step, carrying the verdict."""
+    if state.method == "account" and verdict in PHONE_UNUSABLE:
+        verdict = "phone_on_file_unusable"
+    elif state.method == "account" and verdict == "locked":
+        # The phone on file is locked out: to the caller, the account is.
+        verdict = "account_locked"
     outcome = "approved" if verdict == "approved" else "failed"
     log.info(
         "call %s: verification %s (attempts=%d silences=%d resends=%d)",
@@ -339,6 +359,8 @@ def _finish(state, verdict):
     with database.one_connection("record finish", state.call_sid):
         records.finished(state, verdict)
         lockout.settle(state.destination, verdict, state.refundable, state.call_sid)
+        if state.account:
+            lockout.settle_key(state.account, verdict, state.account_refundable, state.call_sid)
     response = VoiceResponse()
     token = _codec().dump(state.but(result=verdict))
     separator = "&" if "?" in state.return_to else "?"
@@ -362,12 +384,14 @@ def broken_off(call_sid):
     records.broke_off(call_sid, "error")
 
 
-def _url(endpoint, state):
+def state_url(endpoint, state):
+    """The URL of a step, carrying the call's state."""
     # The token is URL-safe as it is: appended, not re-encoded by url_for.
     return f"{url_for(endpoint)}?s={_codec().dump(state)}"
 
 
-def _load_state():
+def load_state():
+    """The call's state this request carries; BadState if forged, stale or another call's."""
     return _codec().load(request.args.get("s", ""), request.form.get("CallSid", ""))
 
 

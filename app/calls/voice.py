@@ -2,10 +2,10 @@
 
 import logging
 
-from flask import Blueprint, abort, request, url_for
+from flask import Blueprint, abort, current_app, request, url_for
 from twilio.twiml.voice_response import VoiceResponse
 
-from app.calls import verification
+from app.calls import account, verification
 from app.storage import records
 from app.calls.prompts import say
 from app.calls.security import twilio_request
@@ -24,6 +24,8 @@ def incoming():
         abort(400, "CallSid is missing: this URL is for Twilio voice webhooks.")
     log.info("call %s: incoming", request.form["CallSid"])
     response = VoiceResponse()
+    if current_app.config.get("VERIFY_BY", "caller_id") != "caller_id":
+        return account.greet(response, return_to=url_for(".outcome"))
     say(response, "greeting")
     # `From` is the caller; `To` is this service's own Twilio number.
     verification.hand_over(response, request.form.get("From", ""), return_to=url_for(".outcome"))
@@ -38,7 +40,7 @@ def outcome():
     if not result.approved:
         return fallback(result.reason, result)
     response = VoiceResponse()
-    say(response, "approved", language=result.language)
+    say(response, "approved_account" if result.method == "account" else "approved", language=result.language)
     return twiml(next_step(response, result))
 
 

@@ -21,7 +21,7 @@ def decode(token, call_sid):
         claims = jwt.decode(token.strip(), options={"verify_signature": False})
     except jwt.InvalidTokenError as error:
         raise click.ClickException(f"not a JWT ({type(error).__name__}): copy the whole X-Verification-Token or verdict= value") from None
-    for name in (*CLAIMS, "iat", "exp"):
+    for name in (*CLAIMS, *(["account"] if "account" in claims else []), "iat", "exp"):
         click.echo(f"{name:<13}{_shown(name, claims.get(name, '(missing)'))}")
     config = current_app.config
     key = "VERDICT_SIGNING_KEY" if config.get("VERDICT_SIGNING_KEY") else "the key derived from SECRET_KEY"

@@ -11,9 +11,11 @@ from flask import current_app
 from flask.cli import AppGroup
 from phonenumbers import PhoneNumberFormat
 
+from app.cli.accounts import account_number
 from app.cli.db import connected
 from app.storage import lockout, records, reports
 from app.numbers import Unusable, mask, usable_number
+from app.storage.accounts import AccountLookupFailed, account_hash
 
 verifications = AppGroup("verifications", help="Verification records, lockouts and reports.")
 
@@ -86,13 +88,43 @@ class PhoneNumber(click.ParamType):
 
 
 @verifications.command("unlock")
-@click.argument("number", type=PhoneNumber())
-def unlock(number):
-    """Lift the lockout on a number (+ and country code, e.g. +14155550106)."""
+@click.argument("number", required=False, type=PhoneNumber())
+@click.option("--account", help="An account number instead (verification by account).")
+def unlock(number, account):
+    """Lift the lockout on a number (+ and country code, e.g. +14155550106), or on an account with --account."""
+    if (number is None) == (account is None):
+        raise click.UsageError("give a phone number (+14155550106) or --account ACCOUNT_NUMBER, one of the two")
+    if account is not None:
+        try:
+            key = account_hash(account_number(account), current_app.config["SECRET_KEY"])
+        except ValueError as error:
+            raise click.BadParameter(str(error), param_hint="--account") from None
+        phone = _phone_on_file(account)
+        with connected(transaction=True) as connection:
+            cleared = lockout.unlock_key(connection, key)
+            cleared_phone = lockout.unlock(connection, phone) if phone is not None else None
+        click.echo(f"Account: {_said(cleared)}.")
+        if phone is not None:
+            click.echo(f"Its phone on file, {mask(phone)}: {_said(cleared_phone)}.")
+        return
     with connected(transaction=True) as connection:
         cleared = lockout.unlock(connection, number)
+    click.echo(f"{mask(number)}: {_said(cleared)}.")
+
+
+def _said(cleared):
+    """What unlocking did, as lockout.unlock_key() tells it."""
     said = {"locked": "lockout lifted", "counted": "was not locked out; its count of failed verifications is cleared"}
-    click.echo(f"{mask(number)}: {said.get(cleared, 'was not locked out')}.")
+    return said.get(cleared, "was not locked out")
+
+
+def _phone_on_file(account):
+    """The phone on file for an account, from the app's account source; None if unknown or unreachable."""
+    try:
+        return current_app.extensions["accounts"].phone_for(account_number(account))
+    except AccountLookupFailed as failure:
+        click.echo(f"The phone on file could not be looked up ({failure.reason}): only the account is unlocked.", err=True)
+        return None
 
 
 @verifications.command("purge")

@@ -177,7 +177,7 @@ class Call:
         digits, finished_on = self._collect(gather, keys) if "dtmf" in inputs else ("", "")
         if digits:
             return self._submit(gather, {"Digits": digits, "FinishedOnKey": finished_on})
-        return self._empty(gather)
+        return self._empty(gather, finished_on)
 
     def silence(self):
         """Say and press nothing until the Gather times out."""
@@ -349,10 +349,10 @@ class Call:
         self._run()
         return self
 
-    def _empty(self, gather):
-        """No input: Twilio moves on to the verb after the Gather, unless told to post anyway."""
+    def _empty(self, gather, finished_on=""):
+        """No input (or the finishing key alone): Twilio moves on to the verb after the Gather, unless told to post anyway."""
         if gather.get("actionOnEmptyResult") == "true":
-            return self._submit(gather, {"Digits": "", "FinishedOnKey": ""})
+            return self._submit(gather, {"Digits": "", "FinishedOnKey": finished_on})
         self._gather = None
         self._run()
         return self

@@ -24,6 +24,8 @@ log = logging.getLogger(__name__)
 NOT_THE_CALLERS_DOING = {"invalid_number", "undeliverable", "rate_limited", "blocked", "unavailable"}
 # The limits on sends (ALLOWED_COUNTRIES, MAX_SENDS_PER_HOUR) are no caller's choice either.
 NOT_THE_CALLERS_DOING |= {"country_not_allowed", "sends_capped"}
+# Nor is a phone on file that cannot take a code (verification by account).
+NOT_THE_CALLERS_DOING |= {"phone_on_file_unusable"}
 
 _key = sqlalchemy.bindparam("key", type_=lockouts.c.number_hash.type)
 _moment = sqlalchemy.bindparam("moment", type_=lockouts.c.window_start.type)
@@ -68,6 +70,11 @@ def admit(number, call_sid="-"):
     key = records.number_hash(number)
     if key is None:
         return ""
+    return admit_key(key, call_sid)
+
+
+def admit_key(key, call_sid="-"):
+    """admit() for a keyed hash: a number's, or an account's (app/storage/accounts.py account_hash)."""
     config = current_app.config
     moment = records.now()
     limit = config["LOCKOUT_MAX_FAILURES"]
@@ -79,7 +86,7 @@ def admit(number, call_sid="-"):
     }
     failures = database.execute("lockout check", count_one_more, call_sid, default=0, returning=True, values=values)
     if failures > limit:
-        log.info("call %s: number locked out (%d unapproved verifications in the window)", call_sid, failures - 1)
+        log.info("call %s: number or account locked out (%d unapproved verifications in the window)", call_sid, failures - 1)
         locked_out.send()
         return None
     return moment.isoformat() if failures else ""
@@ -91,20 +98,28 @@ def settle(number, verdict, counted="", call_sid="-"):
     `counted` is what admit() answered, or "" once the call has put a code to Verify's check:
     such a call is never given back, whatever ends it.
     """
+    settle_key(records.number_hash(number), verdict, counted, call_sid)
+
+
+def settle_key(key, verdict, counted="", call_sid="-"):
+    """settle() for a keyed hash, a number's or an account's; nothing for None."""
     if verdict == "approved":
         statement, values = CLEAR, {}
     elif verdict in NOT_THE_CALLERS_DOING and counted:
         statement, values = REFUND, {"moment": datetime.datetime.fromisoformat(counted)}
     else:
         return
-    key = records.number_hash(number)
     if key is not None:
         database.execute("lockout update", statement, call_sid, values={"key": key, **values})
 
 
 def unlock(connection, number):
     """Clear a number's count: whether it was locked out ("locked"), only counted ("counted"), or neither (None)."""
-    key = records.number_hash(number)
+    return unlock_key(connection, records.number_hash(number))
+
+
+def unlock_key(connection, key):
+    """Clear the count under a keyed hash, a number's or an account's: "locked", "counted" or None (none)."""
     if key is None:
         return None
     row = connection.execute(CLEAR.returning(lockouts.c.failures, lockouts.c.window_start), {"key": key}).first()
@@ -113,11 +128,6 @@ def unlock(connection, number):
     config = current_app.config
     current = row.window_start >= records.now() - datetime.timedelta(seconds=config["LOCKOUT_WINDOW"])
     return "locked" if current and row.failures >= config["LOCKOUT_MAX_FAILURES"] else "counted"
-
-
-def unlock_hash(connection, key):
-    """Lift the lockout of the number whose keyed hash is `key`; True if it had a count."""
-    return connection.execute(CLEAR, {"key": key}).rowcount > 0
 
 
 def _locked_now(max_failures, window):

@@ -1,4 +1,4 @@
-"""The tables: one row per verification, one lockout counter per number, one send counter per hour (migrations/ creates them)."""
+"""The tables: one row per verification, one lockout counter per number or account, one send counter per hour, the accounts (migrations/ creates them)."""
 
 from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table
 
@@ -29,6 +29,7 @@ verifications = Table(
 lockouts = Table(
     "lockouts",
     metadata,
+    # The keyed hash of a number (app/numbers.py fingerprint) or of an account (app/storage/accounts.py).
     Column("number_hash", String(64), primary_key=True),
     # Verifications started in the window and not approved (or given back); see app/storage/lockout.py.
     Column("failures", Integer, nullable=False),
@@ -41,4 +42,15 @@ send_counts = Table(
     # The start of a clock hour (UTC) and the codes sent in it, against MAX_SENDS_PER_HOUR; see app/storage/sends.py.
     Column("hour_start", DateTime, primary_key=True),
     Column("sends", Integer, nullable=False),
+)
+
+accounts = Table(
+    "accounts",
+    metadata,
+    # HMAC-SHA256 of the account number keyed with SECRET_KEY: findable, never stored in clear.
+    Column("account_hash", String(64), primary_key=True),
+    # The phone on file, E.164, encrypted with a key derived from SECRET_KEY (app/storage/accounts.py).
+    Column("phone_encrypted", String(255), nullable=False),
+    Column("phone_masked", String(32), nullable=False),
+    Column("updated_at", DateTime, nullable=False),
 )

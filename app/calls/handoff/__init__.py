@@ -42,12 +42,14 @@ def hand_on(response, destination, result=None, reason="error"):
     if isinstance(destination, str):
         destination = destinations.parse("destination", destination)
     form = request.form
+    account = ""
     if result is None:
         approved, method, attestation = False, "caller_id", stir.attestation(form)
     else:
         approved, method, attestation, reason = result.approved, result.method, result.attestation, result.reason
+        account = result.account
     # A failed call's number is the caller ID it showed; only an approval vouches for it.
     number = result.destination if approved else form.get("From", "")
     config = current_app.config
-    issued = verdict.issued(form.get("CallSid", ""), approved, reason, method, number, attestation, config["SECRET_KEY"])
+    issued = verdict.issued(form.get("CallSid", ""), approved, reason, method, number, attestation, config["SECRET_KEY"], account)
     return render(response, destination, issued, current_app.extensions["handoff"])

@@ -27,10 +27,11 @@ class Verdict:
     call_sid: str
     status: str  # approved or failed
     reason: str  # approved, or why not: too_many_attempts, unattested, ...
-    method: str  # how the caller was verified: caller_id
+    method: str  # how the caller was verified: caller_id or account
     number: str  # masked: +1•••••••71
     number_hash: str  # the records' keyed hash of the number; empty for a number no code can reach
     attestation: str  # StirVerstat as the call arrived with it; empty when Twilio sent none
+    account: str = ""  # by account, the account's keyed hash; left out of the token when empty
 
     @property
     def approved(self):
@@ -40,20 +41,24 @@ class Verdict:
         """The verdict as a JWT that expires LIFETIME seconds after it is issued."""
         issued = int(time.time() if now is None else now)
         claims = {**dataclasses.asdict(self), "iat": issued, "exp": issued + LIFETIME}
+        if not self.account:
+            # Tokens ride in SIP headers, under Twilio's 1,024 characters: no empty claim.
+            del claims["account"]
         return jwt.encode(claims, key, algorithm=ALGORITHM)
 
 
-CLAIMS = tuple(field.name for field in dataclasses.fields(Verdict))
+# The claims every token has; `account` only by account.
+CLAIMS = tuple(field.name for field in dataclasses.fields(Verdict) if field.name != "account")
 
 
-def issued(call_sid, approved, reason, method, number, attestation, secret_key):
+def issued(call_sid, approved, reason, method, number, attestation, secret_key, account=""):
     """The verdict on a call about `number`: the verified one, or the caller ID a failed call showed."""
     try:
         number_hash = fingerprint(usable_number(number), secret_key)
     except Unusable:
         number_hash = ""
     status = "approved" if approved else "failed"
-    return Verdict(call_sid, status, "approved" if approved else reason, method, mask(number), number_hash, attestation)
+    return Verdict(call_sid, status, "approved" if approved else reason, method, mask(number), number_hash, attestation, account)
 
 
 def read(token, key, call_sid):
@@ -61,7 +66,7 @@ def read(token, key, call_sid):
     claims = check(token, key)
     if not call_sid or claims["call_sid"] != call_sid:
         raise BadVerdict("issued for another call")
-    return Verdict(**{name: claims[name] for name in CLAIMS})
+    return Verdict(**{name: claims[name] for name in CLAIMS}, account=claims.get("account", ""))
 
 
 def check(token, key):
@@ -76,7 +81,8 @@ def check(token, key):
         raise BadVerdict("forged: not signed with this key") from None
     except jwt.InvalidTokenError as error:
         raise BadVerdict(f"garbled: {type(error).__name__}") from None
-    if claims["status"] not in STATUSES or not all(isinstance(claims[name], str) for name in CLAIMS):
+    shapes = [claims[name] for name in CLAIMS] + [claims.get("account", "")]
+    if claims["status"] not in STATUSES or not all(isinstance(value, str) for value in shapes):
         raise BadVerdict("garbled: claims of the wrong shape")
     # This server issues no verdict for longer: one that claims to live longer was made elsewhere.
     if not isinstance(claims["iat"], int) or claims["exp"] - claims["iat"] > LIFETIME:

@@ -16,6 +16,7 @@ bp = Blueprint("handoff", __name__, url_prefix="/handoff")
 WHISPERS = {
     "en-US": {
         "approved": "Verified caller.",
+        "approved_account": "Verified account holder.",
         "failed": "Caller not verified: {reason}.",
         "failed_unexplained": "Caller not verified.",
         "unknown": "Verification status unknown.",
@@ -34,10 +35,16 @@ WHISPERS = {
             "country_not_allowed": "codes are not sent to their country",
             "sends_capped": "the hourly limit of codes sent was reached",
             "error": "something went wrong on our side",
+            "no_account_number": "no account number was entered",
+            "account_not_found": "no account was found for the numbers entered",
+            "account_unavailable": "accounts could not be looked up",
+            "account_locked": "the account is locked out after failed verifications",
+            "phone_on_file_unusable": "the phone on file for the account cannot receive a code",
         },
     },
     "es-MX": {
         "approved": "Llamante verificado.",
+        "approved_account": "Titular de la cuenta verificado.",
         "failed": "Llamante no verificado: {reason}.",
         "failed_unexplained": "Llamante no verificado.",
         "unknown": "Estado de verificación desconocido.",
@@ -56,6 +63,11 @@ WHISPERS = {
             "country_not_allowed": "no se envían códigos a su país",
             "sends_capped": "se alcanzó el límite de códigos por hora",
             "error": "algo salió mal de nuestro lado",
+            "no_account_number": "no marcó ningún número de cuenta",
+            "account_not_found": "no se encontró ninguna cuenta con los números marcados",
+            "account_unavailable": "no se pudieron consultar las cuentas",
+            "account_locked": "la cuenta está bloqueada por verificaciones fallidas",
+            "phone_on_file_unusable": "el teléfono registrado en la cuenta no puede recibir un código",
         },
     },
 }
@@ -84,7 +96,7 @@ def whisper():
 
 def _sentence(phrases, verdict):
     if verdict.approved:
-        return phrases["approved"]
+        return phrases["approved_account" if verdict.method == "account" else "approved"]
     if verdict.reason in phrases["reasons"]:
         return phrases["failed"].format(reason=phrases["reasons"][verdict.reason])
     return phrases["failed_unexplained"]

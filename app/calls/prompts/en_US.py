@@ -43,4 +43,18 @@ SENTENCES = {
     "channel_failed:sms": "We cannot send a code by text message right now.",
     "channel_failed:whatsapp": "We cannot send a code by WhatsApp right now.",
     "code_sent:whatsapp": "We have just sent a WhatsApp message with a {length} digit code to the phone you are calling from.",
+    # Verification by account (VERIFY_BY).
+    "approved_account": "Thank you. You are verified as the account holder.",
+    "greeting_account": "Thanks for calling. Before we connect you, we need to confirm that you are the account holder.",
+    "enter_account": "Please enter your account number, then press pound.",
+    "enter_account_or_pound": "Please enter your account number, then press pound. If you have no account number, just press pound.",
+    "account_bad_format": "Account numbers have {low} to {high} digits.",
+    "account_bad_length": "Account numbers have {high} digits.",
+    "account_unknown": "We could not find an account with that number. Please try again.",
+    "account_code_sent": "We have sent a code to the phone number on your account ending in {ending}.",
+    "failed:no_account_number": "We did not receive an account number.",
+    "failed:account_not_found": "We could not find your account.",
+    "failed:account_unavailable": "We cannot look up your account right now.",
+    "failed:account_locked": "This account has failed verification too many times, so we cannot send it another code.",
+    "failed:phone_on_file_unusable": "We cannot send a code to the phone number on your account, so we cannot verify you this way.",
 }

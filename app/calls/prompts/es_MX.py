@@ -43,4 +43,18 @@ SENTENCES = {
     "channel_failed:sms": "En este momento no podemos enviar un código por mensaje de texto.",
     "channel_failed:whatsapp": "En este momento no podemos enviar un código por WhatsApp.",
     "code_sent:whatsapp": "Acabamos de enviar un mensaje de WhatsApp con un código de {length} dígitos al teléfono desde el que llama.",
+    # Verification by account (VERIFY_BY).
+    "approved_account": "Gracias. Está verificado como titular de la cuenta.",
+    "greeting_account": "Gracias por llamar. Antes de atenderle, necesitamos confirmar que usted es el titular de la cuenta.",
+    "enter_account": "Marque su número de cuenta y después la tecla de número.",
+    "enter_account_or_pound": "Marque su número de cuenta y después la tecla de número. Si no tiene número de cuenta, marque solo la tecla de número.",
+    "account_bad_format": "Los números de cuenta tienen de {low} a {high} dígitos.",
+    "account_bad_length": "Los números de cuenta tienen {high} dígitos.",
+    "account_unknown": "No encontramos una cuenta con ese número. Inténtelo de nuevo.",
+    "account_code_sent": "Enviamos un código al teléfono registrado en su cuenta que termina en {ending}.",
+    "failed:no_account_number": "No recibimos ningún número de cuenta.",
+    "failed:account_not_found": "No encontramos su cuenta.",
+    "failed:account_unavailable": "No podemos consultar su cuenta en este momento.",
+    "failed:account_locked": "Esta cuenta no pasó la verificación demasiadas veces, así que no podemos enviarle otro código.",
+    "failed:phone_on_file_unusable": "No podemos enviar un código al teléfono registrado en su cuenta, así que no podemos verificarle de esta forma.",
 }

@@ -137,7 +137,7 @@ def unlock():
     key = request.form.get("number_hash", "")
     try:
         with database.connect() as connection:
-            lifted = lockout.unlock_hash(connection, key)
+            lifted = lockout.unlock_key(connection, key)
     except sqlalchemy.exc.SQLAlchemyError as error:
         log.warning("admin unlock failed: database error %s", type(error).__name__)
         flash("The database did not answer: nothing was unlocked. Try again in a moment.", "error")

@@ -1,0 +1,12 @@
+"""Verification by account: the caller keys in an account number, the code goes to the phone on file.
+
+One bounded Gather (entry.py) in front of the verification subflow, whose destination becomes the
+phone on file (step.py); the account comes from a source with one method,
+`phone_for(account_number, call_sid)`: the phone on file, None for no such account, or
+AccountLookupFailed. This app's own table is one (app/storage/accounts.py), a CRM another
+(app/storage/crm.py); a host IVR passes its own to init_app.
+"""
+
+from app.calls.account.step import bp, greet, init_app
+
+__all__ = ["bp", "greet", "init_app"]

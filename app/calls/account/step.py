@@ -1,0 +1,150 @@
+"""The account step: ask for the account number, look it up, hand the subflow the phone on file."""
+
+import logging
+
+from flask import Blueprint, current_app, request
+from twilio.twiml.voice_response import VoiceResponse
+
+from app.calls import stir, verification
+from app.calls.account.entry import bad_format_prompt, entered, gather
+from app.calls.callstate import BadState, CallState
+from app.calls.prompts import say
+from app.calls.security import twilio_request
+from app.calls.twiml import fallback, twiml
+from app.storage import database, lockout, records
+from app.storage.accounts import AccountLookupFailed, DatabaseAccounts, account_hash
+from app.storage.crm import CrmAccounts
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("account", __name__, url_prefix="/account")
+
+# The key under which every caller who withholds their number is counted for unknown accounts.
+WITHHELD = "withheld-callers"
+
+
+def init_app(app, source=None):
+    """Mount the step, looking accounts up in `source`, else the CRM ACCOUNT_LOOKUP_URL names, else the table."""
+    config = app.config
+    if source is None and config.get("ACCOUNT_LOOKUP_URL"):
+        source = CrmAccounts(config["ACCOUNT_LOOKUP_URL"], config["ACCOUNT_LOOKUP_SECRET"], config["ACCOUNT_LOOKUP_TIMEOUT"])
+    app.extensions["accounts"] = source or DatabaseAccounts()
+    app.register_blueprint(bp)
+
+
+def greet(response, return_to):
+    """Add to `response` the greeting and the account number's Gather; the subflow then returns to `return_to`."""
+    state = CallState(
+        call_sid=request.form.get("CallSid", ""),
+        destination="",
+        channel="sms",
+        return_to=return_to,
+        attestation=stir.attestation(request.form),
+        method="account",
+    )
+    languages = current_app.extensions["verification"]["languages"]
+    if len(languages) == 1:
+        return _ask(state, "greeting_account", response=response)
+    # Several languages: the greeting, then the offer of the others, before the account number.
+    action = verification.state_url("account.choose_language", state)
+    menu = response.gather(input="dtmf", num_digits=1, timeout=verification.MENU_TIMEOUT, action=action, method="POST")
+    say(menu, "greeting_account")
+    for digit, other in enumerate(languages[1:], start=2):
+        say(menu, "offer_language", language=other, digit=digit)
+    response.redirect(action, method="POST")
+    return twiml(response)
+
+
+@bp.post("/language")
+@twilio_request
+def choose_language():
+    """The language menu's answer (a key, or silence for the default); then the account number."""
+    state = verification.load_state()
+    language = verification.chosen(current_app.extensions["verification"]["languages"])
+    return _ask(state.but(language=language))
+
+
+@bp.post("/entered")
+@twilio_request
+def account_entered():
+    """The caller's account number, or the silence or '#' where it should be."""
+    state = verification.load_state()
+    entry = entered(request.form)
+    if entry.kind == "silence":
+        state = state.but(silences=state.silences + 1)
+        if state.silences > current_app.config["MAX_SILENCES"]:
+            return _fail(state, "no_account_number")
+        return _ask(state, "no_input")
+    if entry.kind == "none" and current_app.config["VERIFY_BY"] == "account_or_caller_id":
+        log.info("call %s: no account number, verified by caller ID", state.call_sid)
+        response = VoiceResponse()
+        return twiml(verification.hand_over(response, request.form.get("From", ""), state.return_to, language=_language(state)))
+    if entry.kind != "digits":
+        return _wrong(state, bad_format_prompt())
+    return _look_up(state, entry.digits)
+
+
+def _look_up(state, digits):
+    """Known or unknown, one lookup and one lockout count: the two answers take the same time."""
+    try:
+        phone = current_app.extensions["accounts"].phone_for(digits, state.call_sid)
+    except AccountLookupFailed as failure:
+        log.warning("call %s: account lookup failed: %s", state.call_sid, failure.reason)
+        return _fail(state, "account_unavailable")
+    if phone is None:
+        # The caller's own number pays for guessing: cycling account numbers runs into its lockout.
+        # Callers who withhold their number share one count, or they could guess without end.
+        caller = records.number_hash(request.form.get("From", "")) or account_hash(WITHHELD, current_app.config["SECRET_KEY"])
+        counted = lockout.admit_key(caller, state.call_sid)
+        if counted is None:
+            return _fail(state, "locked")
+        log.info("call %s: no such account", state.call_sid)
+        return _wrong(state, "account_unknown")
+    key = account_hash(digits, current_app.config["SECRET_KEY"])
+    # The account pays too: a caller cycling phones cannot get unlimited tries on one account.
+    counted = lockout.admit_key(key, state.call_sid)
+    if counted is None:
+        return _fail(state, "account_locked")
+    log.info("call %s: account found, verifying the phone on file", state.call_sid)
+    response = VoiceResponse()
+    verification.hand_over(
+        response, phone, state.return_to, language=_language(state), method="account", account=key, account_refundable=counted
+    )
+    return twiml(response)
+
+
+def _wrong(state, prompt):
+    """An entry that is no account (malformed or unknown): ask again, or give up after MAX_ATTEMPTS."""
+    state = state.but(attempts=state.attempts + 1)
+    if state.attempts >= current_app.config["MAX_ATTEMPTS"]:
+        return _fail(state, "account_not_found")
+    return _ask(state, prompt)
+
+
+def _ask(state, *prompt, response=None):
+    response = response or VoiceResponse()
+    gather(response, verification.state_url("account.account_entered", state), _language(state), *prompt)
+    return twiml(response)
+
+
+def _language(state):
+    """The caller's language: chosen at the menu, or the configured one (so the subflow offers no second menu)."""
+    return state.language or current_app.config["LANGUAGE"]
+
+
+def _fail(state, reason):
+    """The account step ends the call's verification: recorded under the caller's number, then FAILURE_NEXT_STEP."""
+    log.info("call %s: verification by account failed: %s", state.call_sid, reason)
+    record = state.but(destination=request.form.get("From", ""))
+    with database.one_connection("record account step", state.call_sid):
+        if records.started(record):
+            records.finished(record, reason)
+    result = verification.Result(False, reason, attestation=state.attestation, method="account", language=state.language)
+    return fallback(reason, result)
+
+
+@bp.errorhandler(BadState)
+def _broken_state(error):
+    """A forged, stale or foreign state at the account step: apologise, fall back."""
+    log.warning("call %s: %s on %s", request.form.get("CallSid", "-"), error, request.path)
+    return fallback("error")

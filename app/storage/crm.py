@@ -1,0 +1,79 @@
+"""The account source in a CRM: a signed POST over HTTPS, answered {"phone": "+E.164"} or 404.
+
+The request body is JSON, {"account_number": "12345678"}; X-Signature-Timestamp is the Unix time
+and X-Signature is "sha256=" and the hex HMAC-SHA256, keyed with ACCOUNT_LOOKUP_SECRET, of the
+timestamp, a ".", and the body. The receiver checks both (README: Verification by account).
+"""
+
+import hashlib
+import hmac
+import json
+import logging
+import time
+
+import certifi
+import urllib3
+
+from app.storage.accounts import AccountLookupFailed
+
+log = logging.getLogger(__name__)
+
+CONNECTIONS = 128
+# Longest answer read: a phone number in JSON needs a few dozen bytes.
+LONGEST_ANSWER = 4096
+
+
+def signature(secret, timestamp, body):
+    """The X-Signature of a body sent at `timestamp`: sha256= and the hex HMAC of "timestamp.body"."""
+    digest = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
+    return f"sha256={digest}"
+
+
+class CrmAccounts:
+    """Looks accounts up in a CRM; nothing waits past `timeout` seconds, nothing is retried."""
+
+    def __init__(self, url, secret, timeout, pool=None):
+        self.url, self.secret = url, secret
+        self.timeout = urllib3.Timeout(total=timeout)
+        # As many kept connections as Verify's (app/twilio/http_client.py): a burst looks up at once.
+        self.pool = pool or urllib3.PoolManager(maxsize=CONNECTIONS, retries=False, ca_certs=certifi.where())
+
+    def phone_for(self, account_number, call_sid="-"):
+        """The phone on file for an account number, None if the CRM does not know it (404)."""
+        body = json.dumps({"account_number": account_number}).encode()
+        timestamp = str(int(time.time()))
+        headers = {
+            "Content-Type": "application/json",
+            "X-Signature-Timestamp": timestamp,
+            "X-Signature": signature(self.secret, timestamp, body),
+        }
+        try:
+            answer = self.pool.request(
+                "POST", self.url, body=body, headers=headers, timeout=self.timeout, redirect=False, preload_content=False
+            )
+            data = answer.read(LONGEST_ANSWER + 1, decode_content=True)
+            answer.release_conn()
+        except urllib3.exceptions.TimeoutError:
+            log.warning("call %s: account lookup: the CRM gave no answer in time", call_sid)
+            raise AccountLookupFailed("timeout") from None
+        except urllib3.exceptions.HTTPError as error:
+            log.warning("call %s: account lookup: the CRM could not be reached (%s)", call_sid, type(error).__name__)
+            raise AccountLookupFailed("unavailable") from None
+        if answer.status == 404:
+            return None
+        phone = _phone(data) if answer.status == 200 else None
+        if phone is None:
+            log.warning("call %s: account lookup: the CRM answered HTTP %s without a phone", call_sid, answer.status)
+            raise AccountLookupFailed("garbled")
+        return phone
+
+
+def _phone(data):
+    """The "phone" text of a JSON answer, or None."""
+    if len(data) > LONGEST_ANSWER:
+        return None
+    try:
+        phone = json.loads(data).get("phone")
+    except (ValueError, AttributeError):
+        return None
+    return phone if isinstance(phone, str) and phone else None
