@@ -124,3 +124,9 @@ def test_a_command_on_an_unmigrated_database_says_what_to_run(request, verify, t
     assert result.output.startswith("Error: database ")
     assert result.output.endswith(" does not have this version's tables: run `flask db upgrade` (or `make migrate`)\n")
     assert verify.requests == []  # no call was placed
+
+
+def test_the_heads_read_without_alembic_are_alembics_own():
+    from alembic.script import ScriptDirectory
+
+    assert database.migration_heads() == set(ScriptDirectory(str(database.MIGRATIONS)).get_heads())
