@@ -3,7 +3,6 @@
 import datetime
 
 import click
-import jwt
 from flask import current_app
 from flask.cli import AppGroup
 
@@ -17,6 +16,8 @@ verdict_group = AppGroup("verdict", help="The signed verdicts handed on with cal
 @click.option("--call-sid", help="The CallSid of the call the receiving system is handling: the token must name it.")
 def decode(token, call_sid):
     """Show a verdict token's claims, and whether its signature, expiry and call hold (exit 1 if not)."""
+    import jwt  # on first use, as app/calls/handoff/verdict.py does
+
     try:
         claims = jwt.decode(token.strip(), options={"verify_signature": False})
     except jwt.InvalidTokenError as error:

@@ -5,8 +5,6 @@ import hashlib
 import hmac
 import time
 
-import jwt
-
 from app.numbers import Unusable, fingerprint, mask, usable_number
 
 ALGORITHM = "HS256"
@@ -44,6 +42,9 @@ class Verdict:
         if not self.account:
             # Tokens ride in SIP headers, under Twilio's 1,024 characters: no empty claim.
             del claims["account"]
+        # Imported on first use: PyJWT brings some 2 MB that a server handing calls to hangup or flex: never uses.
+        import jwt
+
         return jwt.encode(claims, key, algorithm=ALGORITHM)
 
 
@@ -73,6 +74,8 @@ def check(token, key):
     """The claims of a token whose signature and expiry hold, with every claim present; else BadVerdict."""
     if not token or len(token) > LONGEST_TOKEN or not token.isascii():
         raise BadVerdict("missing or malformed")
+    import jwt
+
     try:
         claims = jwt.decode(token, key, algorithms=[ALGORITHM], options={"require": ["iat", "exp", *CLAIMS]})
     except jwt.ExpiredSignatureError:
