@@ -146,8 +146,8 @@ def _check_admin(config):
 
 def shortest_state_max_age(config):
     """Seconds from a code prompt's start to the caller's last key, at the slowest: a step's state must outlive them."""
-    # A <Gather> says at most two sentences (a lead-in, then how to key the code); measure the longest
-    # two. A failure's sentence ("failed:…") comes after the last Gather, never inside one.
+    # A <Gather> says at most three sentences (a lead-in, how to key the code, how to have it sent
+    # again); measure the longest three. A failure's sentence ("failed:…") comes after the last Gather, never inside one.
     by_account = config.get("VERIFY_BY", "caller_id") != "caller_id"
     prompt = max(_longest_prompt(language, by_account) for language in prompts.languages(config))
     # Twilio restarts the Gather's timeout at each key, so each of them may take all of it.
@@ -158,12 +158,12 @@ def shortest_state_max_age(config):
 
 
 def _longest_prompt(language, by_account):
-    """Seconds the longest two sentences of a language a Gather may say take to say."""
+    """Seconds the longest three sentences of a language a Gather may say take to say."""
     sentences = prompts.PROMPTS[language].items()
     # The account step's sentences ("…account…") are said only by account.
     said = [sentence for key, sentence in sentences if not key.startswith("failed:") and (by_account or "account" not in key)]
     lengths = sorted(len(sentence) for sentence in said)
-    return math.ceil(sum(lengths[-2:]) / SPOKEN_CHARACTERS_PER_SECOND)
+    return math.ceil(sum(lengths[-3:]) / SPOKEN_CHARACTERS_PER_SECOND)
 
 
 def _check_languages(config):

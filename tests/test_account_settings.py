@@ -41,6 +41,6 @@ def test_a_crm_over_https_with_its_secret_starts(verify):
 
 
 def test_the_state_must_outlive_the_longest_account_number_being_keyed(verify):
-    with pytest.raises(RuntimeError, match="CALL_STATE_MAX_AGE=120 is shorter"):
-        create_app(TestConfig, http_client=verify, VERIFY_BY="account", ACCOUNT_MAX_DIGITS=12, CALL_STATE_MAX_AGE=120)
-    create_app(TestConfig, http_client=verify, VERIFY_BY="caller_id", ACCOUNT_MAX_DIGITS=12, CALL_STATE_MAX_AGE=120)
+    with pytest.raises(RuntimeError, match="CALL_STATE_MAX_AGE=130 is shorter"):
+        create_app(TestConfig, http_client=verify, VERIFY_BY="account", ACCOUNT_MAX_DIGITS=12, CALL_STATE_MAX_AGE=130)
+    create_app(TestConfig, http_client=verify, VERIFY_BY="caller_id", ACCOUNT_MAX_DIGITS=12, CALL_STATE_MAX_AGE=130)

@@ -84,7 +84,7 @@ def test_three_silences_end_in_the_fallback(flask_call):
 def test_the_caller_hangs_up_when_the_script_runs_out(flask_call):
     result = flask_call("--keys", "*#")
     assert result.exit_code == 0, result.output
-    assert "We have sent you a new code." in result.output
+    assert "We have sent the code again." in result.output
     assert result.output.rstrip().endswith("Call ended: caller hung up")
 
 

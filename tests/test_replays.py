@@ -98,7 +98,7 @@ def test_a_replayed_start_request_sends_nothing_more(tapped, verify, records, db
 def test_a_replayed_star_sends_nothing_more(tapped, verify, records):
     caller, wire = tapped()
     caller.press("*#")
-    assert caller.heard("we have sent you a new code")
+    assert caller.heard("we have sent the code again")
 
     answer = wire.replay("/verification/check")
 
@@ -135,7 +135,7 @@ def test_a_replayed_star_after_the_call_ended_sends_nothing(tapped, verify, make
 def test_without_a_database_star_still_sends_a_new_code(make_app, call, verify):
     caller = call(target=make_app(DATABASE_URL="postgresql+psycopg://postgres@127.0.0.1:9/nothing"))
     caller.press("*#")
-    assert caller.heard("we have sent you a new code")
+    assert caller.heard("we have sent the code again")
     assert len(verify.sent) == 2
 
 

@@ -30,7 +30,7 @@ def test_star_sends_the_code_again(call, verify):
     caller = call()
     first = caller.last_code
     caller.press("*#")
-    assert caller.heard("we have sent you a new code")
+    assert caller.heard("we have sent the code again")
     # Inside Verify's 10-minute window a resend texts the same code.
     assert len(verify.sent) == 2 and caller.last_code == first
     caller.press(caller.last_code)
@@ -59,3 +59,17 @@ def test_the_gather_asks_for_the_code_the_twilio_way(call):
     assert gather["timeout"] == "12"
     assert gather["method"] == "POST"
     assert gather["action"].startswith("/verification/check?s=")
+
+
+def test_star_is_offered_only_while_the_call_may_still_have_the_code_sent_again(call):
+    caller = call()
+    assert caller.heard("press star, then pound, and we will send it again")
+    caller.press("*")
+    assert caller.heard("we have sent the code again")
+    assert not caller.heard("press star")
+
+
+def test_with_no_resends_star_is_never_offered(make_app, call):
+    caller = call(target=make_app(MAX_RESENDS=0))
+    assert caller.heard("please enter the code now, then press pound")
+    assert not caller.heard("press star")

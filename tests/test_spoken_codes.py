@@ -113,7 +113,7 @@ def test_keys_still_work_when_speech_is_on(call):
 def test_a_spoken_star_asks_for_a_new_code(call, verify):
     caller = call()
     caller.speak("star")
-    assert caller.heard("We have sent you a new code")
+    assert caller.heard("We have sent the code again")
     assert len(verify.sent) == 2
 
 

@@ -330,10 +330,12 @@ def _ask(state, *prompt):
     if state.method == "account":
         prompt = [BY_ACCOUNT.get(key, key) for key in prompt]
     prompt = [f"code_sent:{state.channel}" if key == "code_sent" and state.channel != "sms" else key for key in prompt]
-    enter = "enter_code:speech" if config.get("SPEECH_INPUT") else "enter_code"
+    enter = ["enter_code:speech" if config.get("SPEECH_INPUT") else "enter_code"]
+    if state.resends < config["MAX_RESENDS"]:
+        enter.append("offer_resend")
     # The phone on file is told by its last two digits only, one by one: "ending in 0 6".
     ending = " ".join(state.destination[-2:])
-    say(gather, *prompt, enter, language=language, length=config["CODE_LENGTH"], ending=ending)
+    say(gather, *prompt, *enter, language=language, length=config["CODE_LENGTH"], ending=ending)
     response.redirect(action, method="POST")
     return twiml(response)
 

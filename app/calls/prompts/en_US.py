@@ -9,12 +9,14 @@ VOICE = "Polly.Joanna"
 SENTENCES = {
     "greeting": "Thanks for calling. Before we connect you, we need to confirm that you are calling from your own phone.",
     "code_sent": "We have just sent a text message with a {length} digit code to the phone you are calling from.",
-    "enter_code": "Please enter the code now, then press pound. If the text did not arrive, press star, then pound, for a new code.",
-    "enter_code:speech": "Please key in or say the code now, then press pound. If the text did not arrive, press star, then pound, for a new code.",
+    "enter_code": "Please enter the code now, then press pound.",
+    "enter_code:speech": "Please key in or say the code now, then press pound.",
+    # Said only while the call may still ask for the code again.
+    "offer_resend": "If the message did not arrive, press star, then pound, and we will send it again.",
     "no_input": "We did not hear anything.",
     "wrong_code": "That code is not right. Please try again.",
     "bad_format": "The code has {length} digits.",
-    "resent": "We have sent you a new code.",
+    "resent": "We have sent the code again.",
     "no_more_resends": "We cannot send another code on this call, but the code we sent still works.",
     "expired_resent": "That code has expired, so we have sent you a new one.",
     "approved": "Thank you. Your phone number is verified.",
