@@ -14,10 +14,9 @@ import asyncio
 import hashlib
 import hmac
 import json
-import signal
 import time
 
-from bench.http11 import HttpError, message, read_message
+from bench.http11 import HttpError, message, read_message, serve
 
 FIRST_ACCOUNT = 10_000_000
 ACCOUNTS = 10_000
@@ -72,15 +71,8 @@ class FakeCrm:
         finally:
             writer.close()
 
-    async def serve(self, host, port, ready):
-        server = await asyncio.start_server(self.handle, host, port, backlog=2048)
-        ready(server.sockets[0].getsockname()[1])
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
-        async with server:
-            await stop.wait()
+    async def serve(self, host, port, ready=None):
+        await serve(self.handle, host, port, ready)
 
 
 def main(argv=None):

@@ -39,11 +39,10 @@ succeed, so the call gets as far as asking for the code.
 import argparse
 import asyncio
 import json
-import signal
 from urllib.parse import parse_qsl
 
 from app.twilio.standin import LocalVerify, error_body
-from bench.http11 import HttpError, message, read_message
+from bench.http11 import HttpError, message, read_message, serve
 
 HANG = (None, "hang")
 
@@ -138,15 +137,7 @@ class FakeVerifyServer:
         return keep_alive
 
     async def serve(self, host, port, ready=None):
-        server = await asyncio.start_server(self.handle, host, port, backlog=2048, limit=256 * 1024)
-        if ready:
-            ready(server.sockets[0].getsockname()[1])
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
-        async with server:
-            await stop.wait()
+        await serve(self.handle, host, port, ready)
 
 
 def main(argv=None):

@@ -6,6 +6,7 @@ to the server under test.
 """
 
 import asyncio
+import signal
 
 MAX_HEAD = 64 * 1024
 
@@ -43,3 +44,16 @@ def message(start_line, headers, body=b"", keep_alive=False):
     head = [start_line, *(f"{name}: {value}" for name, value in headers.items())]
     head += [f"Content-Length: {len(body)}", f"Connection: {'keep-alive' if keep_alive else 'close'}", "", ""]
     return "\r\n".join(head).encode("latin-1") + body
+
+
+async def serve(handle, host, port, ready=None):
+    """Serve `handle` (an asyncio stream handler) on host:port until SIGINT or SIGTERM; `ready(port)` once listening."""
+    server = await asyncio.start_server(handle, host, port, backlog=2048, limit=256 * 1024)
+    if ready:
+        ready(server.sockets[0].getsockname()[1])
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    async with server:
+        await stop.wait()

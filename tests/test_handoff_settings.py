@@ -6,14 +6,8 @@ from app import create_app
 from app.calls.handoff import Destination
 from config import Config, TestConfig
 from tests.fakes import ScriptedVerify
+from tests.test_settings import PRODUCTION
 
-PRODUCTION = {
-    "SECRET_KEY": "a-long-enough-production-secret",
-    "TWILIO_ACCOUNT_SID": "AC" + "1" * 32,
-    "TWILIO_AUTH_TOKEN": "token",
-    "TWILIO_VERIFY_SERVICE_SID": "VA" + "1" * 32,
-    "DATABASE_URL": "postgresql://ivr@db.example.com/ivr",
-}
 KEY = "a-shared-secret-the-pbx-also-knows-0123456789"
 
 
