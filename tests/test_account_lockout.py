@@ -97,6 +97,21 @@ def test_unknown_accounts_count_against_the_guessing_phone_on_every_worker(worke
     assert verify.sent == []
 
 
+def test_a_phone_locked_out_for_guessing_cannot_go_on_to_a_known_account(workers, call, verify):
+    apps = workers(LOCKOUT_MAX_FAILURES=2)
+    guesser = call(target=apps[0], from_=PHONES[0])
+    for guess in ["11111111#", "22222222#", "33333333#"]:
+        guesser.press(guess)
+    assert guesser.heard("This number has failed verification too many times")
+
+    caller = call(target=apps[1], from_=PHONES[0])
+    caller.press(ACCOUNT + "#")
+
+    assert caller.heard("This number has failed verification too many times")
+    assert not caller.heard("ending in")  # nothing about the account holder's phone
+    assert verify.sent == []
+
+
 def test_a_phone_on_file_that_cannot_take_texts_does_not_count_against_the_account(workers, call, verify):
     from tests.fakes import verify_error
 

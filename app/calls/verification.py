@@ -352,7 +352,7 @@ def _finish(state, verdict):
         "call %s: verification %s (attempts=%d silences=%d resends=%d)",
         state.call_sid,
         verdict if verdict == "approved" else f"failed: {verdict}",
-        state.attempts,
+        state.attempts + (verdict == "approved"),  # codes keyed in, as the record counts them
         state.silences,
         state.resends,
         extra={"outcome": outcome, "reason": verdict},

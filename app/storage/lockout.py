@@ -92,6 +92,16 @@ def admit_key(key, call_sid="-"):
     return moment.isoformat() if failures else ""
 
 
+def is_locked(key, call_sid="-"):
+    """True when the keyed hash is locked out now: its next count would be refused. Counts nothing."""
+    config = current_app.config
+    cutoff = records.now() - datetime.timedelta(seconds=config["LOCKOUT_WINDOW"])
+    query = sqlalchemy.select(sqlalchemy.func.count()).where(
+        lockouts.c.number_hash == key, lockouts.c.failures >= config["LOCKOUT_MAX_FAILURES"], lockouts.c.window_start >= cutoff
+    )
+    return database.execute("lockout look-up", query, call_sid, default=0, returning=True) > 0
+
+
 def settle(number, verdict, counted="", call_sid="-"):
     """After a verification: approval clears the count; a failure not of the caller's doing gives it back.
 

@@ -86,15 +86,18 @@ def account_entered():
 
 def _look_up(state, digits):
     """Known or unknown, one lookup and one lockout count: the two answers take the same time."""
+    # The caller's own number pays for guessing: cycling account numbers runs into its lockout.
+    # Callers who withhold their number share one count, or they could guess without end.
+    caller = records.number_hash(request.form.get("From", "")) or account_hash(WITHHELD, current_app.config["SECRET_KEY"])
+    # A number locked out for guessing may not go on testing account numbers, known ones included.
+    if lockout.is_locked(caller, state.call_sid):
+        return _fail(state, "locked")
     try:
         phone = current_app.extensions["accounts"].phone_for(digits, state.call_sid)
     except AccountLookupFailed as failure:
         log.warning("call %s: account lookup failed: %s", state.call_sid, failure.reason)
         return _fail(state, "account_unavailable")
     if phone is None:
-        # The caller's own number pays for guessing: cycling account numbers runs into its lockout.
-        # Callers who withhold their number share one count, or they could guess without end.
-        caller = records.number_hash(request.form.get("From", "")) or account_hash(WITHHELD, current_app.config["SECRET_KEY"])
         counted = lockout.admit_key(caller, state.call_sid)
         if counted is None:
             return _fail(state, "locked")
