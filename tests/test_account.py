@@ -254,6 +254,7 @@ def test_with_several_languages_the_caller_chooses_before_keying_the_account_and
 def test_the_account_number_can_be_spoken(by_account, call, verify):
     caller = call(target=by_account(SPEECH_INPUT=True))
     assert caller.listening["input"] == "dtmf speech"
+    assert caller.heard("Please key in or say your account number")
     caller.speak("one two three four, five six seven eight.")
     assert caller.heard("ending in 4 2")
     assert [to for to, _ in verify.sent] == [ON_FILE]
@@ -261,6 +262,7 @@ def test_the_account_number_can_be_spoken(by_account, call, verify):
 
 def test_saying_no_account_is_pressing_pound_alone(by_account, call, verify):
     caller = call(target=by_account(VERIFY_BY="account_or_caller_id", SPEECH_INPUT=True))
+    assert caller.heard("press pound or say no account")
     caller.speak("I have no account")
     assert caller.heard("sent a text message with a 6 digit code to the phone you are calling from")
     assert [to for to, _ in verify.sent] == [CALLER]

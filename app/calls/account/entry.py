@@ -26,6 +26,8 @@ def gather(response, action, language, *prompt):
     config = current_app.config
     listen = gathering.digits_gather(response, action, language, action_on_empty_result=True)
     ask = "enter_account_or_pound" if config["VERIFY_BY"] == "account_or_caller_id" else "enter_account"
+    if config.get("SPEECH_INPUT"):
+        ask += ":speech"
     say(listen, *prompt, ask, language=language, low=config["ACCOUNT_MIN_DIGITS"], high=config["ACCOUNT_MAX_DIGITS"])
     return response
 

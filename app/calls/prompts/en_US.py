@@ -50,6 +50,8 @@ SENTENCES = {
     "greeting_account": "Thanks for calling. Before we connect you, we need to confirm that you are the account holder.",
     "enter_account": "Please enter your account number, then press pound.",
     "enter_account_or_pound": "Please enter your account number, then press pound. If you have no account number, just press pound.",
+    "enter_account:speech": "Please key in or say your account number, then press pound.",
+    "enter_account_or_pound:speech": "Please key in or say your account number, then press pound. If you have no account number, press pound or say no account.",
     "account_bad_format": "Account numbers have {low} to {high} digits.",
     "account_bad_length": "Account numbers have {high} digits.",
     "account_unknown": "We could not find an account with that number. Please try again.",

@@ -49,6 +49,8 @@ SENTENCES = {
     "greeting_account": "Gracias por llamar. Antes de atenderle, necesitamos confirmar que usted es el titular de la cuenta.",
     "enter_account": "Marque su número de cuenta y después la tecla de número.",
     "enter_account_or_pound": "Marque su número de cuenta y después la tecla de número. Si no tiene número de cuenta, marque solo la tecla de número.",
+    "enter_account:speech": "Marque o diga su número de cuenta y después la tecla de número.",
+    "enter_account_or_pound:speech": "Marque o diga su número de cuenta y después la tecla de número. Si no tiene número de cuenta, marque la tecla de número o diga sin cuenta.",
     "account_bad_format": "Los números de cuenta tienen de {low} a {high} dígitos.",
     "account_bad_length": "Los números de cuenta tienen {high} dígitos.",
     "account_unknown": "No encontramos una cuenta con ese número. Inténtelo de nuevo.",
