@@ -238,3 +238,11 @@ def test_odd_characters_in_the_attestation_are_encoded_not_interpreted(app_to, c
 def test_every_failure_a_caller_can_hear_has_its_own_whisper_to_the_agent(language):
     reasons = {key.removeprefix("failed:") for key in PROMPTS[language] if key.startswith("failed:")}
     assert reasons <= set(WHISPERS[language]["reasons"])
+
+
+def test_the_whisper_speaks_the_language_the_caller_chose(app_to, call):
+    caller = call(target=app_to(AGENT, LANGUAGES="en-US,es-MX"))
+    caller.press("2")
+    caller.press(caller.last_code)
+    assert caller.agent_heard == ["Llamante verificado."]
+    assert last(caller, "whisper").attrs == {"voice": "Polly.Mia", "language": "es-MX"}

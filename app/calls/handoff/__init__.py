@@ -52,4 +52,5 @@ def hand_on(response, destination, result=None, reason="error"):
     number = result.destination if approved else form.get("From", "")
     config = current_app.config
     issued = verdict.issued(form.get("CallSid", ""), approved, reason, method, number, attestation, config["SECRET_KEY"], account)
-    return render(response, destination, issued, current_app.extensions["handoff"])
+    language = result.language if result is not None else ""
+    return render(response, destination, issued, current_app.extensions["handoff"], language)

@@ -11,14 +11,17 @@ FIELDS = ("status", "reason", "method", "attestation")
 SIP_HEADERS_LIMIT = 1024
 
 
-def render(response, destination, verdict, keys):
+def render(response, destination, verdict, keys, language=""):
     """Add to `response` the verbs that take the call to `destination`, carrying `verdict`.
 
     `keys` are the signing keys: "key", shared with the receiving systems, and "whisper_key", this
     server's own for the whisper, so that no system holding the shared key can mint a whisper.
+    `language` is the caller's choice, which an agent's whisper speaks too (empty: the configured one).
     """
-    key = keys["whisper_key"] if destination.kind == "number" else keys["key"]
-    RENDERERS[destination.kind](response, destination.target, verdict, key)
+    if destination.kind == "number":
+        _number(response, destination.target, verdict, keys["whisper_key"], language)
+    else:
+        RENDERERS[destination.kind](response, destination.target, verdict, keys["key"])
     return response
 
 
@@ -54,9 +57,9 @@ def _hangup(response, _target, _verdict, _key):
     response.hangup()
 
 
-def _number(response, number, verdict, key):
+def _number(response, number, verdict, key, language=""):
     """Dial the agent; Twilio fetches the whisper when they answer, before the caller is put through."""
-    whisper = f"{url_for('handoff.whisper')}?v={verdict.token(key)}"
+    whisper = f"{url_for('handoff.whisper')}?v={verdict.token(key)}" + (f"&l={language}" if language else "")
     response.dial().number(number, url=whisper, method="POST")
 
 
@@ -82,7 +85,6 @@ def _url(response, url, verdict, key):
 
 RENDERERS = {
     "hangup": _hangup,
-    "number": _number,
     "sip": _sip,
     "client": _client,
     "flex": _flex,

@@ -78,7 +78,9 @@ WHISPERS = {
 def whisper():
     """The agent's leg: Twilio posts its own CallSid, and the caller's, which the verdict names, as ParentCallSid."""
     config = current_app.config
-    language = config.get("LANGUAGE", "en-US")
+    # The caller's language, when they chose one: the URL is this server's, and Twilio signed it.
+    chosen = request.args.get("l", "")
+    language = chosen if chosen in current_app.extensions["verification"]["languages"] else config["LANGUAGE"]
     phrases = WHISPERS.get(language, WHISPERS["en-US"])
     caller_sid = request.form.get("ParentCallSid", "")
     try:
@@ -89,7 +91,7 @@ def whisper():
     else:
         sentence = _sentence(phrases, verdict)
     response = VoiceResponse()
-    response.say(sentence, voice=prompts.voice(config), language=language)
+    response.say(sentence, voice=prompts.voice(config, language), language=language)
     # Not the hot path's writer (app.calls.twiml), which imports this package: once per agent call.
     return Response(str(response), mimetype="text/xml")
 
