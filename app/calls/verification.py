@@ -100,13 +100,19 @@ def hand_over(response, destination, return_to, channel=None, language=None, **f
         **fields,
     )
     if language is None and len(languages) > 1:
-        action = state_url("verification.choose_language", state)
-        gather = response.gather(input="dtmf", num_digits=1, timeout=MENU_TIMEOUT, action=action, method="POST")
-        for digit, other in enumerate(languages[1:], start=2):
-            say(gather, "offer_language", language=other, digit=digit)
-        response.redirect(action, method="POST")
-        return response
+        return language_menu(response, state_url("verification.choose_language", state))
     response.redirect(state_url("verification.start", state), method="POST")
+    return response
+
+
+def language_menu(response, action, *lead):
+    """A Gather saying `lead`, then offering the other configured languages by key (2, 3…); silence keeps the first."""
+    gather = response.gather(input="dtmf", num_digits=1, timeout=MENU_TIMEOUT, action=action, method="POST")
+    if lead:
+        say(gather, *lead)
+    for digit, other in enumerate(current_app.extensions["verification"]["languages"][1:], start=2):
+        say(gather, "offer_language", language=other, digit=digit)
+    response.redirect(action, method="POST")
     return response
 
 

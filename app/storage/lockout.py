@@ -95,10 +95,8 @@ def admit_key(key, call_sid="-"):
 def is_locked(key, call_sid="-"):
     """True when the keyed hash is locked out now: its next count would be refused. Counts nothing."""
     config = current_app.config
-    cutoff = records.now() - datetime.timedelta(seconds=config["LOCKOUT_WINDOW"])
-    query = sqlalchemy.select(sqlalchemy.func.count()).where(
-        lockouts.c.number_hash == key, lockouts.c.failures >= config["LOCKOUT_MAX_FAILURES"], lockouts.c.window_start >= cutoff
-    )
+    now_locked = _locked_now(config["LOCKOUT_MAX_FAILURES"], config["LOCKOUT_WINDOW"])
+    query = sqlalchemy.select(sqlalchemy.func.count()).where(lockouts.c.number_hash == key, now_locked)
     return database.execute("lockout look-up", query, call_sid, default=0, returning=True) > 0
 
 
@@ -141,6 +139,7 @@ def unlock_key(connection, key):
 
 
 def _locked_now(max_failures, window):
+    """The condition a lockout row meets while it refuses its number (or account) a code."""
     cutoff = records.now() - datetime.timedelta(seconds=window)
     return sqlalchemy.and_(lockouts.c.failures >= max_failures, lockouts.c.window_start >= cutoff)
 

@@ -8,7 +8,6 @@ from twilio.twiml.voice_response import VoiceResponse
 from app.calls import stir, verification
 from app.calls.account.entry import bad_format_prompt, entered, gather
 from app.calls.callstate import BadState, CallState
-from app.calls.prompts import say
 from app.calls.security import twilio_request
 from app.calls.twiml import fallback, twiml
 from app.storage import database, lockout, records
@@ -42,17 +41,11 @@ def greet(response, return_to):
         attestation=stir.attestation(request.form),
         method="account",
     )
-    languages = current_app.extensions["verification"]["languages"]
-    if len(languages) == 1:
+    if len(current_app.extensions["verification"]["languages"]) == 1:
         return _ask(state, "greeting_account", response=response)
     # Several languages: the greeting, then the offer of the others, before the account number.
     action = verification.state_url("account.choose_language", state)
-    menu = response.gather(input="dtmf", num_digits=1, timeout=verification.MENU_TIMEOUT, action=action, method="POST")
-    say(menu, "greeting_account")
-    for digit, other in enumerate(languages[1:], start=2):
-        say(menu, "offer_language", language=other, digit=digit)
-    response.redirect(action, method="POST")
-    return twiml(response)
+    return twiml(verification.language_menu(response, action, "greeting_account"))
 
 
 @bp.post("/language")
