@@ -16,7 +16,7 @@ def workers(make_app):
     """Two apps on one database, as two gunicorn workers or dynos are, verifying by account."""
 
     def build(**settings):
-        apps = [make_app(VERIFY_BY="account", **settings) for _ in range(2)]
+        apps = [make_app(**{"VERIFY_BY": "account", **settings}) for _ in range(2)]
         assert apps[0].test_cli_runner().invoke(args=["accounts", "add", ACCOUNT, ON_FILE]).exit_code == 0
         return apps
 
@@ -112,6 +112,20 @@ def test_a_phone_locked_out_for_guessing_cannot_go_on_to_a_known_account(workers
     assert verify.sent == []
 
 
+def test_unlocking_the_guessing_phone_lets_it_key_account_numbers_again(workers, call):
+    apps = workers(LOCKOUT_MAX_FAILURES=1)
+    guesser = call(target=apps[0], from_=PHONES[0])
+    guesser.press("11111111#")
+    guesser.press("22222222#")
+    assert guesser.heard("This number has failed verification too many times")
+
+    result = apps[1].test_cli_runner().invoke(args=["verifications", "unlock", PHONES[0]])
+    assert result.output == "+1•••••••61: was not locked out.\nIts account numbers keyed: lockout lifted.\n"
+    caller = call(target=apps[1], from_=PHONES[0])
+    caller.press(ACCOUNT + "#")
+    assert caller.heard("ending in 4 2")
+
+
 def test_a_phone_on_file_that_cannot_take_texts_does_not_count_against_the_account(workers, call, verify):
     from tests.fakes import verify_error
 
@@ -147,6 +161,72 @@ def test_callers_racing_on_one_account_from_many_phones_get_one_try_left_between
     for thread in threads:
         thread.join()
     assert sorted(heard) == ["ending in 4 2"] + ["locked"] * (racers - 1)
+
+
+def not_found(callers):
+    """How many account numbers the callers keyed were not found (the last of a call ends it)."""
+    said = ("We could not find", "No encontramos")
+    return sum(event.text.startswith(said) for caller in callers for event in caller.events)
+
+
+@pytest.mark.parametrize("verify_by", ["account_or_caller_id", "account"])
+def test_an_approval_gives_the_guessing_phone_no_more_unknown_accounts(workers, call, verify_by):
+    apps = workers(LOCKOUT_MAX_FAILURES=3, VERIFY_BY=verify_by)
+    apps[0].test_cli_runner().invoke(args=["accounts", "add", "55556666", PHONES[0]])  # the guesser's own account
+    guesser = call(target=apps[0], from_=PHONES[0])
+    guesser.press("11111111#")
+    guesser.press("22222222#")
+    guesser.press("#" if verify_by == "account_or_caller_id" else "55556666#")
+    guesser.press(guesser.last_code)
+    assert guesser.heard("verified")
+
+    again = call(target=apps[1], from_=PHONES[0])
+    again.press("33333333#")
+    assert again.heard("Please try again.")
+    again.press("44444444#")
+
+    assert again.heard("This number has failed verification too many times")
+    assert not_found([guesser, again]) == 3
+
+
+def test_calls_racing_from_one_phone_look_up_no_more_accounts_than_the_ceiling(workers, call, verify):
+    import threading
+
+    racers = 12
+    known = {f"{70000000 + index}": f"+1415555018{index % 10}" for index in range(0, racers, 2)}
+    gate = threading.Condition()
+    looked_up, answered = [], []
+
+    class Accounts:
+        """A slow CRM: each lookup waits until every racing call is either in a lookup or answered."""
+
+        def phone_for(self, account_number, call_sid):
+            with gate:
+                looked_up.append(account_number)
+                gate.notify_all()
+                assert gate.wait_for(lambda: len(looked_up) + len(answered) >= racers, timeout=30)
+            return known.get(account_number)
+
+    apps = workers(account_source=Accounts())
+    barrier = threading.Barrier(racers)
+
+    def race(index):
+        caller = call(target=apps[index % 2], from_=PHONES[0])
+        barrier.wait()
+        caller.press(f"{70000000 + index}#")
+        with gate:
+            if not caller.heard("ending in") and not caller.heard("Please try again."):
+                answered.append(caller.heard("This number has failed verification too many times"))
+            gate.notify_all()
+
+    threads = [threading.Thread(target=race, args=(index,)) for index in range(racers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(looked_up) == 3  # LOCKOUT_MAX_FAILURES
+    assert answered == [True] * (racers - 3)
+    assert len(verify.sent) <= 3
 
 
 def test_callers_withholding_their_number_share_one_count_for_unknown_accounts(workers, call):

@@ -49,6 +49,10 @@ class CallState:
     # given back as `refundable` is; empty by caller ID.
     account: str = ""
     account_refundable: str = ""
+    # The key the caller's account-number entries are counted under (lockout.entries_key), and
+    # when this call's was: an approval gives it back, so that holders who verify are not refused.
+    entries: str = ""
+    entry_counted: str = ""
 
     def but(self, **changes):
         """A copy with some fields changed."""

@@ -85,7 +85,7 @@ def init_app(app, twilio_client):
 def hand_over(response, destination, return_to, channel=None, language=None, **fields):
     """Add to `response` the step that runs the subflow; it comes back to `return_to`.
 
-    `fields` are more of the CallState's: by account, method, account and account_refundable.
+    `fields` are more of the CallState's: by account, method, account, account_refundable, entries and entry_counted.
     """
     # Without a channel or a language the caller picks one of CHANNELS / LANGUAGES, if there are several.
     options = current_app.extensions["verification"]
@@ -369,6 +369,8 @@ def _finish(state, verdict):
         lockout.settle(state.destination, verdict, state.refundable, state.call_sid)
         if state.account:
             lockout.settle_key(state.account, verdict, state.account_refundable, state.call_sid)
+        if verdict == "approved":
+            lockout.give_back_entry(state.entries, state.entry_counted, state.call_sid)
     response = VoiceResponse()
     token = _codec().dump(state.but(result=verdict))
     separator = "&" if "?" in state.return_to else "?"

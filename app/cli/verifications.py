@@ -109,7 +109,10 @@ def unlock(number, account):
         return
     with connected(transaction=True) as connection:
         cleared = lockout.unlock(connection, number)
+        cleared_entries = lockout.unlock_key(connection, lockout.entries_key(number))
     click.echo(f"{mask(number)}: {_said(cleared)}.")
+    if cleared_entries is not None:
+        click.echo(f"Its account numbers keyed: {_said(cleared_entries)}.")
 
 
 def _said(cleared):

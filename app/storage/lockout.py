@@ -9,6 +9,8 @@ read "one try left" and both go on.
 
 import datetime
 import functools
+import hashlib
+import hmac
 import logging
 
 import sqlalchemy
@@ -90,6 +92,26 @@ def admit_key(key, call_sid="-"):
         locked_out.send()
         return None
     return moment.isoformat() if failures else ""
+
+
+def entries_key(number):
+    """The key a caller's account-number entries are counted under: never a number's or an account's, and no approval clears it.
+
+    Callers who withhold their number share one key.
+    """
+    key = records.number_hash(number) or "withheld"  # a number's hash is hex: never "withheld"
+    return hmac.new(current_app.config["SECRET_KEY"].encode(), b"account-entries:" + key.encode(), hashlib.sha256).hexdigest()
+
+
+def admit_entry(number, call_sid="-"):
+    """Count an account number keyed from `number`, before it is looked up: as admit() answers."""
+    return admit_key(entries_key(number), call_sid)
+
+
+def give_back_entry(key, counted, call_sid="-"):
+    """Give back an entry that found an account whose holder was then verified, into the window it was counted in."""
+    if key and counted:
+        database.execute("lockout update", REFUND, call_sid, values={"key": key, "moment": datetime.datetime.fromisoformat(counted)})
 
 
 def is_locked(key, call_sid="-"):

@@ -18,9 +18,6 @@ log = logging.getLogger(__name__)
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 
-# The key under which every caller who withholds their number is counted for unknown accounts.
-WITHHELD = "withheld-callers"
-
 
 def init_app(app, source=None):
     """Mount the step, looking accounts up in `source`, else the CRM ACCOUNT_LOOKUP_URL names, else the table."""
@@ -78,33 +75,40 @@ def account_entered():
 
 
 def _look_up(state, digits):
-    """Known or unknown, one lookup and one lockout count: the two answers take the same time."""
-    # The caller's own number pays for guessing: cycling account numbers runs into its lockout.
-    # Callers who withhold their number share one count, or they could guess without end.
-    caller = records.number_hash(request.form.get("From", "")) or account_hash(WITHHELD, current_app.config["SECRET_KEY"])
-    # A number locked out for guessing may not go on testing account numbers, known ones included.
-    if lockout.is_locked(caller, state.call_sid):
+    """Each entry is counted before its lookup, so racing calls look up no more than the count admits."""
+    # The caller's own number pays for guessing, under a key of its own that no approval clears;
+    # callers who withhold their number share one.
+    caller = request.form.get("From", "")
+    counted = lockout.admit_entry(caller, state.call_sid)
+    if counted is None:
         return _fail(state, "locked")
     try:
         phone = current_app.extensions["accounts"].phone_for(digits, state.call_sid)
     except AccountLookupFailed as failure:
         log.warning("call %s: account lookup failed: %s", state.call_sid, failure.reason)
         return _fail(state, "account_unavailable")
+    key = account_hash(digits, current_app.config["SECRET_KEY"])
     if phone is None:
-        counted = lockout.admit_key(caller, state.call_sid)
-        if counted is None:
-            return _fail(state, "locked")
+        # A known account's count is one more statement: an unknown one's is read, so both answers take as long.
+        lockout.is_locked(key, state.call_sid)
         log.info("call %s: no such account", state.call_sid)
         return _wrong(state, "account_unknown")
-    key = account_hash(digits, current_app.config["SECRET_KEY"])
     # The account pays too: a caller cycling phones cannot get unlimited tries on one account.
-    counted = lockout.admit_key(key, state.call_sid)
-    if counted is None:
+    account_counted = lockout.admit_key(key, state.call_sid)
+    if account_counted is None:
         return _fail(state, "account_locked")
     log.info("call %s: account found, verifying the phone on file", state.call_sid)
     response = VoiceResponse()
     verification.hand_over(
-        response, phone, state.return_to, language=_language(state), method="account", account=key, account_refundable=counted
+        response,
+        phone,
+        state.return_to,
+        language=_language(state),
+        method="account",
+        account=key,
+        account_refundable=account_counted,
+        entries=lockout.entries_key(caller) if counted else "",
+        entry_counted=counted,
     )
     return twiml(response)
 
