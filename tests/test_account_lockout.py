@@ -1,5 +1,7 @@
 """An account that keeps failing is locked out whichever phone calls; guessing accounts locks the guessing phone."""
 
+import datetime
+
 import pytest
 
 from tests.conftest import BACKENDS
@@ -229,14 +231,47 @@ def test_calls_racing_from_one_phone_look_up_no_more_accounts_than_the_ceiling(w
     assert len(verify.sent) <= 3
 
 
-def test_callers_withholding_their_number_share_one_count_for_unknown_accounts(workers, call):
-    apps = workers(LOCKOUT_MAX_FAILURES=2)
-    caller = call(target=apps[0], from_="anonymous")
-    caller.press("11111111#")
-    caller.press("22222222#")
-    caller = call(target=apps[1], from_="+266696687")
-    caller.press("33333333#")
-    assert caller.heard("This number has failed verification too many times")
-    caller = call(target=apps[1], from_="+14155550165")
-    caller.press("33333333#")
-    assert caller.heard("Please try again.")
+def test_one_withheld_caller_guessing_does_not_lock_the_next_one_out(workers, call):
+    apps = workers()
+    guesser = call(target=apps[0], from_="anonymous")
+    for guess in ["11111111#", "22222222#", "33333333#"]:
+        guesser.press(guess)
+    assert guesser.heard("We could not find your account.")
+
+    caller = call(target=apps[1], from_="+266696687")  # ANONYMOUS on a keypad
+    caller.press(ACCOUNT + "#")
+
+    assert caller.heard("ending in 4 2")
+
+
+@pytest.mark.parametrize(
+    "language, sentence",
+    [
+        ("en-US", "We could not verify this account right now. Please call again with your number shown."),
+        ("es-MX", "No pudimos verificar esta cuenta en este momento. Por favor, vuelva a llamar sin ocultar su número."),
+    ],
+)
+def test_withheld_callers_share_a_short_ceiling_and_hear_why(workers, call, monkeypatch, language, sentence):
+    from app.storage import lockout, records
+
+    apps = workers(LANGUAGE=language)
+    spellings = ["anonymous", "unknown", "restricted", "", "+7378742833", "+8656696"]
+    callers = []
+    for turn in range(4):  # 4 calls of 3 guesses: more than the shared count admits
+        callers.append(call(target=apps[turn % 2], from_=spellings[turn]))
+        for guess in range(3):
+            if callers[-1].listening:
+                callers[-1].press(f"{turn}{guess}000000#")
+
+    assert not_found(callers) == lockout.WITHHELD_ENTRIES
+    assert callers[-1].heard(sentence)
+    assert not callers[-1].heard("This number")
+    late = call(target=apps[0], from_=spellings[4])
+    late.press(ACCOUNT + "#")
+    assert late.heard(sentence)
+
+    started = records.now()
+    monkeypatch.setattr(records, "now", lambda: started + datetime.timedelta(seconds=lockout.WITHHELD_WINDOW + 1))
+    caller = call(target=apps[1], from_=spellings[5])
+    caller.press(ACCOUNT + "#")
+    assert caller.heard("4 2")  # the code went to the phone on file, "ending in 4 2"

@@ -34,6 +34,11 @@ _moment = sqlalchemy.bindparam("moment", type_=lockouts.c.window_start.type)
 _stale = lockouts.c.window_start < sqlalchemy.bindparam("window_opened", type_=lockouts.c.window_start.type)
 _limit = sqlalchemy.bindparam("limit", type_=lockouts.c.failures.type)
 
+# Callers who withhold their number share one count of account-number entries: in a short window,
+# so that one of them guessing does not lock the others out for long, and a higher one.
+WITHHELD_ENTRIES = 10
+WITHHELD_WINDOW = 300
+
 # Sent each time a call is turned away because its number is locked out.
 locked_out = Namespace().signal("locked-out")
 
@@ -75,15 +80,19 @@ def admit(number, call_sid="-"):
     return admit_key(key, call_sid)
 
 
-def admit_key(key, call_sid="-"):
-    """admit() for a keyed hash: a number's, or an account's (app/storage/accounts.py account_hash)."""
+def admit_key(key, call_sid="-", limit=None, window=None):
+    """admit() for a keyed hash: a number's, an account's (app/storage/accounts.py account_hash) or entries'.
+
+    `limit` and `window` (seconds) are LOCKOUT_MAX_FAILURES and LOCKOUT_WINDOW unless given.
+    """
     config = current_app.config
     moment = records.now()
-    limit = config["LOCKOUT_MAX_FAILURES"]
+    limit = config["LOCKOUT_MAX_FAILURES"] if limit is None else limit
+    window = config["LOCKOUT_WINDOW"] if window is None else window
     values = {
         "key": key,
         "moment": moment,
-        "window_opened": moment - datetime.timedelta(seconds=config["LOCKOUT_WINDOW"]),
+        "window_opened": moment - datetime.timedelta(seconds=window),
         "limit": limit,
     }
     failures = database.execute("lockout check", count_one_more, call_sid, default=0, returning=True, values=values)
@@ -97,7 +106,7 @@ def admit_key(key, call_sid="-"):
 def entries_key(number):
     """The key a caller's account-number entries are counted under: never a number's or an account's, and no approval clears it.
 
-    Callers who withhold their number share one key.
+    Callers who withhold their number share one key (see WITHHELD_ENTRIES).
     """
     key = records.number_hash(number) or "withheld"  # a number's hash is hex: never "withheld"
     return hmac.new(current_app.config["SECRET_KEY"].encode(), b"account-entries:" + key.encode(), hashlib.sha256).hexdigest()
@@ -105,6 +114,8 @@ def entries_key(number):
 
 def admit_entry(number, call_sid="-"):
     """Count an account number keyed from `number`, before it is looked up: as admit() answers."""
+    if records.number_hash(number) is None:
+        return admit_key(entries_key(number), call_sid, WITHHELD_ENTRIES, WITHHELD_WINDOW)
     return admit_key(entries_key(number), call_sid)
 
 

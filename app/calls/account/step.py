@@ -77,11 +77,11 @@ def account_entered():
 def _look_up(state, digits):
     """Each entry is counted before its lookup, so racing calls look up no more than the count admits."""
     # The caller's own number pays for guessing, under a key of its own that no approval clears;
-    # callers who withhold their number share one.
+    # callers who withhold their number share one, in a shorter window.
     caller = request.form.get("From", "")
     counted = lockout.admit_entry(caller, state.call_sid)
     if counted is None:
-        return _fail(state, "locked")
+        return _fail(state, "locked" if records.number_hash(caller) else "withheld_entries")
     try:
         phone = current_app.extensions["accounts"].phone_for(digits, state.call_sid)
     except AccountLookupFailed as failure:

@@ -40,6 +40,7 @@ WHISPERS = {
             "account_unavailable": "accounts could not be looked up",
             "account_locked": "the account is locked out after failed verifications",
             "phone_on_file_unusable": "the phone on file for the account cannot receive a code",
+            "withheld_entries": "too many account numbers were keyed by callers who withhold their number",
         },
     },
     "es-MX": {
@@ -68,6 +69,7 @@ WHISPERS = {
             "account_unavailable": "no se pudieron consultar las cuentas",
             "account_locked": "la cuenta está bloqueada por verificaciones fallidas",
             "phone_on_file_unusable": "el teléfono registrado en la cuenta no puede recibir un código",
+            "withheld_entries": "se marcaron demasiados números de cuenta desde números ocultos",
         },
     },
 }
