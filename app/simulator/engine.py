@@ -46,8 +46,9 @@ class Event:
             return f'Say ({attrs.get("voice", "default voice")}, {attrs.get("language", "en-US")}): "{self.text}"'
         if self.kind == "listen":
             speech = ", speech allowed" if "speech" in attrs.get("input", "dtmf") else ""
+            digits = attrs.get("numDigits", "any number of")
             return (
-                f"Gather: listening for {attrs.get('numDigits', 'any number of')} digits, "
+                f"Gather: listening for {digits} digit{'' if digits == '1' else 's'}, "
                 f"'{attrs.get('finishOnKey', '#')}' to finish, {attrs.get('timeout', '5')} s timeout{speech}"
             )
         if self.kind == "keys":
