@@ -170,10 +170,38 @@ def test_a_server_that_is_not_there(flask_call, server):
     assert "answered HTTP 404" in result.output
 
 
-def test_a_refused_connection(flask_call):
+def test_a_refused_connection_names_the_url_and_how_to_start_a_server(flask_call):
     result = flask_call("--url", "http://127.0.0.1:9/voice")
     assert result.exit_code == 1
-    assert "failed: ConnectionError" in result.output
+    assert result.output.splitlines()[-1] == (
+        "Error: nothing answers at http://127.0.0.1:9/voice (connection refused): "
+        "is a server running there? (`make run` starts one on http://localhost:5000)"
+    )
+
+
+@pytest.mark.parametrize(
+    "args, line",
+    [
+        (["--url", "localhost:5000/voice"], "Error: Invalid value for '--url': 'localhost:5000/voice' is not a URL: add http:// or https://, e.g. http://localhost:5000/voice"),
+        (["--from", "4155550106"], "Error: Invalid value for '--from': a number goes in E.164 form, + and country code: e.g. +14155550106"),
+        (["--to", "(415) 555-0100"], "Error: Invalid value for '--to': a number goes in E.164 form, + and country code: e.g. +14155550106"),
+        (["--keys", "say:one two"], "Error: Invalid value for --keys: 'say:' needs SPEECH_INPUT=on (in .env or the environment): without it the IVR listens for keys only"),
+    ],
+    ids=["url-without-scheme", "from-not-e164", "to-not-e164", "speech-off"],
+)
+def test_what_a_new_user_mistypes_is_one_error_line_and_no_call(flask_call, args, line):
+    result = flask_call(*args)
+    assert result.exit_code == 2
+    assert result.output.splitlines()[-1] == line
+    assert "Calling" not in result.output and "Traceback" not in result.output
+
+
+def test_speech_typed_at_the_terminal_without_speech_input_is_asked_again(flask_call, fixed_code):
+    result = flask_call(input="say:one two\ncode\n")
+    assert result.exit_code == 0, result.output
+    assert "  'say:' needs SPEECH_INPUT=on" in result.output
+    assert "(says)" not in result.output
+    assert "Your phone number is verified." in result.output
 
 
 @pytest.mark.parametrize(
@@ -190,12 +218,6 @@ def test_an_ivr_twilio_would_give_up_on_is_an_error(answer, message):
     result = toy.test_cli_runner().invoke(args=["call", "--keys", ""])
     assert result.exit_code == 1
     assert message in result.output
-
-
-def test_speech_at_a_keys_only_gather_is_not_heard(flask_call):
-    result = flask_call("--keys", "say:one two three four five six")
-    assert 'Caller: (says) "one two three four five six"' in result.output
-    assert "We did not hear anything." in result.output
 
 
 def test_the_agent_number_dialled_is_shown_masked():

@@ -31,6 +31,10 @@ class CallError(Exception):
     """The IVR answered something Twilio would not accept, or the call never ended."""
 
 
+class Unreachable(CallError):
+    """Nothing answers at the IVR's URL: no server runs there, or the host is unknown."""
+
+
 @dataclasses.dataclass
 class Event:
     """One thing that happened on the call."""
@@ -101,9 +105,21 @@ class HttpTransport:
             response = self.session.request(
                 method, url, data=data, headers=headers, timeout=self.timeout, allow_redirects=False
             )
+        except requests.ConnectionError as error:
+            raise Unreachable(f"nothing answers at {url} ({_why_unreachable(error)})") from None
         except requests.RequestException as error:
             raise CallError(f"{method} {url} failed: {type(error).__name__}") from None
         return response.status_code, response.headers.get("Content-Type", ""), response.text
+
+
+def _why_unreachable(error):
+    """'connection refused', 'host not found' or the error's name: why a request found no server."""
+    text = str(error).lower()
+    if "refused" in text:
+        return "connection refused"
+    if "resolve" in text or "name or service" in text or "nodename" in text:
+        return "host not found"
+    return type(error).__name__
 
 
 def call_fields(from_, to):
