@@ -54,7 +54,7 @@ def test_keys_code_ends_verified_offline(flask_call, app):
     assert "Gather: listening for 6 digits, '#' to finish, 12 s timeout" in result.output
     assert f"Caller: '{code}'" in result.output
     assert 'Say (Polly.Joanna, en-US): "Thank you. Your phone number is verified."' in result.output
-    assert result.output.rstrip().endswith("Call ended: hangup")
+    assert result.output.rstrip().endswith("Call ended: hangup\nStatus callback -> POST https://ivr.example.com/voice/status (204)")
     assert "+14155550106" not in result.output
 
 
@@ -85,7 +85,7 @@ def test_the_caller_hangs_up_when_the_script_runs_out(flask_call):
     result = flask_call("--keys", "*#")
     assert result.exit_code == 0, result.output
     assert "We have sent the code again." in result.output
-    assert result.output.rstrip().endswith("Call ended: caller hung up")
+    assert result.output.rstrip().endswith("Call ended: caller hung up\nStatus callback -> POST https://ivr.example.com/voice/status (204)")
 
 
 def test_keys_typed_at_the_terminal(flask_call, fixed_code):
@@ -235,6 +235,26 @@ def test_a_status_callback_is_posted_when_the_call_ends():
     assert result.exit_code == 0, result.output
     assert "Status callback -> POST https://ivr.example.com/status (200)" in result.output
     assert toy.requests[-1]["CallStatus"] == "completed" and toy.requests[-1]["signed"]
+
+
+@pytest.mark.parametrize("how", [{"input": "\n"}, {"args": ["--keys", "1"]}], ids=["at-the-terminal", "script-runs-out"])
+def test_a_caller_who_hangs_up_mid_verification_is_recorded_as_hung_up(flask_call, records, how):
+    result = flask_call(*how.get("args", []), input=how.get("input"))
+    assert result.exit_code == 0, result.output
+    assert "Call ended: caller hung up\nStatus callback -> POST https://ivr.example.com/voice/status (204)" in result.output
+    assert [(record["outcome"], record["reason"]) for record in records()] == [("failed", "hung_up")]
+
+
+def test_the_status_callback_goes_beside_a_running_servers_voice_url(flask_call, server):
+    result = flask_call("--url", server, "--keys", "")
+    assert result.exit_code == 0, result.output
+    assert f"Status callback -> POST {server}/status (204)" in result.output
+
+
+def test_an_empty_status_callback_posts_none(flask_call):
+    result = flask_call("--status-callback", "", "--keys", "1")
+    assert result.exit_code == 0, result.output
+    assert "Status callback" not in result.output
 
 
 def test_it_says_when_a_real_text_message_would_be_sent(verify):

@@ -12,6 +12,7 @@ from flask.cli import with_appcontext
 from app.cli.db import connected
 from app.numbers import mask
 from app.simulator import CallError, Unreachable, place_call, script
+from app.twilio.number_setup import VOICE_PATH, WEBHOOKS
 from app.twilio.standin import LocalVerify
 
 CALLER = "+14155550106"
@@ -23,6 +24,9 @@ REMOTE_PROMPT = "Keys (digits * #, 'say:words', empty line = silence)"
 JWT = re.compile(r"eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
 # What a person types for a phone number: digits, spaces and the punctuation around them.
 DIALLED = re.compile(r"[\d\s().-]+")
+# Where `flask twilio configure` points the number's status callback, beside its voice URL.
+STATUS_PATH = next(value for field, _, value in WEBHOOKS if field == "StatusCallback")
+IN_PROCESS_URL = "https://ivr.example.com/voice"
 SPEECH_OFF = "'say:' needs SPEECH_INPUT=on (in .env or the environment): without it the IVR listens for keys only"
 
 
@@ -46,7 +50,7 @@ def _call_number(ctx, param, value):
 @click.option("--from", "from_", default=CALLER, show_default=True, callback=_call_number, help="The caller's number (E.164), or anonymous.")
 @click.option("--to", default=SERVICE_NUMBER, show_default=True, callback=_call_number, help="The Twilio number called (E.164).")
 @click.option("--param", "params", multiple=True, metavar="K=V", help="An extra call field, e.g. StirVerstat=TN-Validation-Passed-A.")
-@click.option("--status-callback", help="Where to post Twilio's status callback when the call ends, e.g. /voice/status.")
+@click.option("--status-callback", help=f"Where to post Twilio's status callback when the call ends; default: {STATUS_PATH} beside the voice URL, '' for none.")
 @click.option("-v", "--verbose", is_flag=True, help="Show each webhook URL and the raw TwiML.")
 @with_appcontext
 def call_command(url, keys, from_, to, params, status_callback, verbose):
@@ -69,14 +73,22 @@ def call_command(url, keys, from_, to, params, status_callback, verbose):
                 to=to,
                 auth_token=current_app.config["TWILIO_AUTH_TOKEN"],
                 params=fields,
+                url=None if url else IN_PROCESS_URL,
                 on_event=lambda event: _show(event, verbose),
-                status_callback=status_callback,
+                status_callback=_status_callback(url or IN_PROCESS_URL, status_callback),
             )
             _play(call, steps, REMOTE_PROMPT if url else PROMPT, speech=url is not None or _speech_heard())
         except Unreachable as error:
             raise click.ClickException(f"{error}: is a server running there? (`make run` starts one on http://localhost:5000)") from None
         except (CallError, script.ScriptError) as error:
             raise click.ClickException(str(error) if verbose else _shortened(str(error))) from None
+
+
+def _status_callback(url, given):
+    """The status callback URL: the one given ('' for none), else the number's, as `flask twilio configure` sets it."""
+    if given is not None:
+        return given or None
+    return urlsplit(url).path.rstrip("/").removesuffix(VOICE_PATH) + STATUS_PATH
 
 
 def _check_tables():
