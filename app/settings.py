@@ -10,6 +10,7 @@ from urllib.parse import unquote, urlsplit
 from app.calls import prompts, stir
 from app.calls.handoff import destinations
 from app.numbers import countries
+from app.ops.admin.commands import username_refused
 from app.simulator import twiml_model
 from app.twilio.standin import LOCAL_ACCOUNT_SID, LOCAL_AUTH_TOKEN, LocalVerify
 from config import DEVELOPMENT_SECRET_KEY, SettingsError
@@ -62,7 +63,6 @@ BASIC_VOICES = {"en-US": {"alice"}, "es-MX": {"alice"}}
 OWN_PATHS = {"voice", "verification", "handoff", "account"}
 # Werkzeug's password hashes: method (scrypt or pbkdf2, with parameters), salt, hex digest.
 ADMIN_HASH = re.compile(r"(scrypt|pbkdf2):[\w:]+\$[^$\s]+\$[0-9a-f]+")
-ADMIN_USERNAME = re.compile(r"[!-~]{1,64}")
 HOST_NAME = re.compile(r"[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?")
 
 # Characters of a prompt heard per second: Twilio's voices speak some 15; 10 leaves room for slower ones.
@@ -140,8 +140,8 @@ def _check_admin(config):
     """The supervisor page's login: a hash `flask admin set-password` made, a user name one can type."""
     if config["ADMIN_PASSWORD_HASH"] and not ADMIN_HASH.fullmatch(config["ADMIN_PASSWORD_HASH"]):
         raise SettingsError("ADMIN_PASSWORD_HASH is not a password hash: make one with `flask admin set-password`")
-    if not ADMIN_USERNAME.fullmatch(config["ADMIN_USERNAME"]):
-        raise SettingsError(f"ADMIN_USERNAME={config['ADMIN_USERNAME']!r} is not 1 to 64 printable characters without spaces")
+    if refused := username_refused(config["ADMIN_USERNAME"]):
+        raise SettingsError(refused)
 
 
 def shortest_state_max_age(config):

@@ -60,8 +60,16 @@ def test_unlocking_the_account_lets_it_be_verified_again(workers, call):
 
 def test_unlock_of_an_account_that_is_not_locked_says_so(workers):
     apps = workers()
+    result = apps[0].test_cli_runner().invoke(args=["verifications", "unlock", "--account", ACCOUNT])
+    assert result.exit_code == 0, result.output
+    assert result.output == "Account: was not locked out.\nIts phone on file, +1•••••••42: was not locked out.\n"
+
+
+def test_unlock_of_an_unknown_account_fails(workers):
+    apps = workers()
     result = apps[0].test_cli_runner().invoke(args=["verifications", "unlock", "--account", "87654321"])
-    assert result.output == "Account: was not locked out.\n"  # and it has no phone on file
+    assert result.exit_code == 1
+    assert result.output == "Error: no such account: nothing to unlock\n"
 
 
 def test_unlock_refuses_what_is_not_an_account_number(workers):

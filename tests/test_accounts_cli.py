@@ -37,23 +37,31 @@ def stored_rows(db):
         return [dict(row) for row in connection.execute(sqlalchemy.select(accounts)).mappings()]
 
 
-def test_import_keeps_the_good_rows_and_reports_each_bad_one_by_line(flask_cli, db):
+def test_import_keeps_the_good_rows_and_reports_each_bad_one_by_line_and_fails(flask_cli, db):
     result = flask_cli("accounts", "import", "FILE", text=SAMPLE)
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1
     assert result.output.splitlines() == [
-        "line 4: rejected, the phone ••••••• is not a number in international form (+ and country code)",
+        "line 4: rejected, the phone is not a number in international form (+ and country code)",
         "line 5: rejected, the account number is on line 2 already",
         "line 6: rejected, the account number is not digits 0-9",
-        "line 7: rejected, the account number has 1 digits, not 6 to 12 (ACCOUNT_MIN_DIGITS, ACCOUNT_MAX_DIGITS)",
+        "line 7: rejected, the account number has 1 digit, not 6 to 12 (ACCOUNT_MIN_DIGITS, ACCOUNT_MAX_DIGITS)",
         "3 accepted (3 new, 0 updated), 4 rejected, 0 removed.",
+        "Error: 4 row(s) rejected, listed above by line: correct them and import the file again",
     ]
+    assert "555-0100" not in result.output and "abc" not in result.output
     assert len(stored_rows(db)) == 3
+
+
+def test_an_import_with_every_row_accepted_succeeds(flask_cli, db):
+    result = flask_cli("accounts", "import", "FILE", text="account_number,phone\n12345678,+14155550106\n")
+    assert result.exit_code == 0, result.output
+    assert result.output == "1 accepted (1 new, 0 updated), 0 rejected, 0 removed.\n"
 
 
 def test_importing_the_same_file_again_changes_nothing_but_the_time(flask_cli, db, app):
     flask_cli("accounts", "import", "FILE", text=SAMPLE)
     result = flask_cli("accounts", "import", "FILE", text=SAMPLE)
-    assert result.output.splitlines()[-1] == "3 accepted (0 new, 3 updated), 4 rejected, 0 removed."
+    assert result.output.splitlines()[-2] == "3 accepted (0 new, 3 updated), 4 rejected, 0 removed."
     assert sorted(row["phone_masked"] for row in stored_rows(db)) == ["+1•••••••00", "+1•••••••06", "+1•••••••42"]
     result = flask_cli("accounts", "show", "87654321")
     assert result.output == "Phone on file: +1•••••••42.\n"
@@ -64,7 +72,7 @@ def test_replace_removes_the_accounts_the_file_no_longer_lists(flask_cli, db):
     result = flask_cli("accounts", "import", "--replace", "FILE", text="account_number,phone\n87654321,+14155550142\n")
     assert result.output == "1 accepted (0 new, 1 updated), 0 rejected, 2 removed.\n"
     assert len(stored_rows(db)) == 1
-    assert flask_cli("accounts", "show", "12345678").output == "No such account.\n"
+    assert flask_cli("accounts", "show", "12345678").output == "Error: no such account\n"
 
 
 def test_replace_with_no_good_row_removes_nothing(flask_cli, db):
@@ -125,7 +133,14 @@ def test_add_remove_and_show_never_print_the_whole_phone(flask_cli):
     assert listing.startswith("1 account(s); account numbers are stored as keyed hashes, phones encrypted.\n")
     assert "+1•••••••43" in listing and "12345678" not in listing and "5550143" not in listing
     assert flask_cli("accounts", "remove", "12345678").output == "Account removed.\n"
-    assert flask_cli("accounts", "remove", "12345678").output == "No such account.\n"
+
+
+@pytest.mark.parametrize("command", ["show", "remove"])
+def test_show_or_remove_of_an_unknown_account_fails(flask_cli, command):
+    flask_cli("accounts", "add", "12345678", "+14155550142")
+    result = flask_cli("accounts", command, "87654321")
+    assert result.exit_code == 1
+    assert result.output == "Error: no such account\n"
 
 
 @pytest.mark.parametrize("number, phone", [("12ab5678", "+14155550142"), ("12345678", "4155550142"), ("12345678", "+1 555")])

@@ -284,6 +284,20 @@ def test_set_password_writes_a_hash_that_logs_in(app, make_app, tmp_path):
     assert log_in(client, "supervisor", "a long enough password").status_code == 302
 
 
+def test_set_password_refuses_a_user_name_the_start_would_refuse_and_writes_nothing(app, tmp_path):
+    env_file = tmp_path / ".env"
+    result = app.test_cli_runner().invoke(
+        args=["admin", "set-password", "--env-file", str(env_file), "--username", "bob smith"],
+        input="a long enough password\na long enough password\n",
+    )
+    assert result.exit_code == 2
+    assert result.output.strip().splitlines()[-1] == (
+        "Error: Invalid value for '--username': ADMIN_USERNAME='bob smith' is not 1 to 64 printable characters without spaces"
+    )
+    assert "New password" not in result.output
+    assert not env_file.exists()
+
+
 def test_set_password_refuses_a_short_one(app, tmp_path):
     result = app.test_cli_runner().invoke(args=["admin", "set-password", "--env-file", str(tmp_path / ".env")], input="short\nshort\n")
     assert result.exit_code != 0

@@ -54,7 +54,7 @@ def test_keys_code_ends_verified_offline(flask_call, app):
     assert "Gather: listening for 6 digits, '#' to finish, 12 s timeout" in result.output
     assert f"Caller: '{code}'" in result.output
     assert 'Say (Polly.Joanna, en-US): "Thank you. Your phone number is verified."' in result.output
-    assert result.output.rstrip().endswith("Call ended: hangup")
+    assert result.output.rstrip().endswith("Call ended: hangup\nStatus callback -> POST https://ivr.example.com/voice/status (204)")
     assert "+14155550106" not in result.output
 
 
@@ -85,7 +85,7 @@ def test_the_caller_hangs_up_when_the_script_runs_out(flask_call):
     result = flask_call("--keys", "*#")
     assert result.exit_code == 0, result.output
     assert "We have sent the code again." in result.output
-    assert result.output.rstrip().endswith("Call ended: caller hung up")
+    assert result.output.rstrip().endswith("Call ended: caller hung up\nStatus callback -> POST https://ivr.example.com/voice/status (204)")
 
 
 def test_keys_typed_at_the_terminal(flask_call, fixed_code):
@@ -170,10 +170,38 @@ def test_a_server_that_is_not_there(flask_call, server):
     assert "answered HTTP 404" in result.output
 
 
-def test_a_refused_connection(flask_call):
+def test_a_refused_connection_names_the_url_and_how_to_start_a_server(flask_call):
     result = flask_call("--url", "http://127.0.0.1:9/voice")
     assert result.exit_code == 1
-    assert "failed: ConnectionError" in result.output
+    assert result.output.splitlines()[-1] == (
+        "Error: nothing answers at http://127.0.0.1:9/voice (connection refused): "
+        "is a server running there? (`make run` starts one on http://localhost:5000)"
+    )
+
+
+@pytest.mark.parametrize(
+    "args, line",
+    [
+        (["--url", "localhost:5000/voice"], "Error: Invalid value for '--url': 'localhost:5000/voice' is not a URL: add http:// or https://, e.g. http://localhost:5000/voice"),
+        (["--from", "4155550106"], "Error: Invalid value for '--from': a number goes in E.164 form, + and country code: e.g. +14155550106"),
+        (["--to", "(415) 555-0100"], "Error: Invalid value for '--to': a number goes in E.164 form, + and country code: e.g. +14155550106"),
+        (["--keys", "say:one two"], "Error: Invalid value for --keys: 'say:' needs SPEECH_INPUT=on (in .env or the environment): without it the IVR listens for keys only"),
+    ],
+    ids=["url-without-scheme", "from-not-e164", "to-not-e164", "speech-off"],
+)
+def test_what_a_new_user_mistypes_is_one_error_line_and_no_call(flask_call, args, line):
+    result = flask_call(*args)
+    assert result.exit_code == 2
+    assert result.output.splitlines()[-1] == line
+    assert "Calling" not in result.output and "Traceback" not in result.output
+
+
+def test_speech_typed_at_the_terminal_without_speech_input_is_asked_again(flask_call, fixed_code):
+    result = flask_call(input="say:one two\ncode\n")
+    assert result.exit_code == 0, result.output
+    assert "  'say:' needs SPEECH_INPUT=on" in result.output
+    assert "(says)" not in result.output
+    assert "Your phone number is verified." in result.output
 
 
 @pytest.mark.parametrize(
@@ -192,12 +220,6 @@ def test_an_ivr_twilio_would_give_up_on_is_an_error(answer, message):
     assert message in result.output
 
 
-def test_speech_at_a_keys_only_gather_is_not_heard(flask_call):
-    result = flask_call("--keys", "say:one two three four five six")
-    assert 'Caller: (says) "one two three four five six"' in result.output
-    assert "We did not hear anything." in result.output
-
-
 def test_the_agent_number_dialled_is_shown_masked():
     app = create_app(TestConfig, **NO_CREDENTIALS, FALLBACK_NUMBER="+14155550177")
     result = app.test_cli_runner().invoke(args=["call", "--keys", ",,"])
@@ -213,6 +235,26 @@ def test_a_status_callback_is_posted_when_the_call_ends():
     assert result.exit_code == 0, result.output
     assert "Status callback -> POST https://ivr.example.com/status (200)" in result.output
     assert toy.requests[-1]["CallStatus"] == "completed" and toy.requests[-1]["signed"]
+
+
+@pytest.mark.parametrize("how", [{"input": "\n"}, {"args": ["--keys", "1"]}], ids=["at-the-terminal", "script-runs-out"])
+def test_a_caller_who_hangs_up_mid_verification_is_recorded_as_hung_up(flask_call, records, how):
+    result = flask_call(*how.get("args", []), input=how.get("input"))
+    assert result.exit_code == 0, result.output
+    assert "Call ended: caller hung up\nStatus callback -> POST https://ivr.example.com/voice/status (204)" in result.output
+    assert [(record["outcome"], record["reason"]) for record in records()] == [("failed", "hung_up")]
+
+
+def test_the_status_callback_goes_beside_a_running_servers_voice_url(flask_call, server):
+    result = flask_call("--url", server, "--keys", "")
+    assert result.exit_code == 0, result.output
+    assert f"Status callback -> POST {server}/status (204)" in result.output
+
+
+def test_an_empty_status_callback_posts_none(flask_call):
+    result = flask_call("--status-callback", "", "--keys", "1")
+    assert result.exit_code == 0, result.output
+    assert "Status callback" not in result.output
 
 
 def test_it_says_when_a_real_text_message_would_be_sent(verify):

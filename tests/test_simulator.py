@@ -241,6 +241,16 @@ def test_the_transcript_reads_like_the_call():
 
 
 @pytest.mark.parametrize(
+    "num_digits, heard",
+    [("1", "listening for 1 digit,"), ("6", "listening for 6 digits,"), (None, "listening for any number of digits,")],
+)
+def test_the_gather_line_counts_digits_in_words(num_digits, heard):
+    gather = f'<Gather action="/code" numDigits="{num_digits}"/>' if num_digits else '<Gather action="/code"/>'
+    _, caller = ring({"/voice": gather})
+    assert heard in caller.transcript()
+
+
+@pytest.mark.parametrize(
     "script, steps",
     [
         ("123456", [Step("keys", "123456")]),

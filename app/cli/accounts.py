@@ -27,7 +27,7 @@ def account_number(text):
     if not digits.isascii() or not digits.isdigit():
         raise ValueError("the account number is not digits 0-9")
     if not low <= len(digits) <= high:
-        raise ValueError(f"the account number has {len(digits)} digits, not {low} to {high} (ACCOUNT_MIN_DIGITS, ACCOUNT_MAX_DIGITS)")
+        raise ValueError(f"the account number has {len(digits)} digit{'' if len(digits) == 1 else 's'}, not {low} to {high} (ACCOUNT_MIN_DIGITS, ACCOUNT_MAX_DIGITS)")
     return digits
 
 
@@ -36,7 +36,7 @@ def phone(text):
     try:
         return usable_number(phonenumbers.format_number(phonenumbers.parse(text or "", None), PhoneNumberFormat.E164))
     except (phonenumbers.NumberParseException, Unusable):
-        raise ValueError(f"the phone {mask(text)} is not a number in international form (+ and country code)") from None
+        raise ValueError("the phone is not a number in international form (+ and country code)") from None
 
 
 def read_rows(data):
@@ -76,7 +76,7 @@ def read_rows(data):
 @click.argument("file", type=click.File("rb"))
 @click.option("--replace", is_flag=True, help="Remove the accounts the file does not list (sync with it).")
 def import_command(file, replace):
-    """Add or update the accounts in a CSV file with columns account_number,phone; all or nothing."""
+    """Add or update the accounts in a CSV file with columns account_number,phone; exit 1 if a row was rejected."""
     data = file.read(LARGEST_FILE + 1)
     if len(data) > LARGEST_FILE:
         raise click.ClickException(f"the file is larger than {LARGEST_FILE // (1024 * 1024)} MB")
@@ -88,6 +88,8 @@ def import_command(file, replace):
     with connected(transaction=True) as connection:
         added, updated, removed = stored.save(connection, pairs, current_app.config["SECRET_KEY"], replace)
     click.echo(f"{len(pairs)} accepted ({added} new, {updated} updated), {len(rejected)} rejected, {removed} removed.")
+    if rejected:
+        raise click.ClickException(f"{len(rejected)} row(s) rejected, listed above by line: correct them and import the file again")
 
 
 @accounts.command("add")
@@ -114,7 +116,9 @@ def remove(number):
         raise click.BadParameter(str(error)) from None
     with connected(transaction=True) as connection:
         gone = stored.remove(connection, number, current_app.config["SECRET_KEY"])
-    click.echo("Account removed." if gone else "No such account.")
+    if not gone:
+        raise click.ClickException("no such account")
+    click.echo("Account removed.")
 
 
 @accounts.command("show")
@@ -132,4 +136,6 @@ def show(number):
             masked = stored.masked_phone(connection, account_number(number), current_app.config["SECRET_KEY"])
         except ValueError as error:
             raise click.BadParameter(str(error)) from None
-    click.echo(f"Phone on file: {masked}." if masked else "No such account.")
+    if masked is None:
+        raise click.ClickException("no such account")
+    click.echo(f"Phone on file: {masked}.")

@@ -3,6 +3,7 @@
 import contextlib
 import logging
 import re
+from urllib.parse import urlsplit
 
 import click
 from flask import current_app
@@ -10,7 +11,8 @@ from flask.cli import with_appcontext
 
 from app.cli.db import connected
 from app.numbers import mask
-from app.simulator import CallError, place_call, script
+from app.simulator import CallError, Unreachable, place_call, script
+from app.twilio.number_setup import VOICE_PATH, WEBHOOKS
 from app.twilio.standin import LocalVerify
 
 CALLER = "+14155550106"
@@ -20,15 +22,35 @@ PROMPT = "Keys (digits * #, 'code', 'say:words', empty line = silence)"
 REMOTE_PROMPT = "Keys (digits * #, 'say:words', empty line = silence)"
 # A verdict token handed on with the call; whole with -v, for `flask verdict decode`.
 JWT = re.compile(r"eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
+# What a person types for a phone number: digits, spaces and the punctuation around them.
+DIALLED = re.compile(r"[\d\s().-]+")
+# Where `flask twilio configure` points the number's status callback, beside its voice URL.
+STATUS_PATH = next(value for field, _, value in WEBHOOKS if field == "StatusCallback")
+IN_PROCESS_URL = "https://ivr.example.com/voice"
+SPEECH_OFF = "'say:' needs SPEECH_INPUT=on (in .env or the environment): without it the IVR listens for keys only"
+
+
+def _voice_url(ctx, param, value):
+    """--url as Twilio would request it: http:// or https:// and a host."""
+    if value is not None and (urlsplit(value).scheme not in {"http", "https"} or not urlsplit(value).netloc):
+        raise click.BadParameter(f"{value!r} is not a URL: add http:// or https://, e.g. http://localhost:5000/voice")
+    return value
+
+
+def _call_number(ctx, param, value):
+    """--from or --to as Twilio sends it: E.164, or a withheld caller's word (anonymous, restricted)."""
+    if DIALLED.fullmatch(value):
+        raise click.BadParameter("a number goes in E.164 form, + and country code: e.g. +14155550106")
+    return value
 
 
 @click.command("call")
-@click.option("--url", help="A running server's voice URL (https://…/voice); default: this app, in process.")
+@click.option("--url", callback=_voice_url, help="A running server's voice URL (https://…/voice); default: this app, in process.")
 @click.option("--keys", "keys", help='What the caller does at each Gather: "123456", "000000,code", ",," (silences), "say:one two".')
-@click.option("--from", "from_", default=CALLER, show_default=True, help="The caller's number.")
-@click.option("--to", default=SERVICE_NUMBER, show_default=True, help="The Twilio number called.")
+@click.option("--from", "from_", default=CALLER, show_default=True, callback=_call_number, help="The caller's number (E.164), or anonymous.")
+@click.option("--to", default=SERVICE_NUMBER, show_default=True, callback=_call_number, help="The Twilio number called (E.164).")
 @click.option("--param", "params", multiple=True, metavar="K=V", help="An extra call field, e.g. StirVerstat=TN-Validation-Passed-A.")
-@click.option("--status-callback", help="Where to post Twilio's status callback when the call ends, e.g. /voice/status.")
+@click.option("--status-callback", help=f"Where to post Twilio's status callback when the call ends; default: {STATUS_PATH} beside the voice URL, '' for none.")
 @click.option("-v", "--verbose", is_flag=True, help="Show each webhook URL and the raw TwiML.")
 @with_appcontext
 def call_command(url, keys, from_, to, params, status_callback, verbose):
@@ -37,6 +59,8 @@ def call_command(url, keys, from_, to, params, status_callback, verbose):
         steps = script.parse(keys) if keys is not None else None
     except script.ScriptError as error:
         raise click.BadParameter(str(error), param_hint="--keys") from None
+    if url is None and any(step.kind == "speech" for step in steps or ()) and not _speech_heard():
+        raise click.BadParameter(SPEECH_OFF, param_hint="--keys")
     fields = dict(_field(param) for param in params)
     if url is None:
         _check_tables()
@@ -49,12 +73,22 @@ def call_command(url, keys, from_, to, params, status_callback, verbose):
                 to=to,
                 auth_token=current_app.config["TWILIO_AUTH_TOKEN"],
                 params=fields,
+                url=None if url else IN_PROCESS_URL,
                 on_event=lambda event: _show(event, verbose),
-                status_callback=status_callback,
+                status_callback=_status_callback(url or IN_PROCESS_URL, status_callback),
             )
-            _play(call, steps, REMOTE_PROMPT if url else PROMPT)
+            _play(call, steps, REMOTE_PROMPT if url else PROMPT, speech=url is not None or _speech_heard())
+        except Unreachable as error:
+            raise click.ClickException(f"{error}: is a server running there? (`make run` starts one on http://localhost:5000)") from None
         except (CallError, script.ScriptError) as error:
             raise click.ClickException(str(error) if verbose else _shortened(str(error))) from None
+
+
+def _status_callback(url, given):
+    """The status callback URL: the one given ('' for none), else the number's, as `flask twilio configure` sets it."""
+    if given is not None:
+        return given or None
+    return urlsplit(url).path.rstrip("/").removesuffix(VOICE_PATH) + STATUS_PATH
 
 
 def _check_tables():
@@ -71,17 +105,22 @@ def _verify_used(from_):
     return f"in process, Twilio Verify: a real text message goes to {mask(from_)}"
 
 
+def _speech_heard():
+    """False when this app's Gathers take keys only; a host IVR without the setting may listen for speech."""
+    return current_app.config.get("SPEECH_INPUT", True)
+
+
 def _stand_in():
     """The app's local Verify stand-in, or None when it talks to Twilio."""
     client = getattr(current_app.extensions.get("twilio_client"), "http_client", None)
     return client if isinstance(client, LocalVerify) else None
 
 
-def _play(call, steps, prompt):
+def _play(call, steps, prompt, speech):
     """Answer each Gather from the script, or from the terminal; hang up when the script runs out."""
     while not call.ended:
         if steps is None:
-            step = _ask(prompt)
+            step = _ask(prompt, speech)
         elif steps:
             step = steps.pop(0)
         else:
@@ -92,7 +131,7 @@ def _play(call, steps, prompt):
             script.perform(call, step)
 
 
-def _ask(prompt):
+def _ask(prompt, speech):
     """One step typed at the terminal; end of input hangs up."""
     while True:
         try:
@@ -100,9 +139,14 @@ def _ask(prompt):
         except click.Abort:
             return None
         try:
-            return script.parse_step(text)
+            step = script.parse_step(text)
         except script.ScriptError as error:
             click.echo(f"  {error}")
+            continue
+        if step.kind == "speech" and not speech:
+            click.echo(f"  {SPEECH_OFF}")
+            continue
+        return step
 
 
 def _shortened(text):

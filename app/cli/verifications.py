@@ -99,10 +99,12 @@ def unlock(number, account):
             key = account_hash(account_number(account), current_app.config["SECRET_KEY"])
         except ValueError as error:
             raise click.BadParameter(str(error), param_hint="--account") from None
-        phone = _phone_on_file(account)
+        phone, on_file = _phone_on_file(account)
         with connected(transaction=True) as connection:
             cleared = lockout.unlock_key(connection, key)
             cleared_phone = lockout.unlock(connection, phone) if phone is not None else None
+        if not on_file and cleared is None:
+            raise click.ClickException("no such account: nothing to unlock")
         click.echo(f"Account: {_said(cleared)}.")
         if phone is not None:
             click.echo(f"Its phone on file, {mask(phone)}: {_said(cleared_phone)}.")
@@ -122,12 +124,13 @@ def _said(cleared):
 
 
 def _phone_on_file(account):
-    """The phone on file for an account, from the app's account source; None if unknown or unreachable."""
+    """(the phone on file for an account or None, False if the account source says there is no such account)."""
     try:
-        return current_app.extensions["accounts"].phone_for(account_number(account))
+        phone = current_app.extensions["accounts"].phone_for(account_number(account))
     except AccountLookupFailed as failure:
         click.echo(f"The phone on file could not be looked up ({failure.reason}): only the account is unlocked.", err=True)
-        return None
+        return None, True
+    return phone, phone is not None
 
 
 @verifications.command("purge")

@@ -31,6 +31,10 @@ class CallError(Exception):
     """The IVR answered something Twilio would not accept, or the call never ended."""
 
 
+class Unreachable(CallError):
+    """Nothing answers at the IVR's URL: no server runs there, or the host is unknown."""
+
+
 @dataclasses.dataclass
 class Event:
     """One thing that happened on the call."""
@@ -46,8 +50,9 @@ class Event:
             return f'Say ({attrs.get("voice", "default voice")}, {attrs.get("language", "en-US")}): "{self.text}"'
         if self.kind == "listen":
             speech = ", speech allowed" if "speech" in attrs.get("input", "dtmf") else ""
+            digits = attrs.get("numDigits", "any number of")
             return (
-                f"Gather: listening for {attrs.get('numDigits', 'any number of')} digits, "
+                f"Gather: listening for {digits} digit{'' if digits == '1' else 's'}, "
                 f"'{attrs.get('finishOnKey', '#')}' to finish, {attrs.get('timeout', '5')} s timeout{speech}"
             )
         if self.kind == "keys":
@@ -100,9 +105,21 @@ class HttpTransport:
             response = self.session.request(
                 method, url, data=data, headers=headers, timeout=self.timeout, allow_redirects=False
             )
+        except requests.ConnectionError as error:
+            raise Unreachable(f"nothing answers at {url} ({_why_unreachable(error)})") from None
         except requests.RequestException as error:
             raise CallError(f"{method} {url} failed: {type(error).__name__}") from None
         return response.status_code, response.headers.get("Content-Type", ""), response.text
+
+
+def _why_unreachable(error):
+    """'connection refused', 'host not found' or the error's name: why a request found no server."""
+    text = str(error).lower()
+    if "refused" in text:
+        return "connection refused"
+    if "resolve" in text or "name or service" in text or "nodename" in text:
+        return "host not found"
+    return type(error).__name__
 
 
 def call_fields(from_, to):

@@ -1,6 +1,7 @@
 """`flask admin set-password`: the supervisor page's password, stored only as a hash."""
 
 import pathlib
+import re
 
 import click
 import dotenv
@@ -11,10 +12,26 @@ from werkzeug.security import generate_password_hash
 admin_group = AppGroup("admin", help="The supervisor page at /admin.")
 
 SHORTEST = 12
+# A name one can type at the login form, and that the start-up check accepts.
+USERNAME = re.compile(r"[!-~]{1,64}")
+
+
+def username_refused(name):
+    """Why ADMIN_USERNAME=`name` cannot be used, in one line; None when it can."""
+    if USERNAME.fullmatch(name):
+        return None
+    return f"ADMIN_USERNAME={name!r} is not 1 to 64 printable characters without spaces"
+
+
+def _username(ctx, param, value):
+    """The --username given, refused before the password is asked for if the start-up check would refuse it."""
+    if value is not None and username_refused(value):
+        raise click.BadParameter(username_refused(value))
+    return value
 
 
 @admin_group.command("set-password")
-@click.option("--username", help="The user name to log in with (ADMIN_USERNAME); default: the current one.")
+@click.option("--username", callback=_username, help="The user name to log in with (ADMIN_USERNAME); default: the current one.")
 @click.option("--env-file", type=click.Path(dir_okay=False, path_type=pathlib.Path), help="The file to write (default: .env beside the app).")
 @click.option("--print", "print_only", is_flag=True, help="Print the settings instead of writing them (Heroku: heroku config:set …).")
 @click.password_option("--password", prompt="New password for the supervisor page", help="Asked for when not given.")
