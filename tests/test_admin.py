@@ -11,6 +11,7 @@ from werkzeug.security import generate_password_hash
 
 from app.ops.admin.chart import chart
 from app.storage import database, lockout
+from app.storage.tables import verifications
 from config import SettingsError
 from tests.conftest import CALLER
 
@@ -227,6 +228,26 @@ def test_the_csv_holds_the_same_lines_as_the_report_command(admin_app, browser, 
     assert "attachment" in answer.headers["Content-Disposition"]
     command = admin_app.test_cli_runner().invoke(args=["verifications", "report", "--since", "7d", "--csv"])
     assert list(csv.reader(io.StringIO(answer.get_data(as_text=True)))) == list(csv.reader(io.StringIO(command.output)))
+
+
+FORMULAS = ["=1+2", "+1+2", "-1+2", "@SUM(A1)", "\t=1+2", "\r=1+2"]
+
+
+def test_no_cell_of_either_csv_begins_a_formula(admin_app, browser, call, db):
+    """Records written before only Twilio's own StirVerstat values were kept, or a reason that became a formula."""
+    call(target=admin_app).press("")
+    with db.begin() as connection:
+        fields = {name: value for name, value in connection.execute(verifications.select()).mappings().one().items() if name != "id"}
+        for index, formula in enumerate(FORMULAS):
+            connection.execute(verifications.insert(), {**fields, "call_sid": f"CA{index:032x}", "stir_verstat": formula,
+                                                        "outcome": "failed", "reason": formula})
+    log_in(browser)
+    page = browser.get(BASE + "/admin/report.csv?period=7d").get_data(as_text=True)
+    command = admin_app.test_cli_runner().invoke(args=["verifications", "report", "--since", "7d", "--csv"]).output
+    for export in (page, command):
+        cells = [cell for row in csv.reader(io.StringIO(export)) for cell in row]
+        assert not [cell for cell in cells if cell[:1] in ("=", "+", "-", "@", "\t", "\r") and cell != "-"]
+        assert {"'" + formula for formula in FORMULAS} <= set(cells)
 
 
 def test_an_unmigrated_database_is_one_clear_line(make_app, tmp_path):

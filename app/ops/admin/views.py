@@ -1,6 +1,5 @@
 """The supervisor page's routes: log in, the figures for a period, unlock a number, the CSV, log out."""
 
-import csv
 import datetime
 import io
 import logging
@@ -123,9 +122,7 @@ def report_csv():
     if found is None:
         return Response(g.database_error + "\n", 503, mimetype="text/plain")
     out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["section", "name", "value"])
-    writer.writerows(found[1].lines())
+    reports.write_csv(found[1], out)
     filename = f"verifications-{period}-{found[4]:%Y%m%dT%H%MZ}.csv"
     return Response(out.getvalue(), mimetype="text/csv", headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
