@@ -4,11 +4,13 @@ import csv
 import datetime
 import io
 import logging
+import threading
 
 import dotenv
 import pytest
-from werkzeug.security import generate_password_hash
+from werkzeug.security import check_password_hash, generate_password_hash
 
+from app.ops.admin import auth
 from app.ops.admin.chart import chart
 from app.storage import database, lockout
 from app.storage.tables import verifications
@@ -108,6 +110,81 @@ def test_failed_logins_are_rate_limited(browser, caplog):
     assert answer.status_code == 429
     assert "Too many failed logins" in answer.get_data(as_text=True)
     assert "too many failed logins" in caplog.text
+
+
+class Hashes:
+    """The password hash check, counted: each call held until every login has reached a hash or been refused."""
+
+    def __init__(self, logins):
+        self.logins, self.calls, self.now, self.most, self.refused = logins, 0, 0, 0, 0
+        self.changed = threading.Condition()
+
+    def check(self, pwhash, password):
+        with self.changed:
+            self.calls += 1
+            self.now += 1
+            self.most = max(self.most, self.now)
+            self.changed.notify_all()
+            self.changed.wait_for(lambda: self.calls + self.refused >= self.logins, timeout=60)
+        try:
+            return check_password_hash(pwhash, password)
+        finally:
+            with self.changed:
+                self.now -= 1
+
+    def answered(self, status):
+        if status == 429:
+            with self.changed:
+                self.refused += 1
+                self.changed.notify_all()
+
+
+def parallel_logins(admin_app, monkeypatch, addresses):
+    """One wrong password from each of `addresses`, all posted at once: (the answers' statuses, the hashes)."""
+    hashes = Hashes(len(addresses))
+    monkeypatch.setattr(auth, "check_password_hash", hashes.check)
+    clients = [admin_app.test_client() for _ in addresses]
+    tokens = [csrf(client) for client in clients]
+    start = threading.Barrier(len(addresses))
+    statuses = []
+
+    def post(client, token, address):
+        start.wait()
+        form = {"username": "admin", "password": "wrong password", "csrf_token": token}
+        status = client.post(BASE + "/admin/login", data=form, environ_base={"REMOTE_ADDR": address}).status_code
+        statuses.append(status)
+        hashes.answered(status)
+
+    threads = [threading.Thread(target=post, args=args) for args in zip(clients, tokens, addresses)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return sorted(statuses), hashes
+
+
+def test_parallel_wrong_passwords_from_one_address_are_hashed_at_most_the_limit(admin_app, monkeypatch):
+    # Hashes at once are not the bound here: every login may hash, as far as the failures allow.
+    admin_app.extensions["admin_throttle"] = auth.Throttle(hashes_at_once=20)
+    statuses, hashes = parallel_logins(admin_app, monkeypatch, ["203.0.113.7"] * 20)
+    assert hashes.calls == auth.FAILURES_PER_ADDRESS
+    assert statuses == [401] * auth.FAILURES_PER_ADDRESS + [429] * (20 - auth.FAILURES_PER_ADDRESS)
+
+
+def test_parallel_logins_hash_no_more_than_the_bound_at_once(admin_app, monkeypatch):
+    monkeypatch.setattr(auth, "HASH_WAIT", 0.01)  # how long a refused login waits for its turn
+    statuses, hashes = parallel_logins(admin_app, monkeypatch, [f"203.0.113.{host}" for host in range(10)])
+    assert hashes.most == hashes.calls == auth.HASHES_AT_ONCE
+    assert statuses == [401] * auth.HASHES_AT_ONCE + [429] * (10 - auth.HASHES_AT_ONCE)
+
+
+def test_the_right_password_gives_its_place_back(browser):
+    for _ in range(auth.FAILURES_PER_ADDRESS - 1):
+        assert log_in(browser, password="wrong password").status_code == 401
+    for _ in range(3):
+        assert log_in(browser).status_code == 302
+    assert log_in(browser, password="wrong password").status_code == 401
+    assert log_in(browser).status_code == 429
 
 
 def test_a_login_without_the_forms_csrf_token_is_refused(browser):

@@ -72,11 +72,12 @@ def login():
     if request.method == "GET":
         return render_template("admin/login.html")
     throttle = current_app.extensions["admin_throttle"]
-    if throttle.refused(request.remote_addr):
-        log.warning("admin login refused from %s: too many failed logins", request.remote_addr)
+    try:
+        passed = throttle.attempt(request.remote_addr, lambda: auth.check_login(request.form.get("username", ""), request.form.get("password", "")))
+    except auth.TooManyLogins as refusal:
+        log.warning("admin login refused from %s: %s", request.remote_addr, refusal)
         return render_template("admin/login.html", error="Too many failed logins: wait 15 minutes, then try again."), 429
-    if not auth.check_login(request.form.get("username", ""), request.form.get("password", "")):
-        throttle.failed(request.remote_addr)
+    if not passed:
         return render_template("admin/login.html", error="Wrong user name or password."), 401
     auth.start_session()
     return redirect(url_for("admin.dashboard"))
