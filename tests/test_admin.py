@@ -391,3 +391,48 @@ def test_set_password_refuses_a_short_one(app, tmp_path):
 def _locked(app):
     with app.app_context(), database.connect() as connection:
             return lockout.locked(connection, 1, 3600)
+
+
+@pytest.fixture
+def production(make_app):
+    """The page as a production server runs it, behind one proxy that terminates TLS."""
+    return make_app(ENV_NAME="production", ADMIN_PASSWORD_HASH=HASH, SECRET_KEY="a-production-secret-key-1234")
+
+
+def test_in_production_every_admin_route_over_http_is_sent_to_https(production):
+    client = production.test_client()
+    rules = [rule for rule in production.url_map.iter_rules() if rule.rule.startswith("/admin")]
+    assert len(rules) >= 6
+    for rule in rules:
+        path = rule.rule.replace("<path:filename>", "admin.css")
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            answer = client.open("http://ivr.example.com" + path + "?period=7d", method=method, data={"password": PASSWORD})
+            assert (path, method, answer.status_code) == (path, method, 308)
+            assert answer.headers["Location"] == f"https://ivr.example.com{path}?period=7d"
+    # Behind a proxy that terminates TLS, the scheme is the one it forwards.
+    answer = client.get("https://ivr.example.com/admin/login", headers={"X-Forwarded-Proto": "http"})
+    assert (answer.status_code, answer.headers["Location"]) == (308, "https://ivr.example.com/admin/login")
+    assert "password" not in answer.get_data(as_text=True)
+
+
+def test_in_production_the_redirect_goes_to_the_public_base_url(make_app):
+    app = make_app(ENV_NAME="production", ADMIN_PASSWORD_HASH=HASH, SECRET_KEY="a-production-secret-key-1234",
+                   PUBLIC_BASE_URL="https://ivr.example.com")
+    answer = app.test_client().get("/admin/login", headers={"Host": "inner:8000", "X-Forwarded-Proto": "http"})
+    assert (answer.status_code, answer.headers["Location"]) == (308, "https://ivr.example.com/admin/login")
+
+
+def test_in_production_the_page_over_https_tells_browsers_to_keep_to_https(production):
+    client = production.test_client()
+    answer = client.get("http://ivr.example.com/admin/login", headers={"X-Forwarded-Proto": "https"})
+    assert answer.status_code == 200
+    assert answer.headers["Strict-Transport-Security"] == "max-age=31536000"
+    assert log_in(client).headers["Strict-Transport-Security"] == "max-age=31536000"
+    assert client.get(BASE + "/admin/").status_code == 200
+
+
+def test_in_development_the_page_works_over_http(make_app):
+    client = make_app(ADMIN_PASSWORD_HASH=HASH).test_client()
+    answer = client.get("http://127.0.0.1:5000/admin/login")
+    assert answer.status_code == 200
+    assert "Strict-Transport-Security" not in answer.headers
