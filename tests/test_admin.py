@@ -4,13 +4,16 @@ import csv
 import datetime
 import io
 import logging
+import threading
 
 import dotenv
 import pytest
-from werkzeug.security import generate_password_hash
+from werkzeug.security import check_password_hash, generate_password_hash
 
+from app.ops.admin import auth
 from app.ops.admin.chart import chart
 from app.storage import database, lockout
+from app.storage.tables import verifications
 from config import SettingsError
 from tests.conftest import CALLER
 
@@ -107,6 +110,81 @@ def test_failed_logins_are_rate_limited(browser, caplog):
     assert answer.status_code == 429
     assert "Too many failed logins" in answer.get_data(as_text=True)
     assert "too many failed logins" in caplog.text
+
+
+class Hashes:
+    """The password hash check, counted: each call held until every login has reached a hash or been refused."""
+
+    def __init__(self, logins):
+        self.logins, self.calls, self.now, self.most, self.refused = logins, 0, 0, 0, 0
+        self.changed = threading.Condition()
+
+    def check(self, pwhash, password):
+        with self.changed:
+            self.calls += 1
+            self.now += 1
+            self.most = max(self.most, self.now)
+            self.changed.notify_all()
+            self.changed.wait_for(lambda: self.calls + self.refused >= self.logins, timeout=60)
+        try:
+            return check_password_hash(pwhash, password)
+        finally:
+            with self.changed:
+                self.now -= 1
+
+    def answered(self, status):
+        if status == 429:
+            with self.changed:
+                self.refused += 1
+                self.changed.notify_all()
+
+
+def parallel_logins(admin_app, monkeypatch, addresses):
+    """One wrong password from each of `addresses`, all posted at once: (the answers' statuses, the hashes)."""
+    hashes = Hashes(len(addresses))
+    monkeypatch.setattr(auth, "check_password_hash", hashes.check)
+    clients = [admin_app.test_client() for _ in addresses]
+    tokens = [csrf(client) for client in clients]
+    start = threading.Barrier(len(addresses))
+    statuses = []
+
+    def post(client, token, address):
+        start.wait()
+        form = {"username": "admin", "password": "wrong password", "csrf_token": token}
+        status = client.post(BASE + "/admin/login", data=form, environ_base={"REMOTE_ADDR": address}).status_code
+        statuses.append(status)
+        hashes.answered(status)
+
+    threads = [threading.Thread(target=post, args=args) for args in zip(clients, tokens, addresses)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return sorted(statuses), hashes
+
+
+def test_parallel_wrong_passwords_from_one_address_are_hashed_at_most_the_limit(admin_app, monkeypatch):
+    # Hashes at once are not the bound here: every login may hash, as far as the failures allow.
+    admin_app.extensions["admin_throttle"] = auth.Throttle(hashes_at_once=20)
+    statuses, hashes = parallel_logins(admin_app, monkeypatch, ["203.0.113.7"] * 20)
+    assert hashes.calls == auth.FAILURES_PER_ADDRESS
+    assert statuses == [401] * auth.FAILURES_PER_ADDRESS + [429] * (20 - auth.FAILURES_PER_ADDRESS)
+
+
+def test_parallel_logins_hash_no_more_than_the_bound_at_once(admin_app, monkeypatch):
+    monkeypatch.setattr(auth, "HASH_WAIT", 0.01)  # how long a refused login waits for its turn
+    statuses, hashes = parallel_logins(admin_app, monkeypatch, [f"203.0.113.{host}" for host in range(10)])
+    assert hashes.most == hashes.calls == auth.HASHES_AT_ONCE
+    assert statuses == [401] * auth.HASHES_AT_ONCE + [429] * (10 - auth.HASHES_AT_ONCE)
+
+
+def test_the_right_password_gives_its_place_back(browser):
+    for _ in range(auth.FAILURES_PER_ADDRESS - 1):
+        assert log_in(browser, password="wrong password").status_code == 401
+    for _ in range(3):
+        assert log_in(browser).status_code == 302
+    assert log_in(browser, password="wrong password").status_code == 401
+    assert log_in(browser).status_code == 429
 
 
 def test_a_login_without_the_forms_csrf_token_is_refused(browser):
@@ -229,6 +307,26 @@ def test_the_csv_holds_the_same_lines_as_the_report_command(admin_app, browser, 
     assert list(csv.reader(io.StringIO(answer.get_data(as_text=True)))) == list(csv.reader(io.StringIO(command.output)))
 
 
+FORMULAS = ["=1+2", "+1+2", "-1+2", "@SUM(A1)", "\t=1+2", "\r=1+2"]
+
+
+def test_no_cell_of_either_csv_begins_a_formula(admin_app, browser, call, db):
+    """Records written before only Twilio's own StirVerstat values were kept, or a reason that became a formula."""
+    call(target=admin_app).press("")
+    with db.begin() as connection:
+        fields = {name: value for name, value in connection.execute(verifications.select()).mappings().one().items() if name != "id"}
+        for index, formula in enumerate(FORMULAS):
+            connection.execute(verifications.insert(), {**fields, "call_sid": f"CA{index:032x}", "stir_verstat": formula,
+                                                        "outcome": "failed", "reason": formula})
+    log_in(browser)
+    page = browser.get(BASE + "/admin/report.csv?period=7d").get_data(as_text=True)
+    command = admin_app.test_cli_runner().invoke(args=["verifications", "report", "--since", "7d", "--csv"]).output
+    for export in (page, command):
+        cells = [cell for row in csv.reader(io.StringIO(export)) for cell in row]
+        assert not [cell for cell in cells if cell[:1] in ("=", "+", "-", "@", "\t", "\r") and cell != "-"]
+        assert {"'" + formula for formula in FORMULAS} <= set(cells)
+
+
 def test_an_unmigrated_database_is_one_clear_line(make_app, tmp_path):
     client = make_app(ADMIN_PASSWORD_HASH=HASH, DATABASE_URL=f"sqlite:///{tmp_path / 'empty.sqlite3'}").test_client()
     log_in(client)
@@ -307,3 +405,48 @@ def test_set_password_refuses_a_short_one(app, tmp_path):
 def _locked(app):
     with app.app_context(), database.connect() as connection:
             return lockout.locked(connection, 1, 3600)
+
+
+@pytest.fixture
+def production(make_app):
+    """The page as a production server runs it, behind one proxy that terminates TLS."""
+    return make_app(ENV_NAME="production", ADMIN_PASSWORD_HASH=HASH, SECRET_KEY="a-production-secret-key-1234")
+
+
+def test_in_production_every_admin_route_over_http_is_sent_to_https(production):
+    client = production.test_client()
+    rules = [rule for rule in production.url_map.iter_rules() if rule.rule.startswith("/admin")]
+    assert len(rules) >= 6
+    for rule in rules:
+        path = rule.rule.replace("<path:filename>", "admin.css")
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            answer = client.open("http://ivr.example.com" + path + "?period=7d", method=method, data={"password": PASSWORD})
+            assert (path, method, answer.status_code) == (path, method, 308)
+            assert answer.headers["Location"] == f"https://ivr.example.com{path}?period=7d"
+    # Behind a proxy that terminates TLS, the scheme is the one it forwards.
+    answer = client.get("https://ivr.example.com/admin/login", headers={"X-Forwarded-Proto": "http"})
+    assert (answer.status_code, answer.headers["Location"]) == (308, "https://ivr.example.com/admin/login")
+    assert "password" not in answer.get_data(as_text=True)
+
+
+def test_in_production_the_redirect_goes_to_the_public_base_url(make_app):
+    app = make_app(ENV_NAME="production", ADMIN_PASSWORD_HASH=HASH, SECRET_KEY="a-production-secret-key-1234",
+                   PUBLIC_BASE_URL="https://ivr.example.com")
+    answer = app.test_client().get("/admin/login", headers={"Host": "inner:8000", "X-Forwarded-Proto": "http"})
+    assert (answer.status_code, answer.headers["Location"]) == (308, "https://ivr.example.com/admin/login")
+
+
+def test_in_production_the_page_over_https_tells_browsers_to_keep_to_https(production):
+    client = production.test_client()
+    answer = client.get("http://ivr.example.com/admin/login", headers={"X-Forwarded-Proto": "https"})
+    assert answer.status_code == 200
+    assert answer.headers["Strict-Transport-Security"] == "max-age=31536000"
+    assert log_in(client).headers["Strict-Transport-Security"] == "max-age=31536000"
+    assert client.get(BASE + "/admin/").status_code == 200
+
+
+def test_in_development_the_page_works_over_http(make_app):
+    client = make_app(ADMIN_PASSWORD_HASH=HASH).test_client()
+    answer = client.get("http://127.0.0.1:5000/admin/login")
+    assert answer.status_code == 200
+    assert "Strict-Transport-Security" not in answer.headers

@@ -91,3 +91,34 @@ def test_a_command_logs_json_lines_to_stderr(database_url):
 def test_an_unknown_log_format_is_refused_in_one_line(make_app):
     with pytest.raises(RuntimeError, match="^LOG_FORMAT='xml' is not one of text, json$"):
         make_app(LOG_FORMAT="xml")
+
+
+@pytest.mark.parametrize("log_format", logs.FORMATS)
+@pytest.mark.parametrize(
+    "settings, headers",
+    [
+        ({}, {}),
+        ({}, {"X-Twilio-Signature": "bm90LXR3aWxpbydzLXNpZ25hdHVyZQ=="}),
+        ({"VALIDATE_SIGNATURES": False}, {}),
+    ],
+    ids=["unsigned", "wrongly-signed", "signatures-off"],
+)
+def test_a_crafted_callsid_never_reaches_a_log_line(make_app, log_format, settings, headers):
+    app = make_app(LOG_FORMAT=log_format, **settings)
+    stream = io.StringIO()
+    handler = logs.handler(stream, log_format)
+    root = logging.getLogger()
+    level = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
+    try:
+        client = app.test_client()
+        for path in ("/voice", "/voice/fallback", "/voice/outcome", "/verification/check", "/handoff/whisper"):
+            fields = {"CallSid": "+14155552671 hi", "ParentCallSid": "+14155552671 hi", "From": "anonymous"}
+            client.post("https://ivr.example.com" + path, data=fields, headers=headers)
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(level)
+    text = stream.getvalue()
+    assert "refused /voice" in text or "call -: incoming" in text  # the requests were logged
+    assert "4155552671" not in text

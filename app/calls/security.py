@@ -14,6 +14,10 @@ log = logging.getLogger(__name__)
 # A host Twilio could have called: a name or an IP address, with at most a port number.
 HOST = re.compile(r"(?:[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.?|\[[0-9A-Fa-f:.]+\])(?::([0-9]{1,5}))?")
 
+# Twilio's form of a CallSid. Only such a value, from a request whose signature passed, is logged:
+# anything else is anyone's text, a phone number included.
+CALL_SID = re.compile(r"CA[0-9a-f]{32}")
+
 # Sent with `reason` (missing, invalid, forwarded, unchecked) for each request refused a 403.
 refused = Namespace().signal("signature-refused")
 
@@ -83,6 +87,12 @@ def plausible(scheme, host):
 def signed():
     """True once this request's signature has passed (or checks are off): only then may anything be written."""
     return g.get("twilio_signed", False)
+
+
+def logged_sid(field="CallSid"):
+    """The request's CallSid (or another SID field) as a log line may show it; '-' when it may not."""
+    value = request.form.get(field, "") if signed() else ""
+    return value if CALL_SID.fullmatch(value) else "-"
 
 
 def twilio_request(view):

@@ -19,7 +19,7 @@ from app.storage import database, lockout, records, sends
 from app.calls.callstate import BadState, CallState, StateCodec
 from app.numbers import Unusable, countries, in_countries, mask, usable_number
 from app.calls.prompts import say
-from app.calls.security import twilio_request
+from app.calls.security import logged_sid, twilio_request
 from app.calls.twiml import fallback, twiml
 from app.twilio.verify import VerifyFailed, VerifyService
 
@@ -121,7 +121,7 @@ def result():
     try:
         state = load_state()
     except BadState as error:
-        log.warning("call %s: verdict refused: %s", request.form.get("CallSid", "-"), error)
+        log.warning("call %s: verdict refused: %s", logged_sid(), error)
         return Result(False, "error", attestation=stir.attestation(request.form))
     facts = {"attestation": state.attestation, "method": state.method, "account": state.account, "language": state.language}
     if state.result == "approved":
@@ -381,7 +381,7 @@ def _finish(state, verdict):
 @bp.errorhandler(BadState)
 def _broken_state(error):
     """A step whose call state is forged, stale or from another call: apologise, fall back."""
-    log.warning("call %s: %s on %s", request.form.get("CallSid", "-"), error, request.path)
+    log.warning("call %s: %s on %s", logged_sid(), error, request.path)
     broken_off(request.form.get("CallSid", ""))
     return fallback("error")
 

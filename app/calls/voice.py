@@ -8,7 +8,7 @@ from twilio.twiml.voice_response import VoiceResponse
 from app.calls import account, verification
 from app.storage import records
 from app.calls.prompts import say
-from app.calls.security import twilio_request
+from app.calls.security import logged_sid, twilio_request
 from app.calls.twiml import fallback, next_step, twiml
 
 log = logging.getLogger(__name__)
@@ -22,7 +22,7 @@ def incoming():
     """The number's "A call comes in" webhook."""
     if not request.form.get("CallSid"):
         abort(400, "CallSid is missing: this URL is for Twilio voice webhooks.")
-    log.info("call %s: incoming", request.form["CallSid"])
+    log.info("call %s: incoming", logged_sid())
     response = VoiceResponse()
     if current_app.config.get("VERIFY_BY", "caller_id") != "caller_id":
         return account.greet(response, return_to=url_for(".outcome"))
@@ -50,7 +50,7 @@ def primary_failed():
     """The number's "primary handler fails" webhook: apologise and follow the fallback."""
     log.warning(
         "call %s: Twilio used the fallback URL (error %s)",
-        request.form.get("CallSid", "-"),
+        logged_sid(),
         request.form.get("ErrorCode", "-"),
     )
     return fallback("error")

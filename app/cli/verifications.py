@@ -1,6 +1,5 @@
 """`flask verifications report|unlock|purge`: the records and lockouts, for operators."""
 
-import csv
 import datetime
 import re
 import sys
@@ -61,15 +60,12 @@ def report(since, as_csv):
     """Counts by outcome and reason, success rate, median attempts and time, locked numbers, codes sent this hour."""
     with connected() as connection:
         _, summary = reports.since(connection, records.now() - since, current_app.config)
-    lines = summary.lines()
     if as_csv:
-        writer = csv.writer(sys.stdout)
-        writer.writerow(["section", "name", "value"])
-        writer.writerows(lines)
+        reports.write_csv(summary, sys.stdout)
         return
     click.echo(f"Verifications started in the last {spoken(since)}:")
     section = None
-    for group, name, value in lines:
+    for group, name, value in summary.lines():
         if group != section:
             click.echo(f"\n{group}")
             section = group

@@ -7,6 +7,8 @@ import time
 
 from flask import g, has_request_context, request
 
+from app.calls.security import logged_sid
+
 FORMATS = ("text", "json")
 TEXT = "%(levelname)s %(name)s: %(message)s"
 
@@ -30,14 +32,14 @@ def init_app(app):
 
 
 class CallContext(logging.Filter):
-    """Adds the request's CallSid and step to a record, while the request is there to ask."""
+    """Adds the request's step, and its CallSid once signed and in Twilio's form, while the request is there to ask."""
 
     def filter(self, record):
         if has_request_context():
             record.step = getattr(record, "step", request.endpoint)
             # The form is read only once parsed (by the signature check): never parsed here.
-            form = request.__dict__.get("form")
-            record.call_sid = getattr(record, "call_sid", form.get("CallSid", "") if form is not None else "")
+            sid = logged_sid() if "form" in request.__dict__ else "-"
+            record.call_sid = getattr(record, "call_sid", "" if sid == "-" else sid)
         return True
 
 

@@ -1,10 +1,16 @@
 """The figures of `flask verifications report` and the supervisor page, worked out from the records."""
 
 import collections
+import csv
 import dataclasses
 import statistics
 
 from app.storage import lockout, records, sends
+
+# A spreadsheet runs a text cell that begins with one of these as a formula (OWASP: CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# What the report shows for a figure it has no value for.
+NO_VALUE = "-"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -39,6 +45,20 @@ class Report:
         yield "summary", "locked_numbers", self.locked_numbers
         yield "sends", "this_hour", self.sends_this_hour
         yield "sends", "max_per_hour", _rounded(self.max_sends_per_hour)
+
+
+def write_csv(report, stream):
+    """The report as CSV rows (section,name,value), every cell safe to open in a spreadsheet."""
+    writer = csv.writer(stream)
+    writer.writerow(["section", "name", "value"])
+    writer.writerows([_cell(value) for value in line] for line in report.lines())
+
+
+def _cell(value):
+    """A text cell a spreadsheet would run, prefixed with ' as OWASP advises; numbers and NO_VALUE as they are."""
+    if isinstance(value, str) and value != NO_VALUE and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
 
 
 def since(connection, start, config):
@@ -80,4 +100,4 @@ def _median(values):
 
 
 def _rounded(value):
-    return "-" if value is None else round(value, 3)
+    return NO_VALUE if value is None else round(value, 3)

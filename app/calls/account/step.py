@@ -8,7 +8,7 @@ from twilio.twiml.voice_response import VoiceResponse
 from app.calls import stir, verification
 from app.calls.account.entry import bad_format_prompt, entered, gather
 from app.calls.callstate import BadState, CallState
-from app.calls.security import twilio_request
+from app.calls.security import logged_sid, twilio_request
 from app.calls.twiml import fallback, twiml
 from app.storage import database, lockout, records
 from app.storage.accounts import AccountLookupFailed, DatabaseAccounts, account_hash
@@ -146,5 +146,5 @@ def _fail(state, reason):
 @bp.errorhandler(BadState)
 def _broken_state(error):
     """A forged, stale or foreign state at the account step: apologise, fall back."""
-    log.warning("call %s: %s on %s", request.form.get("CallSid", "-"), error, request.path)
+    log.warning("call %s: %s on %s", logged_sid(), error, request.path)
     return fallback("error")

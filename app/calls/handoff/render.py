@@ -7,8 +7,6 @@ from flask import url_for
 
 # The verdict's plain fields, as SIP headers (X-…, never X-Twilio-…) and as <Client> parameters.
 FIELDS = ("status", "reason", "method", "attestation")
-# Twilio warns (21227) when the header part of a <Sip> URI reaches this many characters.
-SIP_HEADERS_LIMIT = 1024
 
 
 def render(response, destination, verdict, keys, language=""):
@@ -29,13 +27,7 @@ def sip_headers(verdict, key):
     """The header part of the SIP URI: X-Verification-Status, -Reason, -Method, -Attestation, -Token."""
     pairs = [(f"X-Verification-{name.capitalize()}", getattr(verdict, name)) for name in FIELDS]
     pairs.append(("X-Verification-Token", verdict.token(key)))
-    headers = "&".join(f"{name}={quote(value, safe='')}" for name, value in pairs if value)
-    if len(headers) >= SIP_HEADERS_LIMIT:
-        # Only an account's verdict with an attestation no carrier sends (Twilio's are some 22
-        # characters, this one up to 192 escaped) gets here: the token still carries it.
-        pairs = [pair for pair in pairs if pair[0] != "X-Verification-Attestation"]
-        headers = "&".join(f"{name}={quote(value, safe='')}" for name, value in pairs if value)
-    return headers
+    return "&".join(f"{name}={quote(value, safe='')}" for name, value in pairs if value)
 
 
 def client_parameters(verdict, key):

@@ -7,7 +7,7 @@ from twilio.twiml.voice_response import VoiceResponse
 
 from app.calls import prompts
 from app.calls.handoff.verdict import BadVerdict, read
-from app.calls.security import twilio_request
+from app.calls.security import logged_sid, twilio_request
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +88,7 @@ def whisper():
     try:
         verdict = read(request.args.get("v", ""), current_app.extensions["handoff"]["whisper_key"], caller_sid)
     except BadVerdict as error:
-        log.warning("call %s: whisper's verdict refused: %s", caller_sid or "-", error)
+        log.warning("call %s: whisper's verdict refused: %s", logged_sid("ParentCallSid"), error)
         sentence = phrases["unknown"]
     else:
         sentence = _sentence(phrases, verdict)

@@ -20,28 +20,60 @@ SESSION_HOURS = 12
 FAILURES_PER_ADDRESS = 5
 FAILURES_IN_ALL = 50
 WINDOW = 15 * 60
+# Password hashes (scrypt, some 32 MB each) worked out at once in a worker process, and how long
+# a login waits for its turn before it is refused like one past the failures' limit.
+HASHES_AT_ONCE = 2
+HASH_WAIT = 1.0
+
+
+class TooManyLogins(Exception):
+    """A login refused before its password is hashed."""
 
 
 class Throttle:
-    """Recent failed logins, per client address and in all, in this process's memory."""
+    """Recent failed logins, per client address and in all, and the hashes under way, in this process's memory."""
 
-    def __init__(self, clock=time.monotonic):
+    def __init__(self, clock=time.monotonic, hashes_at_once=HASHES_AT_ONCE):
         self.clock = clock
         self.lock = threading.Lock()
         self.failures = collections.defaultdict(collections.deque)
         self.every = collections.deque()
+        self.hashing = threading.BoundedSemaphore(hashes_at_once)
 
-    def refused(self, address):
-        """True while `address`, or everyone together, has failed too often."""
+    def attempt(self, address, check):
+        """check()'s answer, counted as a failure of `address` before it runs and given back if it passes.
+
+        Raises TooManyLogins, without calling check(), while `address` or everyone together has
+        failed too often, or while the hashes this process allows are all under way.
+        """
+        moment = self._take(address)
+        if not self.hashing.acquire(timeout=HASH_WAIT):
+            self._give_back(address, moment)
+            raise TooManyLogins("too many logins being checked at once")
+        try:
+            passed = check()
+        finally:
+            self.hashing.release()
+        if passed:
+            self._give_back(address, moment)
+        return passed
+
+    def _take(self, address):
+        """Count a failure now, unless the limit is reached (TooManyLogins): one step, so parallel logins cannot all pass."""
         with self.lock:
             self._forget()
-            return len(self.failures.get(address, ())) >= FAILURES_PER_ADDRESS or len(self.every) >= FAILURES_IN_ALL
-
-    def failed(self, address):
-        with self.lock:
+            if len(self.failures.get(address, ())) >= FAILURES_PER_ADDRESS or len(self.every) >= FAILURES_IN_ALL:
+                raise TooManyLogins("too many failed logins")
             moment = self.clock()
             self.failures[address].append(moment)
             self.every.append(moment)
+            return moment
+
+    def _give_back(self, address, moment):
+        with self.lock:
+            for times in (self.failures.get(address), self.every):
+                if times is not None and moment in times:
+                    times.remove(moment)
 
     def _forget(self):
         oldest = self.clock() - WINDOW

@@ -1,6 +1,5 @@
 """The supervisor page's routes: log in, the figures for a period, unlock a number, the CSV, log out."""
 
-import csv
 import datetime
 import io
 import logging
@@ -8,8 +7,9 @@ import traceback
 
 import sqlalchemy
 from werkzeug.exceptions import HTTPException
-from flask import Blueprint, Response, current_app, flash, g, redirect, render_template, request, session, url_for
+from flask import Blueprint, Response, abort, current_app, flash, g, redirect, render_template, request, session, url_for
 
+from app.calls import security
 from app.ops.admin import auth
 from app.ops.admin.chart import chart
 from app.storage import database, lockout, records, reports
@@ -32,6 +32,28 @@ RECENT = 20
 CSP = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 
 
+# Once a browser has had the page over https in production, it asks for nothing else for a year.
+HSTS = "max-age=31536000"
+
+
+@bp.before_request
+def _https_only():
+    """In production, the page over http is a redirect (308: a POST stays a POST) to https.
+
+    The scheme is the request's as ProxyFix (TRUSTED_PROXIES) restores it; the host is
+    PUBLIC_BASE_URL's when set, as for the webhooks' signatures.
+    """
+    if current_app.config["ENV_NAME"] != "production" or request.scheme == "https":
+        return None
+    base = current_app.config["PUBLIC_BASE_URL"]
+    if not base:
+        if not security.plausible("https", request.host):
+            abort(400)
+        base = f"https://{request.host}"
+    query = request.query_string.decode("latin-1")
+    return redirect(base + request.script_root + request.path + (f"?{query}" if query else ""), 308)
+
+
 @bp.before_request
 def _guard_posts():
     if request.method == "POST":
@@ -40,6 +62,8 @@ def _guard_posts():
 
 @bp.after_request
 def _headers(response):
+    if current_app.config["ENV_NAME"] == "production" and request.scheme == "https":
+        response.headers["Strict-Transport-Security"] = HSTS
     response.headers["Content-Security-Policy"] = CSP
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Referrer-Policy"] = "no-referrer"
@@ -73,11 +97,12 @@ def login():
     if request.method == "GET":
         return render_template("admin/login.html")
     throttle = current_app.extensions["admin_throttle"]
-    if throttle.refused(request.remote_addr):
-        log.warning("admin login refused from %s: too many failed logins", request.remote_addr)
+    try:
+        passed = throttle.attempt(request.remote_addr, lambda: auth.check_login(request.form.get("username", ""), request.form.get("password", "")))
+    except auth.TooManyLogins as refusal:
+        log.warning("admin login refused from %s: %s", request.remote_addr, refusal)
         return render_template("admin/login.html", error="Too many failed logins: wait 15 minutes, then try again."), 429
-    if not auth.check_login(request.form.get("username", ""), request.form.get("password", "")):
-        throttle.failed(request.remote_addr)
+    if not passed:
         return render_template("admin/login.html", error="Wrong user name or password."), 401
     auth.start_session()
     return redirect(url_for("admin.dashboard"))
@@ -123,9 +148,7 @@ def report_csv():
     if found is None:
         return Response(g.database_error + "\n", 503, mimetype="text/plain")
     out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["section", "name", "value"])
-    writer.writerows(found[1].lines())
+    reports.write_csv(found[1], out)
     filename = f"verifications-{period}-{found[4]:%Y%m%dT%H%MZ}.csv"
     return Response(out.getvalue(), mimetype="text/csv", headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
