@@ -11,6 +11,7 @@ from app.calls import prompts, stir
 from app.calls.handoff import destinations
 from app.numbers import countries
 from app.simulator import twiml_model
+from app.storage import database
 from app.twilio.standin import LOCAL_ACCOUNT_SID, LOCAL_AUTH_TOKEN, LocalVerify
 from config import DEVELOPMENT_SECRET_KEY, SettingsError
 
@@ -107,6 +108,10 @@ def check(config):
     elif config["SECRET_KEY"] == DEVELOPMENT_SECRET_KEY and not wants_local_verify(config):
         # With a real account the call state and verdicts would be signed with a published key.
         raise SettingsError("SECRET_KEY is not set: with real Twilio credentials, set one in .env (see .env.example)")
+    try:
+        database.check_url(config["DATABASE_URL"])
+    except ValueError as error:
+        raise SettingsError(str(error)) from None
     for name, (low, high) in RANGES.items():
         if not low <= config[name] <= high:
             raise SettingsError(f"{name}={config[name]} is out of range ({low} to {high})")

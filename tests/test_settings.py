@@ -9,6 +9,7 @@ from app.twilio.standin import LocalVerify
 import config
 from config import Config, DevelopmentConfig, TestConfig
 from tests.fakes import ScriptedVerify
+from tests.test_entry_points import ENTRY_POINTS, PRODUCTION as ENTRY_PRODUCTION, run, said
 
 PRODUCTION = {
     "SECRET_KEY": "a-long-enough-production-secret",
@@ -166,6 +167,7 @@ def test_an_unknown_app_env_is_named(monkeypatch):
 def test_a_setting_that_cannot_be_read_is_named_at_start_up(monkeypatch, reader, name, value, problem):
     monkeypatch.setenv(name, value)
     monkeypatch.setattr(config, "UNREADABLE", {})
+    monkeypatch.setattr(config, "DEFAULTS", {})  # the reader records its default there
     reader(name, 1)
     with pytest.raises(RuntimeError, match=problem):
         create_app(TestConfig, http_client=ScriptedVerify(), UNREADABLE=config.UNREADABLE)
@@ -203,3 +205,32 @@ def test_production_takes_only_an_https_public_base_url():
     with pytest.raises(RuntimeError, match="PUBLIC_BASE_URL must be https:// in production"):
         create_app(Config, **PRODUCTION, PUBLIC_BASE_URL="http://ivr.example.com")
     assert create_app(Config, **PRODUCTION, PUBLIC_BASE_URL="https://ivr.example.com")
+
+
+@pytest.mark.parametrize("command", ["import wsgi", "flask db upgrade", "flask run", "the Procfile's web process"])
+def test_a_database_this_server_has_no_driver_for_is_one_line_saying_which_work(command):
+    settings = {**ENTRY_PRODUCTION, "DATABASE_URL": "mysql://ivr:hunter2@db.example.com/ivr"}
+    done = run({**ENTRY_POINTS, "flask run": ["flask", "run"]}[command], **settings)
+    assert said(done) == ["Error: DATABASE_URL=mysql://… is not a database this server can use: use sqlite:///path, postgresql://… or postgres://…"]
+    assert done.returncode == 1
+
+
+@pytest.mark.parametrize(
+    "url, line",
+    [
+        ("postgress://ivr:hunter2@db.example.com/ivr", "DATABASE_URL=postgress://… is not a database this server can use"),
+        ("postgresql+psycopg2://ivr:hunter2@db.example.com/ivr", "DATABASE_URL=postgresql+psycopg2://… is not a database"),
+        ("db.example.com:5432/ivr?password=hunter2", "DATABASE_URL is not a database this server can use"),
+    ],
+)
+def test_a_misspelt_database_url_is_refused_saying_which_work_and_no_password(url, line):
+    with pytest.raises(RuntimeError) as refused:
+        create_app(Config, **{**PRODUCTION, "DATABASE_URL": url})
+    assert str(refused.value).startswith(line)
+    assert str(refused.value).endswith("use sqlite:///path, postgresql://… or postgres://…")
+    assert "hunter2" not in str(refused.value)
+
+
+@pytest.mark.parametrize("url", ["sqlite://", "postgres://ivr@db.example.com/ivr", "postgresql+psycopg://ivr@db.example.com/ivr"])
+def test_the_database_urls_that_work_are_taken(url):
+    assert create_app(TestConfig, http_client=ScriptedVerify(), DATABASE_URL=url)
