@@ -291,8 +291,14 @@ def _check_next_steps(config, production):
     except destinations.BadDestination as error:
         raise SettingsError(str(error)) from None
     for name, step in zip(("SUCCESS_NEXT_STEP", "FAILURE_NEXT_STEP"), steps):
-        if step.kind == "url" and step.target.startswith("/") and _first_segment(step.target) in OWN_PATHS:
-            raise SettingsError(f"{name}={step.target!r} is one of this server's own webhooks: the call would go round in a loop")
+        if step.kind == "url" and step.target.startswith("/"):
+            if _first_segment(step.target) in OWN_PATHS:
+                raise SettingsError(f"{name}={step.target!r} is one of this server's own webhooks: the call would go round in a loop")
+            log.warning(
+                "%s=%r is a path this server does not answer: it works only in another IVR that mounts the subflow and serves it",
+                name,
+                step.target,
+            )
     key = config["VERDICT_SIGNING_KEY"]
     if key and len(key.encode()) < 32:
         raise SettingsError("VERDICT_SIGNING_KEY is too short: use at least 32 random characters")

@@ -73,6 +73,8 @@ def parse(name, value):
         return Destination("flex", sid)
     if text.startswith(("https://", "/")):
         return Destination("url", _url(name, text))
+    if text.startswith("http://"):
+        raise BadDestination(f"{name} must be https://, not http://: http would carry the verdict in clear")
     raise BadDestination(f"{name} must be {FORMS}")
 
 
