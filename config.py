@@ -201,7 +201,7 @@ CONFIGS = {
 
 def config_for(env_name=None):
     """The configuration class that APP_ENV names (production when unset)."""
-    name = env_name or os.environ.get("APP_ENV") or "production"
+    name = (env_name or os.environ.get("APP_ENV") or "production").strip().lower()
     if name == TestConfig.ENV_NAME:
         raise SettingsError("APP_ENV=test is the test suite's, with secrets anyone can read: use development or production")
     try:

@@ -10,6 +10,7 @@ from urllib.parse import unquote, urlsplit
 from app.calls import prompts, stir
 from app.calls.handoff import destinations
 from app.numbers import countries
+from app.ops import logs
 from app.simulator import twiml_model
 from app.storage import database
 from app.twilio.standin import LOCAL_ACCOUNT_SID, LOCAL_AUTH_TOKEN, LocalVerify
@@ -45,6 +46,7 @@ RANGES = {
     "ACCOUNT_LOOKUP_TIMEOUT": (0.2, 5),
 }
 VERIFY_BY = ("caller_id", "account", "account_or_caller_id")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 # The ways a code may reach the caller (Verify's channels that make sense during a call).
 CHANNELS = ("sms", "whatsapp")
@@ -94,6 +96,27 @@ def use_local_verify(config):
         BANNER,
     )
     return LocalVerify(code_length=config["CODE_LENGTH"])
+
+
+def normalise(config):
+    """Settings whose values are words are read in any case (CHANNELS=SMS), and spelt as the code spells them from here on."""
+    # The flags are read in any case by config.py, APP_ENV by config_for(), a next step's keyword by destinations.parse().
+    words = {
+        "LOG_LEVEL": LOG_LEVELS,
+        "LOG_FORMAT": logs.FORMATS,
+        "STIR_POLICY": stir.POLICIES,
+        "VERIFY_BY": VERIFY_BY,
+        "CHANNELS": CHANNELS,
+        "LANGUAGE": prompts.PROMPTS,
+        "LANGUAGES": prompts.PROMPTS,
+        "VOICE": twiml_model.allowed("Say", "voice"),
+    }
+    for name, known in words.items():
+        value = config.get(name)
+        if isinstance(value, str):
+            spelling = {word.lower(): word for word in known}
+            parts = [part.strip() for part in value.split(",")] if name in {"CHANNELS", "LANGUAGES"} else [value.strip()]
+            config[name] = ",".join(spelling.get(part.lower(), part) for part in parts)
 
 
 def check(config):

@@ -117,3 +117,23 @@ def test_a_path_next_step_is_taken_with_a_warning_that_only_a_host_ivr_serves_it
     assert [record.message for record in caplog.records if "path" in record.message] == [
         "SUCCESS_NEXT_STEP='/menu' is a path this server does not answer: it works only in another IVR that mounts the subflow and serves it"
     ]
+
+
+@pytest.mark.parametrize(
+    "value, destination",
+    [
+        ("Hangup", Destination("hangup")),
+        ("HANGUP", Destination("hangup")),
+        ("SIP:Desk@pbx.example.com", Destination("sip", "sip:Desk@pbx.example.com")),
+        ("Client:Alice", Destination("client", "Alice")),
+        ("Flex:WW" + "0123456789abcdef" * 2, Destination("flex", "WW" + "0123456789abcdef" * 2)),
+        ("HTTPS://menu.example.com/Main", Destination("url", "https://menu.example.com/Main")),
+    ],
+)
+def test_a_next_steps_keyword_is_read_in_any_case_and_what_follows_it_as_written(value, destination):
+    assert build(SUCCESS_NEXT_STEP=value).extensions["handoff"]["approved"] == destination
+
+
+def test_a_flex_workflow_sid_is_read_as_written():
+    with pytest.raises(RuntimeError, match="^SUCCESS_NEXT_STEP must be flex: and a TaskRouter workflow SID"):
+        build(SUCCESS_NEXT_STEP="flex:ww" + "0123456789abcdef" * 2)

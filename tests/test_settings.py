@@ -234,3 +234,37 @@ def test_a_misspelt_database_url_is_refused_saying_which_work_and_no_password(ur
 @pytest.mark.parametrize("url", ["sqlite://", "postgres://ivr@db.example.com/ivr", "postgresql+psycopg://ivr@db.example.com/ivr"])
 def test_the_database_urls_that_work_are_taken(url):
     assert create_app(TestConfig, http_client=ScriptedVerify(), DATABASE_URL=url)
+
+
+@pytest.mark.parametrize(
+    "name, written, read",
+    [
+        ("CHANNELS", "SMS, WhatsApp", "sms,whatsapp"),
+        ("LOG_FORMAT", "JSON", "json"),
+        ("LOG_LEVEL", "debug", "DEBUG"),
+        ("STIR_POLICY", "require-A", "require-a"),
+        ("VERIFY_BY", "Account", "account"),
+        ("LANGUAGE", "es-mx", "es-MX"),
+        ("LANGUAGES", "EN-us, es-MX", "en-US,es-MX"),
+        ("VOICE", "polly.joanna-neural", "Polly.Joanna-Neural"),
+    ],
+)
+def test_a_setting_whose_values_are_words_is_read_in_any_case(name, written, read):
+    app = create_app(TestConfig, http_client=ScriptedVerify(), **{name: written})
+    assert app.config[name] == read
+
+
+@pytest.mark.parametrize(
+    "name, written, read",
+    [("APP_ENV", "Development", DevelopmentConfig), ("SPEECH_INPUT", "ON", True), ("VALIDATE_SIGNATURES", "Off", False)],
+)
+def test_a_setting_read_before_the_app_is_read_in_any_case_too(monkeypatch, name, written, read):
+    monkeypatch.setenv(name, written)
+    monkeypatch.setattr(config, "DEFAULTS", {})  # the reader records its default there
+    assert (config.config_for() if name == "APP_ENV" else config._flag(name)) == read
+
+
+def test_gunicorn_reads_its_worker_class_in_any_case():
+    done = run(["gunicorn", "--config", "gunicorn.conf.py", "--print-config", "wsgi:app"], **ENTRY_PRODUCTION, GUNICORN_WORKER_CLASS="GThread")
+    assert done.returncode == 0, done.stderr
+    assert "worker_class                       = gthread" in done.stdout
