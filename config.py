@@ -2,9 +2,11 @@
 
 import os
 
-from dotenv import load_dotenv
+from dotenv import find_dotenv, load_dotenv
 
-load_dotenv()
+# Found as load_dotenv() finds it (beside this file, or above); app/settings.py reads its names too.
+ENV_FILE = find_dotenv()
+load_dotenv(ENV_FILE)
 
 # Every setting's default, by name: the test suite and the benchmark run on these, whatever a
 # developer's .env says.

@@ -30,6 +30,7 @@ def create_app(config_class=None, http_client=None, account_source=None, **overr
     settings.normalise(app.config)
     _configure_logging(app)
     settings.check(app.config)
+    settings.warn_of_misspelt_settings()
     if http_client is None and settings.wants_local_verify(app.config):
         http_client = settings.use_local_verify(app.config)
 

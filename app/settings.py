@@ -1,11 +1,15 @@
 """Start-up checks on the configuration: refuse to run rather than fail mid-call."""
 
+import difflib
 import ipaddress
 import logging
 import math
+import os
 import posixpath
 import re
 from urllib.parse import unquote, urlsplit
+
+from dotenv import dotenv_values
 
 from app.calls import prompts, stir
 from app.calls.handoff import destinations
@@ -14,7 +18,7 @@ from app.ops import logs
 from app.simulator import twiml_model
 from app.storage import database
 from app.twilio.standin import LOCAL_ACCOUNT_SID, LOCAL_AUTH_TOKEN, LocalVerify
-from config import DEVELOPMENT_SECRET_KEY, SettingsError
+from config import DEFAULTS, DEVELOPMENT_SECRET_KEY, ENV_FILE, Config, SettingsError
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +67,12 @@ POLLY_VOICES = {
 BASIC_VOICES = {"en-US": {"alice"}, "es-MX": {"alice"}}
 # The first segment of this server's webhook paths: a next step there would start the call over.
 OWN_PATHS = {"voice", "verification", "handoff", "account"}
+# Settings read elsewhere than config.py's readers: by Config itself, config_for(), gunicorn.conf.py, the metrics.
+OTHER_SETTINGS = (*Config.REQUIRED, "APP_ENV", "WEB_CONCURRENCY", "FORWARDED_ALLOW_IPS", "PROMETHEUS_MULTIPROC_DIR", "HTTPS_PROXY")
+# Names in the environment that are not this server's settings, though some are near one: never taken for a misspelling.
+NOT_SETTINGS = {"PATH", "HOME", "PYTHONPATH", "DYNO", "LANG", "TERM", "USER", "SHELL", "PWD", "TZ"}
+NOT_SETTINGS_PREFIXES = ("FLASK_", "GUNICORN_", "WERKZEUG_", "PYTHON", "HEROKU_", "LC_", "PIP_", "XDG_", "SSH_")
+SETTING_NAME = re.compile(r"[A-Z][A-Z0-9]*(_[A-Z0-9]+)*")
 # Werkzeug's password hashes: method (scrypt or pbkdf2, with parameters), salt, hex digest.
 ADMIN_HASH = re.compile(r"(scrypt|pbkdf2):[\w:]+\$[^$\s]+\$[0-9a-f]+")
 ADMIN_USERNAME = re.compile(r"[!-~]{1,64}")
@@ -117,6 +127,22 @@ def normalise(config):
             spelling = {word.lower(): word for word in known}
             parts = [part.strip() for part in value.split(",")] if name in {"CHANNELS", "LANGUAGES"} else [value.strip()]
             config[name] = ",".join(spelling.get(part.lower(), part) for part in parts)
+
+
+def warn_of_misspelt_settings():
+    """Log one line for each name in the environment or .env that is a near miss of a setting not set: SUCESS_NEXT_STEP."""
+    names = set(os.environ) | set(dotenv_values(ENV_FILE) if ENV_FILE else ())
+    for name, setting in misspelt(names, {*DEFAULTS, *OTHER_SETTINGS}):
+        log.warning("%s (in the environment or .env) is no setting of this server's: did you mean %s?", name, setting)
+
+
+def misspelt(names, settings):
+    """(name, setting) for each of `names` that looks like a misspelling of one of `settings` not among `names`."""
+    unset = sorted(set(settings) - set(names))
+    for name in sorted(set(names) - set(settings) - NOT_SETTINGS):
+        if SETTING_NAME.fullmatch(name) and not name.startswith(NOT_SETTINGS_PREFIXES):
+            for setting in difflib.get_close_matches(name, unset, n=1, cutoff=0.85):
+                yield name, setting
 
 
 def check(config):

@@ -5,6 +5,7 @@ import re
 import pytest
 
 from app import create_app
+from app import settings as app_settings
 from app.twilio.standin import LocalVerify
 import config
 from config import Config, DevelopmentConfig, TestConfig
@@ -268,3 +269,31 @@ def test_gunicorn_reads_its_worker_class_in_any_case():
     done = run(["gunicorn", "--config", "gunicorn.conf.py", "--print-config", "wsgi:app"], **ENTRY_PRODUCTION, GUNICORN_WORKER_CLASS="GThread")
     assert done.returncode == 0, done.stderr
     assert "worker_class                       = gthread" in done.stdout
+
+
+def test_a_near_miss_of_a_setting_in_the_environment_or_env_is_warned_about_naming_it(monkeypatch, tmp_path, caplog):
+    env_file = tmp_path / ".env"
+    env_file.write_text("MAX_ATTEMPT=5\nLANGUAGE=es-MX\n")
+    monkeypatch.setattr(app_settings, "ENV_FILE", str(env_file))
+    monkeypatch.setenv("SUCESS_NEXT_STEP", "+14155550100")
+    create_app(TestConfig, http_client=ScriptedVerify())
+    assert [record.message for record in caplog.records if "did you mean" in record.message] == [
+        "MAX_ATTEMPT (in the environment or .env) is no setting of this server's: did you mean MAX_ATTEMPTS?",
+        "SUCESS_NEXT_STEP (in the environment or .env) is no setting of this server's: did you mean SUCCESS_NEXT_STEP?",
+    ]
+
+
+@pytest.mark.parametrize(
+    "names, warned",
+    [
+        ({"SUCESS_NEXT_STEP"}, [("SUCESS_NEXT_STEP", "SUCCESS_NEXT_STEP")]),
+        ({"TWILIO_AUTH_TOKN", "DATABSE_URL"}, [("DATABSE_URL", "DATABASE_URL"), ("TWILIO_AUTH_TOKN", "TWILIO_AUTH_TOKEN")]),
+        ({"WEB_CONCURENCY"}, [("WEB_CONCURENCY", "WEB_CONCURRENCY")]),
+        ({"SUCESS_NEXT_STEP", "SUCCESS_NEXT_STEP"}, []),  # the real one is set: a leftover, not a misspelling
+        ({"LANGUAGE"}, []),  # a setting, near another one (LANGUAGES)
+        ({"success_next_step"}, []),  # not written as a setting is
+        ({"PATH", "HOME", "PYTHONPATH", "PORT", "DYNO", "FLASK_APP", "FLASK_RUN_FROM_CLI", "GUNICORN_THREAD", "HOSTNAME"}, []),
+    ],
+)
+def test_only_a_close_match_of_a_setting_not_set_is_taken_for_a_misspelling(names, warned):
+    assert list(app_settings.misspelt(names, {*config.DEFAULTS, *app_settings.OTHER_SETTINGS})) == warned
