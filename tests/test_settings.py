@@ -1,6 +1,7 @@
 """The server refuses to start on settings that would fail a caller, and says which."""
 
 import re
+import subprocess
 
 import pytest
 
@@ -10,8 +11,9 @@ from app.twilio.standin import LocalVerify
 import config
 from config import Config, DevelopmentConfig, TestConfig
 from tests.fakes import ScriptedVerify
-from tests.test_entry_points import ENTRY_POINTS, PRODUCTION as ENTRY_PRODUCTION, run, said
+from tests.test_entry_points import ENTRY_POINTS, PRODUCTION as ENTRY_PRODUCTION, ROOT, environment, run, said
 
+BEHIND = "The database's schema is behind this version (records and lockouts would be off): run flask db upgrade"
 PRODUCTION = {
     "SECRET_KEY": "a-long-enough-production-secret",
     "TWILIO_ACCOUNT_SID": "AC" + "1" * 32,
@@ -297,3 +299,34 @@ def test_a_near_miss_of_a_setting_in_the_environment_or_env_is_warned_about_nami
 )
 def test_only_a_close_match_of_a_setting_not_set_is_taken_for_a_misspelling(names, warned):
     assert list(app_settings.misspelt(names, {*config.DEFAULTS, *app_settings.OTHER_SETTINGS})) == warned
+
+
+def test_development_warns_once_at_start_on_a_database_behind_the_code_and_starts(tmp_path, caplog):
+    app = create_app(DevelopmentConfig, DATABASE_URL=f"sqlite:///{tmp_path / 'not-migrated.sqlite3'}")
+    warned = [record for record in caplog.records if BEHIND in record.message]
+    assert [record.levelname for record in warned] == ["ERROR"]
+    assert app.test_client().get("/healthz").status_code == 200
+
+
+def test_flask_run_warns_of_an_unmigrated_database_and_flask_db_upgrade_does_not(tmp_path):
+    url = f"sqlite:///{tmp_path / 'not-migrated.sqlite3'}"
+    upgrade = run(["flask", "db", "upgrade"], APP_ENV="development", DATABASE_URL=f"sqlite:///{tmp_path / 'other.sqlite3'}")
+    assert upgrade.returncode == 0, upgrade.stderr
+    assert BEHIND not in upgrade.stderr
+    server = serve(["flask", "run", "--port", "0"], APP_ENV="development", DATABASE_URL=url)
+    assert sum(BEHIND in line for line in server) == 1
+
+
+def serve(command, **settings):
+    """Start a server in `environment(**settings)`; the lines it logs until it says it is running."""
+    server = subprocess.Popen(
+        command, cwd=ROOT, env=environment(**settings), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    )
+    with server:
+        lines = []
+        for line in server.stderr:
+            lines.append(line)
+            if "Running on" in line:
+                server.terminate()
+                return lines
+        raise AssertionError("".join(lines))
