@@ -2,9 +2,11 @@
 
 import os
 
-from dotenv import load_dotenv
+from dotenv import find_dotenv, load_dotenv
 
-load_dotenv()
+# Found as load_dotenv() finds it (beside this file, or above); app/settings.py reads its names too.
+ENV_FILE = find_dotenv()
+load_dotenv(ENV_FILE)
 
 # Every setting's default, by name: the test suite and the benchmark run on these, whatever a
 # developer's .env says.
@@ -201,7 +203,7 @@ CONFIGS = {
 
 def config_for(env_name=None):
     """The configuration class that APP_ENV names (production when unset)."""
-    name = env_name or os.environ.get("APP_ENV") or "production"
+    name = (env_name or os.environ.get("APP_ENV") or "production").strip().lower()
     if name == TestConfig.ENV_NAME:
         raise SettingsError("APP_ENV=test is the test suite's, with secrets anyone can read: use development or production")
     try:

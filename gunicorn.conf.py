@@ -27,7 +27,7 @@ bind = f"[{settings.HOST}]:{settings.PORT}" if ":" in settings.HOST else f"{sett
 # gevent: every webhook waiting on Verify is a greenlet, so a burst of callers never waits for
 # a free thread (BENCHMARKS.md has the figures). GUNICORN_WORKER_CLASS=gthread switches to
 # threads, GUNICORN_THREADS per worker.
-worker_class = os.environ.get("GUNICORN_WORKER_CLASS") or "gevent"
+worker_class = (os.environ.get("GUNICORN_WORKER_CLASS") or "gevent").lower()
 if worker_class not in WORKER_CLASSES:
     sys.exit(f"Error: GUNICORN_WORKER_CLASS={worker_class!r} is not one of {', '.join(WORKER_CLASSES)}")
 workers = _count("WEB_CONCURRENCY", 2)

@@ -20,8 +20,6 @@ from config import config_for
 
 log = logging.getLogger(__name__)
 
-LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
-
 
 def create_app(config_class=None, http_client=None, account_source=None, **overrides):
     """Build the app; `http_client` replaces twilio-python's HTTP layer (tests, benchmarks), `account_source` the accounts'."""
@@ -29,8 +27,10 @@ def create_app(config_class=None, http_client=None, account_source=None, **overr
     app.config.from_object(config_class or config_for())
     app.config.update(overrides)
     app.session_interface = NoSessions()
+    settings.normalise(app.config)
     _configure_logging(app)
     settings.check(app.config)
+    settings.warn_of_misspelt_settings()
     if http_client is None and settings.wants_local_verify(app.config):
         http_client = settings.use_local_verify(app.config)
 
@@ -92,9 +92,9 @@ def _configure_logging(app):
 
     stdout is left to what a command prints: `flask verifications report --csv > f.csv`.
     """
-    level = str(app.config["LOG_LEVEL"]).upper()
-    if level not in LOG_LEVELS:
-        raise settings.SettingsError(f"LOG_LEVEL={app.config['LOG_LEVEL']!r} is not one of {', '.join(LOG_LEVELS)}")
+    level = app.config["LOG_LEVEL"]
+    if level not in settings.LOG_LEVELS:
+        raise settings.SettingsError(f"LOG_LEVEL={level!r} is not one of {', '.join(settings.LOG_LEVELS)}")
     if app.config["LOG_FORMAT"] not in logs.FORMATS:
         raise settings.SettingsError(f"LOG_FORMAT={app.config['LOG_FORMAT']!r} is not one of {', '.join(logs.FORMATS)}")
     logging.basicConfig(handlers=[logs.handler(sys.stderr, app.config["LOG_FORMAT"])], level=level)

@@ -1,19 +1,25 @@
 """Start-up checks on the configuration: refuse to run rather than fail mid-call."""
 
+import difflib
 import ipaddress
 import logging
 import math
+import os
 import posixpath
 import re
 from urllib.parse import unquote, urlsplit
 
+from dotenv import dotenv_values
+
 from app.calls import prompts, stir
 from app.calls.handoff import destinations
 from app.numbers import countries
+from app.ops import logs
 from app.ops.admin.commands import username_refused
 from app.simulator import twiml_model
+from app.storage import database
 from app.twilio.standin import LOCAL_ACCOUNT_SID, LOCAL_AUTH_TOKEN, LocalVerify
-from config import DEVELOPMENT_SECRET_KEY, SettingsError
+from config import DEFAULTS, DEVELOPMENT_SECRET_KEY, ENV_FILE, Config, SettingsError
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +51,7 @@ RANGES = {
     "ACCOUNT_LOOKUP_TIMEOUT": (0.2, 5),
 }
 VERIFY_BY = ("caller_id", "account", "account_or_caller_id")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 # The ways a code may reach the caller (Verify's channels that make sense during a call).
 CHANNELS = ("sms", "whatsapp")
@@ -61,6 +68,12 @@ POLLY_VOICES = {
 BASIC_VOICES = {"en-US": {"alice"}, "es-MX": {"alice"}}
 # The first segment of this server's webhook paths: a next step there would start the call over.
 OWN_PATHS = {"voice", "verification", "handoff", "account"}
+# Settings read elsewhere than config.py's readers: by Config itself, config_for(), gunicorn.conf.py, the metrics.
+OTHER_SETTINGS = (*Config.REQUIRED, "APP_ENV", "WEB_CONCURRENCY", "FORWARDED_ALLOW_IPS", "PROMETHEUS_MULTIPROC_DIR", "HTTPS_PROXY")
+# Names in the environment that are not this server's settings, though some are near one: never taken for a misspelling.
+NOT_SETTINGS = {"PATH", "HOME", "PYTHONPATH", "DYNO", "LANG", "TERM", "USER", "SHELL", "PWD", "TZ"}
+NOT_SETTINGS_PREFIXES = ("FLASK_", "GUNICORN_", "WERKZEUG_", "PYTHON", "HEROKU_", "LC_", "PIP_", "XDG_", "SSH_")
+SETTING_NAME = re.compile(r"[A-Z][A-Z0-9]*(_[A-Z0-9]+)*")
 # Werkzeug's password hashes: method (scrypt or pbkdf2, with parameters), salt, hex digest.
 ADMIN_HASH = re.compile(r"(scrypt|pbkdf2):[\w:]+\$[^$\s]+\$[0-9a-f]+")
 HOST_NAME = re.compile(r"[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?")
@@ -95,6 +108,43 @@ def use_local_verify(config):
     return LocalVerify(code_length=config["CODE_LENGTH"])
 
 
+def normalise(config):
+    """Settings whose values are words are read in any case (CHANNELS=SMS), and spelt as the code spells them from here on."""
+    # The flags are read in any case by config.py, APP_ENV by config_for(), a next step's keyword by destinations.parse().
+    words = {
+        "LOG_LEVEL": LOG_LEVELS,
+        "LOG_FORMAT": logs.FORMATS,
+        "STIR_POLICY": stir.POLICIES,
+        "VERIFY_BY": VERIFY_BY,
+        "CHANNELS": CHANNELS,
+        "LANGUAGE": prompts.PROMPTS,
+        "LANGUAGES": prompts.PROMPTS,
+        "VOICE": twiml_model.allowed("Say", "voice"),
+    }
+    for name, known in words.items():
+        value = config.get(name)
+        if isinstance(value, str):
+            spelling = {word.lower(): word for word in known}
+            parts = [part.strip() for part in value.split(",")] if name in {"CHANNELS", "LANGUAGES"} else [value.strip()]
+            config[name] = ",".join(spelling.get(part.lower(), part) for part in parts)
+
+
+def warn_of_misspelt_settings():
+    """Log one line for each name in the environment or .env that is a near miss of a setting not set: SUCESS_NEXT_STEP."""
+    names = set(os.environ) | set(dotenv_values(ENV_FILE) if ENV_FILE else ())
+    for name, setting in misspelt(names, {*DEFAULTS, *OTHER_SETTINGS}):
+        log.warning("%s (in the environment or .env) is no setting of this server's: did you mean %s?", name, setting)
+
+
+def misspelt(names, settings):
+    """(name, setting) for each of `names` that looks like a misspelling of one of `settings` not among `names`."""
+    unset = sorted(set(settings) - set(names))
+    for name in sorted(set(names) - set(settings) - NOT_SETTINGS):
+        if SETTING_NAME.fullmatch(name) and not name.startswith(NOT_SETTINGS_PREFIXES):
+            for setting in difflib.get_close_matches(name, unset, n=1, cutoff=0.85):
+                yield name, setting
+
+
 def check(config):
     """Raise SettingsError naming the first problem with the configuration."""
     for problem in config.get("UNREADABLE", {}).values():
@@ -107,6 +157,10 @@ def check(config):
     elif config["SECRET_KEY"] == DEVELOPMENT_SECRET_KEY and not wants_local_verify(config):
         # With a real account the call state and verdicts would be signed with a published key.
         raise SettingsError("SECRET_KEY is not set: with real Twilio credentials, set one in .env (see .env.example)")
+    try:
+        database.check_url(config["DATABASE_URL"])
+    except ValueError as error:
+        raise SettingsError(str(error)) from None
     for name, (low, high) in RANGES.items():
         if not low <= config[name] <= high:
             raise SettingsError(f"{name}={config[name]} is out of range ({low} to {high})")
@@ -286,8 +340,14 @@ def _check_next_steps(config, production):
     except destinations.BadDestination as error:
         raise SettingsError(str(error)) from None
     for name, step in zip(("SUCCESS_NEXT_STEP", "FAILURE_NEXT_STEP"), steps):
-        if step.kind == "url" and step.target.startswith("/") and _first_segment(step.target) in OWN_PATHS:
-            raise SettingsError(f"{name}={step.target!r} is one of this server's own webhooks: the call would go round in a loop")
+        if step.kind == "url" and step.target.startswith("/"):
+            if _first_segment(step.target) in OWN_PATHS:
+                raise SettingsError(f"{name}={step.target!r} is one of this server's own webhooks: the call would go round in a loop")
+            log.warning(
+                "%s=%r is a path this server does not answer: it works only in another IVR that mounts the subflow and serves it",
+                name,
+                step.target,
+            )
     key = config["VERDICT_SIGNING_KEY"]
     if key and len(key.encode()) < 32:
         raise SettingsError("VERDICT_SIGNING_KEY is too short: use at least 32 random characters")

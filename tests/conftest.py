@@ -12,7 +12,7 @@ from app import create_app
 from app.storage import database
 from app.simulator import place_call
 from app.storage.tables import metadata, verifications
-from config import TestConfig
+from config import DevelopmentConfig, TestConfig
 from tests.fakes import ScriptedVerify
 
 CALLER = "+14155552671"
@@ -116,6 +116,7 @@ def database_url(request, backend, tmp_path):
 def test_database(monkeypatch, database_url):
     """Every app a test builds records to the test's own database, never to the repository's instance/."""
     monkeypatch.setattr(TestConfig, "DATABASE_URL", database_url)
+    monkeypatch.setattr(DevelopmentConfig, "DATABASE_URL", database_url)
 
 
 @pytest.fixture

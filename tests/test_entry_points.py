@@ -35,14 +35,19 @@ ENTRY_POINTS = {
 
 
 def run(command, **settings):
-    """Run a command in the repository: every app setting at its default (whatever .env says) but `settings`."""
+    """Run a command in the repository, in `environment(**settings)`."""
+    return subprocess.run(command, cwd=ROOT, env=environment(**settings), capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+
+
+def environment(**settings):
+    """Every app setting at its default (whatever .env says) but `settings`."""
     defaults = {name: str(value) for name, value in DEFAULTS.items() if name not in {"HOST", "PORT"}}
     env = {"PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}", "LANG": "C.UTF-8", **defaults, **settings}
     for name in ("APP_ENV", "SECRET_KEY", "TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_VERIFY_SERVICE_SID"):
         env.setdefault(name, "")
     if not env["APP_ENV"]:
         del env["APP_ENV"]  # as on a fresh clone: production, or development for flask (.flaskenv)
-    return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+    return env
 
 
 def said(done):

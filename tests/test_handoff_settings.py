@@ -102,3 +102,38 @@ def test_production_signs_with_a_derived_key_where_only_this_server_or_twilio_re
     app = create_app(Config, **PRODUCTION, SUCCESS_NEXT_STEP=value)
     assert len(app.extensions["handoff"]["key"]) == 64
     assert app.extensions["handoff"]["key"] != PRODUCTION["SECRET_KEY"]
+
+
+@pytest.mark.parametrize("name", ["SUCCESS_NEXT_STEP", "FAILURE_NEXT_STEP"])
+def test_an_http_next_step_is_refused_saying_the_verdict_would_travel_in_clear(name):
+    with pytest.raises(RuntimeError) as refused:
+        build(**{name: "http://menu.example.com/main"})
+    assert str(refused.value) == f"{name} must be https://, not http://: http would carry the verdict in clear"
+
+
+def test_a_path_next_step_is_taken_with_a_warning_that_only_a_host_ivr_serves_it(caplog):
+    app = build(SUCCESS_NEXT_STEP="/menu", FAILURE_NEXT_STEP="https://menu.example.com/agent")
+    assert app.extensions["handoff"]["approved"] == Destination("url", "/menu")
+    assert [record.message for record in caplog.records if "path" in record.message] == [
+        "SUCCESS_NEXT_STEP='/menu' is a path this server does not answer: it works only in another IVR that mounts the subflow and serves it"
+    ]
+
+
+@pytest.mark.parametrize(
+    "value, destination",
+    [
+        ("Hangup", Destination("hangup")),
+        ("HANGUP", Destination("hangup")),
+        ("SIP:Desk@pbx.example.com", Destination("sip", "sip:Desk@pbx.example.com")),
+        ("Client:Alice", Destination("client", "Alice")),
+        ("Flex:WW" + "0123456789abcdef" * 2, Destination("flex", "WW" + "0123456789abcdef" * 2)),
+        ("HTTPS://menu.example.com/Main", Destination("url", "https://menu.example.com/Main")),
+    ],
+)
+def test_a_next_steps_keyword_is_read_in_any_case_and_what_follows_it_as_written(value, destination):
+    assert build(SUCCESS_NEXT_STEP=value).extensions["handoff"]["approved"] == destination
+
+
+def test_a_flex_workflow_sid_is_read_as_written():
+    with pytest.raises(RuntimeError, match="^SUCCESS_NEXT_STEP must be flex: and a TaskRouter workflow SID"):
+        build(SUCCESS_NEXT_STEP="flex:ww" + "0123456789abcdef" * 2)

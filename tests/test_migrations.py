@@ -77,13 +77,6 @@ def test_commands_name_a_database_they_cannot_reach_in_one_line(verify):
     assert "secret" not in result.output
 
 
-def test_a_database_url_of_no_known_kind_is_one_line_too(verify):
-    app = create_app(TestConfig, http_client=verify, DATABASE_URL="foo://somewhere")
-    result = app.test_cli_runner().invoke(args=["verifications", "report"])
-    assert result.exit_code == 1
-    assert "Error: database foo://somewhere: NoSuchModuleError" in result.output
-
-
 def test_sqlite_writes_ahead_so_a_commit_never_waits_for_the_disk(tmp_path):
     config = {"DATABASE_TIMEOUT": 1.5, "DATABASE_POOL_SIZE": 3, "DATABASE_MAX_OVERFLOW": 4}
     engine = database.make_engine(f"sqlite:///{tmp_path / 'records.sqlite3'}", config)

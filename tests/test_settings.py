@@ -1,15 +1,19 @@
 """The server refuses to start on settings that would fail a caller, and says which."""
 
 import re
+import subprocess
 
 import pytest
 
 from app import create_app
+from app import settings as app_settings
 from app.twilio.standin import LocalVerify
 import config
 from config import Config, DevelopmentConfig, TestConfig
 from tests.fakes import ScriptedVerify
+from tests.test_entry_points import ENTRY_POINTS, PRODUCTION as ENTRY_PRODUCTION, ROOT, environment, run, said
 
+BEHIND = "The database's schema is behind this version (records and lockouts would be off): run flask db upgrade"
 PRODUCTION = {
     "SECRET_KEY": "a-long-enough-production-secret",
     "TWILIO_ACCOUNT_SID": "AC" + "1" * 32,
@@ -166,6 +170,7 @@ def test_an_unknown_app_env_is_named(monkeypatch):
 def test_a_setting_that_cannot_be_read_is_named_at_start_up(monkeypatch, reader, name, value, problem):
     monkeypatch.setenv(name, value)
     monkeypatch.setattr(config, "UNREADABLE", {})
+    monkeypatch.setattr(config, "DEFAULTS", {})  # the reader records its default there
     reader(name, 1)
     with pytest.raises(RuntimeError, match=problem):
         create_app(TestConfig, http_client=ScriptedVerify(), UNREADABLE=config.UNREADABLE)
@@ -203,3 +208,125 @@ def test_production_takes_only_an_https_public_base_url():
     with pytest.raises(RuntimeError, match="PUBLIC_BASE_URL must be https:// in production"):
         create_app(Config, **PRODUCTION, PUBLIC_BASE_URL="http://ivr.example.com")
     assert create_app(Config, **PRODUCTION, PUBLIC_BASE_URL="https://ivr.example.com")
+
+
+@pytest.mark.parametrize("command", ["import wsgi", "flask db upgrade", "flask run", "the Procfile's web process"])
+def test_a_database_this_server_has_no_driver_for_is_one_line_saying_which_work(command):
+    settings = {**ENTRY_PRODUCTION, "DATABASE_URL": "mysql://ivr:hunter2@db.example.com/ivr"}
+    done = run({**ENTRY_POINTS, "flask run": ["flask", "run"]}[command], **settings)
+    assert said(done) == ["Error: DATABASE_URL=mysql://… is not a database this server can use: use sqlite:///path, postgresql://… or postgres://…"]
+    assert done.returncode == 1
+
+
+@pytest.mark.parametrize(
+    "url, line",
+    [
+        ("postgress://ivr:hunter2@db.example.com/ivr", "DATABASE_URL=postgress://… is not a database this server can use"),
+        ("postgresql+psycopg2://ivr:hunter2@db.example.com/ivr", "DATABASE_URL=postgresql+psycopg2://… is not a database"),
+        ("db.example.com:5432/ivr?password=hunter2", "DATABASE_URL is not a database this server can use"),
+    ],
+)
+def test_a_misspelt_database_url_is_refused_saying_which_work_and_no_password(url, line):
+    with pytest.raises(RuntimeError) as refused:
+        create_app(Config, **{**PRODUCTION, "DATABASE_URL": url})
+    assert str(refused.value).startswith(line)
+    assert str(refused.value).endswith("use sqlite:///path, postgresql://… or postgres://…")
+    assert "hunter2" not in str(refused.value)
+
+
+@pytest.mark.parametrize("url", ["sqlite://", "postgres://ivr@db.example.com/ivr", "postgresql+psycopg://ivr@db.example.com/ivr"])
+def test_the_database_urls_that_work_are_taken(url):
+    assert create_app(TestConfig, http_client=ScriptedVerify(), DATABASE_URL=url)
+
+
+@pytest.mark.parametrize(
+    "name, written, read",
+    [
+        ("CHANNELS", "SMS, WhatsApp", "sms,whatsapp"),
+        ("LOG_FORMAT", "JSON", "json"),
+        ("LOG_LEVEL", "debug", "DEBUG"),
+        ("STIR_POLICY", "require-A", "require-a"),
+        ("VERIFY_BY", "Account", "account"),
+        ("LANGUAGE", "es-mx", "es-MX"),
+        ("LANGUAGES", "EN-us, es-MX", "en-US,es-MX"),
+        ("VOICE", "polly.joanna-neural", "Polly.Joanna-Neural"),
+    ],
+)
+def test_a_setting_whose_values_are_words_is_read_in_any_case(name, written, read):
+    app = create_app(TestConfig, http_client=ScriptedVerify(), **{name: written})
+    assert app.config[name] == read
+
+
+@pytest.mark.parametrize(
+    "name, written, read",
+    [("APP_ENV", "Development", DevelopmentConfig), ("SPEECH_INPUT", "ON", True), ("VALIDATE_SIGNATURES", "Off", False)],
+)
+def test_a_setting_read_before_the_app_is_read_in_any_case_too(monkeypatch, name, written, read):
+    monkeypatch.setenv(name, written)
+    monkeypatch.setattr(config, "DEFAULTS", {})  # the reader records its default there
+    assert (config.config_for() if name == "APP_ENV" else config._flag(name)) == read
+
+
+def test_gunicorn_reads_its_worker_class_in_any_case():
+    done = run(["gunicorn", "--config", "gunicorn.conf.py", "--print-config", "wsgi:app"], **ENTRY_PRODUCTION, GUNICORN_WORKER_CLASS="GThread")
+    assert done.returncode == 0, done.stderr
+    assert "worker_class                       = gthread" in done.stdout
+
+
+def test_a_near_miss_of_a_setting_in_the_environment_or_env_is_warned_about_naming_it(monkeypatch, tmp_path, caplog):
+    env_file = tmp_path / ".env"
+    env_file.write_text("MAX_ATTEMPT=5\nLANGUAGE=es-MX\n")
+    monkeypatch.setattr(app_settings, "ENV_FILE", str(env_file))
+    monkeypatch.setenv("SUCESS_NEXT_STEP", "+14155550100")
+    create_app(TestConfig, http_client=ScriptedVerify())
+    assert [record.message for record in caplog.records if "did you mean" in record.message] == [
+        "MAX_ATTEMPT (in the environment or .env) is no setting of this server's: did you mean MAX_ATTEMPTS?",
+        "SUCESS_NEXT_STEP (in the environment or .env) is no setting of this server's: did you mean SUCCESS_NEXT_STEP?",
+    ]
+
+
+@pytest.mark.parametrize(
+    "names, warned",
+    [
+        ({"SUCESS_NEXT_STEP"}, [("SUCESS_NEXT_STEP", "SUCCESS_NEXT_STEP")]),
+        ({"TWILIO_AUTH_TOKN", "DATABSE_URL"}, [("DATABSE_URL", "DATABASE_URL"), ("TWILIO_AUTH_TOKN", "TWILIO_AUTH_TOKEN")]),
+        ({"WEB_CONCURENCY"}, [("WEB_CONCURENCY", "WEB_CONCURRENCY")]),
+        ({"SUCESS_NEXT_STEP", "SUCCESS_NEXT_STEP"}, []),  # the real one is set: a leftover, not a misspelling
+        ({"LANGUAGE"}, []),  # a setting, near another one (LANGUAGES)
+        ({"success_next_step"}, []),  # not written as a setting is
+        ({"PATH", "HOME", "PYTHONPATH", "PORT", "DYNO", "FLASK_APP", "FLASK_RUN_FROM_CLI", "GUNICORN_THREAD", "HOSTNAME"}, []),
+    ],
+)
+def test_only_a_close_match_of_a_setting_not_set_is_taken_for_a_misspelling(names, warned):
+    assert list(app_settings.misspelt(names, {*config.DEFAULTS, *app_settings.OTHER_SETTINGS})) == warned
+
+
+def test_development_warns_once_at_start_on_a_database_behind_the_code_and_starts(tmp_path, caplog):
+    app = create_app(DevelopmentConfig, DATABASE_URL=f"sqlite:///{tmp_path / 'not-migrated.sqlite3'}")
+    warned = [record for record in caplog.records if BEHIND in record.message]
+    assert [record.levelname for record in warned] == ["ERROR"]
+    assert app.test_client().get("/healthz").status_code == 200
+
+
+def test_flask_run_warns_of_an_unmigrated_database_and_flask_db_upgrade_does_not(tmp_path):
+    url = f"sqlite:///{tmp_path / 'not-migrated.sqlite3'}"
+    upgrade = run(["flask", "db", "upgrade"], APP_ENV="development", DATABASE_URL=f"sqlite:///{tmp_path / 'other.sqlite3'}")
+    assert upgrade.returncode == 0, upgrade.stderr
+    assert BEHIND not in upgrade.stderr
+    server = serve(["flask", "run", "--port", "0"], APP_ENV="development", DATABASE_URL=url)
+    assert sum(BEHIND in line for line in server) == 1
+
+
+def serve(command, **settings):
+    """Start a server in `environment(**settings)`; the lines it logs until it says it is running."""
+    server = subprocess.Popen(
+        command, cwd=ROOT, env=environment(**settings), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    )
+    with server:
+        lines = []
+        for line in server.stderr:
+            lines.append(line)
+            if "Running on" in line:
+                server.terminate()
+                return lines
+        raise AssertionError("".join(lines))

@@ -3,6 +3,7 @@
 import logging
 import os
 
+import click
 from flask import Blueprint
 
 from app.ops import metrics
@@ -21,21 +22,34 @@ REASONS = {
 
 
 def init_app(app):
-    """Serve the health checks; in production, refuse to start on a database that has not been migrated."""
+    """Serve the health checks; check the database when a server starts (production refuses one not migrated)."""
     app.register_blueprint(bp)
-    # `flask db upgrade` (the release phase) builds the app too: it is the fix, so it must start.
-    if app.config["ENV_NAME"] == "production" and os.environ.get("FLASK_RUN_FROM_CLI") != "true":
+    if app.config["ENV_NAME"] in {"production", "development"} and _serving():
         check_at_start(app)
 
 
+def _serving():
+    """True unless a `flask` command other than `flask run` builds the app: `flask db upgrade` is the fix, so it must start."""
+    if os.environ.get("FLASK_RUN_FROM_CLI") != "true":
+        return True
+    command = click.get_current_context(silent=True)  # `flask run` builds the app inside its own command
+    return command is not None and command.info_name == "run"
+
+
+# Said in one line by a production start, which it stops; in a banner by a development one.
+BEHIND = (
+    "The database's schema is behind this version (records and lockouts would be off): "
+    "run flask db upgrade (the Procfile's release phase does)"
+)
+
+
 def check_at_start(app):
-    """A database behind the code stops the start; one out of reach is said loudly once, and counted."""
+    """A database behind the code stops a production start, and is said loudly in development; one out of reach is said loudly, and counted."""
     state = schema_state(lambda: database.make_engine(database.database_url(app.config, app.instance_path), app.config))
+    if state == "behind" and app.config["ENV_NAME"] == "production":
+        raise SettingsError(BEHIND)
     if state == "behind":
-        raise SettingsError(
-            "The database's schema is behind this version (records and lockouts would be off): "
-            "run flask db upgrade (the Procfile's release phase does)"
-        )
+        log.error("\n%s\n  %s\n%s", BANNER, BEHIND, BANNER)
     if state == "unreachable":
         log.error(
             "\n%s\n  The DATABASE DOES NOT ANSWER: calls go on WITHOUT RECORDS OR LOCKOUTS until it does.\n"

@@ -21,6 +21,8 @@ MIGRATIONS = pathlib.Path(__file__).resolve().parent / "migrations"
 
 # INSERT with ON CONFLICT, in each supported dialect's spelling.
 UPSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+# What DATABASE_URL may name: those dialects, through the drivers this server installs.
+URL_FORMS = "sqlite:///path, postgresql://… or postgres://…"
 
 # Sent with `what` (a few words: "record start") each time a call goes on without the database.
 failed = Namespace().signal("database-failed")
@@ -46,6 +48,22 @@ def database_url(config, instance_path):
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix) :]
     return url
+
+
+def check_url(url):
+    """ValueError, in a sentence that shows no password, unless DATABASE_URL (empty: SQLite) names a database this server can use."""
+    if not url:
+        return
+    try:
+        parsed = sqlalchemy.make_url(database_url({"DATABASE_URL": url}, ""))
+        parsed.get_dialect().import_dbapi()
+        usable = parsed.get_backend_name() in UPSERTS
+    except (sqlalchemy.exc.ArgumentError, ImportError):  # an unknown dialect, a driver not installed
+        usable = False
+    if not usable:
+        scheme = url.partition("://")[0]
+        named = f"DATABASE_URL={scheme}://…" if "://" in url and scheme.replace("+", "").isalnum() else "DATABASE_URL"
+        raise ValueError(f"{named} is not a database this server can use: use {URL_FORMS}")
 
 
 def make_engine(url, config, **options):

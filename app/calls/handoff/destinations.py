@@ -13,6 +13,8 @@ CLIENT_IDENTITY = re.compile(r"[A-Za-z0-9_.@-]{1,256}")
 WORKFLOW_SID = re.compile(r"WW[0-9a-f]{32}")
 # A URL Twilio can fetch and sign as written: printable ASCII, nothing that needs quoting.
 URL_CHARACTERS = re.compile(r"[A-Za-z0-9_.~!$&'()*+,;=:@/?%-]+")
+# What a next step may start with, read in any case; what follows it (a SID, a URL, a user) is read as written.
+KEYWORDS = ("sip:", "client:", "flex:", "https://", "http://")
 LONGEST_SIP_URI = 255
 LONGEST_URL = 1024
 
@@ -46,7 +48,7 @@ HANGUP = Destination("hangup")
 
 def parse(name, value):
     """The destination a setting's value names, or BadDestination naming the setting and the form."""
-    text = (value or "").strip()
+    text = _keyword_in_lower_case((value or "").strip())
     if text in {"", "hangup"}:
         return HANGUP
     if text.startswith("+"):
@@ -73,7 +75,19 @@ def parse(name, value):
         return Destination("flex", sid)
     if text.startswith(("https://", "/")):
         return Destination("url", _url(name, text))
+    if text.startswith("http://"):
+        raise BadDestination(f"{name} must be https://, not http://: http would carry the verdict in clear")
     raise BadDestination(f"{name} must be {FORMS}")
+
+
+def _keyword_in_lower_case(text):
+    """Hangup, SIP:desk@pbx, Flex:WW… read as hangup, sip:desk@pbx, flex:WW…."""
+    if text.lower() == "hangup":
+        return "hangup"
+    for keyword in KEYWORDS:
+        if text[: len(keyword)].lower() == keyword:
+            return keyword + text[len(keyword) :]
+    return text
 
 
 def failure_step(config):
