@@ -71,7 +71,7 @@ def account_entered():
     if entry.kind == "none" and current_app.config["VERIFY_BY"] == "account_or_caller_id":
         log.info("call %s: no account number, verified by caller ID", state.call_sid)
         response = VoiceResponse()
-        return twiml(verification.hand_over(response, request.form.get("From", ""), state.return_to, language=_language(state)))
+        return twiml(verification.hand_over(response, request.form.get("From", ""), state.return_to, **_carried(state)))
     if entry.kind != "digits":
         return _wrong(state, bad_format_prompt())
     return _look_up(state, entry.digits)
@@ -104,7 +104,7 @@ def _look_up(state, digits):
     log.info("call %s: account found, verifying the phone on file", state.call_sid)
     response = VoiceResponse()
     verification.hand_over(
-        response, phone, state.return_to, language=_language(state), method="account", account=key, account_refundable=counted
+        response, phone, state.return_to, **_carried(state), method="account", account=key, account_refundable=counted
     )
     return twiml(response)
 
@@ -121,6 +121,11 @@ def _ask(state, *prompt, response=None):
     response = response or VoiceResponse()
     gather(response, verification.state_url("account.account_entered", state), _language(state), *prompt)
     return twiml(response)
+
+
+def _carried(state):
+    """What the subflow takes on from the account step: the attestation /voice carried, the caller's language."""
+    return {"attestation": state.attestation, "language": _language(state)}
 
 
 def _language(state):
