@@ -268,6 +268,16 @@ def test_with_several_languages_the_caller_chooses_before_keying_the_account_and
     assert caller.heard("Está verificado como titular de la cuenta.")
 
 
+@pytest.mark.parametrize("keys", [ACCOUNT + "#", "#"], ids=["account", "caller ID"])
+def test_with_one_language_verify_picks_the_texts_language_and_the_call_speaks_the_configured_one(by_account, call, verify, keys):
+    caller = call(target=by_account(VERIFY_BY="account_or_caller_id", LANGUAGE="es-MX"))
+    caller.press(keys)
+    assert caller.heard("un código")
+    assert "Locale" not in verify.requests[-1][1]
+    caller.press(caller.last_code)
+    assert caller.heard("verificado")
+
+
 def test_the_account_number_can_be_spoken(by_account, call, verify):
     caller = call(target=by_account(SPEECH_INPUT=True))
     assert caller.listening["input"] == "dtmf speech"

@@ -124,12 +124,16 @@ def _ask(state, *prompt, response=None):
 
 
 def _carried(state):
-    """What the subflow takes on from the account step: the attestation /voice carried, the caller's language."""
-    return {"attestation": state.attestation, "language": _language(state)}
+    """What the subflow takes on from the account step: the attestation /voice carried, the language chosen.
+
+    No language chosen is "", not LANGUAGE: the subflow then speaks LANGUAGE, offers no second
+    menu, and lets Verify pick the text's language from the number's country.
+    """
+    return {"attestation": state.attestation, "language": state.language}
 
 
 def _language(state):
-    """The caller's language: chosen at the menu, or the configured one (so the subflow offers no second menu)."""
+    """The language the step speaks: chosen at the menu, or the configured one."""
     return state.language or current_app.config["LANGUAGE"]
 
 
