@@ -2,12 +2,15 @@
 
 urllib3's timeouts bound each read on the socket, not the answer: a server that sends a byte
 just inside the read timeout holds the request, and the webhook waiting on it, as long as it
-likes. Pools from `bounded()` give every read only what is left of the request's deadline.
+likes. Pools from `bounded()` give every read only what is left of the request's deadline;
+under gevent (the Procfile's workers) the deadline also ends a slow name lookup or TLS handshake.
 """
 
+import contextlib
 import contextvars
 import http.client
 import io
+import sys
 import time
 
 import urllib3
@@ -16,6 +19,10 @@ from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 # When the request under way in this thread (or greenlet) must have its whole answer.
 _ends = contextvars.ContextVar("outbound_deadline", default=None)
+
+
+class DeadlinePassed(urllib3.exceptions.TimeoutError):
+    """The request was not over by its deadline."""
 
 
 def bounded(manager):
@@ -33,12 +40,34 @@ def request(manager, method, url, seconds, longest=None, **options):
     """
     token = _ends.set(time.monotonic() + seconds)
     try:
-        answer = manager.request(method, url, timeout=urllib3.Timeout(total=seconds), preload_content=False, **options)
-        body = answer.read(None if longest is None else longest + 1)
+        with _interrupted_after(seconds):
+            answer = manager.request(method, url, timeout=urllib3.Timeout(total=seconds), preload_content=False, **options)
+            body = answer.read(None if longest is None else longest + 1)
         answer.release_conn()
     finally:
         _ends.reset(token)
     return answer.status, body, answer.headers
+
+
+@contextlib.contextmanager
+def _interrupted_after(seconds):
+    """Under gevent, end the block after `seconds` wherever it waits; urllib3 then drops the connection."""
+    monkey = sys.modules.get("gevent.monkey")
+    if monkey is None or not monkey.is_module_patched("socket"):
+        yield
+        return
+    from gevent import Timeout
+
+    timer = Timeout(seconds)
+    timer.start()
+    try:
+        yield
+    except Timeout as expired:
+        if expired is not timer:
+            raise
+        raise DeadlinePassed() from None
+    finally:
+        timer.close()
 
 
 class _Reads(io.RawIOBase):

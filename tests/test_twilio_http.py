@@ -6,9 +6,12 @@ import ipaddress
 import json
 import socket
 import ssl
+import subprocess
+import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
@@ -141,6 +144,18 @@ def test_verify_dripping_its_answer_is_given_up_at_the_timeout(part, caplog):
             verify_through(twilio.url, timeout=0.5).send(CALLER, "sms")
     assert failure.value.reason == "unavailable"
     assert caplog.messages == ["verify send failed: no answer in time (ReadTimeoutError) -> unavailable"]
+
+
+def test_under_gevent_a_dripping_tls_handshake_is_cut_off_at_the_timeout():
+    # In a process of its own, patched by gevent as the Procfile's workers are.
+    script = Path(__file__).parent / "dripping_handshake.py"
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    # Not a read timeout after the handshake: the deadline ended the handshake itself.
+    assert done.stdout.splitlines() == [
+        "verify send failed: no answer in time (DeadlinePassed) -> unavailable",
+        "failed: unavailable",
+    ]
 
 
 def test_a_caller_whose_code_verify_drips_hears_it_cannot_be_sent(make_app, call, records):

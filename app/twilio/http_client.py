@@ -46,8 +46,9 @@ class TwilioHttp(HttpClient):
             body = json.dumps(data)
         elif data:
             body = urlencode(data, doseq=True)
+        seconds = timeout or self.timeout or TIMEOUT
         status, text, answered = outbound.request(
-            self.pool, method.upper(), uri, timeout or self.timeout or TIMEOUT, body=body, headers=headers, redirect=allow_redirects
+            self.pool, method.upper(), uri, seconds, body=body, headers=headers, redirect=allow_redirects
         )
         return Response(status, text.decode("utf-8", "replace"), answered)
 
