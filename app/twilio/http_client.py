@@ -14,7 +14,8 @@ from app import outbound
 # Connections kept open for reuse, per worker. In a burst every caller's Verify request runs at
 # once; a connection the pool cannot keep is thrown away, and the next one pays a TLS handshake.
 CONNECTIONS = 128
-# Seconds a request may take, answer and all, when the app does not say (VERIFY_TIMEOUT).
+# Seconds a request may take, answer and all, when neither the request nor the client says
+# (create_app sets the client's to VERIFY_TIMEOUT): none is left without a deadline.
 TIMEOUT = 5.0
 
 
@@ -30,7 +31,7 @@ class TwilioHttp(HttpClient):
     be reached.
     """
 
-    def __init__(self, timeout=TIMEOUT, connections=CONNECTIONS):
+    def __init__(self, timeout=None, connections=CONNECTIONS):
         super().__init__(logger=None, is_async=False, timeout=timeout)
         self.pool = _pool(maxsize=connections, retries=False, ca_certs=certifi.where())
 
