@@ -1,7 +1,11 @@
 """Twilio faked at twilio-python's HttpClient seam, with Twilio's own JSON shapes; and a toy IVR."""
 
 import collections
+import itertools
 import json
+import socketserver
+import threading
+import time
 from urllib.parse import urlsplit
 
 from flask import Flask, request
@@ -66,6 +70,53 @@ class ScriptedVerify(LocalVerify):
         self.statuses.append(status)
         text = body if isinstance(body, str) else json.dumps(body)
         return Response(status, text, {"Content-Type": "application/json"})
+
+
+class Dripping(socketserver.ThreadingTCPServer):
+    """A server on 127.0.0.1 that answers every request one byte at a time, for as long as the client listens.
+
+    `part="head"` drips the status line and headers; `"body"` sends them at once and drips an
+    endless body. Each byte comes well within any read timeout; only a deadline on the whole
+    answer ends the request. Start it with `with Dripping() as server:`.
+    """
+
+    daemon_threads = True
+    HEAD = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 1000000000\r\n\r\n"
+
+    def __init__(self, part="body", pace=0.02):
+        super().__init__(("127.0.0.1", 0), _Drip)
+        self.part, self.pace = part, pace
+        self.requests = 0
+
+    @property
+    def url(self):
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+    def __enter__(self):
+        threading.Thread(target=self.serve_forever, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc_info):
+        self.shutdown()
+        super().__exit__(*exc_info)
+
+
+class _Drip(socketserver.BaseRequestHandler):
+    def handle(self):
+        server = self.server
+        received = b""
+        while b"\r\n\r\n" not in received and (data := self.request.recv(65536)):
+            received += data
+        server.requests += 1
+        if server.part == "body":
+            self.request.sendall(server.HEAD)
+        head = server.HEAD if server.part == "head" else b""
+        try:
+            for byte in itertools.chain(head, itertools.repeat(ord(" "))):
+                self.request.sendall(bytes([byte]))
+                time.sleep(server.pace)
+        except OSError:
+            pass  # the client hung up: the drip ends
 
 
 # What app.twilio.http_client raises (through urllib3) when Twilio is slow or out of reach.

@@ -59,6 +59,23 @@ def test_the_verdict_says_by_account_and_carries_the_accounts_hashed_reference(b
     assert ACCOUNT not in url
 
 
+@pytest.mark.parametrize("keys, method", [(ACCOUNT + "#", "account"), ("#", "caller_id")])
+def test_an_a_attested_call_keeps_its_attestation_past_the_account_step(by_account, call, verify, records, keys, method):
+    app = by_account(
+        VERIFY_BY="account_or_caller_id", STIR_POLICY="require-a", SUCCESS_NEXT_STEP="https://menu.example.com/main", VERDICT_SIGNING_KEY=KEY
+    )
+    caller = call(target=app, params={"StirVerstat": "TN-Validation-Passed-A"})
+    del caller.fields["StirVerstat"]  # Twilio sends it to /voice; the later webhooks need not repeat it
+    caller.press(keys)
+    assert len(verify.sent) == 1
+    caller.press(caller.last_code)
+
+    url = caller.end_reason.removeprefix("sent to another host, not followed: ")
+    verdict = jwt.decode(parse_qs(urlsplit(url).query)["verdict"][0], KEY, algorithms=["HS256"])
+    assert (verdict["status"], verdict["method"], verdict["attestation"]) == ("approved", method, "TN-Validation-Passed-A")
+    assert records()[-1]["stir_verstat"] == "TN-Validation-Passed-A"
+
+
 def test_flex_task_attributes_carry_the_account_reference(by_account, call):
     app = by_account(SUCCESS_NEXT_STEP="flex:WW" + "0" * 32)
     caller = call(target=app)
@@ -249,6 +266,16 @@ def test_with_several_languages_the_caller_chooses_before_keying_the_account_and
     assert verify.requests[-1][1]["Locale"] == "es"
     caller.press(caller.last_code)
     assert caller.heard("Está verificado como titular de la cuenta.")
+
+
+@pytest.mark.parametrize("keys", [ACCOUNT + "#", "#"], ids=["account", "caller ID"])
+def test_with_one_language_verify_picks_the_texts_language_and_the_call_speaks_the_configured_one(by_account, call, verify, keys):
+    caller = call(target=by_account(VERIFY_BY="account_or_caller_id", LANGUAGE="es-MX"))
+    caller.press(keys)
+    assert caller.heard("un código")
+    assert "Locale" not in verify.requests[-1][1]
+    caller.press(caller.last_code)
+    assert caller.heard("verificado")
 
 
 def test_the_account_number_can_be_spoken(by_account, call, verify):

@@ -11,6 +11,7 @@ import time
 import pytest
 
 from tests.conftest import CALLER
+from tests.fakes import Dripping
 
 SECRET = "the-crm-and-the-ivr-share-this-secret-0123"
 ACCOUNT = "12345678"
@@ -132,6 +133,17 @@ def test_a_crm_slower_than_the_timeout_is_given_up_and_recorded(crm_app, crm, ca
     assert caller.heard("We cannot look up your account right now.")
     assert (records()[-1]["outcome"], records()[-1]["reason"]) == ("failed", "account_unavailable")
     assert records()[-1]["number_masked"] == "+1•••••••71"
+
+
+def test_a_crm_dripping_its_answer_is_given_up_at_the_timeout(crm_app, call, records, caplog):
+    # Each byte comes inside the read timeout; ACCOUNT_LOOKUP_TIMEOUT bounds the whole answer.
+    with Dripping() as crm:
+        caller = call(target=crm_app(ACCOUNT_LOOKUP_URL=f"{crm.url}/lookup", ACCOUNT_LOOKUP_TIMEOUT=0.2))
+        caller.press(ACCOUNT + "#")
+    assert crm.requests == 1
+    assert caller.heard("We cannot look up your account right now.")
+    assert records()[-1]["reason"] == "account_unavailable"
+    assert "account lookup: the CRM gave no answer in time" in caplog.text
 
 
 def test_a_crm_that_is_down_sends_the_caller_to_the_fallback(crm_app, call):

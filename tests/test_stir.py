@@ -99,6 +99,17 @@ def test_the_attestation_travels_from_voice_in_the_call_state(make_app, call, re
     assert records()[0]["stir_verstat"] == "TN-Validation-Passed-B"
 
 
+def test_by_account_the_attestation_from_voice_reaches_the_verdict(make_app, call, records):
+    app = make_app(VERIFY_BY="account_or_caller_id", SUCCESS_NEXT_STEP=SIP)
+    caller = call(target=app, params={"StirVerstat": "TN-Validation-Passed-B"})
+    del caller.fields["StirVerstat"]  # the account step's webhooks come without it
+    caller.press("#")
+    caller.press(caller.last_code)
+    assert caller.heard("your phone number is verified")
+    assert sip_headers(caller)["X-Verification-Attestation"] == "TN-Validation-Passed-B"
+    assert records()[0]["stir_verstat"] == "TN-Validation-Passed-B"
+
+
 def test_flask_verifications_report_shows_the_attestations(app, call):
     verstats = ["TN-Validation-Passed-A", "TN-Validation-Passed-A", "No-TN-Validation", None]
     for caller, verstat in enumerate(verstats):

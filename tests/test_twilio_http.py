@@ -6,9 +6,12 @@ import ipaddress
 import json
 import socket
 import ssl
+import subprocess
+import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
@@ -20,6 +23,7 @@ from twilio.rest import Client
 from app.twilio.http_client import TwilioHttp
 from app.twilio.verify import VerifyFailed, VerifyService
 from app.twilio.standin import LocalVerify
+from tests.fakes import Dripping
 
 ACCOUNT_SID = "AC" + "1" * 32
 SERVICE_SID = "VA" + "2" * 32
@@ -130,6 +134,40 @@ def test_verify_that_does_not_answer_in_time_is_unavailable(twilio, caplog):
         verify_through(twilio.url, timeout=0.2).send(CALLER, "sms")
     assert failure.value.reason == "unavailable"
     assert caplog.messages == ["verify send failed: no answer in time (ReadTimeoutError) -> unavailable"]
+
+
+@pytest.mark.parametrize("part", ["head", "body"])
+def test_verify_dripping_its_answer_is_given_up_at_the_timeout(part, caplog):
+    # Each byte comes inside the read timeout; the timeout bounds the whole answer.
+    with Dripping(part) as twilio:
+        with pytest.raises(VerifyFailed) as failure:
+            verify_through(twilio.url, timeout=0.5).send(CALLER, "sms")
+    assert failure.value.reason == "unavailable"
+    assert caplog.messages == ["verify send failed: no answer in time (ReadTimeoutError) -> unavailable"]
+
+
+def test_under_gevent_a_dripping_tls_handshake_is_cut_off_at_the_timeout():
+    # In a process of its own, patched by gevent as the Procfile's workers are.
+    script = Path(__file__).parent / "dripping_handshake.py"
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    # Not a read timeout after the handshake: the deadline ended the handshake itself.
+    assert done.stdout.splitlines() == [
+        "verify send failed: no answer in time (DeadlinePassed) -> unavailable",
+        "failed: unavailable",
+    ]
+
+
+def test_a_caller_whose_code_verify_drips_hears_it_cannot_be_sent(make_app, call, records):
+    app = make_app(VERIFY_TIMEOUT=0.5)
+    twilio_client = app.extensions["twilio_client"]
+    twilio_client.http_client = TwilioHttp(timeout=app.config["VERIFY_TIMEOUT"])
+    with Dripping() as twilio:
+        twilio_client.verify.base_url = twilio.url
+        caller = call(target=app)
+    assert twilio.requests == 1
+    assert caller.heard("We cannot verify your phone right now.")
+    assert records()[-1]["reason"] == "unavailable"
 
 
 @pytest.mark.parametrize("twilio", ["hang_up"], indirect=True)

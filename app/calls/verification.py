@@ -82,10 +82,12 @@ def init_app(app, twilio_client):
     handoff.init_app(app)
 
 
-def hand_over(response, destination, return_to, channel=None, language=None, **fields):
+def hand_over(response, destination, return_to, channel=None, language=None, attestation=None, **fields):
     """Add to `response` the step that runs the subflow; it comes back to `return_to`.
 
-    `fields` are more of the CallState's: by account, method, account, account_refundable, entries and entry_counted.
+    `attestation` is the StirVerstat the call arrived with, for a step after the first webhook
+    (Twilio need not repeat it); else this webhook's. `fields` are more of the CallState's: by
+    account, method, account, account_refundable, entries and entry_counted.
     """
     # Without a channel or a language the caller picks one of CHANNELS / LANGUAGES, if there are several.
     options = current_app.extensions["verification"]
@@ -95,7 +97,7 @@ def hand_over(response, destination, return_to, channel=None, language=None, **f
         destination=destination,
         channel=channel or (channels[0] if len(channels) == 1 else ""),
         return_to=return_to,
-        attestation=stir.attestation(request.form),
+        attestation=stir.attestation(request.form) if attestation is None else attestation,
         language=language or "",
         **fields,
     )

@@ -14,6 +14,7 @@ import time
 import certifi
 import urllib3
 
+from app import outbound
 from app.storage.accounts import AccountLookupFailed
 
 log = logging.getLogger(__name__)
@@ -30,13 +31,12 @@ def signature(secret, timestamp, body):
 
 
 class CrmAccounts:
-    """Looks accounts up in a CRM; nothing waits past `timeout` seconds, nothing is retried."""
+    """Looks accounts up in a CRM; no lookup takes longer than `timeout` seconds, answer and all; nothing is retried."""
 
-    def __init__(self, url, secret, timeout, pool=None):
-        self.url, self.secret = url, secret
-        self.timeout = urllib3.Timeout(total=timeout)
+    def __init__(self, url, secret, timeout):
+        self.url, self.secret, self.timeout = url, secret, timeout
         # As many kept connections as Verify's (app/twilio/http_client.py): a burst looks up at once.
-        self.pool = pool or urllib3.PoolManager(maxsize=CONNECTIONS, retries=False, ca_certs=certifi.where())
+        self.pool = outbound.bounded(urllib3.PoolManager(maxsize=CONNECTIONS, retries=False, ca_certs=certifi.where()))
 
     def phone_for(self, account_number, call_sid="-"):
         """The phone on file for an account number, None if the CRM does not know it (404)."""
@@ -48,22 +48,20 @@ class CrmAccounts:
             "X-Signature": signature(self.secret, timestamp, body),
         }
         try:
-            answer = self.pool.request(
-                "POST", self.url, body=body, headers=headers, timeout=self.timeout, redirect=False, preload_content=False
+            status, data, _ = outbound.request(
+                self.pool, "POST", self.url, self.timeout, LONGEST_ANSWER, body=body, headers=headers, redirect=False
             )
-            data = answer.read(LONGEST_ANSWER + 1, decode_content=True)
-            answer.release_conn()
         except urllib3.exceptions.TimeoutError:
             log.warning("call %s: account lookup: the CRM gave no answer in time", call_sid)
             raise AccountLookupFailed("timeout") from None
         except urllib3.exceptions.HTTPError as error:
             log.warning("call %s: account lookup: the CRM could not be reached (%s)", call_sid, type(error).__name__)
             raise AccountLookupFailed("unavailable") from None
-        if answer.status == 404:
+        if status == 404:
             return None
-        phone = _phone(data) if answer.status == 200 else None
+        phone = _phone(data) if status == 200 else None
         if phone is None:
-            log.warning("call %s: account lookup: the CRM answered HTTP %s without a phone", call_sid, answer.status)
+            log.warning("call %s: account lookup: the CRM answered HTTP %s without a phone", call_sid, status)
             raise AccountLookupFailed("garbled")
         return phone
 

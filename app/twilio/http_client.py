@@ -9,9 +9,14 @@ import urllib3
 from twilio.http import HttpClient
 from twilio.http.response import Response
 
+from app import outbound
+
 # Connections kept open for reuse, per worker. In a burst every caller's Verify request runs at
 # once; a connection the pool cannot keep is thrown away, and the next one pays a TLS handshake.
 CONNECTIONS = 128
+# Seconds a request may take, answer and all, when neither the request nor the client says
+# (create_app sets the client's to VERIFY_TIMEOUT): none is left without a deadline.
+TIMEOUT = 5.0
 
 
 class TwilioHttp(HttpClient):
@@ -21,8 +26,9 @@ class TwilioHttp(HttpClient):
     merges session settings and scans the environment for proxy settings: about half the CPU of
     a Verify request (BENCHMARKS.md). Here the proxy (HTTPS_PROXY) is read once, and the CA
     bundle is requests' own (certifi). Nothing is retried: a repeated Verify send could text the
-    caller twice. Errors are urllib3's: `urllib3.exceptions.TimeoutError` when Twilio does not
-    answer in time, another `urllib3.exceptions.HTTPError` when it cannot be reached.
+    caller twice. Errors are urllib3's: `urllib3.exceptions.TimeoutError` when Twilio has not
+    answered in full within the timeout, another `urllib3.exceptions.HTTPError` when it cannot
+    be reached.
     """
 
     def __init__(self, timeout=None, connections=CONNECTIONS):
@@ -41,19 +47,20 @@ class TwilioHttp(HttpClient):
             body = json.dumps(data)
         elif data:
             body = urlencode(data, doseq=True)
-        answer = self.pool.request(
-            method.upper(), uri, body=body, headers=headers, timeout=timeout or self.timeout, redirect=allow_redirects
+        seconds = timeout or self.timeout or TIMEOUT
+        status, text, answered = outbound.request(
+            self.pool, method.upper(), uri, seconds, body=body, headers=headers, redirect=allow_redirects
         )
-        return Response(answer.status, answer.data.decode("utf-8", "replace"), answer.headers)
+        return Response(status, text.decode("utf-8", "replace"), answered)
 
 
 def _pool(**options):
     """A pool straight to Twilio, or through the proxy HTTPS_PROXY names, read as requests reads it."""
     proxy = urllib.request.getproxies().get("https")
     if not proxy:
-        return urllib3.PoolManager(**options)
+        return outbound.bounded(urllib3.PoolManager(**options))
     # A bare host:port is an http:// proxy, and credentials in the URL log in to it.
     proxy = proxy if "://" in proxy else f"http://{proxy}"
     credentials = urllib3.util.parse_url(proxy).auth
     headers = urllib3.make_headers(proxy_basic_auth=unquote(credentials)) if credentials else None
-    return urllib3.ProxyManager(proxy, proxy_headers=headers, **options)
+    return outbound.bounded(urllib3.ProxyManager(proxy, proxy_headers=headers, **options))

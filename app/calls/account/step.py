@@ -68,7 +68,7 @@ def account_entered():
     if entry.kind == "none" and current_app.config["VERIFY_BY"] == "account_or_caller_id":
         log.info("call %s: no account number, verified by caller ID", state.call_sid)
         response = VoiceResponse()
-        return twiml(verification.hand_over(response, request.form.get("From", ""), state.return_to, language=_language(state)))
+        return twiml(verification.hand_over(response, request.form.get("From", ""), state.return_to, **_carried(state)))
     if entry.kind != "digits":
         return _wrong(state, bad_format_prompt())
     return _look_up(state, entry.digits)
@@ -103,7 +103,7 @@ def _look_up(state, digits):
         response,
         phone,
         state.return_to,
-        language=_language(state),
+        **_carried(state),
         method="account",
         account=key,
         account_refundable=account_counted,
@@ -127,8 +127,17 @@ def _ask(state, *prompt, response=None):
     return twiml(response)
 
 
+def _carried(state):
+    """What the subflow takes on from the account step: the attestation /voice carried, the language chosen.
+
+    No language chosen is "", not LANGUAGE: the subflow then speaks LANGUAGE, offers no second
+    menu, and lets Verify pick the text's language from the number's country.
+    """
+    return {"attestation": state.attestation, "language": state.language}
+
+
 def _language(state):
-    """The caller's language: chosen at the menu, or the configured one (so the subflow offers no second menu)."""
+    """The language the step speaks: chosen at the menu, or the configured one."""
     return state.language or current_app.config["LANGUAGE"]
 
 

@@ -1,0 +1,119 @@
+"""Outbound HTTP (Twilio's API, the CRM) with one deadline per request, first byte to last.
+
+urllib3's timeouts bound each read on the socket, not the answer: a server that sends a byte
+just inside the read timeout holds the request, and the webhook waiting on it, as long as it
+likes. Pools from `bounded()` give every read only what is left of the request's deadline;
+under gevent (the Procfile's workers) the deadline also ends a slow name lookup or TLS handshake.
+"""
+
+import contextlib
+import contextvars
+import http.client
+import io
+import sys
+import time
+
+import urllib3
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+
+# When the request under way in this thread (or greenlet) must have its whole answer.
+_ends = contextvars.ContextVar("outbound_deadline", default=None)
+
+
+class DeadlinePassed(urllib3.exceptions.TimeoutError):
+    """The request was not over by its deadline."""
+
+
+def bounded(manager):
+    """`manager` (a urllib3 PoolManager or ProxyManager), its connections reading within `request()`'s deadline."""
+    manager.pool_classes_by_scheme = {"http": _Pool, "https": _TlsPool}
+    return manager
+
+
+def request(manager, method, url, seconds, longest=None, **options):
+    """`method` on `url` through a `bounded()` manager; its status, body and headers, all within `seconds`.
+
+    The body is read up to `longest` + 1 bytes if given, all of it otherwise. Past the deadline
+    urllib3's TimeoutError is raised and the connection dropped; a server out of reach raises
+    another urllib3 HTTPError.
+    """
+    token = _ends.set(time.monotonic() + seconds)
+    try:
+        with _interrupted_after(seconds):
+            answer = manager.request(method, url, timeout=urllib3.Timeout(total=seconds), preload_content=False, **options)
+            body = answer.read(None if longest is None else longest + 1)
+        answer.release_conn()
+    finally:
+        _ends.reset(token)
+    return answer.status, body, answer.headers
+
+
+@contextlib.contextmanager
+def _interrupted_after(seconds):
+    """Under gevent, end the block after `seconds` wherever it waits; urllib3 then drops the connection."""
+    monkey = sys.modules.get("gevent.monkey")
+    if monkey is None or not monkey.is_module_patched("socket"):
+        yield
+        return
+    from gevent import Timeout
+
+    timer = Timeout(seconds)
+    timer.start()
+    try:
+        yield
+    except Timeout as expired:
+        if expired is not timer:
+            raise
+        raise DeadlinePassed() from None
+    finally:
+        timer.close()
+
+
+class _Reads(io.RawIOBase):
+    """A socket's reads (through its file, `raw`), each allowed only the time left before the deadline."""
+
+    def __init__(self, raw, sock, ends):
+        self._raw, self._sock, self._ends = raw, sock, ends
+
+    def readable(self):
+        return True
+
+    def readinto(self, buffer):
+        left = self._ends - time.monotonic()
+        if left <= 0:
+            # A socket timeout: urllib3 turns it into ReadTimeoutError and drops the connection.
+            raise TimeoutError("the request's deadline passed")
+        self._sock.settimeout(left)
+        return self._raw.readinto(buffer)
+
+    def close(self):
+        # The socket's file holds it open for the answer, as http.client expects.
+        self._raw.close()
+        super().close()
+
+
+class _Answer(http.client.HTTPResponse):
+    """http.client's answer (status line, headers, body) read within the request's deadline."""
+
+    def __init__(self, sock, *args, **kwargs):
+        super().__init__(sock, *args, **kwargs)
+        ends = _ends.get()
+        if ends is not None:
+            self.fp = io.BufferedReader(_Reads(self.fp.detach(), sock, ends))
+
+
+class _Connection(HTTPConnection):
+    response_class = _Answer
+
+
+class _TlsConnection(HTTPSConnection):
+    response_class = _Answer
+
+
+class _Pool(HTTPConnectionPool):
+    ConnectionCls = _Connection
+
+
+class _TlsPool(HTTPSConnectionPool):
+    ConnectionCls = _TlsConnection
