@@ -114,7 +114,7 @@ def test_an_unreachable_database_starts_loudly_once_fails_readyz_and_is_counted(
     before = figure(production(DATABASE_URL=CLOSED_PORT, METRICS_TOKEN=TOKEN), "ivr_database_unreachable_at_start_total")
     caplog.clear()
     app = production(DATABASE_URL=CLOSED_PORT, METRICS_TOKEN=TOKEN)
-    assert caplog.text.count("The DATABASE DOES NOT ANSWER: calls go on WITHOUT RECORDS OR LOCKOUTS") == 1
+    assert caplog.text.count("The DATABASE DOES NOT ANSWER: calls go on WITHOUT RECORDS, under the IN-MEMORY LIMITS") == 1
     assert [record.levelname for record in caplog.records if "DOES NOT ANSWER" in record.message] == ["ERROR"]
     assert figure(app, "ivr_database_unreachable_at_start_total") == before + 1
     response = app.test_client().get("/readyz")

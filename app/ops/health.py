@@ -43,8 +43,8 @@ def check_at_start(app):
         )
     if state == "unreachable":
         log.error(
-            "\n%s\n  The DATABASE DOES NOT ANSWER: calls go on WITHOUT RECORDS OR LOCKOUTS until it does.\n"
-            "  /readyz answers 503 meanwhile.\n%s",
+            "\n%s\n  The DATABASE DOES NOT ANSWER: calls go on WITHOUT RECORDS, under the IN-MEMORY LIMITS of each\n"
+            "  worker (README: The lockout ceiling), until it does. /readyz answers 503 meanwhile.\n%s",
             BANNER,
             BANNER,
         )

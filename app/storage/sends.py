@@ -14,7 +14,7 @@ import threading
 import sqlalchemy
 from flask import current_app
 
-from app.storage import database
+from app.storage import database, fallback
 from app.storage.records import now
 from app.storage.tables import send_counts
 
@@ -56,7 +56,7 @@ def this_hour():
 def admit(call_sid="-"):
     """Take one place for a code to send; False when MAX_SENDS_PER_HOUR have been taken this hour.
 
-    Fails open, as lockouts do: without a database the code is sent.
+    Never fails open: a database that cannot count leaves it to this worker's share in memory.
     """
     cap = current_app.config.get("MAX_SENDS_PER_HOUR")
     if not cap:
@@ -67,7 +67,17 @@ def admit(call_sid="-"):
         if places.hour != hour:
             places.hour, places.left = hour, 0
         if not places.left:
-            places.left = _take(hour, cap, call_sid)
+            had = _take(hour, cap, call_sid)
+            if had is None:
+                if fallback.take_send(hour, cap):
+                    return True
+                log.warning(
+                    "call %s: no code sent, this worker's share (%d) of MAX_SENDS_PER_HOUR reached without the database",
+                    call_sid,
+                    fallback.share(cap),
+                )
+                return False
+            places.left = had
         if places.left:
             places.left -= 1
             return True
@@ -76,12 +86,12 @@ def admit(call_sid="-"):
 
 
 def _take(hour, cap, call_sid):
-    """Take a few more places in the hour's count: how many were had (0 past the cap, 1 without a database)."""
+    """Take a few more places in the hour's count: how many were had (0 past the cap), None without a database."""
     wanted = max(1, min(MOST_PLACES_AT_ONCE, cap // 100))
     values = {"hour": hour, "cap": cap, "places": wanted}
     taken = database.execute("send count", count_one_more, call_sid, default=None, returning=True, values=values)
     if taken is None:
-        return 1
+        return None
     # The places had are those of the `wanted` just counted that lie under the cap.
     return max(0, min(wanted, cap - (taken - wanted)))
 
