@@ -63,7 +63,7 @@ def _define():
         webhook_seconds=Histogram("ivr_webhook_seconds", "Webhooks answered, by step", ["step"], buckets=WEBHOOK_BUCKETS),
         lockouts=Counter("ivr_lockouts", "Calls turned away because their number is locked out"),
         database_errors=Counter("ivr_database_errors", "Call steps that went on without the database", ["operation"]),
-        fallbacks=Counter("ivr_database_fallbacks", "Lockout counts and sends limited in a worker's memory, the database unable", ["what"]),
+        fallbacks=Counter("ivr_database_fallbacks", "Lockout counts and sends taken in a worker's memory, the database unable", ["what"]),
         refusals=Counter("ivr_signature_refusals", "Webhooks refused a 403, by reason", ["reason"]),
         unreachable=Counter("ivr_database_unreachable_at_start", "Starts with the database out of reach"),
     )

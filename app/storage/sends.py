@@ -123,7 +123,7 @@ def _places_of(app):
 
 
 def _take(hour, cap, used, call_sid):
-    """Take a few more places in the hour's count, reporting `used` codes sent: how many were had (0 past the cap), None without a database."""
+    """Take a few more places, reporting `used` codes sent: how many were had (0 past the cap), None without a database."""
     wanted = max(1, min(MOST_PLACES_AT_ONCE, cap // 100))
     values = {"hour": hour, "cap": cap, "places": wanted, "used": used}
     taken = database.execute("send count", count_one_more, call_sid, default=None, returning=True, values=values)
@@ -134,7 +134,7 @@ def _take(hour, cap, used, call_sid):
 
 
 def give_back(app):
-    """Give back the places the app's process holds, and report the codes it sent: at its end (atexit, gunicorn's worker_exit)."""
+    """At the process's end (atexit, gunicorn's worker_exit): give back the places it holds, report the codes it sent."""
     places = getattr(app, "extensions", {}).get("send_places")
     if places is None:
         return
