@@ -48,3 +48,10 @@ preload_app = True
 # Heroku's router and ngrok terminate TLS in front of gunicorn; ProxyFix in the app decides
 # how many forwarding hops to trust (TRUSTED_PROXIES).
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "*")
+
+
+def worker_exit(server, worker):
+    """A worker that stops gives back the places it holds in the hour's count of sends (atexit may not run)."""
+    from app.storage import sends
+
+    sends.give_back(getattr(worker, "wsgi", None))

@@ -9,7 +9,7 @@ import sqlalchemy
 from twilio.request_validator import RequestValidator
 
 from app import create_app
-from app.storage import database
+from app.storage import database, sends
 from app.simulator import place_call
 from app.storage.tables import metadata, verifications
 from config import DevelopmentConfig, TestConfig
@@ -138,6 +138,7 @@ def make_app(verify):
 
     yield make
     for app in apps:
+        sends.give_back(app)  # as the process would at its end
         database.dispose(app)
 
 

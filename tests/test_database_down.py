@@ -1,5 +1,6 @@
-"""A database that is down, gone or slow never changes what the caller hears."""
+"""A database that is down, gone or slow breaks no call, and opens no limit: each worker keeps them in memory."""
 
+import datetime
 import logging
 import subprocess
 import sys
@@ -9,7 +10,9 @@ from pathlib import Path
 import sqlalchemy
 
 from app.simulator import place_call
+from app.storage import fallback, lockout
 from tests.conftest import CALLER
+from tests.fakes import verify_error
 from tests.test_mounting import build_other_ivr
 
 CLOSED_PORT = "postgresql+psycopg://postgres@127.0.0.1:9/nothing"
@@ -155,3 +158,67 @@ def test_a_database_that_stops_answering_mid_call_is_given_up_on(postgres, migra
     # The next call's record is complete. The frozen call's UPDATE, held in the link, may still
     # reach the database once the link is back: that record is open or approved, never wrong.
     assert len(outcomes) == 2 and "approved" in outcomes and set(outcomes) <= {None, "approved"}
+
+
+def test_thirty_calls_from_one_number_without_the_database_get_the_lockouts_codes_only(make_app, call, verify):
+    app = make_app(DATABASE_URL=CLOSED_PORT)
+    heard = [call(target=app).heard("sent a text message") for _ in range(30)]
+    assert heard == [True] * 3 + [False] * 27
+    assert len(verify.sent) == 3  # LOCKOUT_MAX_FAILURES
+    assert call(target=app).heard("This number has failed verification too many times")
+
+
+def test_racing_calls_without_the_database_cannot_pass_the_lockout(make_app):
+    app = make_app(DATABASE_URL=CLOSED_PORT)
+    barrier = threading.Barrier(30)
+    admitted = []
+
+    def race():
+        with app.app_context():
+            barrier.wait()
+            admitted.append(lockout.admit(CALLER) is not None)
+
+    threads = [threading.Thread(target=race) for _ in range(30)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert admitted.count(True) == 3
+
+
+def test_without_the_database_a_worker_sends_its_share_of_the_cap_and_no_more(make_app, call, verify, monkeypatch):
+    monkeypatch.setenv("WEB_CONCURRENCY", "2")
+    app = make_app(DATABASE_URL=CLOSED_PORT, MAX_SENDS_PER_HOUR=5)
+    callers = [call(from_=f"+1415555260{n}", target=app) for n in range(4)]
+    assert [caller.heard("sent a text message") for caller in callers] == [True, True, False, False]
+    assert callers[2].heard("Too many codes are being sent right now, so we cannot send you one.")
+    assert len(verify.sent) == 2  # 5 // 2 workers
+
+
+def test_an_approval_without_the_database_clears_the_count_in_memory(make_app, call):
+    app = make_app(DATABASE_URL=CLOSED_PORT)
+    for _ in range(5):
+        caller = call(target=app)
+        caller.press(caller.last_code)
+        assert caller.heard("verified")
+
+
+def test_a_failure_not_of_the_callers_doing_gives_the_count_back_in_memory(make_app, call, verify):
+    app = make_app(DATABASE_URL=CLOSED_PORT)
+    verify.script("send", *[verify_error(503, 20500, "Service unavailable")] * 5)
+    for _ in range(5):
+        assert call(target=app).heard("cannot verify your phone right now")
+    assert call(target=app).heard("sent a text message")
+
+
+def test_the_numbers_counted_in_memory_are_bounded_and_a_new_one_past_them_is_refused(make_app, monkeypatch):
+    monkeypatch.setattr(fallback, "MOST_KEYS", 2)
+    app = make_app()
+    start = datetime.datetime(2026, 12, 7, 2, 0)
+    hour = datetime.timedelta(hours=1)
+    with app.app_context():
+        assert [fallback.count(key, start, start - hour, 3) for key in ("a", "b", "c")] == [1, 1, 4]
+        # Once a window has run out, its place is free for another number.
+        later = start + hour + datetime.timedelta(seconds=1)
+        assert fallback.count("c", later, later - hour, 3) == 1
+        assert fallback.count("a", later, later - hour, 3) == 1

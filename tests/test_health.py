@@ -114,9 +114,19 @@ def test_an_unreachable_database_starts_loudly_once_fails_readyz_and_is_counted(
     before = figure(production(DATABASE_URL=CLOSED_PORT, METRICS_TOKEN=TOKEN), "ivr_database_unreachable_at_start_total")
     caplog.clear()
     app = production(DATABASE_URL=CLOSED_PORT, METRICS_TOKEN=TOKEN)
-    assert caplog.text.count("The DATABASE DOES NOT ANSWER: calls go on WITHOUT RECORDS OR LOCKOUTS") == 1
+    assert caplog.text.count("The DATABASE DOES NOT ANSWER: calls go on WITHOUT RECORDS, under the IN-MEMORY LIMITS") == 1
     assert [record.levelname for record in caplog.records if "DOES NOT ANSWER" in record.message] == ["ERROR"]
     assert figure(app, "ivr_database_unreachable_at_start_total") == before + 1
     response = app.test_client().get("/readyz")
     assert response.status_code == 503
     assert json.loads(response.data)["reason"] == "the database does not answer"
+
+
+def test_readyz_shares_the_calls_pool_and_asks_the_database_once_in_a_while(app, monkeypatch):
+    checks = []
+    behind = database.behind
+    monkeypatch.setattr(database, "behind", lambda connection: checks.append(1) or behind(connection))
+    client = app.test_client()
+    assert [client.get("/readyz").status_code for _ in range(50)] == [200] * 50
+    assert len(checks) == 1  # a flood of /readyz costs the database one check per worker every few seconds
+    assert app.extensions["database"]["engine"] is None  # no pool of its own: the calls' pool, counted in the README

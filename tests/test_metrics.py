@@ -142,6 +142,12 @@ def test_database_errors_are_counted(make_app, call, counts):
     assert counts("ivr_database_errors_total", operation="record") == 1
 
 
+def test_limits_taken_in_memory_without_the_database_are_counted(make_app, call, counts):
+    call(target=make_app(METRICS_TOKEN=TOKEN, DATABASE_URL=CLOSED_PORT))
+    assert counts("ivr_database_fallbacks_total", what="lockout") == 1
+    assert counts("ivr_database_fallbacks_total", what="sends") == 1
+
+
 def test_signature_refusals_are_counted_by_reason(app, counts):
     client = app.test_client()
     assert client.post("/voice", data=FORM).status_code == 403
@@ -159,8 +165,9 @@ def test_label_values_are_bounded_sets_never_numbers_or_sids(app, call, verify):
     for sample in samples(app):
         for name, value in sample.labels.items():
             labels.setdefault(name, set()).add(value)
-    assert set(labels) <= {"outcome", "reason", "action", "error", "step", "operation", "le"}
+    assert set(labels) <= {"outcome", "reason", "action", "error", "step", "operation", "what", "le"}
     assert labels["outcome"] <= {"approved", "failed"}
+    assert labels.get("what", set()) <= {"lockout", "sends"}
     assert labels["action"] <= {"send", "check"}
     assert all(step.split(".")[0] in {"voice", "verification", "handoff"} for step in labels["step"])
     everything = " ".join(value for values in labels.values() for value in values)

@@ -8,7 +8,7 @@ from alembic.migration import MigrationContext
 from app import create_app
 from app.storage import database
 from app.storage.records import now
-from app.storage.tables import metadata, verifications
+from app.storage.tables import metadata, send_counts, verifications
 from config import TestConfig
 
 
@@ -24,7 +24,7 @@ def test_db_upgrade_on_an_empty_database_creates_the_tables_the_code_expects(req
     engine = sqlalchemy.create_engine(url)
     with engine.connect() as connection:
         context = MigrationContext.configure(connection)
-        assert context.get_current_revision() == "0004"
+        assert context.get_current_revision() == "0005"
         assert compare_metadata(context, metadata) == []
     engine.dispose()
     # A second run (every Heroku release runs it) changes nothing.
@@ -104,6 +104,22 @@ def test_upgrading_a_database_holding_replayed_call_sids_keeps_every_row(request
     assert len(set(call_sids)) == 4 and all(sid.startswith(replayed + "~") for sid in call_sids[2:])
     with pytest.raises(sqlalchemy.exc.IntegrityError), engine.begin() as connection:
         connection.execute(verifications.insert(), {**row, "call_sid": other})
+    engine.dispose()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_upgrading_an_hour_of_sends_counts_its_places_as_codes_sent(request, tmp_path, backend):
+    url = request.getfixturevalue("postgres")() if backend == "postgresql" else f"sqlite:///{tmp_path / 'old.sqlite3'}"
+    engine = sqlalchemy.create_engine(url)
+    database.upgrade(engine, "0004")
+    hour = now().replace(minute=0, second=0, microsecond=0)
+    with engine.begin() as connection:
+        connection.execute(sqlalchemy.text("INSERT INTO send_counts (hour_start, sends) VALUES (:hour, 7)"), {"hour": hour})
+
+    database.upgrade(engine)
+
+    with engine.connect() as connection:
+        assert connection.execute(sqlalchemy.select(send_counts.c.sends, send_counts.c.sent)).one() == (7, 7)
     engine.dispose()
 
 

@@ -1,14 +1,23 @@
 """Codes go only to the countries served, and no more than MAX_SENDS_PER_HOUR leave in an hour."""
 
 import datetime
+import runpy
+import subprocess
+import sys
 import threading
+import types
+from pathlib import Path
 
 import pytest
 import sqlalchemy
 
-from app.storage import sends
+from app import create_app
+from app.storage import database, sends
 from app.storage.tables import lockouts, send_counts
+from config import TestConfig
 from tests.conftest import BACKENDS
+from tests.test_admin import BASE, HASH, log_in
+from tests.test_cli_call import NO_CREDENTIALS
 
 pytestmark = pytest.mark.parametrize("backend", BACKENDS)
 
@@ -22,6 +31,12 @@ def one_hour(monkeypatch):
     """Every send of a test falls in the same clock hour, whenever the test runs."""
     hour = sends.this_hour()
     monkeypatch.setattr(sends, "this_hour", lambda: hour)
+
+
+def hours_counted(db):
+    """(places taken, codes sent) of each hour counted."""
+    with db.connect() as connection:
+        return [tuple(row) for row in connection.execute(sqlalchemy.select(send_counts.c.sends, send_counts.c.sent))]
 
 
 def lockout_counts(db):
@@ -123,3 +138,75 @@ def test_workers_take_places_a_few_at_a_time_and_never_send_past_the_cap(make_ap
     assert admitted == 251
     with db.connect() as connection:
         assert connection.execute(sqlalchemy.select(send_counts.c.sends)).scalar_one() == 251 + 2
+
+
+def test_a_small_cap_is_exact_across_two_servers_sharing_the_database(make_app, call, verify, db):
+    servers = [make_app(MAX_SENDS_PER_HOUR=3), make_app(MAX_SENDS_PER_HOUR=3)]
+    heard = [call(from_=CALLERS[n], target=servers[n % 2]).heard("sent a text message") for n in range(4)]
+    assert heard == [True, True, True, False]
+    assert len(verify.sent) == 3
+    assert hours_counted(db) == [(4, 3)]  # past the cap the count rests one above it; 3 codes sent
+
+
+def test_codes_the_local_stand_in_prints_do_not_count_against_the_cap(db):
+    app = create_app(TestConfig, **NO_CREDENTIALS, MAX_SENDS_PER_HOUR=1)
+    for _ in range(3):
+        result = app.test_cli_runner().invoke(args=["call", "--keys", "code"])
+        assert "Your phone number is verified." in result.output
+    database.dispose(app)
+    assert hours_counted(db) == []
+
+
+def test_a_process_that_ends_gives_back_the_places_it_holds(database_url, db):
+    # A process of its own, as each `flask call` is: it takes 10 places, sends one code and ends.
+    script = (
+        "import sys; from app import create_app; from app.simulator import place_call; from config import TestConfig;"
+        "from tests.fakes import ScriptedVerify; verify = ScriptedVerify();"
+        "app = create_app(TestConfig, http_client=verify, DATABASE_URL=sys.argv[1]);"
+        "place_call(app, from_='+14155552671', sms_source=verify)"
+    )
+    root = Path(__file__).resolve().parent.parent
+    done = subprocess.run([sys.executable, "-c", script, database_url], cwd=root, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert hours_counted(db) == [(1, 1)]
+
+
+def test_a_gunicorn_worker_that_stops_gives_back_its_places(make_app, db, monkeypatch):
+    monkeypatch.setenv("GUNICORN_WORKER_CLASS", "gthread")  # gevent would patch this test's process
+    hooks = runpy.run_path(str(Path(__file__).resolve().parent.parent / "gunicorn.conf.py"))
+    app = make_app(MAX_SENDS_PER_HOUR=1000)
+    with app.app_context():
+        assert sends.admit() and sends.admit()
+    assert hours_counted(db) == [(10, 1)]  # ten places taken, the first code reported
+
+    hooks["worker_exit"](None, types.SimpleNamespace(wsgi=app))
+
+    assert hours_counted(db) == [(2, 2)]
+    sends.give_back(app)  # then atexit: nothing more to give
+    assert hours_counted(db) == [(2, 2)]
+
+
+def test_places_given_back_past_the_cap_can_be_taken_again(make_app):
+    # A cap of 250: 2 places at a time. One worker holds a place it will not use when the other finds the cap reached.
+    holder, other = make_app(MAX_SENDS_PER_HOUR=250), make_app(MAX_SENDS_PER_HOUR=250)
+    with holder.app_context():
+        assert sends.admit()
+    with other.app_context():
+        assert sum(sends.admit() for _ in range(250)) == 248
+    sends.give_back(holder)
+    with other.app_context():
+        assert sends.admit() and not sends.admit()
+
+
+def test_the_report_and_the_page_show_codes_sent_not_places_held(make_app, call):
+    app = make_app(ADMIN_PASSWORD_HASH=HASH)
+    for number in CALLERS[:3]:
+        call(from_=number, target=app)
+    sends.give_back(app)  # the process ends: it reports its codes
+
+    result = app.test_cli_runner().invoke(args=["verifications", "report"])
+    assert "this_hour 3" in [" ".join(line.split()) for line in result.output.splitlines()]
+    browser = app.test_client()
+    log_in(browser)
+    page = browser.get(BASE + "/admin/?period=1h").get_data(as_text=True)
+    assert "3<small> / 1000</small></span><span" in page and "codes sent this hour" in page

@@ -1,10 +1,13 @@
 """Health: /healthz (the process answers), /readyz (the database answers, at the migrations' head)."""
 
+import contextlib
 import logging
 import os
+import threading
+import time
 
 import click
-from flask import Blueprint
+from flask import Blueprint, current_app
 
 from app.ops import metrics
 from app.storage import database
@@ -15,6 +18,8 @@ log = logging.getLogger(__name__)
 bp = Blueprint("health", __name__)
 
 BANNER = "!" * 78
+# Seconds a worker keeps /readyz's answer: a flood of requests costs the database one check per worker this often.
+READY_FOR = 5
 REASONS = {
     "unreachable": "the database does not answer",
     "behind": "the database schema is behind this version: run flask db upgrade",
@@ -45,34 +50,40 @@ BEHIND = (
 
 def check_at_start(app):
     """A database behind the code stops a production start, and is said loudly in development; one out of reach is said loudly, and counted."""
-    state = schema_state(lambda: database.make_engine(database.database_url(app.config, app.instance_path), app.config))
+    state = schema_state(lambda: _connection_of_its_own(app))
     if state == "behind" and app.config["ENV_NAME"] == "production":
         raise SettingsError(BEHIND)
     if state == "behind":
         log.error("\n%s\n  %s\n%s", BANNER, BEHIND, BANNER)
     if state == "unreachable":
         log.error(
-            "\n%s\n  The DATABASE DOES NOT ANSWER: calls go on WITHOUT RECORDS OR LOCKOUTS until it does.\n"
-            "  /readyz answers 503 meanwhile.\n%s",
+            "\n%s\n  The DATABASE DOES NOT ANSWER: calls go on WITHOUT RECORDS, under the IN-MEMORY LIMITS of each\n"
+            "  worker (README: The lockout ceiling), until it does. /readyz answers 503 meanwhile.\n%s",
             BANNER,
             BANNER,
         )
         metrics.database_unreachable_at_start()
 
 
-def schema_state(make_engine, dispose=True):
-    """ok, behind (reachable, not at the migrations' head) or unreachable, for the engine `make_engine()` gives."""
-    engine = None
+def schema_state(connect):
+    """ok, behind (reachable, not at the migrations' head) or unreachable, for the connection `connect()` gives."""
     try:
-        engine = make_engine()
-        with engine.connect() as connection:
+        with connect() as connection:
             return "behind" if database.behind(connection) else "ok"
     except Exception as error:  # noqa: BLE001 - whatever the failure (a bad DATABASE_URL too), it is not usable
         log.warning("database check failed: %s", type(error).__name__)
         return "unreachable"
+
+
+@contextlib.contextmanager
+def _connection_of_its_own(app):
+    """A connection on an engine made for the start's check alone, closed with it: no worker inherits it."""
+    engine = database.make_engine(database.database_url(app.config, app.instance_path), app.config)
+    try:
+        with engine.connect() as connection:
+            yield connection
     finally:
-        if dispose and engine is not None:
-            engine.dispose()
+        engine.dispose()
 
 
 @bp.get("/healthz")
@@ -84,7 +95,23 @@ def healthz():
 @bp.get("/readyz")
 def readyz():
     """Readiness: the database answers and its schema is at the head; 503 with one reason otherwise."""
-    state = schema_state(database.engine, dispose=False)
+    state = readiness()
     if state != "ok":
         return {"status": "unavailable", "reason": REASONS[state]}, 503
     return {"status": "ok"}
+
+
+def readiness():
+    """The database's state, checked on a connection of the calls' pool at most once per READY_FOR seconds."""
+    cached = current_app.extensions.setdefault("readiness", {"state": None, "at": 0.0, "lock": threading.Lock()})
+    if cached["state"] is not None and time.monotonic() - cached["at"] < READY_FOR:
+        return cached["state"]
+    # One check at a time: while it runs, the others answer with the last state, if there is one.
+    if not cached["lock"].acquire(blocking=cached["state"] is None):
+        return cached["state"]
+    try:
+        if cached["state"] is None or time.monotonic() - cached["at"] >= READY_FOR:
+            cached["state"], cached["at"] = schema_state(database.connect), time.monotonic()
+        return cached["state"]
+    finally:
+        cached["lock"].release()

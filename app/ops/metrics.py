@@ -10,7 +10,7 @@ import time
 from flask import Blueprint, abort, current_app, g, request
 
 from app.calls import security, verification
-from app.storage import database, lockout
+from app.storage import database, fallback, lockout
 from app.twilio import verify
 
 bp = Blueprint("metrics", __name__)
@@ -63,6 +63,7 @@ def _define():
         webhook_seconds=Histogram("ivr_webhook_seconds", "Webhooks answered, by step", ["step"], buckets=WEBHOOK_BUCKETS),
         lockouts=Counter("ivr_lockouts", "Calls turned away because their number is locked out"),
         database_errors=Counter("ivr_database_errors", "Call steps that went on without the database", ["operation"]),
+        fallbacks=Counter("ivr_database_fallbacks", "Lockout counts and sends taken in a worker's memory, the database unable", ["what"]),
         refusals=Counter("ivr_signature_refusals", "Webhooks refused a 403, by reason", ["reason"]),
         unreachable=Counter("ivr_database_unreachable_at_start", "Starts with the database out of reach"),
     )
@@ -72,6 +73,7 @@ def _define():
     verify.requested.connect(_verify_requested, weak=False)
     lockout.locked_out.connect(_locked_out, weak=False)
     database.failed.connect(_database_failed, weak=False)
+    fallback.used.connect(_fallback_used, weak=False)
     security.refused.connect(_refused, weak=False)
 
 
@@ -102,6 +104,10 @@ def _locked_out(_sender):
 def _database_failed(_sender, what):
     # "record start", "lockout check", "send count": the first word is the part of the database.
     _metrics["database_errors"].labels(what.split(" ", 1)[0]).inc()
+
+
+def _fallback_used(_sender, what):
+    _metrics["fallbacks"].labels(what).inc()
 
 
 def _refused(_sender, reason):

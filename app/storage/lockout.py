@@ -4,7 +4,8 @@ Each verification a number starts counts as a failure until it is approved (whic
 count) or ends, before any code was put to Verify's check, for a reason that is not the caller's
 doing (which gives the count back). Counting at the start, in one INSERT … ON CONFLICT DO UPDATE
 … RETURNING, is what makes the limit hold across workers and dynos: two racing calls cannot both
-read "one try left" and both go on.
+read "one try left" and both go on. A database that cannot count hands the count to the
+worker's memory (app/storage/fallback.py): the limit then holds per worker.
 """
 
 import datetime
@@ -17,7 +18,7 @@ import sqlalchemy
 from blinker import Namespace
 from flask import current_app
 
-from app.storage import database, records
+from app.storage import database, fallback, records
 from app.storage.tables import lockouts, verifications
 
 log = logging.getLogger(__name__)
@@ -72,7 +73,7 @@ def count_one_more(dialect):
 def admit(number, call_sid="-"):
     """Count a new verification for `number`: when it was counted (ISO), "" if it was not, None if locked out.
 
-    Fails open: without a database the call goes on uncounted, as before lockouts existed.
+    Never fails open: a database that cannot count leaves it to the worker's memory (app/storage/fallback.py).
     """
     key = records.number_hash(number)
     if key is None:
@@ -95,12 +96,14 @@ def admit_key(key, call_sid="-", limit=None, window=None):
         "window_opened": moment - datetime.timedelta(seconds=window),
         "limit": limit,
     }
-    failures = database.execute("lockout check", count_one_more, call_sid, default=0, returning=True, values=values)
+    failures = database.execute("lockout check", count_one_more, call_sid, default=None, returning=True, values=values)
+    if failures is None:
+        failures = fallback.count(key, moment, values["window_opened"], limit, call_sid)
     if failures > limit:
         log.info("call %s: number or account locked out (%d unapproved verifications in the window)", call_sid, failures - 1)
         locked_out.send()
         return None
-    return moment.isoformat() if failures else ""
+    return moment.isoformat()
 
 
 def entries_key(number):
@@ -130,7 +133,11 @@ def is_locked(key, call_sid="-"):
     config = current_app.config
     now_locked = _locked_now(config["LOCKOUT_MAX_FAILURES"], config["LOCKOUT_WINDOW"])
     query = sqlalchemy.select(sqlalchemy.func.count()).where(lockouts.c.number_hash == key, now_locked)
-    return database.execute("lockout look-up", query, call_sid, default=0, returning=True) > 0
+    found = database.execute("lockout look-up", query, call_sid, default=None, returning=True)
+    if found is None:
+        opened = records.now() - datetime.timedelta(seconds=config["LOCKOUT_WINDOW"])
+        return fallback.is_locked(key, opened, config["LOCKOUT_MAX_FAILURES"])
+    return found > 0
 
 
 def settle(number, verdict, counted="", call_sid="-"):
@@ -144,14 +151,17 @@ def settle(number, verdict, counted="", call_sid="-"):
 
 def settle_key(key, verdict, counted="", call_sid="-"):
     """settle() for a keyed hash, a number's or an account's; nothing for None."""
+    if key is None:
+        return
     if verdict == "approved":
         statement, values = CLEAR, {}
+        fallback.clear(key)
     elif verdict in NOT_THE_CALLERS_DOING and counted:
         statement, values = REFUND, {"moment": datetime.datetime.fromisoformat(counted)}
+        fallback.refund(key, values["moment"])
     else:
         return
-    if key is not None:
-        database.execute("lockout update", statement, call_sid, values={"key": key, **values})
+    database.execute("lockout update", statement, call_sid, values={"key": key, **values})
 
 
 def unlock(connection, number):

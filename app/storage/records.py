@@ -100,7 +100,8 @@ def resent(state):
     """Count the resend `state` makes (with its other counters); False if the record has it already.
 
     A replayed '*' or expired code, or a call whose verification has ended, gets False and sends
-    nothing. Without a database the resend goes on, as the lockout fails open.
+    nothing. Without a database the resend goes on, bounded by the call's MAX_RESENDS and the
+    worker's share of the sends kept in memory (app/storage/fallback.py).
     """
     values = {
         "running_call_sid": state.call_sid,
@@ -114,7 +115,7 @@ def resent(state):
 def switched_channel(state):
     """Record that the code now goes by `state.channel`; False if the record has it already (a replay).
 
-    Without a database the send goes on, as the lockout fails open.
+    Without a database the send goes on: the call was counted at its start, in memory if need be.
     """
     values = {"running_call_sid": state.call_sid, "new_channel": state.channel}
     return database.execute("record channel", SWITCH_CHANNEL, state.call_sid, default=1, values=values) != 0

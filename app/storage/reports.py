@@ -66,7 +66,7 @@ def since(connection, start, config):
     rows = records.since(connection, start)
     locked = lockout.locked_numbers(connection, config["LOCKOUT_MAX_FAILURES"], config["LOCKOUT_WINDOW"])
     cap = config["MAX_SENDS_PER_HOUR"]
-    return rows, summarize(rows, locked, sends.sent_this_hour(connection, cap), cap)
+    return rows, summarize(rows, locked, sends.sent_this_hour(connection), cap)
 
 
 def summarize(records, locked_numbers=0, sends_this_hour=0, max_sends_per_hour=None):

@@ -5,16 +5,20 @@ lockout count is, so workers racing on the last place cannot both send. Every se
 one row of the hour would queue a burst's starts behind each other, so a worker takes its places
 a few at a time (1% of the cap, at most 10) and hands them out itself: the counter runs ahead of
 the codes sent by at most that many places per worker, and never lets more than the cap through.
+The places a process still holds when it ends are given back. The codes sent are counted apart
+(`sent`), reported by each worker with its next take of places and when it gives them back.
 """
 
+import atexit
 import functools
 import logging
 import threading
+import weakref
 
 import sqlalchemy
 from flask import current_app
 
-from app.storage import database
+from app.storage import database, fallback
 from app.storage.records import now
 from app.storage.tables import send_counts
 
@@ -23,28 +27,46 @@ log = logging.getLogger(__name__)
 _hour = sqlalchemy.bindparam("hour", type_=send_counts.c.hour_start.type)
 _cap = sqlalchemy.bindparam("cap", type_=send_counts.c.sends.type)
 _places = sqlalchemy.bindparam("places", type_=send_counts.c.sends.type)
+_used = sqlalchemy.bindparam("used", type_=send_counts.c.sent.type)
 # Places a worker takes at once: 1% of the cap, at most this many (a small cap is taken one by one).
 MOST_PLACES_AT_ONCE = 10
 
+# The places really taken: past the cap the count rests above it (see count_one_more).
+_held = sqlalchemy.case((send_counts.c.sends > _cap, _cap), else_=send_counts.c.sends)
+# A process's places given back, and the codes it sent reported, into the hour they were taken in.
+GIVE_BACK = (
+    send_counts.update()
+    .where(send_counts.c.hour_start == _hour)
+    .values(
+        sends=sqlalchemy.case((_held > _places, _held - _places), else_=0),
+        sent=send_counts.c.sent + _used,
+    )
+)
+
 
 class Places:
-    """The places in this hour's count that this worker process has taken and not used yet."""
+    """The places in this hour's count that this worker process has taken: left to use, and used but not reported."""
 
     def __init__(self):
-        # Made before gunicorn forks; each worker then has a copy of its own, as it should.
         self.lock = threading.Lock()
         self.hour = None
         self.left = 0
+        self.unreported = 0
 
 
 @functools.cache
 def count_one_more(dialect):
-    """The upsert that counts one more send this hour, in the dialect's spelling; built once."""
-    insert = database.UPSERTS[dialect](send_counts).values(hour_start=_hour, sends=_places)
+    """The upsert that takes places this hour and reports the codes sent, in the dialect's spelling; built once."""
+    # The first place taken is used at once: it is reported with the `used` ones, if one was had.
+    insert = database.UPSERTS[dialect](send_counts).values(hour_start=_hour, sends=_places, sent=_used + 1)
+    full = send_counts.c.sends >= _cap
     return insert.on_conflict_do_update(
         index_elements=[send_counts.c.hour_start],
-        # Past the cap the count rests at cap + places, so that it reads as "none had", however often asked.
-        set_={"sends": sqlalchemy.case((send_counts.c.sends >= _cap, _cap + _places), else_=send_counts.c.sends + _places)},
+        set_={
+            # Past the cap the count rests at cap + places, so that it reads as "none had", however often asked.
+            "sends": sqlalchemy.case((full, _cap + _places), else_=send_counts.c.sends + _places),
+            "sent": sqlalchemy.case((full, send_counts.c.sent + _used), else_=send_counts.c.sent + _used + 1),
+        },
     ).returning(send_counts.c.sends)
 
 
@@ -56,37 +78,82 @@ def this_hour():
 def admit(call_sid="-"):
     """Take one place for a code to send; False when MAX_SENDS_PER_HOUR have been taken this hour.
 
-    Fails open, as lockouts do: without a database the code is sent.
+    Never fails open: a database that cannot count leaves it to this worker's share in memory.
     """
-    cap = current_app.config.get("MAX_SENDS_PER_HOUR")
-    if not cap:
-        return True  # a host IVR that sets no cap
-    places = current_app.extensions.setdefault("send_places", Places())
+    config = current_app.config
+    cap = config.get("MAX_SENDS_PER_HOUR")
+    if not cap or config.get("USE_LOCAL_VERIFY"):
+        return True  # a host IVR that sets no cap; the local stand-in, which sends no text
+    places = _places_of(current_app._get_current_object())
     hour = this_hour()
     with places.lock:
         if places.hour != hour:
-            places.hour, places.left = hour, 0
-        if not places.left:
-            places.left = _take(hour, cap, call_sid)
+            places.hour, places.left, places.unreported = hour, 0, 0
         if places.left:
             places.left -= 1
+            places.unreported += 1
+            return True
+        had = _take(hour, cap, places.unreported, call_sid)
+        if had is None:
+            if fallback.take_send(hour, cap):
+                return True
+            log.warning(
+                "call %s: no code sent, this worker's share (%d) of MAX_SENDS_PER_HOUR reached without the database",
+                call_sid,
+                fallback.share(cap),
+            )
+            return False
+        places.unreported = 0
+        if had:
+            places.left = had - 1
             return True
     log.warning("call %s: no code sent, MAX_SENDS_PER_HOUR (%d) reached this hour", call_sid, cap)
     return False
 
 
-def _take(hour, cap, call_sid):
-    """Take a few more places in the hour's count: how many were had (0 past the cap, 1 without a database)."""
+def _places_of(app):
+    """The app's places, made on its first send, given back when the process ends."""
+    places = app.extensions.get("send_places")
+    if places is None:
+        made = Places()
+        places = app.extensions.setdefault("send_places", made)
+        if places is made:
+            atexit.register(_give_back_at_exit, weakref.ref(app))
+    return places
+
+
+def _take(hour, cap, used, call_sid):
+    """Take a few more places, reporting `used` codes sent: how many were had (0 past the cap), None without a database."""
     wanted = max(1, min(MOST_PLACES_AT_ONCE, cap // 100))
-    values = {"hour": hour, "cap": cap, "places": wanted}
+    values = {"hour": hour, "cap": cap, "places": wanted, "used": used}
     taken = database.execute("send count", count_one_more, call_sid, default=None, returning=True, values=values)
     if taken is None:
-        return 1
+        return None
     # The places had are those of the `wanted` just counted that lie under the cap.
     return max(0, min(wanted, cap - (taken - wanted)))
 
 
-def sent_this_hour(connection, cap):
-    """Places taken since the start of this clock hour (at most `cap`): the codes sent, and a few a worker holds."""
-    query = sqlalchemy.select(send_counts.c.sends).where(send_counts.c.hour_start == this_hour())
-    return min(connection.execute(query).scalar() or 0, cap)
+def give_back(app):
+    """At the process's end (atexit, gunicorn's worker_exit): give back the places it holds, report the codes it sent."""
+    places = getattr(app, "extensions", {}).get("send_places")
+    if places is None:
+        return
+    with places.lock:
+        if places.hour is None or not (places.left or places.unreported):
+            return
+        values = {"hour": places.hour, "places": places.left, "used": places.unreported, "cap": app.config["MAX_SENDS_PER_HOUR"]}
+        with app.app_context():
+            database.execute("send give-back", GIVE_BACK, values=values)
+        places.left = places.unreported = 0
+
+
+def _give_back_at_exit(app_ref):
+    app = app_ref()
+    if app is not None:
+        give_back(app)
+
+
+def sent_this_hour(connection):
+    """Codes sent since the start of this clock hour, as the workers have reported them."""
+    query = sqlalchemy.select(send_counts.c.sent).where(send_counts.c.hour_start == this_hour())
+    return connection.execute(query).scalar() or 0

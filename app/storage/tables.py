@@ -39,9 +39,11 @@ lockouts = Table(
 send_counts = Table(
     "send_counts",
     metadata,
-    # The start of a clock hour (UTC) and the codes sent in it, against MAX_SENDS_PER_HOUR; see app/storage/sends.py.
+    # The start of a clock hour (UTC) and the places taken in it, against MAX_SENDS_PER_HOUR; see app/storage/sends.py.
     Column("hour_start", DateTime, primary_key=True),
     Column("sends", Integer, nullable=False),
+    # The codes sent in it, as each worker reports them (migration 0005): the places taken less those a worker holds.
+    Column("sent", Integer, nullable=False, server_default="0"),
 )
 
 accounts = Table(
