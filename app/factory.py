@@ -10,7 +10,7 @@ from twilio.rest import Client
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from app import cli, settings
+from app import cli, outbound, settings
 from app.calls import account, security, verification, voice
 from app.calls.twiml import fallback
 from app.ops import admin, health, logs, metrics
@@ -38,6 +38,8 @@ def create_app(config_class=None, http_client=None, account_source=None, **overr
         hops = app.config["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops)
 
+    app.before_request(outbound.open_webhook_budget)
+    app.teardown_request(outbound.close_webhook_budget)
     security.init_app(app)
     database.init_app(app)
     metrics.init_app(app)

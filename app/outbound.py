@@ -4,6 +4,7 @@ urllib3's timeouts bound each read on the socket, not the answer: a server that 
 just inside the read timeout holds the request, and the webhook waiting on it, as long as it
 likes. Pools from `bounded()` give every read only what is left of the request's deadline;
 under gevent (the Procfile's workers) the deadline also ends a slow name lookup or TLS handshake.
+While a webhook is answered, all its requests together also end within WEBHOOK_BUDGET.
 """
 
 import contextlib
@@ -19,6 +20,11 @@ from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 # When the request under way in this thread (or greenlet) must have its whole answer.
 _ends = contextvars.ContextVar("outbound_deadline", default=None)
+# Twilio waits 15 s for a webhook's answer. One webhook may make two requests (a check that finds
+# the code expired, then a new send): together they end within this, leaving time for the rest.
+WEBHOOK_BUDGET = 12.0
+# When every request made while answering the current webhook must be over.
+_budget_ends = contextvars.ContextVar("webhook_deadline", default=None)
 
 
 class DeadlinePassed(urllib3.exceptions.TimeoutError):
@@ -38,6 +44,11 @@ def request(manager, method, url, seconds, longest=None, **options):
     urllib3's TimeoutError is raised and the connection dropped; a server out of reach raises
     another urllib3 HTTPError.
     """
+    budget_ends = _budget_ends.get()
+    if budget_ends is not None:
+        seconds = min(seconds, budget_ends - time.monotonic())
+        if seconds <= 0:
+            raise DeadlinePassed()
     token = _ends.set(time.monotonic() + seconds)
     try:
         with _interrupted_after(seconds):
@@ -47,6 +58,16 @@ def request(manager, method, url, seconds, longest=None, **options):
     finally:
         _ends.reset(token)
     return answer.status, body, answer.headers
+
+
+def open_webhook_budget():
+    """From now on, the requests this thread (or greenlet) makes share WEBHOOK_BUDGET seconds."""
+    _budget_ends.set(time.monotonic() + WEBHOOK_BUDGET)
+
+
+def close_webhook_budget(_error=None):
+    """Requests made from now on (a command, another request) are bounded only by their own deadline."""
+    _budget_ends.set(None)
 
 
 @contextlib.contextmanager

@@ -20,6 +20,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from twilio.rest import Client
 
+from app import outbound
 from app.twilio.http_client import TwilioHttp
 from app.twilio.verify import VerifyFailed, VerifyService
 from app.twilio.standin import LocalVerify
@@ -168,6 +169,25 @@ def test_a_caller_whose_code_verify_drips_hears_it_cannot_be_sent(make_app, call
     assert twilio.requests == 1
     assert caller.heard("We cannot verify your phone right now.")
     assert records()[-1]["reason"] == "unavailable"
+
+
+def test_a_webhook_whose_time_is_spent_asks_verify_nothing_more(make_app, call, records, twilio, monkeypatch):
+    # Twilio hangs up on a webhook after 15 s: a request that could only end after that is not made.
+    monkeypatch.setattr(outbound, "WEBHOOK_BUDGET", 0.0)
+    app = make_app()
+    twilio_client = app.extensions["twilio_client"]
+    twilio_client.http_client = TwilioHttp(timeout=app.config["VERIFY_TIMEOUT"])
+    twilio_client.verify.base_url = twilio.url
+    caller = call(target=app)
+    assert twilio.seen == []
+    assert caller.heard("We cannot verify your phone right now.")
+    assert records()[-1]["reason"] == "unavailable"
+
+
+def test_outside_a_webhook_only_the_request_s_own_deadline_counts(twilio, monkeypatch):
+    monkeypatch.setattr(outbound, "WEBHOOK_BUDGET", 0.0)
+    assert verify_through(twilio.url).send(CALLER, "sms").startswith("VE")
+    assert len(twilio.seen) == 1
 
 
 @pytest.mark.parametrize("twilio", ["hang_up"], indirect=True)
