@@ -252,6 +252,27 @@ def test_one_withheld_caller_guessing_does_not_lock_the_next_one_out(workers, ca
     assert caller.heard("ending in 4 2")
 
 
+def test_the_supervisor_sees_withheld_callers_locked_only_past_their_own_ceiling(workers, call):
+    from app.storage import database, lockout
+
+    apps = workers()
+    guesser = call(target=apps[0], from_="anonymous")
+    for guess in ["11111111#", "22222222#", "33333333#"]:
+        guesser.press(guess)
+
+    def locked_rows():
+        with apps[0].app_context(), database.connect() as connection:
+            return lockout.locked_numbers(connection, 3, 3600)
+
+    assert locked_rows() == 0  # 3 of the 10 withheld callers share
+    for turn in range(3):
+        caller = call(target=apps[1], from_="restricted")
+        for guess in range(3):
+            if caller.listening:
+                caller.press(f"{turn}{guess}000000#")
+    assert locked_rows() == 1
+
+
 @pytest.mark.parametrize(
     "language, sentence",
     [

@@ -182,9 +182,20 @@ def unlock_key(connection, key):
 
 
 def _locked_now(max_failures, window):
-    """The condition a lockout row meets while it refuses its number (or account) a code."""
-    cutoff = records.now() - datetime.timedelta(seconds=window)
-    return sqlalchemy.and_(lockouts.c.failures >= max_failures, lockouts.c.window_start >= cutoff)
+    """The condition a lockout row meets while it refuses its number (or account) a code.
+
+    The row withheld callers share is held to its own, shorter limit (admit_entry).
+    """
+    now = records.now()
+
+    def refusing(limit, seconds):
+        return sqlalchemy.and_(lockouts.c.failures >= limit, lockouts.c.window_start >= now - datetime.timedelta(seconds=seconds))
+
+    withheld = lockouts.c.number_hash == entries_key("")
+    return sqlalchemy.or_(
+        sqlalchemy.and_(sqlalchemy.not_(withheld), refusing(max_failures, window)),
+        sqlalchemy.and_(withheld, refusing(WITHHELD_ENTRIES, WITHHELD_WINDOW)),
+    )
 
 
 def locked_numbers(connection, max_failures, window):
