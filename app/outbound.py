@@ -51,7 +51,7 @@ def request(manager, method, url, seconds, longest=None, **options):
             raise DeadlinePassed()
     token = _ends.set(time.monotonic() + seconds)
     try:
-        with _interrupted_after(seconds):
+        with interrupted_after(seconds):
             answer = manager.request(method, url, timeout=urllib3.Timeout(total=seconds), preload_content=False, **options)
             body = answer.read(None if longest is None else longest + 1)
         answer.release_conn()
@@ -71,8 +71,12 @@ def close_webhook_budget(_error=None):
 
 
 @contextlib.contextmanager
-def _interrupted_after(seconds):
-    """Under gevent, end the block after `seconds` wherever it waits; urllib3 then drops the connection."""
+def interrupted_after(seconds, error=None):
+    """Under gevent, end the block after `seconds` wherever it waits, raising `error` (DeadlinePassed).
+
+    Threads have no such interrupt; there the socket's own timeouts are the limit. Whatever the
+    block was using (urllib3's connection, SQLAlchemy's) is dropped, not reused.
+    """
     monkey = sys.modules.get("gevent.monkey")
     if monkey is None or not monkey.is_module_patched("socket"):
         yield
@@ -86,7 +90,7 @@ def _interrupted_after(seconds):
     except Timeout as expired:
         if expired is not timer:
             raise
-        raise DeadlinePassed() from None
+        raise (error or DeadlinePassed)() from None
     finally:
         timer.close()
 

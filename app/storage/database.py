@@ -7,13 +7,13 @@ import logging
 import math
 import os
 import pathlib
-import sys
 import threading
 
 import sqlalchemy
 from blinker import Namespace
 from flask import current_app, g
 from sqlalchemy.dialects import postgresql, sqlite
+from app import outbound
 
 log = logging.getLogger(__name__)
 
@@ -235,7 +235,6 @@ class DatabaseTimeout(Exception):
     """The database did not answer within DATABASE_TIMEOUT."""
 
 
-@contextlib.contextmanager
 def _deadline():
     """Bound database work on the client side as well, under gevent (the Procfile's workers).
 
@@ -244,22 +243,7 @@ def _deadline():
     wait, and SQLAlchemy then drops the connection instead of reusing it. Threads have no such
     interrupt; there tcp_user_timeout and keepalives are the limit.
     """
-    monkey = sys.modules.get("gevent.monkey")
-    if monkey is None or not monkey.is_module_patched("socket"):
-        yield
-        return
-    from gevent import Timeout
-
-    timer = Timeout(current_app.config["DATABASE_TIMEOUT"])
-    timer.start()
-    try:
-        yield
-    except Timeout as expired:
-        if expired is not timer:
-            raise
-        raise DatabaseTimeout() from None
-    finally:
-        timer.close()
+    return outbound.interrupted_after(current_app.config["DATABASE_TIMEOUT"], DatabaseTimeout)
 
 
 def _log_failure(what, call_sid, error):
