@@ -7,6 +7,6 @@ AccountLookupFailed. This app's own table is one (app/storage/accounts.py), a CR
 (app/storage/crm.py); a host IVR passes its own to init_app.
 """
 
-from app.calls.account.step import bp, greet, init_app
+from app.calls.account.step import Refused, bp, failed, greet, init_app, look_up
 
-__all__ = ["bp", "greet", "init_app"]
+__all__ = ["Refused", "bp", "failed", "greet", "init_app", "look_up"]

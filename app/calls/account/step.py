@@ -74,43 +74,62 @@ def account_entered():
     return _look_up(state, entry.digits)
 
 
+class Refused(Exception):
+    """No phone on file to verify: `reason` says why (account_unknown, account_locked, ...)."""
+
+    def __init__(self, reason):
+        super().__init__(reason)
+        self.reason = reason
+
+
 def _look_up(state, digits):
-    """Each entry is counted before its lookup, so racing calls look up no more than the count admits."""
+    """Hand the subflow the phone on file; an unknown account is one more try, any other refusal ends the call."""
+    try:
+        found = look_up(state.call_sid, digits)
+    except Refused as refusal:
+        if refusal.reason == "account_unknown":
+            return _wrong(state, "account_unknown")
+        return _fail(state, refusal.reason)
+    response = VoiceResponse()
+    verification.hand_over(response, found.pop("destination"), state.return_to, **_carried(state), **found)
+    return twiml(response)
+
+
+def look_up(call_sid, digits):
+    """The subflow's destination and fields for the account `digits` names, or Refused.
+
+    Each entry is counted before its lookup, so racing calls look up no more than the count admits.
+    """
     # The caller's own number pays for guessing, under a key of its own that no approval clears;
     # callers who withhold their number share one, in a shorter window.
     caller = request.form.get("From", "")
-    counted = lockout.admit_entry(caller, state.call_sid)
+    counted = lockout.admit_entry(caller, call_sid)
     if counted is None:
-        return _fail(state, "locked" if records.number_hash(caller) else "withheld_entries")
+        raise Refused("locked" if records.number_hash(caller) else "withheld_entries")
     try:
-        phone = current_app.extensions["accounts"].phone_for(digits, state.call_sid)
+        phone = current_app.extensions["accounts"].phone_for(digits, call_sid)
     except AccountLookupFailed as failure:
-        log.warning("call %s: account lookup failed: %s", state.call_sid, failure.reason)
-        return _fail(state, "account_unavailable")
+        log.warning("call %s: account lookup failed: %s", call_sid, failure.reason)
+        raise Refused("account_unavailable") from None
     key = account_hash(digits, current_app.config["SECRET_KEY"])
     if phone is None:
         # A known account's count is one more statement: an unknown one's is read, so both answers take as long.
-        lockout.is_locked(key, state.call_sid)
-        log.info("call %s: no such account", state.call_sid)
-        return _wrong(state, "account_unknown")
+        lockout.is_locked(key, call_sid)
+        log.info("call %s: no such account", call_sid)
+        raise Refused("account_unknown")
     # The account pays too: a caller cycling phones cannot get unlimited tries on one account.
-    account_counted = lockout.admit_key(key, state.call_sid)
+    account_counted = lockout.admit_key(key, call_sid)
     if account_counted is None:
-        return _fail(state, "account_locked")
-    log.info("call %s: account found, verifying the phone on file", state.call_sid)
-    response = VoiceResponse()
-    verification.hand_over(
-        response,
-        phone,
-        state.return_to,
-        **_carried(state),
-        method="account",
-        account=key,
-        account_refundable=account_counted,
-        entries=lockout.entries_key(caller) if counted else "",
-        entry_counted=counted,
-    )
-    return twiml(response)
+        raise Refused("account_locked")
+    log.info("call %s: account found, verifying the phone on file", call_sid)
+    return {
+        "destination": phone,
+        "method": "account",
+        "account": key,
+        "account_refundable": account_counted,
+        "entries": lockout.entries_key(caller) if counted else "",
+        "entry_counted": counted,
+    }
 
 
 def _wrong(state, prompt):
@@ -142,14 +161,18 @@ def _language(state):
 
 
 def _fail(state, reason):
-    """The account step ends the call's verification: recorded under the caller's number, then FAILURE_NEXT_STEP."""
+    """The account step ends the call's verification: recorded, then FAILURE_NEXT_STEP."""
+    return fallback(reason, failed(state, reason))
+
+
+def failed(state, reason):
+    """The verdict on a call whose account step ended its verification, recorded under the caller's number."""
     log.info("call %s: verification by account failed: %s", state.call_sid, reason)
     record = state.but(destination=request.form.get("From", ""))
     with database.one_connection("record account step", state.call_sid):
         if records.started(record):
             records.finished(record, reason)
-    result = verification.Result(False, reason, attestation=state.attestation, method="account", language=state.language)
-    return fallback(reason, result)
+    return verification.Result(False, reason, attestation=state.attestation, method="account", language=state.language)
 
 
 @bp.errorhandler(BadState)
