@@ -5,17 +5,19 @@ answer against Twilio's TwiML model, then carries out the verbs in order: a <Gat
 for keys, silence falls through to the next verb, <Redirect> and Gather actions are followed
 (relative URLs resolved against the current document's URL), and the call ends on <Hangup>,
 <Reject>, when the document runs out, when the caller hangs up, or when the call is sent to
-another host. A <Dial> shows where the call goes and what goes with it: a <Number>'s url is
+another host (a Redirect back to a Studio flow, FlowEvent=return, is shown as the variables
+the flow's widget gets). A <Dial> shows where the call goes and what goes with it: a <Number>'s url is
 fetched as the agent's leg (the whisper the agent hears), a <Sip> URI's headers, a <Client>'s
 parameters, an <Enqueue>'s <Task> attributes. Used by the tests and by `flask call`.
 """
 
 import dataclasses
 import math
+import re
 import secrets
 import time
 from collections import deque
-from urllib.parse import unquote, urlencode, urljoin, urlsplit
+from urllib.parse import parse_qsl, unquote, urlencode, urljoin, urlsplit
 
 import requests
 from twilio.request_validator import RequestValidator
@@ -25,6 +27,8 @@ from app.twilio.standin import sms_text
 from app.simulator.twiml_model import InvalidTwiML, validate
 
 ACCOUNT_SID = "AC" + "0" * 32
+# Studio's webhook for a flow: a Redirect there with FlowEvent=return hands the call back to the flow.
+STUDIO_RETURN = re.compile(r"https://webhooks\.twilio\.com/v1/Accounts/AC[0-9a-f]{32}/Flows/(FW[0-9a-f]{32})")
 
 
 class CallError(Exception):
@@ -71,6 +75,9 @@ class Event:
             return "\n".join(lines + [f"   {name}: {value}" for name, value in details.items()])
         if self.kind == "whisper":
             return f'Agent hears ({attrs.get("voice", "default voice")}, {attrs.get("language", "en-US")}): "{self.text}"'
+        if self.kind == "studio":
+            lines = [f"Back to Studio flow {self.text}, the widget's variables:"]
+            return "\n".join(lines + [f"   {name}: {value}" for name, value in attrs.items()])
         if self.kind == "enqueue":
             return f"Enqueue: workflow {self.text}\n   task attributes: {attrs.get('task', '(none)')}"
         labels = {"play": "Play", "pause": "Pause", "redirect": "Redirect to"}
@@ -250,6 +257,12 @@ class Call:
         return [event.text for event in self.events if event.kind == "whisper"]
 
     @property
+    def studio_return(self):
+        """The widget variables the Studio flow got back ({"verified": "true", ...}), or None if the call never returned."""
+        returns = [event.attrs for event in self.events if event.kind == "studio"]
+        return returns[-1] if returns else None
+
+    @property
     def end_reason(self):
         """How the call ended ('hangup', 'reject', 'dial', 'end of document'), or None."""
         ends = [event.text for event in self.events if event.kind == "end"]
@@ -402,11 +415,22 @@ class Call:
         """Send one signed webhook and load the TwiML it answers with."""
         if urlsplit(url).netloc != urlsplit(self._start_url).netloc:
             # Twilio would follow it, but the call has then left the IVR under test.
-            self._end(f"sent to another host, not followed: {url}")
+            if not self._back_to_studio(url):
+                self._end(f"sent to another host, not followed: {url}")
             return
         root = self._load(method, url, {**self.fields, **extra})
         self._document_url = url
         self._verbs = deque(root)
+
+    def _back_to_studio(self, url):
+        """A Redirect to a Studio flow's webhook with FlowEvent=return: the flow takes the call on; True if it was one."""
+        flow = STUDIO_RETURN.fullmatch(url.split("?", 1)[0])
+        variables = dict(parse_qsl(urlsplit(url).query))
+        if flow is None or variables.pop("FlowEvent", "") != "return":
+            return False
+        self._record("studio", flow[1], variables)
+        self._end(f"returned to Studio flow {flow[1]}")
+        return True
 
     def _load(self, method, url, params):
         """Send one signed webhook; the <Response> it answers, checked against Twilio's model."""
