@@ -11,7 +11,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app import cli, outbound, settings
-from app.calls import account, security, verification, voice
+from app.calls import account, security, studio, verification, voice
 from app.calls.twiml import fallback
 from app.ops import admin, health, logs, metrics
 from app.storage import database
@@ -49,6 +49,7 @@ def create_app(config_class=None, http_client=None, account_source=None, **overr
     verification.init_app(app, app.extensions["twilio_client"])
     account.init_app(app, account_source)
     app.register_blueprint(voice.bp)
+    app.register_blueprint(studio.bp)
     app.register_error_handler(Exception, _unexpected_error)
     cli.init_app(app)
     admin.init_app(app)

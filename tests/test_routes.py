@@ -19,6 +19,8 @@ SIGNED = {
     "/handoff/whisper",
     "/account/language",
     "/account/entered",
+    "/studio/verify",
+    "/studio/return",
 }
 # METRICS_TOKEN, as a bearer token or basic-auth password.
 TOKEN_ONLY = {"/metrics"}

@@ -1,0 +1,98 @@
+"""Entry from a Twilio Studio flow: its TwiML Redirect widget hands the call over, a Redirect to Studio takes it back.
+
+The widget's URL is `/studio/verify?flow=FW…` with, optionally, `to`, `account` and `language`;
+Twilio signs that URL whole, so only the flow's owner sets them. When the subflow ends, the call
+goes back to the flow with the verdict as the widget's variables: `{{widgets.<name>.verified}}`,
+`reason`, `method` and `verdict` (the signed token a URL destination gets).
+"""
+
+import logging
+import re
+
+from flask import Blueprint, abort, current_app, request, url_for
+from twilio.twiml.voice_response import VoiceResponse
+
+from app.calls import account, handoff, stir, verification
+from app.calls.account.entry import DIGITS
+from app.calls.callstate import CallState
+from app.calls.security import logged_sid, twilio_request
+from app.calls.twiml import twiml
+
+log = logging.getLogger(__name__)
+
+FLOW_SID = re.compile(r"FW[0-9a-f]{32}")
+ACCOUNT_SID = re.compile(r"AC[0-9a-f]{32}")
+# Studio's webhook for a flow; FlowEvent=return fires the TwiML Redirect widget's Return exit.
+STUDIO = "https://webhooks.twilio.com/v1/Accounts/{account}/Flows/{flow}"
+
+bp = Blueprint("studio", __name__, url_prefix="/studio")
+
+
+@bp.post("/verify")
+@twilio_request
+def verify():
+    """The TwiML Redirect widget's URL: verify `to` (default the caller), or the phone on file for `account`."""
+    flow = _flow()
+    if not request.form.get("CallSid"):
+        abort(400, "CallSid is missing: this URL is for Twilio voice webhooks.")
+    language = request.args.get("language", "")
+    languages = current_app.extensions["verification"]["languages"]
+    if language and language not in languages:
+        abort(400, f"language must be one of {', '.join(languages)}: the widget's URL names another.")
+    log.info("call %s: handed over by Studio flow %s", logged_sid(), flow)
+    return_to = url_for(".done", flow=flow)
+    if "account" in request.args:
+        return _by_account(request.args["account"], return_to, language)
+    destination = request.args.get("to") or request.form.get("From", "")
+    return twiml(verification.hand_over(VoiceResponse(), destination, return_to, language=language or None))
+
+
+def _by_account(digits, return_to, language):
+    """The account number the flow collected, looked up and counted as the account step does."""
+    state = CallState(
+        call_sid=request.form.get("CallSid", ""),
+        destination="",
+        channel=current_app.extensions["verification"]["channels"][0],
+        return_to=return_to,
+        attestation=stir.attestation(request.form),
+        language=language,
+        method="account",
+    )
+    config = current_app.config
+    if not (DIGITS.fullmatch(digits) and config["ACCOUNT_MIN_DIGITS"] <= len(digits) <= config["ACCOUNT_MAX_DIGITS"]):
+        return twiml(back_to_studio(VoiceResponse(), _flow(), account.failed(state, "account_not_found")))
+    try:
+        found = account.look_up(state.call_sid, digits)
+    except account.Refused as refusal:
+        reason = "account_not_found" if refusal.reason == "account_unknown" else refusal.reason
+        return twiml(back_to_studio(VoiceResponse(), _flow(), account.failed(state, reason)))
+    response = VoiceResponse()
+    destination = found.pop("destination")
+    verification.hand_over(response, destination, return_to, language=language or None, attestation=state.attestation, **found)
+    return twiml(response)
+
+
+@bp.post("/return")
+@twilio_request
+def done():
+    """Where the subflow hands the call back: on to the flow, the verdict with it."""
+    return twiml(back_to_studio(VoiceResponse(), _flow(), verification.result()))
+
+
+def back_to_studio(response, flow, result):
+    """Add the Redirect that returns the call to `flow`, carrying `result` as the widget's variables and a signed token."""
+    account_sid = request.form.get("AccountSid", "")
+    if not ACCOUNT_SID.fullmatch(account_sid):
+        abort(400, "AccountSid is missing or malformed: this URL is for Twilio voice webhooks.")
+    verified = "true" if result.approved else "false"
+    reason = "approved" if result.approved else result.reason
+    url = f"{STUDIO.format(account=account_sid, flow=flow)}?FlowEvent=return&verified={verified}&reason={reason}&method={result.method}"
+    return handoff.hand_on(response, handoff.Destination("url", url), result)
+
+
+def _flow():
+    """The flow SID the widget's URL names; a 400 otherwise, which Studio takes as the widget's Fail exit."""
+    flow = request.args.get("flow", "")
+    if not FLOW_SID.fullmatch(flow):
+        abort(400, "flow must be the Studio flow's SID, FW and 32 hex digits: the call cannot return to it otherwise.")
+    return flow

@@ -1,0 +1,203 @@
+"""From a Studio flow: its TwiML Redirect widget hands the call over, and the verdict comes back as the widget's variables."""
+
+import json
+import logging
+from pathlib import Path
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+import pytest
+from twilio.request_validator import RequestValidator
+
+from app.calls.handoff.verdict import read
+from app.simulator import CallError
+from app.simulator.engine import ACCOUNT_SID
+from app.storage.accounts import account_hash
+from tests.conftest import CALLER
+from tests.test_security import FIELDS
+
+FLOW = "FW" + "0123456789abcdef" * 2
+KEY = "a-shared-secret-the-studio-flow-also-knows-0123"
+ACCOUNT = "20240817"
+ON_FILE = "+14155550142"
+FLOW_JSON = Path(__file__).resolve().parent.parent / "studio" / "parent-flow.json"
+
+
+def studio_url(flow=FLOW, **query):
+    """The URL a TwiML Redirect widget points at, with the widget's query parameters."""
+    return "https://ivr.example.com/studio/verify?" + urlencode({"flow": flow, **query})
+
+
+@pytest.fixture
+def app(make_app):
+    app = make_app(VERDICT_SIGNING_KEY=KEY)
+    assert app.test_cli_runner().invoke(args=["accounts", "add", ACCOUNT, ON_FILE]).exit_code == 0
+    return app
+
+
+@pytest.fixture
+def from_studio(call):
+    """A call the Studio flow hands over: `from_studio(to=..., account=..., language=...)`."""
+
+    def redirect(from_=CALLER, **query):
+        return call(from_=from_, url=studio_url(**query))
+
+    return redirect
+
+
+def verdict_of(caller):
+    """The widget's `verdict` variable, checked as the flow's next system checks it: signature, expiry, this call."""
+    return read(caller.studio_return["verdict"], KEY, caller.fields["CallSid"])
+
+
+def test_a_verified_caller_goes_back_to_the_flow_with_verified_true_and_a_token_that_holds(from_studio):
+    caller = from_studio()
+    assert caller.heard("we have just sent a text message")
+    caller.press(caller.last_code)
+    variables = caller.studio_return
+    assert {name: variables[name] for name in ("verified", "reason", "method")} == {"verified": "true", "reason": "approved", "method": "caller_id"}
+    verdict = verdict_of(caller)
+    assert (verdict.status, verdict.reason, verdict.method, verdict.number) == ("approved", "approved", "caller_id", "+1•••••••71")
+    # The flow says its own next words: nothing is said between the code and the return.
+    assert caller.said_since_last_input() == []
+    assert caller.end_reason == f"returned to Studio flow {FLOW}"
+
+
+def test_the_return_is_a_post_to_exactly_studios_webhook_for_the_flow(from_studio):
+    caller = from_studio()
+    caller.press(caller.last_code)
+    redirect = [event for event in caller.events if event.kind == "redirect"][-1]
+    assert redirect.attrs["method"] == "POST"
+    url = urlsplit(redirect.text)
+    assert (url.scheme, url.netloc, url.path) == ("https", "webhooks.twilio.com", f"/v1/Accounts/{ACCOUNT_SID}/Flows/{FLOW}")
+    assert url.query.startswith("FlowEvent=return&")
+    assert set(parse_qs(url.query)) == {"FlowEvent", "verified", "reason", "method", "verdict"}
+    assert CALLER.lstrip("+") not in redirect.text and caller.last_code not in redirect.text
+
+
+def test_three_wrong_codes_go_back_with_verified_false_and_too_many_attempts(from_studio):
+    caller = from_studio()
+    for wrong in ["000000", "111111", "222222"]:
+        caller.press(wrong)
+    assert caller.studio_return["verified"] == "false"
+    assert caller.studio_return["reason"] == "too_many_attempts"
+    assert verdict_of(caller).status == "failed"
+
+
+def test_the_widget_names_the_number_to_verify(from_studio, verify):
+    caller = from_studio(to="+14155550177")
+    assert verify.sent[-1][0] == "+14155550177"
+    caller.press(caller.last_code)
+    assert caller.studio_return["verified"] == "true"
+    assert verdict_of(caller).number == "+1•••••••77"
+
+
+def test_a_number_no_code_can_reach_goes_back_unverified_without_a_code(from_studio, verify):
+    caller = from_studio(to="12345")
+    assert caller.studio_return["reason"] == "invalid_number"
+    assert verify.sent == []
+
+
+def test_by_account_the_code_goes_to_the_phone_on_file(app, from_studio, verify, caplog):
+    caplog.set_level(logging.INFO)
+    caller = from_studio(account=ACCOUNT)
+    assert caller.heard("ending in 4 2")
+    assert verify.sent[-1][0] == ON_FILE
+    caller.press(caller.last_code)
+    assert caller.studio_return["method"] == "account"
+    verdict = verdict_of(caller)
+    assert (verdict.status, verdict.account) == ("approved", account_hash(ACCOUNT, app.config["SECRET_KEY"]))
+    assert ACCOUNT not in caller.end_reason and ACCOUNT not in caplog.text
+
+
+def test_an_unknown_account_goes_back_unverified_without_a_code(from_studio, verify, records):
+    caller = from_studio(account="99999999")
+    assert (caller.studio_return["verified"], caller.studio_return["reason"]) == ("false", "account_not_found")
+    assert caller.studio_return["method"] == "account"
+    assert verify.sent == []
+    assert [(row["outcome"], row["reason"]) for row in records()] == [("failed", "account_not_found")]
+
+
+def test_an_account_entry_that_is_no_account_number_is_not_looked_up(from_studio, verify):
+    caller = from_studio(account="12a")
+    assert caller.studio_return["reason"] == "account_not_found"
+    assert verify.sent == []
+
+
+def test_the_widget_chooses_the_language(make_app, call):
+    app = make_app(LANGUAGES="en-US,es-MX")
+    caller = call(target=app, url=studio_url(language="es-MX"))
+    said = [event for event in caller.events if event.kind == "say"]
+    assert caller.listening and [event.attrs["language"] for event in said] == ["es-MX"]
+
+
+@pytest.mark.parametrize("flow", ["", "FW123", "FW" + "0123456789ABCDEF" * 2, FLOW + "0", "WW" + FLOW[2:]])
+def test_a_flow_sid_that_is_no_flows_is_refused_with_a_4xx(from_studio, verify, flow):
+    with pytest.raises(CallError, match="answered HTTP 400"):
+        from_studio(flow=flow)
+    assert verify.sent == []
+
+
+def test_a_language_not_served_is_refused_with_a_4xx(from_studio):
+    with pytest.raises(CallError, match="answered HTTP 400"):
+        from_studio(language="fr-FR")
+
+
+@pytest.mark.parametrize("path", ["/studio/verify", "/studio/return"])
+def test_an_unsigned_request_is_refused(app, path):
+    url = f"https://ivr.example.com{path}?flow={FLOW}"
+    assert app.test_client().post(url, data=FIELDS).status_code == 403
+    forged = RequestValidator("another-auth-token").compute_signature(url, FIELDS)
+    assert app.test_client().post(url, data=FIELDS, headers={"X-Twilio-Signature": forged}).status_code == 403
+
+
+def test_a_return_step_without_its_state_goes_back_unverified(app):
+    url = f"https://ivr.example.com/studio/return?flow={FLOW}"
+    fields = {**FIELDS, "AccountSid": ACCOUNT_SID}
+    signature = RequestValidator(app.config["TWILIO_AUTH_TOKEN"]).compute_signature(url, fields)
+    answer = app.test_client().post(url, data=fields, headers={"X-Twilio-Signature": signature})
+    assert answer.status_code == 200
+    assert "FlowEvent=return&amp;verified=false&amp;reason=error" in answer.get_data(as_text=True)
+
+
+# -- the flow shipped for import ------------------------------------------------------------------
+
+
+def flow_definition():
+    return json.loads(FLOW_JSON.read_text())
+
+
+def test_the_shipped_flow_is_a_studio_flow_definition():
+    flow = flow_definition()
+    names = [state["name"] for state in flow["states"]]
+    assert len(names) == len(set(names))
+    assert flow["initial_state"] in names
+    assert flow["flags"] == {"allow_concurrent_calls": True}
+    for state in flow["states"]:
+        assert set(state) == {"name", "type", "transitions", "properties"}
+        for transition in state["transitions"]:
+            assert transition.get("next", names[0]) in names, f"{state['name']}: {transition}"
+
+
+def test_the_shipped_flow_hands_the_call_to_this_server_and_splits_on_its_verdict():
+    states = {state["name"]: state for state in flow_definition()["states"]}
+    trigger = states["Trigger"]
+    call = next(transition["next"] for transition in trigger["transitions"] if transition["event"] == "incomingCall")
+    redirect = states[call]
+    assert redirect["type"] == "add-twiml-redirect"
+    assert redirect["properties"]["url"] == "https://YOUR-SERVER/studio/verify?flow={{flow.flow_sid}}"
+    assert redirect["properties"]["method"] == "POST"
+    exits = {transition["event"]: transition.get("next") for transition in redirect["transitions"]}
+    assert set(exits) == {"return", "timeout", "fail"}
+    split = states[exits["return"]]
+    assert split["type"] == "split-based-on"
+    assert split["properties"]["input"] == f"{{{{widgets.{call}.verified}}}}"
+    branches = {transition["event"]: transition for transition in split["transitions"]}
+    match = branches["match"]["conditions"][0]
+    assert (match["arguments"], match["type"], match["value"]) == ([f"{{{{widgets.{call}.verified}}}}"], "equal_to", "true")
+    assert states[branches["match"]["next"]]["type"] == "say-play"
+    assert states[branches["noMatch"]["next"]]["type"] == "say-play"
+
+
+def test_the_server_url_is_the_flows_only_placeholder():
+    text = FLOW_JSON.read_text()
+    assert text.count("YOUR-SERVER") == 1
