@@ -9,6 +9,7 @@ from app import cli, create_app
 from config import TestConfig
 from tests.fakes import toy_ivr
 
+FLOW = "FW" + "ab" * 16
 NO_CREDENTIALS = {"TWILIO_ACCOUNT_SID": "", "TWILIO_AUTH_TOKEN": "", "TWILIO_VERIFY_SERVICE_SID": ""}
 
 
@@ -126,6 +127,9 @@ def test_verbose_shows_webhooks_and_raw_twiml(flask_call):
     [
         (["--keys", "12x"], "is not keys"),
         (["--param", "nope"], "is not K=V"),
+        (["--studio", "FW123"], "'FW123' is not a flow SID: FW and 32 hex digits"),
+        (["--widget-param", "to=+14155550177"], "only with --studio FW…"),
+        (["--studio", FLOW, "--widget-param", "flow=FW1"], "the widget's URL takes to, account, language"),
     ],
 )
 def test_a_bad_option_is_a_usage_error(flask_call, args, message):
@@ -324,3 +328,30 @@ def test_the_spanish_menu_and_the_whatsapp_choice_offline(fixed_code):
     assert 'Say (Polly.Mia, es-MX): "Para WhatsApp, oprima 2."' in result.output
     assert "[WhatsApp to +1•••••••06, locale es] Your verification code is 424242" in result.output
     assert 'Say (Polly.Mia, es-MX): "Gracias. Su número de teléfono está verificado."' in result.output
+
+
+def test_studio_hands_the_call_over_and_shows_what_the_flow_gets_back(flask_call, fixed_code):
+    result = flask_call("--studio", FLOW, "--keys", "code")
+    assert result.exit_code == 0, result.output
+    assert f"through Studio flow {FLOW}'s TwiML Redirect" in result.output
+    back = result.output.split(f"Back to Studio flow {FLOW}, the widget's variables:\n")[1].splitlines()
+    assert back[:3] == ["   verified: true", "   reason: approved", "   method: caller_id"]
+    assert back[3].startswith("   verdict: eyJ") and back[3].endswith("-character verdict token, -v shows it)")
+    # Studio keeps the call: no status callback of this server's is posted.
+    assert back[4:] == [f"Call ended: returned to Studio flow {FLOW}"]
+
+
+def test_studio_with_widget_parameters_and_a_whole_token_with_verbose(flask_call, app, fixed_code):
+    result = flask_call("--studio", FLOW, "--widget-param", "to=+14155550177", "--keys", "000000,111111,222222", "-v")
+    assert result.exit_code == 0, result.output
+    assert "/studio/verify?flow=" + FLOW + "&to=%2B14155550177" in result.output
+    assert "[SMS to +1•••••••77]" in result.output
+    assert "   verified: false\n   reason: too_many_attempts\n" in result.output
+    token = result.output.split("   verdict: ")[1].split()[0]
+    assert app.test_cli_runner().invoke(args=["verdict", "decode", token]).exit_code == 0
+
+
+def test_studio_against_a_running_server(flask_call, server, fixed_code):
+    result = flask_call("--url", server, "--studio", FLOW, "--keys", fixed_code)
+    assert result.exit_code == 0, result.output
+    assert "   verified: true" in result.output

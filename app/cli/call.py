@@ -3,7 +3,7 @@
 import contextlib
 import logging
 import re
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import click
 from flask import current_app
@@ -27,6 +27,9 @@ DIALLED = re.compile(r"[\d\s().-]+")
 # Where `flask twilio configure` points the number's status callback, beside its voice URL.
 STATUS_PATH = next(value for field, _, value in WEBHOOKS if field == "StatusCallback")
 IN_PROCESS_URL = "https://ivr.example.com/voice"
+FLOW_SID = re.compile(r"FW[0-9a-f]{32}")
+# What a Studio flow's TwiML Redirect widget may add to /studio/verify's URL.
+WIDGET_PARAMS = ("to", "account", "language")
 SPEECH_OFF = "'say:' needs SPEECH_INPUT=on (in .env or the environment): without it the IVR listens for keys only"
 
 
@@ -44,6 +47,13 @@ def _call_number(ctx, param, value):
     return value
 
 
+def _flow_sid(ctx, param, value):
+    """--studio as Studio names a flow: FW and 32 hex digits."""
+    if value is not None and not FLOW_SID.fullmatch(value):
+        raise click.BadParameter(f"{value!r} is not a flow SID: FW and 32 hex digits, as the flow's page in the console shows it")
+    return value
+
+
 @click.command("call")
 @click.option("--url", callback=_voice_url, help="A running server's voice URL (https://…/voice); default: this app, in process.")
 @click.option("--keys", "keys", help='What the caller does at each Gather: "123456", "000000,code", ",," (silences), "say:one two".')
@@ -51,20 +61,32 @@ def _call_number(ctx, param, value):
 @click.option("--to", default=SERVICE_NUMBER, show_default=True, callback=_call_number, help="The Twilio number called (E.164).")
 @click.option("--param", "params", multiple=True, metavar="K=V", help="An extra call field, e.g. StirVerstat=TN-Validation-Passed-A.")
 @click.option("--status-callback", help=f"Where to post Twilio's status callback when the call ends; default: {STATUS_PATH} beside the voice URL, '' for none.")
+@click.option("--studio", "flow", callback=_flow_sid, metavar="FW…", help="Play a Studio flow's TwiML Redirect widget: hand the call to /studio/verify, show what the flow gets back.")
+@click.option("--widget-param", "widget_params", multiple=True, metavar="K=V", help=f"With --studio, a parameter of the widget's URL: {', '.join(WIDGET_PARAMS)}.")
 @click.option("-v", "--verbose", is_flag=True, help="Show each webhook URL and the raw TwiML.")
 @with_appcontext
-def call_command(url, keys, from_, to, params, status_callback, verbose):
+def call_command(url, keys, from_, to, params, status_callback, flow, widget_params, verbose):
     """Place a simulated inbound call and show what the caller hears and does."""
     try:
         steps = script.parse(keys) if keys is not None else None
     except script.ScriptError as error:
         raise click.BadParameter(str(error), param_hint="--keys") from None
+    widget = dict(_field(param, "--widget-param") for param in widget_params)
+    if widget and not flow:
+        raise click.BadParameter("only with --studio FW…", param_hint="--widget-param")
+    if set(widget) - set(WIDGET_PARAMS):
+        raise click.BadParameter(f"the widget's URL takes {', '.join(WIDGET_PARAMS)}", param_hint="--widget-param")
     if url is None and any(step.kind == "speech" for step in steps or ()) and not _speech_heard():
         raise click.BadParameter(SPEECH_OFF, param_hint="--keys")
     fields = dict(_field(param) for param in params)
     if url is None:
         _check_tables()
-    click.echo(f"Calling {mask(to)} from {mask(from_)} ({url or _verify_used(from_)})")
+    start = url or IN_PROCESS_URL
+    if flow:
+        start = _studio_url(start, flow, widget)
+        status_callback = "" if status_callback is None else status_callback
+    through = f" through Studio flow {flow}'s TwiML Redirect" if flow else ""
+    click.echo(f"Calling {mask(to)} from {mask(from_)}{through} ({url or _verify_used(from_)})")
     with _quiet_stand_in(), _app_logs(verbose):
         try:
             call = place_call(
@@ -73,7 +95,7 @@ def call_command(url, keys, from_, to, params, status_callback, verbose):
                 to=to,
                 auth_token=current_app.config["TWILIO_AUTH_TOKEN"],
                 params=fields,
-                url=None if url else IN_PROCESS_URL,
+                url=start,
                 on_event=lambda event: _show(event, verbose),
                 status_callback=_status_callback(url or IN_PROCESS_URL, status_callback),
             )
@@ -82,6 +104,12 @@ def call_command(url, keys, from_, to, params, status_callback, verbose):
             raise click.ClickException(f"{error}: is a server running there? (`make run` starts one on http://localhost:5000)") from None
         except (CallError, script.ScriptError) as error:
             raise click.ClickException(str(error) if verbose else _shortened(str(error))) from None
+
+
+def _studio_url(voice_url, flow, widget):
+    """The URL a TwiML Redirect widget points at, beside the voice URL: /studio/verify?flow=FW…&…."""
+    base = voice_url.rstrip("/").removesuffix(VOICE_PATH)
+    return f"{base}/studio/verify?{urlencode({'flow': flow, **widget})}"
 
 
 def _status_callback(url, given):
@@ -170,11 +198,11 @@ def _show(event, verbose):
     click.echo(f"   {line}" if event.kind in {"say", "play", "pause", "whisper"} else line)
 
 
-def _field(text):
+def _field(text, option="--param"):
     """(name, value) of a --param K=V."""
     name, sep, value = text.partition("=")
     if not sep or not name:
-        raise click.BadParameter(f"{text!r} is not K=V", param_hint="--param")
+        raise click.BadParameter(f"{text!r} is not K=V", param_hint=option)
     return name, value
 
 
