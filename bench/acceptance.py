@@ -7,7 +7,7 @@ seconds, scripted numbers for each Verify error and a hanging Verify) and gunico
 the Procfile runs it, in the production configuration with Twilio credentials set (only
 twilio-python's HTTP layer is pointed at the stand-in, by bench/served_wsgi.py). Then it places
 calls over HTTP with the project's call engine, every webhook signed as Twilio signs it, down
-every path a caller can take; restarts the server in the middle of a call; rings 40 callers at
+every path a caller can take, from /voice and from a Studio flow's TwiML Redirect; restarts the server in the middle of a call; rings 40 callers at
 once; restarts it verifying by account, its accounts in a CRM stand-in (bench/fake_crm.py); and
 finally reads the server's log for codes, tokens, full phone numbers and account numbers.
 
@@ -23,12 +23,15 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from urllib.parse import urlencode
 
 import requests
 from twilio.request_validator import RequestValidator
 
+from app.calls.handoff.verdict import BadVerdict, read, signing_key
 from app.calls.prompts import PROMPTS
 from app.simulator import place_call
+from app.simulator.engine import ACCOUNT_SID
 from app.simulator.twiml_model import InvalidTwiML, validate
 from bench.fake_crm import FakeCrm
 from bench.fake_verify import FakeVerifyServer, SCENARIOS
@@ -60,7 +63,16 @@ CHECK_ERRORS = {
     "+15005551500": "failed:unavailable",
     "+15005551999": "failed:unavailable",
 }
-ROUTES = ["/voice", "/voice/outcome", "/voice/fallback", "/voice/status", "/verification/start", "/verification/check"]
+ROUTES = [
+    "/voice",
+    "/voice/outcome",
+    "/voice/fallback",
+    "/voice/status",
+    "/verification/start",
+    "/verification/check",
+    "/studio/verify",
+    "/studio/return",
+]
 TWILIO_WEBHOOK_LIMIT = 15.0
 
 
@@ -300,7 +312,51 @@ class Acceptance:
         call, _ = self.call("+14155550152", "10000043#")
         crm.latency = 0.1
         self.check("by account: a CRM slower than ACCOUNT_LOOKUP_TIMEOUT, the caller told", self.heard(call, "failed:account_unavailable"))
+        call, _ = self.from_studio("+14155550153", CODE, account="10000042")
+        back = call.studio_return or {}
+        self.check("Studio by account: the flow's account number, verified on the phone on file", back.get("method") == "account" and self.verdict_holds(call, "approved"))
         self.check("the CRM stand-in found every request signed", crm.counts["refused"] == 0, str(crm.counts))
+
+    def from_studio(self, from_, *keys, **widget):
+        """A call a Studio flow hands over with its TwiML Redirect; (the call, the flow's SID)."""
+        self.numbers_used.add(from_)
+        flow = "FW" + secrets.token_hex(16)
+        url = f"{self.server.url}/studio/verify?{urlencode({'flow': flow, **widget})}"
+        call = place_call(url, from_=from_, to=SERVICE_NUMBER, auth_token=self.token)
+        for key in keys:
+            call.press(key)
+        return call, flow
+
+    def verdict_holds(self, call, status):
+        """Whether the widget's `verdict` is a token this server signed for this call, saying `status`."""
+        try:
+            verdict = read((call.studio_return or {}).get("verdict", ""), signing_key(self.env), call.fields["CallSid"])
+        except BadVerdict:
+            return False
+        return verdict.status == status
+
+    def studio(self):
+        """In by a Studio flow's TwiML Redirect, out by a Redirect to the flow's webhook with the verdict."""
+        call, flow = self.from_studio("+14155550160", CODE)
+        back = call.studio_return or {}
+        returned = [e.text for e in call.events if e.kind == "redirect"][-1]
+        exact = returned.startswith(f"https://webhooks.twilio.com/v1/Accounts/{ACCOUNT_SID}/Flows/{flow}?FlowEvent=return&")
+        self.check(
+            "Studio: right code, back to the flow with verified=true and a token that holds",
+            exact and back.get("verified") == "true" and self.verdict_holds(call, "approved"),
+            str({name: value for name, value in back.items() if name != "verdict"}),
+        )
+        call, _ = self.from_studio("+14155550161", "000000", "111111", "222222")
+        back = call.studio_return or {}
+        self.check(
+            "Studio: three wrong codes, back with verified=false&reason=too_many_attempts",
+            (back.get("verified"), back.get("reason")) == ("false", "too_many_attempts") and self.verdict_holds(call, "failed"),
+        )
+        fields = {"CallSid": "CA" + "4" * 32, "From": "+14155550162", "To": SERVICE_NUMBER, "AccountSid": ACCOUNT_SID}
+        url = f"{self.server.url}/studio/verify?flow=FW123"
+        signature = RequestValidator(self.token).compute_signature(url, fields)
+        refused = requests.post(url, data=fields, headers={"X-Twilio-Signature": signature}, timeout=10).status_code
+        self.check("Studio: a flow SID that is no flow's gets a 400 (the widget's Fail exit)", refused == 400, str(refused))
 
     def clean_logs(self):
         text = self.log.read_text(errors="replace")
@@ -329,6 +385,7 @@ class Acceptance:
                 self.odd_input,
                 self.restart_mid_call,
                 self.crowd,
+                self.studio,
                 self.by_account,
             ):
                 part()
