@@ -9,17 +9,20 @@ import pytest
 from twilio.request_validator import RequestValidator
 
 from app.calls.handoff.verdict import read
+from app.settings import shortest_state_max_age
 from app.simulator import CallError
 from app.simulator.engine import ACCOUNT_SID
 from app.storage.accounts import account_hash
 from tests.conftest import CALLER
+from config import DEFAULTS
 from tests.test_security import FIELDS
 
 FLOW = "FW" + "0123456789abcdef" * 2
 KEY = "a-shared-secret-the-studio-flow-also-knows-0123"
 ACCOUNT = "20240817"
 ON_FILE = "+14155550142"
-FLOW_JSON = Path(__file__).resolve().parent.parent / "studio" / "parent-flow.json"
+ROOT = Path(__file__).resolve().parent.parent
+FLOW_JSON = ROOT / "studio" / "parent-flow.json"
 
 
 def studio_url(flow=FLOW, **query):
@@ -201,3 +204,13 @@ def test_the_shipped_flow_hands_the_call_to_this_server_and_splits_on_its_verdic
 def test_the_server_url_is_the_flows_only_placeholder():
     text = FLOW_JSON.read_text()
     assert text.count("YOUR-SERVER") == 1
+
+
+def test_the_widgets_timeout_outlasts_the_longest_verification_the_readme_computes():
+    # Each code prompt ends in a wrong code, a silence or a resend, each bounded; the last ends the call.
+    prompts = DEFAULTS["MAX_ATTEMPTS"] + DEFAULTS["MAX_SILENCES"] + 1 + DEFAULTS["MAX_RESENDS"]
+    slowest = shortest_state_max_age(DEFAULTS)
+    assert f"{prompts} × {slowest} s = {prompts * slowest} s" in (ROOT / "README.md").read_text()
+    redirect = next(state for state in flow_definition()["states"] if state["type"] == "add-twiml-redirect")
+    # The two menus and the Verify requests fit in what is left.
+    assert int(redirect["properties"]["timeout"]) >= prompts * slowest + 300
