@@ -42,12 +42,12 @@ def verify():
     log.info("call %s: handed over by Studio flow %s", logged_sid(), flow)
     return_to = url_for(".done", flow=flow)
     if "account" in request.args:
-        return _by_account(request.args["account"], return_to, language)
+        return _by_account(request.args["account"], flow, return_to, language)
     destination = request.args.get("to") or request.form.get("From", "")
     return twiml(verification.hand_over(VoiceResponse(), destination, return_to, language=language or None))
 
 
-def _by_account(digits, return_to, language):
+def _by_account(digits, flow, return_to, language):
     """The account number the flow collected, looked up and counted as the account step does."""
     state = CallState(
         call_sid=request.form.get("CallSid", ""),
@@ -60,12 +60,12 @@ def _by_account(digits, return_to, language):
     )
     config = current_app.config
     if not (DIGITS.fullmatch(digits) and config["ACCOUNT_MIN_DIGITS"] <= len(digits) <= config["ACCOUNT_MAX_DIGITS"]):
-        return twiml(back_to_studio(VoiceResponse(), _flow(), account.failed(state, "account_not_found")))
+        return twiml(back_to_studio(VoiceResponse(), flow, account.failed(state, "account_not_found")))
     try:
         found = account.look_up(state.call_sid, digits)
     except account.Refused as refusal:
         reason = "account_not_found" if refusal.reason == "account_unknown" else refusal.reason
-        return twiml(back_to_studio(VoiceResponse(), _flow(), account.failed(state, reason)))
+        return twiml(back_to_studio(VoiceResponse(), flow, account.failed(state, reason)))
     response = VoiceResponse()
     destination = found.pop("destination")
     verification.hand_over(response, destination, return_to, language=language or None, attestation=state.attestation, **found)
