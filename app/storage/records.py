@@ -62,6 +62,7 @@ def started(state):
         "number_masked": mask(state.destination),
         "number_hash": number_hash(state.destination),
         "channel": state.channel,
+        "method": state.method,
         "stir_verstat": state.attestation or None,
         "started_at": now(),
         "attempts": 0,
@@ -81,6 +82,10 @@ def finished(state, verdict):
         attempts=state.attempts + (verdict == "approved"),
         resends=state.resends,
         silences=state.silences,
+        # What Lookup said of the number, if it was asked (app/calls/risk.py).
+        line_type=state.line_type or None,
+        sim_swap=state.sim_swap or None,
+        forwarding=state.forwarding or None,
     )
 
 
