@@ -111,6 +111,14 @@ def test_a_carrier_that_says_swapped_in_period_without_a_date_counts_as_a_recent
     assert records()[0]["reason"] == "sim_swapped"
 
 
+def test_a_caller_who_hangs_up_after_the_code_leaves_the_risk_in_the_record(call, verify, records):
+    verify.lookup.answer(CALLER, line_type="nonFixedVoip", forwarding=True)
+    caller = call(status_callback="/voice/status")
+    caller.hang_up()
+    [record] = records()
+    assert (record["reason"], record["line_type"], record["sim_swap"], record["forwarding"]) == ("hung_up", "nonFixedVoip", "none", "on")
+
+
 def test_call_forwarding_is_recorded_and_the_code_still_goes(call, verify, records):
     verify.lookup.answer(CALLER, forwarding=True)
     caller = call()

@@ -59,6 +59,8 @@ def assess(state):
             "call %s: line %s, SIM swap %s, forwarding %s%s",
             state.call_sid, state.line_type or "-", state.sim_swap or "-", state.forwarding or "-", f": {refusal}" if refusal else "",
         )  # fmt: skip
+    if not refusal:
+        records.assessed(state)  # a refusal's record gets them as it ends
     return state, refusal
 
 

@@ -83,10 +83,18 @@ def finished(state, verdict):
         resends=state.resends,
         silences=state.silences,
         # What Lookup said of the number, if it was asked (app/calls/risk.py).
-        line_type=state.line_type or None,
-        sim_swap=state.sim_swap or None,
-        forwarding=state.forwarding or None,
+        **_risk(state),
     )
+
+
+def assessed(state):
+    """Record what Lookup said of the number before its first code, so that a hang-up's record shows it too."""
+    values = {"running_call_sid": state.call_sid, **_risk(state)}
+    database.execute("record risk", UPDATE_RUNNING, state.call_sid, values=values)
+
+
+def _risk(state):
+    return {"line_type": state.line_type or None, "sim_swap": state.sim_swap or None, "forwarding": state.forwarding or None}
 
 
 def progressed(state):
