@@ -139,6 +139,17 @@ class Config:
     ALLOWED_COUNTRIES = _str("ALLOWED_COUNTRIES", "")
     MAX_SENDS_PER_HOUR = _int("MAX_SENDS_PER_HOUR", 1000)
 
+    # Risk checks before the first code (Twilio Lookup v2): any of line_type, sim_swap,
+    # call_forwarding; empty, none. README: Risk checks and landlines.
+    RISK_CHECKS = _str("RISK_CHECKS", "")
+    # A SIM swap this many hours old or newer is recent; refuse sends it no code, flag marks the verdict.
+    SIM_SWAP_MAX_AGE = _int("SIM_SWAP_MAX_AGE", 168)
+    SIM_SWAP_POLICY = _str("SIM_SWAP_POLICY", "refuse")
+    # When Lookup fails: allow (the facts are unknown) or refuse.
+    RISK_ON_LOOKUP_ERROR = _str("RISK_ON_LOOKUP_ERROR", "allow")
+    # Hours a number's Lookup answer is kept (SIM-swap facts one hour at most); 0, none.
+    LOOKUP_CACHE_HOURS = _int("LOOKUP_CACHE_HOURS", 24)
+
     # The supervisor page at /admin: off until `flask admin set-password` has set the hash.
     ADMIN_USERNAME = _str("ADMIN_USERNAME", "admin")
     ADMIN_PASSWORD_HASH = _str("ADMIN_PASSWORD_HASH", "")

@@ -49,12 +49,18 @@ RANGES = {
     "ACCOUNT_MAX_DIGITS": (1, 30),
     # A CRM slower than this keeps the caller in silence; Verify's wait comes on top of it.
     "ACCOUNT_LOOKUP_TIMEOUT": (0.2, 5),
+    "SIM_SWAP_MAX_AGE": (1, 24 * 365),
+    "LOOKUP_CACHE_HOURS": (0, 24 * 30),
 }
 VERIFY_BY = ("caller_id", "account", "account_or_caller_id")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 # The ways a code may reach the caller (Verify's channels that make sense during a call).
 CHANNELS = ("sms", "whatsapp")
+# The risk checks Lookup may make before the first code, and what to do with a recent SIM swap or a failed Lookup.
+RISK_CHECKS = ("line_type", "sim_swap", "call_forwarding")
+SIM_SWAP_POLICIES = ("refuse", "flag")
+LOOKUP_ERROR_POLICIES = ("allow", "refuse")
 # A menu's choices are the keys 1 to 9.
 MAX_MENU_CHOICES = 9
 
@@ -120,12 +126,15 @@ def normalise(config):
         "LANGUAGE": prompts.PROMPTS,
         "LANGUAGES": prompts.PROMPTS,
         "VOICE": twiml_model.allowed("Say", "voice"),
+        "RISK_CHECKS": RISK_CHECKS,
+        "SIM_SWAP_POLICY": SIM_SWAP_POLICIES,
+        "RISK_ON_LOOKUP_ERROR": LOOKUP_ERROR_POLICIES,
     }
     for name, known in words.items():
         value = config.get(name)
         if isinstance(value, str):
             spelling = {word.lower(): word for word in known}
-            parts = [part.strip() for part in value.split(",")] if name in {"CHANNELS", "LANGUAGES"} else [value.strip()]
+            parts = [part.strip() for part in value.split(",")] if name in {"CHANNELS", "LANGUAGES", "RISK_CHECKS"} else [value.strip()]
             config[name] = ",".join(spelling.get(part.lower(), part) for part in parts)
 
 
@@ -167,6 +176,7 @@ def check(config):
     _check_languages(config)
     _check_voice(config)
     _check_channels(config)
+    _check_risk(config)
     shortest = shortest_state_max_age(config)
     if config["CALL_STATE_MAX_AGE"] < shortest:
         raise SettingsError(
@@ -243,6 +253,16 @@ def _check_channels(config):
     unknown = [channel for channel in channels if channel not in CHANNELS]
     if unknown or len(set(channels)) != len(channels):
         raise SettingsError(f"CHANNELS={config['CHANNELS']!r} must name each of {', '.join(CHANNELS)} at most once, separated by commas")
+
+
+def _check_risk(config):
+    """RISK_CHECKS names Lookup's checks, each once; the policies are known words."""
+    checks = [part.strip() for part in config.get("RISK_CHECKS", "").split(",") if part.strip()]
+    if any(check not in RISK_CHECKS for check in checks) or len(set(checks)) != len(checks):
+        raise SettingsError(f"RISK_CHECKS={config['RISK_CHECKS']!r} must name each of {', '.join(RISK_CHECKS)} at most once, separated by commas (empty: none)")
+    for name, known in (("SIM_SWAP_POLICY", SIM_SWAP_POLICIES), ("RISK_ON_LOOKUP_ERROR", LOOKUP_ERROR_POLICIES)):
+        if config[name] not in known:
+            raise SettingsError(f"{name}={config[name]!r} is not one of {', '.join(known)}")
 
 
 def _check_production(config):

@@ -6,7 +6,7 @@ import json
 import socketserver
 import threading
 import time
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from flask import Flask, request
 from twilio.http import HttpClient
@@ -36,12 +36,12 @@ def problem_details(status, code, title="error from Verify"):
 class ScriptedVerify(LocalVerify):
     """The local Verify stand-in, except for answers a test scripts in advance.
 
-    `script("send", ...)` / `script("check", ...)` queue an answer for the next send or check:
+    `script("send", ...)` / `script("check", ...)` / `script("lookup", ...)` queue an answer for the next send, check or Lookup:
     a (status, body) pair, a raw (status, text) pair for non-JSON bodies, or an exception
     instance to raise as the HTTP client would (a timeout, a refused connection).
     """
 
-    RESOURCES = {"send": "Verifications", "check": "VerificationCheck"}
+    RESOURCES = {"send": "Verifications", "check": "VerificationCheck", "lookup": "PhoneNumbers"}
 
     def __init__(self, **kwargs):
         kwargs.setdefault("on_send", None)
@@ -56,13 +56,17 @@ class ScriptedVerify(LocalVerify):
 
     def request(self, method, uri, params=None, data=None, headers=None, auth=None, timeout=None, allow_redirects=False):
         self.timeouts.append(timeout if timeout is not None else self.timeout)
-        queue = self.scripted[uri.rsplit("/", 1)[-1]]
+        looked_up = "/PhoneNumbers/" in uri
+        queue = self.scripted["PhoneNumbers" if looked_up else uri.rsplit("/", 1)[-1]]
         if not queue:
             response = super().request(method, uri, params, data, headers, auth, timeout, allow_redirects)
             self.statuses.append(response.status_code)
             return response
         answer = queue.popleft()
-        self.requests.append((uri, dict(data or {})))
+        if looked_up:
+            self.lookup.requests.append((unquote(uri.rsplit("/", 1)[-1]), (params or {}).get("Fields", "")))
+        else:
+            self.requests.append((uri, dict(data or {})))
         if isinstance(answer, BaseException):
             self.statuses.append(None)
             raise answer

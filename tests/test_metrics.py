@@ -6,6 +6,7 @@ import subprocess
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from app.ops.metrics import LOOKUP_RESULTS
 from tests.conftest import CALLER
 from tests.fakes import TIMEOUT, verify_error
 from tests.test_database_down import CLOSED_PORT
@@ -165,8 +166,9 @@ def test_label_values_are_bounded_sets_never_numbers_or_sids(app, call, verify):
     for sample in samples(app):
         for name, value in sample.labels.items():
             labels.setdefault(name, set()).add(value)
-    assert set(labels) <= {"outcome", "reason", "action", "error", "step", "operation", "what", "le"}
+    assert set(labels) <= {"outcome", "reason", "action", "error", "step", "operation", "what", "result", "le"}
     assert labels["outcome"] <= {"approved", "failed"}
+    assert labels.get("result", set()) <= LOOKUP_RESULTS | {"other"}
     assert labels.get("what", set()) <= {"lockout", "sends"}
     assert labels["action"] <= {"send", "check"}
     assert all(step.split(".")[0] in {"voice", "verification", "handoff"} for step in labels["step"])

@@ -14,13 +14,14 @@ from blinker import Namespace
 from flask import Blueprint, current_app, request, url_for
 from twilio.twiml.voice_response import VoiceResponse
 
-from app.calls import gathering, handoff, prompts, stir
+from app.calls import gathering, handoff, prompts, risk, stir
 from app.storage import database, lockout, records, sends
 from app.calls.callstate import BadState, CallState, StateCodec
 from app.numbers import Unusable, countries, in_countries, mask, usable_number
 from app.calls.prompts import say
 from app.calls.security import logged_sid, twilio_request
 from app.calls.twiml import fallback, twiml
+from app.twilio.lookup import LookupService
 from app.twilio.verify import VerifyFailed, VerifyService
 
 log = logging.getLogger(__name__)
@@ -57,12 +58,18 @@ class Result:
     destination: str = ""
     # The STIR/SHAKEN attestation the call arrived with (StirVerstat), empty when none.
     attestation: str = ""
-    # How the caller was verified: caller_id or account.
+    # How the caller was verified: caller_id, account or callback.
     method: str = "caller_id"
     # The language the caller chose (empty: the configured one); later prompts speak it.
     language: str = ""
     # The account's keyed hash, by account; empty by caller ID.
     account: str = ""
+    # Lookup's line type (mobile, landline, fixedVoip, nonFixedVoip, tollFree, …, unknown); "" if not looked up.
+    line_type: str = ""
+    # SIM swap: none, recent or unknown; "" if not looked up.
+    sim_swap: str = ""
+    # Call forwarding: on, off or unknown; "" if not looked up.
+    forwarding: str = ""
 
 
 def init_app(app, twilio_client):
@@ -74,6 +81,7 @@ def init_app(app, twilio_client):
     app.extensions["verification"] = {
         "codec": StateCodec(config["SECRET_KEY"], config["CALL_STATE_MAX_AGE"]),
         "verify": VerifyService(twilio_client, config["TWILIO_VERIFY_SERVICE_SID"]),
+        "lookup": LookupService(twilio_client),
         "countries": countries(config.get("ALLOWED_COUNTRIES", "")),
         "languages": prompts.languages(config),
         "channels": tuple(part.strip() for part in config.get("CHANNELS", "sms").split(",")),
@@ -126,6 +134,7 @@ def result():
         log.warning("call %s: verdict refused: %s", logged_sid(), error)
         return Result(False, "error", attestation=stir.attestation(request.form))
     facts = {"attestation": state.attestation, "method": state.method, "account": state.account, "language": state.language}
+    facts.update(line_type=state.line_type, sim_swap=state.sim_swap, forwarding=state.forwarding)
     if state.result == "approved":
         return Result(True, destination=state.destination, **facts)
     return Result(False, state.result or "error", **facts)
@@ -210,7 +219,7 @@ def _begin(state):
 
 
 def _admit(state):
-    """Record the call and count it towards the lockout, then send the code (if it may go)."""
+    """Record the call and count it towards the lockout, check the number's risks, then send the code (if it may go)."""
     destination = state.destination
     with database.one_connection("record start", state.call_sid):
         if not records.started(state):
@@ -225,6 +234,9 @@ def _admit(state):
         else:
             state = state.but(refundable=counted)
             refusal = _refusal(state)
+    if refusal:
+        return _finish(state, refusal)
+    state, refusal = risk.assess(state)
     if refusal:
         return _finish(state, refusal)
     log.info("call %s: sending a code by %s to %s", state.call_sid, state.channel, mask(destination))

@@ -9,9 +9,9 @@ import time
 
 from flask import Blueprint, abort, current_app, g, request
 
-from app.calls import security, verification
+from app.calls import risk, security, verification
 from app.storage import database, fallback, lockout
-from app.twilio import verify
+from app.twilio import lookup, verify
 
 bp = Blueprint("metrics", __name__)
 
@@ -20,7 +20,10 @@ REASONS = {
     "approved", "withheld", "invalid_number", "undeliverable", "rate_limited", "blocked",
     "country_not_allowed", "sends_capped", "unavailable", "no_input", "too_many_attempts",
     "expired", "locked", "unattested", "hung_up", "error",
+    "landline", "line_type_not_supported", "sim_swapped", "lookup_unavailable",
 }  # fmt: skip
+# Lookup's results (app/twilio/lookup.py): answered, or why not.
+LOOKUP_RESULTS = {"answered", "package_not_enabled", "not_covered", "not_found", "network", "http_4xx", "http_5xx", "bad_answer"}
 WEBHOOK_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 10, 15)
 VERIFY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 0.75, 1, 2, 3, 5, 10)
 
@@ -66,6 +69,8 @@ def _define():
         fallbacks=Counter("ivr_database_fallbacks", "Lockout counts and sends taken in a worker's memory, the database unable", ["what"]),
         refusals=Counter("ivr_signature_refusals", "Webhooks refused a 403, by reason", ["reason"]),
         unreachable=Counter("ivr_database_unreachable_at_start", "Starts with the database out of reach"),
+        lookups=Counter("ivr_lookups", "Lookups made before a first code, by result", ["result"]),
+        lookup_cache_hits=Counter("ivr_lookup_cache_hits", "First codes whose risk checks were answered from the kept Lookups"),
     )
     # weak=False: the receivers are module functions, connected once for the process.
     verification.started.connect(_verification_started, weak=False)
@@ -75,6 +80,8 @@ def _define():
     database.failed.connect(_database_failed, weak=False)
     fallback.used.connect(_fallback_used, weak=False)
     security.refused.connect(_refused, weak=False)
+    lookup.requested.connect(_lookup_requested, weak=False)
+    risk.cache_hit.connect(_lookup_cache_hit, weak=False)
 
 
 def database_unreachable_at_start():
@@ -95,6 +102,14 @@ def _verify_requested(_sender, action, seconds, error):
     _metrics["verify_seconds"].labels(action).observe(seconds)
     if error:
         _metrics["verify_errors"].labels(action, error).inc()
+
+
+def _lookup_requested(_sender, outcome, seconds):
+    _metrics["lookups"].labels(outcome if outcome in LOOKUP_RESULTS else "other").inc()
+
+
+def _lookup_cache_hit(_sender):
+    _metrics["lookup_cache_hits"].inc()
 
 
 def _locked_out(_sender):

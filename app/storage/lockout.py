@@ -29,6 +29,8 @@ NOT_THE_CALLERS_DOING = {"invalid_number", "undeliverable", "rate_limited", "blo
 NOT_THE_CALLERS_DOING |= {"country_not_allowed", "sends_capped"}
 # Nor is a phone on file that cannot take a code (verification by account).
 NOT_THE_CALLERS_DOING |= {"phone_on_file_unusable"}
+# Nor a line a text cannot reach, or a Lookup that failed; a recent SIM swap (sim_swapped) counts.
+NOT_THE_CALLERS_DOING |= {"landline", "line_type_not_supported", "lookup_unavailable"}
 
 _key = sqlalchemy.bindparam("key", type_=lockouts.c.number_hash.type)
 _moment = sqlalchemy.bindparam("moment", type_=lockouts.c.window_start.type)

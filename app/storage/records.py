@@ -62,6 +62,7 @@ def started(state):
         "number_masked": mask(state.destination),
         "number_hash": number_hash(state.destination),
         "channel": state.channel,
+        "method": state.method,
         "stir_verstat": state.attestation or None,
         "started_at": now(),
         "attempts": 0,
@@ -81,7 +82,19 @@ def finished(state, verdict):
         attempts=state.attempts + (verdict == "approved"),
         resends=state.resends,
         silences=state.silences,
+        # What Lookup said of the number, if it was asked (app/calls/risk.py).
+        **_risk(state),
     )
+
+
+def assessed(state):
+    """Record what Lookup said of the number before its first code, so that a hang-up's record shows it too."""
+    values = {"running_call_sid": state.call_sid, **_risk(state)}
+    database.execute("record risk", UPDATE_RUNNING, state.call_sid, values=values)
+
+
+def _risk(state):
+    return {"line_type": state.line_type or None, "sim_swap": state.sim_swap or None, "forwarding": state.forwarding or None}
 
 
 def progressed(state):

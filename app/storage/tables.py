@@ -1,6 +1,6 @@
-"""The tables: one row per verification, one lockout counter per number or account, one send counter per hour, the accounts (migrations/ creates them)."""
+"""The tables: one row per verification, one lockout counter per number or account, one send counter per hour, the accounts, Lookup's answers (migrations/ creates them)."""
 
-from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table
+from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, Text
 
 metadata = MetaData()
 
@@ -24,6 +24,12 @@ verifications = Table(
     # approved or failed; NULL while the verification runs.
     Column("outcome", String(16)),
     Column("reason", String(32)),
+    # caller_id or account (migration 0006).
+    Column("method", String(16)),
+    # What Lookup said before the first code (app/calls/risk.py); NULL when it was not asked.
+    Column("line_type", String(16)),
+    Column("sim_swap", String(16)),
+    Column("forwarding", String(16)),
 )
 
 lockouts = Table(
@@ -55,4 +61,14 @@ accounts = Table(
     Column("phone_encrypted", String(255), nullable=False),
     Column("phone_masked", String(32), nullable=False),
     Column("updated_at", DateTime, nullable=False),
+)
+
+lookups = Table(
+    "lookups",
+    metadata,
+    # The number's keyed hash, as verifications.number_hash: never the number.
+    Column("number_hash", String(64), primary_key=True),
+    # Lookup's answers by check, each with when it was given, as JSON (app/storage/lookups.py).
+    Column("facts", Text, nullable=False),
+    Column("looked_up_at", DateTime, nullable=False),
 )

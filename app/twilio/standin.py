@@ -1,4 +1,4 @@
-"""A local stand-in for Twilio Verify, plugged in at twilio-python's HttpClient seam.
+"""A local stand-in for Twilio Verify (and Lookup, app/twilio/standin_lookup.py), plugged in at twilio-python's HttpClient seam.
 
 It answers the two Verify requests the call makes with the JSON Twilio answers with, and keeps
 Verify's rules where they matter to a call: a code lives 10 minutes, a resend inside that
@@ -20,6 +20,7 @@ from twilio.http import HttpClient
 from twilio.http.response import Response
 
 from app.numbers import mask
+from app.twilio.standin_lookup import LocalLookup
 
 # What the app checks webhooks against when it runs on the stand-in without an account.
 LOCAL_AUTH_TOKEN = "local-development-auth-token"
@@ -72,6 +73,8 @@ class LocalVerify(HttpClient):
         self._by_sid = {}
         self._by_to = {}
         self._send_times = {}
+        # Lookup v2: `lookup.answer(number, …)` sets what it says of a number.
+        self.lookup = LocalLookup(clock)
 
     def last_code(self, to=None):
         """The code most recently sent (to one number, if given)."""
@@ -81,8 +84,12 @@ class LocalVerify(HttpClient):
         return None
 
     def request(self, method, uri, params=None, data=None, headers=None, auth=None, timeout=None, allow_redirects=False):
-        """Answer one Verify API request the way Twilio would."""
-        path = urlsplit(uri).path
+        """Answer one Verify (or Lookup) API request the way Twilio would."""
+        url = urlsplit(uri)
+        if url.hostname == self.lookup.HOST:
+            status, body = self.lookup.handle(method, url.path, params)
+            return Response(status, json.dumps(body), {"Content-Type": "application/json"})
+        path = url.path
         form = {key: str(value) for key, value in (data or {}).items()}
         status, body = self.handle(method, path, form)
         return Response(status, json.dumps(body), {"Content-Type": "application/json"})

@@ -41,6 +41,10 @@ WHISPERS = {
             "account_locked": "the account is locked out after failed verifications",
             "phone_on_file_unusable": "the phone on file for the account cannot receive a code",
             "withheld_entries": "too many account numbers were keyed by callers who withhold their number",
+            "landline": "their line is a landline, which cannot receive text messages",
+            "line_type_not_supported": "their number is of a kind that cannot be verified",
+            "sim_swapped": "the SIM card of their number was changed recently",
+            "lookup_unavailable": "the risk checks on their number were unavailable",
         },
     },
     "es-MX": {
@@ -70,6 +74,10 @@ WHISPERS = {
             "account_locked": "la cuenta está bloqueada por verificaciones fallidas",
             "phone_on_file_unusable": "el teléfono registrado en la cuenta no puede recibir un código",
             "withheld_entries": "se marcaron demasiados números de cuenta desde números ocultos",
+            "landline": "su línea es fija y no puede recibir mensajes de texto",
+            "line_type_not_supported": "su número es de un tipo que no se puede verificar",
+            "sim_swapped": "la tarjeta SIM de su número se cambió hace poco",
+            "lookup_unavailable": "no se pudieron hacer las comprobaciones de riesgo de su número",
         },
     },
 }

@@ -36,6 +36,11 @@ SENTENCES = {
     "failed:expired": "Your code has expired.",
     "failed:error": "Sorry, something went wrong on our side.",
     "failed:locked": "This number has failed verification too many times, so we cannot send it another code.",
+    # Risk checks (RISK_CHECKS): a swapped SIM is not named, lest its thief learn why.
+    "failed:landline": "We cannot send a text message to this phone line, so we cannot verify it this way.",
+    "failed:line_type_not_supported": "We cannot send a code to this kind of phone number.",
+    "failed:sim_swapped": "We cannot verify this phone right now.",
+    "failed:lookup_unavailable": "We cannot verify your phone right now.",
     "failed:unattested": "We cannot confirm that this call comes from the number it shows, so we cannot verify it with a text message.",
     "not_understood": "Sorry, we did not understand that as a number.",
     "offer_language": "For English, press {digit}.",

@@ -35,6 +35,11 @@ SENTENCES = {
     "failed:expired": "Su código venció.",
     "failed:error": "Lo sentimos, algo salió mal de nuestro lado.",
     "failed:locked": "Este número no pasó la verificación demasiadas veces, así que no podemos enviarle otro código.",
+    # Risk checks (RISK_CHECKS): a swapped SIM is not named, lest its thief learn why.
+    "failed:landline": "No podemos enviar un mensaje de texto a esta línea telefónica, así que no podemos verificarla de esta forma.",
+    "failed:line_type_not_supported": "No podemos enviar un código a este tipo de número telefónico.",
+    "failed:sim_swapped": "No podemos verificar este teléfono en este momento.",
+    "failed:lookup_unavailable": "No podemos verificar su teléfono en este momento.",
     "failed:unattested": "No podemos confirmar que esta llamada viene del número que muestra, así que no podemos verificarla con un mensaje de texto.",
     "not_understood": "Lo sentimos, no entendimos eso como un número.",
     "offer_language": "Para español, oprima {digit}.",

@@ -1,0 +1,105 @@
+"""Risk checks before a call's first code: what Lookup says of the line, its SIM and its forwarding.
+
+`assess(state)` gives the state with the facts (line_type, sim_swap, forwarding) and a refusal,
+or None for the code to go. The answers are kept per number (app/storage/lookups.py) for
+LOOKUP_CACHE_HOURS, SIM-swap answers for an hour at most; what is missing or stale is asked.
+"""
+
+import datetime
+import logging
+
+from blinker import Namespace
+from flask import current_app
+
+from app.numbers import mask
+from app.storage import lookups, records
+from app.twilio.lookup import LookupFailed
+
+log = logging.getLogger(__name__)
+
+# A text cannot reach these lines: the voice path, when there is one, or reason "landline".
+LANDLINES = {"landline", "fixedVoip"}
+# Numbers no caller is verified on.
+NOT_SUPPORTED = {"tollFree", "premium", "sharedCost", "uan", "voicemail", "pager"}
+# The state's (and the record's) field for each check's answer.
+FACTS = {"line_type": "line_type", "sim_swap": "sim_swap", "call_forwarding": "forwarding"}
+# A SIM swap answer older than this is asked again, whatever LOOKUP_CACHE_HOURS says.
+SIM_SWAP_FRESH = datetime.timedelta(hours=1)
+
+# Sent when a call's checks were all answered from the kept answers, with no Lookup.
+cache_hit = Namespace().signal("lookup-cache-hit")
+
+
+def checks(config):
+    """The checks RISK_CHECKS names, in its order; empty: none."""
+    return tuple(part.strip() for part in config.get("RISK_CHECKS", "").split(",") if part.strip())
+
+
+def assess(state):
+    """(state with the facts, refusal or None) for the call's first code."""
+    config = current_app.config
+    wanted = checks(config)
+    if not wanted:
+        return state, None
+    try:
+        answers = _answers(state, wanted)
+    except LookupFailed as failure:
+        refuse = config.get("RISK_ON_LOOKUP_ERROR", "allow") == "refuse"
+        log.warning("call %s: Lookup failed (%s) for %s: %s", state.call_sid, failure.reason, mask(state.destination), "refused" if refuse else "going on")
+        unknown = {FACTS[check]: "unknown" for check in wanted}
+        return state.but(**unknown), "lookup_unavailable" if refuse else None
+    state = state.but(
+        line_type=answers.get("line_type", ""),
+        sim_swap=_sim_swap(answers["sim_swap"], config) if "sim_swap" in answers else "",
+        forwarding=("on" if answers["call_forwarding"] else "off") if "call_forwarding" in answers else "",
+    )
+    refusal = _refusal(state, config)
+    if refusal or state.sim_swap == "recent" or state.forwarding == "on" or state.line_type == "nonFixedVoip":
+        log.info(
+            "call %s: line %s, SIM swap %s, forwarding %s%s",
+            state.call_sid, state.line_type or "-", state.sim_swap or "-", state.forwarding or "-", f": {refusal}" if refusal else "",
+        )  # fmt: skip
+    if not refusal:
+        records.assessed(state)  # a refusal's record gets them as it ends
+    return state, refusal
+
+
+def _refusal(state, config):
+    if state.line_type in LANDLINES:
+        return "landline"
+    if state.line_type in NOT_SUPPORTED:
+        return "line_type_not_supported"
+    if state.sim_swap == "recent" and config.get("SIM_SWAP_POLICY", "refuse") == "refuse":
+        return "sim_swapped"
+    return None
+
+
+def _sim_swap(answer, config):
+    """none or recent: a swap within SIM_SWAP_MAX_AGE hours, or one the carrier dates no more than "in its period"."""
+    if answer["date"]:
+        age = datetime.datetime.now(datetime.UTC) - datetime.datetime.fromisoformat(answer["date"])
+        return "recent" if age <= datetime.timedelta(hours=config.get("SIM_SWAP_MAX_AGE", 168)) else "none"
+    return "recent" if answer["in_period"] else "none"
+
+
+def _answers(state, wanted):
+    """The answers to `wanted` for the call's number: kept ones still fresh, the others from Lookup (then kept)."""
+    config = current_app.config
+    hours = config.get("LOOKUP_CACHE_HOURS", 24)
+    number_hash = records.number_hash(state.destination) if hours else None
+    kept = lookups.read(number_hash, state.call_sid) if number_hash else {}
+    now = records.now()
+    fresh = {check: fact for check, fact in kept.items() if check in wanted and now - fact["at"] < _lifetime(check, hours)}
+    missing = [check for check in wanted if check not in fresh]
+    if not missing:
+        cache_hit.send()
+        return {check: fact["answer"] for check, fact in fresh.items()}
+    asked = current_app.extensions["verification"]["lookup"].fetch(state.destination, missing)
+    if number_hash:
+        lookups.write(number_hash, {**kept, **fresh, **{check: {"answer": answer, "at": now} for check, answer in asked.items()}}, state.call_sid)
+    return {**{check: fact["answer"] for check, fact in fresh.items()}, **asked}
+
+
+def _lifetime(check, hours):
+    lifetime = datetime.timedelta(hours=hours)
+    return min(lifetime, SIM_SWAP_FRESH) if check == "sim_swap" else lifetime
