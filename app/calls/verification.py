@@ -63,6 +63,12 @@ class Result:
     language: str = ""
     # The account's keyed hash, by account; empty by caller ID.
     account: str = ""
+    # Lookup's line type (mobile, landline, fixedVoip, nonFixedVoip, tollFree, …, unknown); "" if not looked up.
+    line_type: str = ""
+    # SIM swap: none, recent or unknown; "" if not looked up.
+    sim_swap: str = ""
+    # Call forwarding: on, off or unknown; "" if not looked up.
+    forwarding: str = ""
 
 
 def init_app(app, twilio_client):
