@@ -24,6 +24,11 @@ verifications = Table(
     # approved or failed; NULL while the verification runs.
     Column("outcome", String(16)),
     Column("reason", String(32)),
+    # The risk checks' facts (migration 0006): Lookup's line type, sim swap none/recent/unknown,
+    # forwarding on/off/unknown; NULL when not looked up.
+    Column("line_type", String(16)),
+    Column("sim_swap", String(16)),
+    Column("forwarding", String(16)),
 )
 
 lockouts = Table(
