@@ -9,7 +9,7 @@ import pytest
 
 from app.calls import stir, verification
 from app.calls.handoff.render import sip_headers, task_attributes
-from app.calls.handoff.verdict import Verdict
+from app.calls.handoff.verdict import RISK_VALUES, Verdict
 from app.calls.handoff.whisper import WHISPERS
 from app.numbers import mask
 from app.calls.prompts import PROMPTS
@@ -254,9 +254,7 @@ def test_the_whisper_speaks_the_language_the_caller_chose(app_to, call):
 
 # What Lookup found about a risky line: an internet number, a recent SIM swap, forwarding on.
 FOUND = {"line_type": "nonFixedVoip", "sim_swap": "recent", "forwarding": "on"}
-# Lookup's line types (line_type_intelligence.type), the reasons the risk checks and the callback end with.
-LINE_TYPES = ("mobile", "landline", "fixedVoip", "nonFixedVoip", "personal", "tollFree", "premium", "sharedCost", "uan",
-              "voicemail", "pager", "unknown")
+# The reasons the risk checks and the callback end with.
 RISK_REASONS = ("landline", "line_type_not_supported", "sim_swapped", "lookup_unavailable", "callback_unanswered")
 
 
@@ -297,6 +295,13 @@ def test_the_verdict_carries_the_risks_the_checks_found_to_every_destination(app
     looked_up(**FOUND)
     caller = outcome(call, app_to(DESTINATIONS[kind]))
     assert all(facts == FOUND for facts in risks_handed_on(caller, kind))
+
+
+@pytest.mark.parametrize("kind", ["sip", "client", "flex", "url"])
+def test_a_risk_fact_of_no_known_value_is_handed_on_as_other(app_to, call, looked_up, kind):
+    looked_up(line_type="satellite" * 20, sim_swap="recent&X-Twilio-Evil=1", forwarding="on")
+    caller = verified(call, app_to(DESTINATIONS[kind]))
+    assert all(facts == {"line_type": "other", "sim_swap": "other", "forwarding": "on"} for facts in risks_handed_on(caller, kind))
 
 
 @pytest.mark.parametrize("kind", ["sip", "client", "flex", "url"])
@@ -347,6 +352,6 @@ def test_the_sip_header_part_fits_with_every_fact_at_its_longest():
     # Measured on the verdict itself: no one call has all of these (a refused line type has no code to check).
     reason = max([*WHISPERS["en-US"]["reasons"], *RISK_REASONS], key=len)
     verdict = Verdict("CA" + "f" * 32, "failed", reason, "caller_id", mask("+998901234567"), "f" * 64, WORST_ATTESTATION,
-                      account="f" * 64, line_type=max(LINE_TYPES, key=len), sim_swap="unknown", forwarding="unknown")
+                      account="f" * 64, **{name: max(values, key=len) for name, values in RISK_VALUES.items()})
     assert len(sip_headers(verdict, KEY)) < 1024  # Twilio warning 21227
     assert len(task_attributes(verdict)) < 1024

@@ -12,6 +12,15 @@ ALGORITHM = "HS256"
 LIFETIME = 300
 STATUSES = ("approved", "failed")
 LONGEST_TOKEN = 4096
+# The risk facts' known values (Lookup's line types, the risk checks' words); any other is handed on
+# as "other", which keeps the SIP header part within its measured bound.
+RISK_VALUES = {
+    "line_type": ("mobile", "landline", "fixedVoip", "nonFixedVoip", "personal", "tollFree", "premium", "sharedCost", "uan",
+                  "voicemail", "pager", "unknown"),
+    "sim_swap": ("none", "recent", "unknown"),
+    "forwarding": ("on", "off", "unknown"),
+}
+OTHER = "other"
 
 
 class BadVerdict(Exception):
@@ -64,6 +73,7 @@ def issued(call_sid, approved, reason, method, number, attestation, secret_key, 
 
     `risks` are the facts the risk checks found: line_type, sim_swap, forwarding.
     """
+    risks = {name: value if not value or value in RISK_VALUES[name] else OTHER for name, value in risks.items()}
     try:
         number_hash = fingerprint(usable_number(number), secret_key)
     except Unusable:
