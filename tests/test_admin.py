@@ -450,3 +450,20 @@ def test_in_development_the_page_works_over_http(make_app):
     answer = client.get("http://127.0.0.1:5000/admin/login")
     assert answer.status_code == 200
     assert "Strict-Transport-Security" not in answer.headers
+
+
+def test_the_page_counts_the_risks_the_checks_found(admin_app, browser, call, db):
+    call(target=admin_app).press("")
+    with db.begin() as connection:
+        connection.execute(verifications.update().values(line_type="nonFixedVoip", sim_swap="recent", forwarding="off"))
+    log_in(browser)
+    page = browser.get(BASE + "/admin/?period=1h").get_data(as_text=True)
+    risks = page.split('id="risks"')[1].split("</table>")[0]
+    for row in ("line type: nonFixedVoip", "sim swap: recent", "forwarding: off"):
+        assert f"<td>{row}</td><td class=\"n\">1</td>" in risks
+
+
+def test_the_page_has_no_risk_section_without_risk_checks(admin_app, browser, call):
+    call(target=admin_app).press("")
+    log_in(browser)
+    assert 'id="risks"' not in browser.get(BASE + "/admin/?period=1h").get_data(as_text=True)

@@ -1,13 +1,17 @@
 """The verdict reaches whoever takes the call next, in the form each kind of destination understands."""
 
+import dataclasses
 import json
 from urllib.parse import parse_qs, urlsplit
 
 import jwt
 import pytest
 
-from app.calls import stir
+from app.calls import stir, verification
+from app.calls.handoff.render import sip_headers, task_attributes
+from app.calls.handoff.verdict import RISK_VALUES, Verdict
 from app.calls.handoff.whisper import WHISPERS
+from app.numbers import mask
 from app.calls.prompts import PROMPTS
 from app.simulator import validate
 
@@ -250,3 +254,108 @@ def test_the_whisper_speaks_the_language_the_caller_chose(app_to, call):
     caller.press(caller.last_code)
     assert caller.agent_heard == ["Llamante verificado."]
     assert last(caller, "whisper").attrs == {"voice": "Polly.Mia", "language": "es-MX"}
+
+
+# What Lookup found about a risky line: an internet number, a recent SIM swap, forwarding on.
+FOUND = {"line_type": "nonFixedVoip", "sim_swap": "recent", "forwarding": "on"}
+# The reasons the risk checks and the callback end with.
+RISK_REASONS = ("landline", "line_type_not_supported", "sim_swapped", "lookup_unavailable", "callback_unanswered")
+
+
+@pytest.fixture
+def looked_up(monkeypatch):
+    """`looked_up(**facts)`: the subflow's verdicts carry these, as the risk checks leave them in the call's state."""
+
+    def found(**facts):
+        real = verification.result
+        monkeypatch.setattr(verification, "result", lambda: dataclasses.replace(real(), **facts))
+
+    return found
+
+
+def risks_handed_on(caller, kind):
+    """[the facts in the plain form, the facts in the token]: each as the destination received it."""
+    sid = caller.fields["CallSid"]
+    if kind == "sip":
+        headers = last(caller, "dial").attrs["headers"]
+        names = {"line_type": "X-Verification-Line-Type", "sim_swap": "X-Verification-Sim-Swap", "forwarding": "X-Verification-Forwarding"}
+        plain, token = {name: headers.get(header) for name, header in names.items()}, claims(headers["X-Verification-Token"], sid)
+    elif kind == "client":
+        parameters = last(caller, "dial").attrs["parameters"]
+        plain = {name: parameters.get(f"verification_{name}") for name in FOUND}
+        token = claims(parameters["verification_token"], sid)
+    elif kind == "flex":
+        attributes = json.loads(last(caller, "enqueue").attrs["task"])["verification"]
+        return [{name: attributes.get(name) for name in FOUND}]
+    else:
+        url = caller.end_reason.removeprefix("sent to another host, not followed: ")
+        plain, token = None, claims(parse_qs(urlsplit(url).query)["verdict"][0], sid)
+    return [facts for facts in (plain, {name: token.get(name) for name in FOUND}) if facts is not None]
+
+
+@pytest.mark.parametrize("kind", ["sip", "client", "flex", "url"])
+@pytest.mark.parametrize("outcome", [verified, failed])
+def test_the_verdict_carries_the_risks_the_checks_found_to_every_destination(app_to, call, looked_up, kind, outcome):
+    looked_up(**FOUND)
+    caller = outcome(call, app_to(DESTINATIONS[kind]))
+    assert all(facts == FOUND for facts in risks_handed_on(caller, kind))
+
+
+@pytest.mark.parametrize("kind", ["sip", "client", "flex", "url"])
+def test_a_risk_fact_of_no_known_value_is_handed_on_as_other(app_to, call, looked_up, kind):
+    looked_up(line_type="satellite" * 20, sim_swap="recent&X-Twilio-Evil=1", forwarding="on")
+    caller = verified(call, app_to(DESTINATIONS[kind]))
+    assert all(facts == {"line_type": "other", "sim_swap": "other", "forwarding": "on"} for facts in risks_handed_on(caller, kind))
+
+
+@pytest.mark.parametrize("kind", ["sip", "client", "flex", "url"])
+def test_a_verdict_without_risk_checks_carries_no_risk(app_to, call, kind):
+    caller = verified(call, app_to(DESTINATIONS[kind]))
+    assert all(facts == dict.fromkeys(FOUND) for facts in risks_handed_on(caller, kind))
+
+
+WHISPERED_RISKS = [
+    pytest.param({"sim_swap": "recent", "line_type": "mobile", "forwarding": "off"},
+                 "Verified caller. The SIM card was changed recently.",
+                 "Llamante verificado. La tarjeta SIM se cambió recientemente.", id="sim-swap"),
+    pytest.param({"forwarding": "on", "sim_swap": "none"},
+                 "Verified caller. Calls to the line are being forwarded.",
+                 "Llamante verificado. Las llamadas a la línea se están desviando.", id="forwarding"),
+    pytest.param({"line_type": "nonFixedVoip"},
+                 "Verified caller. The line is an internet phone number.",
+                 "Llamante verificado. La línea es un número telefónico por internet.", id="internet-number"),
+    pytest.param({"line_type": "unknown", "sim_swap": "unknown", "forwarding": "unknown"},
+                 "Verified caller. Risk checks could not be made.",
+                 "Llamante verificado. No se pudieron hacer las comprobaciones de riesgo.", id="lookup-failed"),
+    pytest.param(FOUND,
+                 "Verified caller. The SIM card was changed recently. Calls to the line are being forwarded. "
+                 "The line is an internet phone number.",
+                 "Llamante verificado. La tarjeta SIM se cambió recientemente. Las llamadas a la línea se están desviando. "
+                 "La línea es un número telefónico por internet.", id="all-three"),
+    pytest.param({"line_type": "mobile", "sim_swap": "none", "forwarding": "off"}, "Verified caller.", "Llamante verificado.",
+                 id="no-risk"),
+    pytest.param({"method": "callback"}, "Verified by calling back the caller's number.",
+                 "Verificado al devolver la llamada al número del llamante.", id="callback"),
+    pytest.param({"method": "callback", "account": "f" * 64}, "Verified by calling back the number on file.",
+                 "Verificado al devolver la llamada al número registrado en la cuenta.", id="callback-by-account"),
+]
+
+
+@pytest.mark.parametrize("facts, english, spanish", WHISPERED_RISKS)
+def test_the_agent_hears_each_flagged_risk_in_the_callers_language(app_to, call, looked_up, facts, english, spanish):
+    looked_up(**facts)
+    app = app_to(AGENT, LANGUAGES="en-US,es-MX")
+    for key, whispered in (("1", english), ("2", spanish)):
+        caller = call(target=app)
+        caller.press(key)
+        caller.press(caller.last_code)
+        assert caller.agent_heard == [whispered]
+
+
+def test_the_sip_header_part_fits_with_every_fact_at_its_longest():
+    # Measured on the verdict itself: no one call has all of these (a refused line type has no code to check).
+    reason = max([*WHISPERS["en-US"]["reasons"], *RISK_REASONS], key=len)
+    verdict = Verdict("CA" + "f" * 32, "failed", reason, "caller_id", mask("+998901234567"), "f" * 64, WORST_ATTESTATION,
+                      account="f" * 64, **{name: max(values, key=len) for name, values in RISK_VALUES.items()})
+    assert len(sip_headers(verdict, KEY)) < 1024  # Twilio warning 21227
+    assert len(task_attributes(verdict)) < 1024

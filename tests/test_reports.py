@@ -149,3 +149,47 @@ def test_purge_at_a_terminal_asks_first_saying_how_many(known, records, database
 def test_purge_with_nothing_that_old_asks_nothing(app, records):
     result = app.test_cli_runner().invoke(args=["verifications", "purge", "--older-than", "7d"])
     assert (result.exit_code, result.output) == (0, "No record is older than 7 days.\n")
+
+
+def looked_up(outcome, reason, line_type, sim_swap, forwarding):
+    """A record of a call whose risk checks found these facts."""
+    return {**record(outcome, reason, 1 if outcome == "approved" else 0, seconds=30),
+            "line_type": line_type, "sim_swap": sim_swap, "forwarding": forwarding}
+
+
+# Calls the risk checks and the callback ended, and two that were looked up and verified.
+LOOKED_UP = [
+    looked_up("approved", "approved", "mobile", "none", "off"),
+    looked_up("approved", "approved", "nonFixedVoip", "recent", "on"),
+    looked_up("failed", "landline", "landline", "none", "off"),
+    looked_up("failed", "line_type_not_supported", "tollFree", None, None),
+    looked_up("failed", "sim_swapped", "mobile", "recent", "off"),
+    looked_up("failed", "lookup_unavailable", "unknown", "unknown", "unknown"),
+    looked_up("failed", "callback_unanswered", "landline", "none", "off"),
+]
+
+
+def test_the_report_counts_the_risks_found_and_the_reasons_they_end_with():
+    report = reports.summarize([*KNOWN, *LOOKED_UP])
+    assert report.by_risk == {
+        "line_type": {"mobile": 2, "landline": 2, "nonFixedVoip": 1, "tollFree": 1, "unknown": 1},
+        "sim_swap": {"none": 3, "recent": 2, "unknown": 1},
+        "forwarding": {"off": 4, "on": 1, "unknown": 1},
+    }
+    for reason in ("landline", "line_type_not_supported", "sim_swapped", "lookup_unavailable", "callback_unanswered"):
+        assert report.by_reason[reason] == 1
+    assert reports.summarize(KNOWN).by_risk == {}  # no risk checks, no section
+
+
+@ON_BOTH_BACKENDS
+def test_the_report_command_and_its_csv_show_the_risks_found(app, db):
+    with db.begin() as connection:
+        connection.execute(verifications.insert(), LOOKED_UP)
+    table = app.test_cli_runner().invoke(args=["verifications", "report"])
+    lines = [" ".join(line.split()) for line in table.output.splitlines()]
+    for line in ["line_type", "nonFixedVoip 1", "sim_swap", "recent 2", "forwarding", "on 1", "line_type_not_supported 1"]:
+        assert line in lines
+    result = app.test_cli_runner().invoke(args=["verifications", "report", "--csv"])
+    rows = {(section, name): value for section, name, value in csv.reader(io.StringIO(result.output))}
+    assert (rows[("line_type", "landline")], rows[("sim_swap", "recent")], rows[("forwarding", "unknown")]) == ("2", "2", "1")
+    assert rows[("reason", "callback_unanswered")] == "1"

@@ -1,6 +1,7 @@
 """A verdict token cannot be forged, kept past its expiry or used on another call: at the whisper and elsewhere."""
 
 import base64
+import dataclasses
 import datetime
 import json
 import time
@@ -11,7 +12,7 @@ import pytest
 from flask import Flask, request
 from twilio.request_validator import RequestValidator
 
-from app.calls.handoff.verdict import LIFETIME, BadVerdict, Verdict, check, whisper_key
+from app.calls.handoff.verdict import LIFETIME, BadVerdict, Verdict, check, read, whisper_key
 from app.simulator import validate
 from config import TestConfig
 from tests.conftest import CALLER
@@ -119,6 +120,34 @@ def test_a_verdict_with_malformed_claims_is_a_bad_verdict_and_the_whisper_says_u
     with pytest.raises(BadVerdict):
         check(token, OWN)
     assert agent_hears(whisper(app, token)) == "Verification status unknown."
+
+
+@pytest.mark.parametrize(
+    "risk",
+    [pytest.param({"sim_swap": ["recent"]}, id="list-sim-swap"), pytest.param({"line_type": 7}, id="number-line-type"),
+     pytest.param({"forwarding": True}, id="boolean-forwarding"), pytest.param({"forwarding": None}, id="null-forwarding")],
+)
+def test_a_verdict_with_a_risk_claim_that_is_not_a_string_is_a_bad_verdict(app, risk):
+    now = int(time.time())
+    token = jwt.encode({**vars(verdict()), "iat": now, "exp": now + 60, **risk}, OWN, algorithm="HS256")
+    with pytest.raises(BadVerdict, match="wrong shape"):
+        check(token, OWN)
+    assert agent_hears(whisper(app, token)) == "Verification status unknown."
+
+
+def test_a_verdict_issued_before_the_risk_checks_existed_is_read_as_not_looked_up(app):
+    # Tokens live LIFETIME seconds: those the previous release issued lack the risk claims.
+    token = signed_claims(line_type=None, sim_swap=None, forwarding=None)
+    assert {"line_type", "sim_swap", "forwarding"}.isdisjoint(jwt.decode(token, OWN, algorithms=["HS256"]))
+    assert (read(token, OWN, CALLER_LEG).line_type, read(token, OWN, CALLER_LEG).sim_swap) == ("", "")
+    assert agent_hears(whisper(app, token)) == "Verified caller."
+
+
+def test_a_failure_that_names_the_risk_does_not_say_it_twice(app):
+    failure = dataclasses.replace(verdict("failed"), reason="sim_swapped", sim_swap="recent", forwarding="on")
+    said = agent_hears(whisper(app, failure.token(OWN)))
+    assert said.startswith("Caller not verified") and said.endswith(". Calls to the line are being forwarded.")
+    assert "SIM card" not in said
 
 
 def test_the_whisper_without_twilios_signature_is_refused(app):
@@ -229,6 +258,14 @@ def test_flask_verdict_decode_shows_the_claims_of_a_valid_token(app):
                  "attestation TN-Validation-Passed-A"]:
         assert line in lines
     assert f"Valid, checked with VERDICT_SIGNING_KEY: signature and expiry hold; issued for {CALLER_LEG}." in result.output
+
+
+def test_flask_verdict_decode_shows_the_risks_the_checks_found(app):
+    risky = dataclasses.replace(verdict(), line_type="nonFixedVoip", sim_swap="recent", forwarding="off")
+    result = decode(app, risky.token(KEY), "--call-sid", CALLER_LEG)
+    assert result.exit_code == 0, result.output
+    lines = [" ".join(line.split()) for line in result.output.splitlines()]
+    assert {"line_type nonFixedVoip", "sim_swap recent", "forwarding off"} <= set(lines)
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from app.calls.handoff.verdict import CLAIMS, BadVerdict, check, signing_key
+from app.calls.handoff.verdict import CLAIMS, OPTIONAL, BadVerdict, check, signing_key
 
 verdict_group = AppGroup("verdict", help="The signed verdicts handed on with calls (SIP headers, URLs, parameters).")
 
@@ -22,7 +22,8 @@ def decode(token, call_sid):
         claims = jwt.decode(token.strip(), options={"verify_signature": False})
     except jwt.InvalidTokenError as error:
         raise click.ClickException(f"not a JWT ({type(error).__name__}): copy the whole X-Verification-Token or verdict= value") from None
-    for name in (*CLAIMS, *(["account"] if "account" in claims else []), "iat", "exp"):
+    # An optional claim (account, line_type, sim_swap, forwarding) is shown when the token has it.
+    for name in (*CLAIMS, *(name for name in OPTIONAL if name in claims), "iat", "exp"):
         click.echo(f"{name:<13}{_shown(name, claims.get(name, '(missing)'))}")
     config = current_app.config
     key = "VERDICT_SIGNING_KEY" if config.get("VERDICT_SIGNING_KEY") else "the key derived from SECRET_KEY"

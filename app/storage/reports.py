@@ -11,6 +11,8 @@ from app.storage import lockout, records, sends
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 # What the report shows for a figure it has no value for.
 NO_VALUE = "-"
+# The records' risk facts the report counts (none where the risk checks are off).
+RISKS = ("line_type", "sim_swap", "forwarding")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -29,6 +31,8 @@ class Report:
     max_sends_per_hour: int | None = None
     # Verifications by the STIR/SHAKEN attestation their call arrived with ("none": Twilio sent none).
     by_attestation: dict = dataclasses.field(default_factory=dict)
+    # Verifications by the risk checks' facts (Lookup), of those looked up: {"line_type": {"mobile": 12, …}, …}.
+    by_risk: dict = dataclasses.field(default_factory=dict)
 
     def lines(self):
         """(section, name, value) rows: the report as a table or a CSV file shows it."""
@@ -39,6 +43,9 @@ class Report:
             yield "reason", reason, count
         for attestation, count in self.by_attestation.items():
             yield "attestation", attestation, count
+        for fact, counts in self.by_risk.items():
+            for value, count in counts.items():
+                yield fact, value, count
         yield "summary", "success_rate", _rounded(self.success_rate)
         yield "summary", "median_attempts", _rounded(self.median_attempts)
         yield "summary", "median_seconds_to_verify", _rounded(self.median_seconds_to_verify)
@@ -76,6 +83,7 @@ def summarize(records, locked_numbers=0, sends_this_hour=0, max_sends_per_hour=N
     outcomes = collections.Counter(record["outcome"] or "in_progress" for record in records)
     reasons = collections.Counter(record["reason"] for record in finished if record["outcome"] != "approved")
     attestations = collections.Counter(record.get("stir_verstat") or "none" for record in records)
+    risks = {fact: collections.Counter(record[fact] for record in records if record.get(fact)) for fact in RISKS}
     return Report(
         total=len(records),
         by_outcome=dict(outcomes.most_common()),
@@ -91,6 +99,7 @@ def summarize(records, locked_numbers=0, sends_this_hour=0, max_sends_per_hour=N
         sends_this_hour=sends_this_hour,
         max_sends_per_hour=max_sends_per_hour,
         by_attestation=dict(attestations.most_common()),
+        by_risk={fact: dict(counts.most_common()) for fact, counts in risks.items() if counts},
     )
 
 

@@ -10,7 +10,7 @@ from flask import current_app, request
 from app.calls import stir
 from app.calls.handoff import destinations, verdict, whisper
 from app.calls.handoff.destinations import BadDestination, Destination
-from app.calls.handoff.render import render
+from app.calls.handoff.render import RISKS, render
 
 __all__ = ["BadDestination", "Destination", "hand_on", "init_app", "next_step"]
 
@@ -42,15 +42,16 @@ def hand_on(response, destination, result=None, reason="error"):
     if isinstance(destination, str):
         destination = destinations.parse("destination", destination)
     form = request.form
-    account = ""
+    account, risks = "", {}
     if result is None:
         approved, method, attestation = False, "caller_id", stir.attestation(form)
     else:
         approved, method, attestation, reason = result.approved, result.method, result.attestation, result.reason
         account = result.account
+        risks = {name: getattr(result, name) for name in RISKS}
     # A failed call's number is the caller ID it showed; only an approval vouches for it.
     number = result.destination if approved else form.get("From", "")
     config = current_app.config
-    issued = verdict.issued(form.get("CallSid", ""), approved, reason, method, number, attestation, config["SECRET_KEY"], account)
+    issued = verdict.issued(form.get("CallSid", ""), approved, reason, method, number, attestation, config["SECRET_KEY"], account, **risks)
     language = result.language if result is not None else ""
     return render(response, destination, issued, current_app.extensions["handoff"], language)

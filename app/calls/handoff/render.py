@@ -7,6 +7,8 @@ from flask import url_for
 
 # The verdict's plain fields, as SIP headers (X-…, never X-Twilio-…) and as <Client> parameters.
 FIELDS = ("status", "reason", "method", "attestation")
+# The risk checks' facts: handed on the same ways, and left out where empty (not looked up).
+RISKS = ("line_type", "sim_swap", "forwarding")
 
 
 def render(response, destination, verdict, keys, language=""):
@@ -24,15 +26,15 @@ def render(response, destination, verdict, keys, language=""):
 
 
 def sip_headers(verdict, key):
-    """The header part of the SIP URI: X-Verification-Status, -Reason, -Method, -Attestation, -Token."""
-    pairs = [(f"X-Verification-{name.capitalize()}", getattr(verdict, name)) for name in FIELDS]
+    """The header part of the SIP URI: X-Verification-Status, -Reason, -Method, -Attestation, -Line-Type, …, -Token."""
+    pairs = [(f"X-Verification-{name.title().replace('_', '-')}", getattr(verdict, name)) for name in (*FIELDS, *RISKS)]
     pairs.append(("X-Verification-Token", verdict.token(key)))
     return "&".join(f"{name}={quote(value, safe='')}" for name, value in pairs if value)
 
 
 def client_parameters(verdict, key):
     """(name, value) of each <Parameter> a Voice SDK agent receives: verification_status, … and the token."""
-    pairs = [(f"verification_{name}", getattr(verdict, name)) for name in FIELDS]
+    pairs = [(f"verification_{name}", getattr(verdict, name)) for name in (*FIELDS, *RISKS)]
     pairs.append(("verification_token", verdict.token(key)))
     return [(name, value) for name, value in pairs if value]
 
@@ -40,8 +42,8 @@ def client_parameters(verdict, key):
 def task_attributes(verdict):
     """The task's attributes, JSON: routing rules read `verification.status == "approved"`."""
     fields = {name: getattr(verdict, name) for name in ("call_sid", *FIELDS, "number", "number_hash")}
-    if verdict.account:
-        fields["account"] = verdict.account
+    # Studio's Send to Flex caps the attributes at 1,024 characters: no empty optional field.
+    fields |= {name: getattr(verdict, name) for name in ("account", *RISKS) if getattr(verdict, name)}
     return json.dumps({"verification": fields}, separators=(",", ":"), ensure_ascii=False)
 
 

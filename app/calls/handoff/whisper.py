@@ -20,6 +20,15 @@ WHISPERS = {
         "failed": "Caller not verified: {reason}.",
         "failed_unexplained": "Caller not verified.",
         "unknown": "Verification status unknown.",
+        "approved_callback": "Verified by calling back the caller's number.",
+        "approved_callback_account": "Verified by calling back the number on file.",
+        # A risk the checks flagged, said after the verdict.
+        "risks": {
+            "sim_swap": "The SIM card was changed recently.",
+            "forwarding": "Calls to the line are being forwarded.",
+            "line_type": "The line is an internet phone number.",
+            "unknown": "Risk checks could not be made.",
+        },
         "reasons": {
             "withheld": "the caller ID is withheld",
             "invalid_number": "the caller ID is not a valid number",
@@ -53,6 +62,14 @@ WHISPERS = {
         "failed": "Llamante no verificado: {reason}.",
         "failed_unexplained": "Llamante no verificado.",
         "unknown": "Estado de verificación desconocido.",
+        "approved_callback": "Verificado al devolver la llamada al número del llamante.",
+        "approved_callback_account": "Verificado al devolver la llamada al número registrado en la cuenta.",
+        "risks": {
+            "sim_swap": "La tarjeta SIM se cambió recientemente.",
+            "forwarding": "Las llamadas a la línea se están desviando.",
+            "line_type": "La línea es un número telefónico por internet.",
+            "unknown": "No se pudieron hacer las comprobaciones de riesgo.",
+        },
         "reasons": {
             "withheld": "el identificador de llamada está oculto",
             "invalid_number": "el identificador de llamada no es un número válido",
@@ -107,8 +124,33 @@ def whisper():
 
 
 def _sentence(phrases, verdict):
+    """The verdict, then each risk the checks flagged."""
+    return " ".join([_verdict(phrases, verdict), *(phrases["risks"][risk] for risk in flagged(verdict))])
+
+
+def _verdict(phrases, verdict):
     if verdict.approved:
+        if verdict.method == "callback":
+            return phrases["approved_callback_account" if verdict.account else "approved_callback"]
         return phrases["approved_account" if verdict.method == "account" else "approved"]
     if verdict.reason in phrases["reasons"]:
         return phrases["failed"].format(reason=phrases["reasons"][verdict.reason])
     return phrases["failed_unexplained"]
+
+
+# Failures that say a risk already: the whisper does not repeat it.
+SAID_BY_REASON = {"sim_swapped": "sim_swap", "lookup_unavailable": "unknown"}
+
+
+def flagged(verdict):
+    """The risks worth an agent's ear: sim_swap, forwarding, line_type (an internet number), unknown."""
+    risks = [
+        name
+        for name, risky in (("sim_swap", "recent"), ("forwarding", "on"), ("line_type", "nonFixedVoip"))
+        if getattr(verdict, name) == risky
+    ]
+    # A SIM swap or forwarding not known, or nothing known at all: Lookup failed (RISK_ON_LOOKUP_ERROR=allow).
+    facts = [fact for fact in (verdict.line_type, verdict.sim_swap, verdict.forwarding) if fact]
+    if "unknown" in (verdict.sim_swap, verdict.forwarding) or (facts and set(facts) == {"unknown"}):
+        risks.append("unknown")
+    return [risk for risk in risks if risk != SAID_BY_REASON.get(verdict.reason)]
