@@ -1,6 +1,6 @@
-"""The tables: one row per verification, one lockout counter per number or account, one send counter per hour, the accounts (migrations/ creates them)."""
+"""The tables: one row per verification, one lockout counter per number or account, one send counter per hour, the accounts, the landlines to call back (migrations/ creates them)."""
 
-from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table
+from sqlalchemy import Column, DateTime, Index, Integer, MetaData, String, Table, Text, text
 
 metadata = MetaData()
 
@@ -55,4 +55,32 @@ accounts = Table(
     Column("phone_encrypted", String(255), nullable=False),
     Column("phone_masked", String(32), nullable=False),
     Column("updated_at", DateTime, nullable=False),
+)
+
+callbacks = Table(
+    "callbacks",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    # The inbound call that was promised the callback; its status callback places it.
+    Column("call_sid", String(64), nullable=False, unique=True),
+    # The call placed back, once Twilio has created it.
+    Column("callback_sid", String(64), unique=True),
+    # The keyed hash of the number called back (app/numbers.py fingerprint).
+    Column("number_hash", String(64), nullable=False),
+    # The Twilio number the caller called: the callback comes from it.
+    Column("called", String(32), nullable=False),
+    # The verification's call state, encrypted as in every step's URL (app/calls/callstate.py): the
+    # number, the return step, language, method, account, lockout counts. It expires as they do.
+    Column("state", Text, nullable=False),
+    # pending, placed, answered, verified, unanswered, or expired (never placed).
+    Column("status", String(16), nullable=False),
+    Column("created_at", DateTime, nullable=False),
+)
+# At most one callback pending per number.
+Index(
+    "callbacks_one_pending_per_number",
+    callbacks.c.number_hash,
+    unique=True,
+    sqlite_where=text("status = 'pending'"),
+    postgresql_where=text("status = 'pending'"),
 )
