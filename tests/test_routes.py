@@ -19,6 +19,9 @@ SIGNED = {
     "/handoff/whisper",
     "/account/language",
     "/account/entered",
+    "/callback/answer",
+    "/callback/answer/key",
+    "/callback/status",
 }
 # METRICS_TOKEN, as a bearer token or basic-auth password.
 TOKEN_ONLY = {"/metrics"}

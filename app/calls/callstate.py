@@ -53,6 +53,12 @@ class CallState:
     # when this call's was: an approval gives it back, so that holders who verify are not refused.
     entries: str = ""
     entry_counted: str = ""
+    # Lookup's line type (mobile, landline, fixedVoip, nonFixedVoip, tollFree, …, unknown); "" if not looked up.
+    line_type: str = ""
+    # SIM swap: none, recent or unknown; "" if not looked up.
+    sim_swap: str = ""
+    # Call forwarding: on, off or unknown; "" if not looked up.
+    forwarding: str = ""
 
     def but(self, **changes):
         """A copy with some fields changed."""

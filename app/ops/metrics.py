@@ -21,6 +21,7 @@ REASONS = {
     "country_not_allowed", "sends_capped", "unavailable", "no_input", "too_many_attempts",
     "expired", "locked", "unattested", "hung_up", "error",
 }  # fmt: skip
+REASONS |= {"callback_unanswered"}
 WEBHOOK_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 10, 15)
 VERIFY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 0.75, 1, 2, 3, 5, 10)
 

@@ -41,6 +41,8 @@ WHISPERS = {
             "account_locked": "the account is locked out after failed verifications",
             "phone_on_file_unusable": "the phone on file for the account cannot receive a code",
             "withheld_entries": "too many account numbers were keyed by callers who withhold their number",
+            "landline": "their number is a landline, which cannot receive text messages",
+            "callback_unanswered": "their landline was called back and nobody confirmed",
         },
     },
     "es-MX": {
@@ -70,6 +72,8 @@ WHISPERS = {
             "account_locked": "la cuenta está bloqueada por verificaciones fallidas",
             "phone_on_file_unusable": "el teléfono registrado en la cuenta no puede recibir un código",
             "withheld_entries": "se marcaron demasiados números de cuenta desde números ocultos",
+            "landline": "su número es un teléfono fijo, que no puede recibir mensajes de texto",
+            "callback_unanswered": "se llamó de vuelta a su teléfono fijo y nadie confirmó",
         },
     },
 }
