@@ -115,6 +115,8 @@ class Config:
     # Talking to Twilio Verify; Twilio waits 15 s for each webhook.
     VERIFY_TIMEOUT = _float("VERIFY_TIMEOUT", 5.0)
     CALL_STATE_MAX_AGE = _int("CALL_STATE_MAX_AGE", 900)
+    # on: a caller on a landline is called back at that number (README: Calling landlines back).
+    CALLBACK = _flag("CALLBACK", False)
 
     # Webhook security; production refuses VALIDATE_SIGNATURES=off (app/settings.py).
     VALIDATE_SIGNATURES = _flag("VALIDATE_SIGNATURES", True)

@@ -224,8 +224,13 @@ def shortest_state_max_age(config):
 def _longest_prompt(language, by_account):
     """Seconds the longest three sentences of a language a Gather may say take to say."""
     sentences = prompts.PROMPTS[language].items()
-    # The account step's sentences ("…account…") are said only by account.
-    said = [sentence for key, sentence in sentences if not key.startswith("failed:") and (by_account or "account" not in key)]
+    # The account step's sentences ("…account…") are said only by account; the callback's
+    # ("callback_…") never with the code's Gathers.
+    said = [
+        sentence
+        for key, sentence in sentences
+        if not key.startswith(("failed:", "callback_")) and (by_account or "account" not in key)
+    ]
     lengths = sorted(len(sentence) for sentence in said)
     return math.ceil(sum(lengths[-3:]) / SPOKEN_CHARACTERS_PER_SECOND)
 

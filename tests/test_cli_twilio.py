@@ -16,8 +16,8 @@ def twilio():
     return FakeNumbers(ACCOUNT, numbers=["+14155550199", NUMBER])
 
 
-def configure(twilio, *args):
-    app = create_app(TestConfig, http_client=twilio, TWILIO_ACCOUNT_SID=ACCOUNT)
+def configure(twilio, *args, **settings):
+    app = create_app(TestConfig, http_client=twilio, TWILIO_ACCOUNT_SID=ACCOUNT, **settings)
     return app.test_cli_runner().invoke(args=["twilio", "configure", *args])
 
 
@@ -175,3 +175,12 @@ def test_a_plain_http_url_is_named_before_credentials():
     result = app.test_cli_runner().invoke(args=["twilio", "configure", "--number", NUMBER, "--url", "http://abc"])
     assert result.exit_code == 1
     assert "--url must be an https:// URL" in result.output
+
+
+def test_with_callback_on_a_dry_run_says_that_the_number_lacks_the_status_callback(twilio):
+    result = configure(twilio, "--number", NUMBER, "--url", URL, "--dry-run", CALLBACK=True)
+    assert result.exit_code == 0, result.output
+    assert "CALLBACK=on, but the number's status callback is not this server's: no landline caller is called back" in result.output
+    configure(twilio, "--number", NUMBER, "--url", URL)
+    again = configure(twilio, "--number", NUMBER, "--url", URL, "--dry-run", CALLBACK=True)
+    assert "CALLBACK=on" not in again.output and "Nothing to change." in again.output

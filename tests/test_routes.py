@@ -21,6 +21,9 @@ SIGNED = {
     "/account/entered",
     "/studio/verify",
     "/studio/return",
+    "/callback/answer",
+    "/callback/answer/key",
+    "/callback/status",
 }
 # METRICS_TOKEN, as a bearer token or basic-auth password.
 TOKEN_ONLY = {"/metrics"}

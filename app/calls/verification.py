@@ -14,7 +14,7 @@ from blinker import Namespace
 from flask import Blueprint, current_app, request, url_for
 from twilio.twiml.voice_response import VoiceResponse
 
-from app.calls import gathering, handoff, prompts, risk, stir
+from app.calls import callback, gathering, handoff, prompts, risk, stir
 from app.storage import database, lockout, records, sends
 from app.calls.callstate import BadState, CallState, StateCodec
 from app.numbers import Unusable, countries, in_countries, mask, usable_number
@@ -88,6 +88,7 @@ def init_app(app, twilio_client):
     }
     app.register_blueprint(bp)
     handoff.init_app(app)
+    callback.init_app(app)
 
 
 def hand_over(response, destination, return_to, channel=None, language=None, attestation=None, **fields):
@@ -237,6 +238,10 @@ def _admit(state):
     if refusal:
         return _finish(state, refusal)
     state, refusal = risk.assess(state)
+    if refusal == "landline" and current_app.config.get("CALLBACK"):
+        offered = callback.offer(state)
+        if offered:
+            return offered
     if refusal:
         return _finish(state, refusal)
     log.info("call %s: sending a code by %s to %s", state.call_sid, state.channel, mask(destination))
@@ -367,6 +372,12 @@ def _finish(state, verdict):
     elif state.method == "account" and verdict == "locked":
         # The phone on file is locked out: to the caller, the account is.
         verdict = "account_locked"
+    record_verdict(state, verdict)
+    return hand_back(state.but(result=verdict))
+
+
+def record_verdict(state, verdict):
+    """Log, count and record how the verification of `state.call_sid` ended; settle its lockout counts."""
     outcome = "approved" if verdict == "approved" else "failed"
     log.info(
         "call %s: verification %s (attempts=%d silences=%d resends=%d)",
@@ -385,8 +396,12 @@ def _finish(state, verdict):
             lockout.settle_key(state.account, verdict, state.account_refundable, state.call_sid)
         if verdict == "approved":
             lockout.give_back_entry(state.entries, state.entry_counted, state.call_sid)
+
+
+def hand_back(state):
+    """A redirect to the parent's step, carrying `state` with its verdict (`result`)."""
     response = VoiceResponse()
-    token = _codec().dump(state.but(result=verdict))
+    token = _codec().dump(state)
     separator = "&" if "?" in state.return_to else "?"
     response.redirect(f"{state.return_to}{separator}s={token}", method="POST")
     return twiml(response)

@@ -6,6 +6,7 @@ from flask import Blueprint, abort, current_app, request, url_for
 from twilio.twiml.voice_response import VoiceResponse
 
 from app.calls import account, verification
+from app.calls.callback import place
 from app.storage import records
 from app.calls.prompts import say
 from app.calls.security import logged_sid, twilio_request
@@ -59,7 +60,11 @@ def primary_failed():
 @bp.post("/voice/status")
 @twilio_request
 def status():
-    """The number's call status callback: a call that ends mid-verification is recorded as hung up."""
-    if request.form.get("CallStatus") in records.CALL_ENDED:
-        records.broke_off(request.form.get("CallSid", ""), "hung_up")
+    """The number's call status callback: a call that ends mid-verification is recorded as hung up.
+
+    A call promised a callback is not: its verification goes on in the call placed back now.
+    """
+    call_sid = request.form.get("CallSid", "")
+    if request.form.get("CallStatus") in records.CALL_ENDED and not place.call_ended(call_sid):
+        records.broke_off(call_sid, "hung_up")
     return "", 204

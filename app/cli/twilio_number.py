@@ -35,6 +35,8 @@ def configure_command(number, base_url, dry_run):
             click.echo("Nothing to change.")
         elif dry_run:
             click.echo("Dry run: nothing was changed.")
+            if current_app.config["CALLBACK"] and number_setup.lacks_status_callback(changes):
+                click.echo("CALLBACK=on, but the number's status callback is not this server's: no landline caller is called back until it is set (run this without --dry-run).")
         else:
             number_setup.apply(client, instance, changes)
             click.echo("Updated.")

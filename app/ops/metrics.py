@@ -24,6 +24,7 @@ REASONS = {
 }  # fmt: skip
 # Lookup's results (app/twilio/lookup.py): answered, or why not.
 LOOKUP_RESULTS = {"answered", "package_not_enabled", "not_covered", "not_found", "network", "http_4xx", "http_5xx", "bad_answer"}
+REASONS |= {"callback_unanswered"}
 WEBHOOK_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 10, 15)
 VERIFY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 0.75, 1, 2, 3, 5, 10)
 

@@ -1,6 +1,6 @@
-"""The tables: one row per verification, one lockout counter per number or account, one send counter per hour, the accounts, Lookup's answers (migrations/ creates them)."""
+"""The tables: one row per verification, one lockout counter per number or account, one send counter per hour, the accounts, Lookup's answers, the landlines to call back (migrations/ creates them)."""
 
-from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, Text
+from sqlalchemy import Column, DateTime, Index, Integer, MetaData, String, Table, Text, text
 
 metadata = MetaData()
 
@@ -71,4 +71,32 @@ lookups = Table(
     # Lookup's answers by check, each with when it was given, as JSON (app/storage/lookups.py).
     Column("facts", Text, nullable=False),
     Column("looked_up_at", DateTime, nullable=False),
+)
+
+callbacks = Table(
+    "callbacks",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    # The inbound call that was promised the callback; its status callback places it.
+    Column("call_sid", String(64), nullable=False, unique=True),
+    # The call placed back, once Twilio has created it.
+    Column("callback_sid", String(64), unique=True),
+    # The keyed hash of the number called back (app/numbers.py fingerprint).
+    Column("number_hash", String(64), nullable=False),
+    # The Twilio number the caller called: the callback comes from it.
+    Column("called", String(32), nullable=False),
+    # The verification's call state, encrypted as in every step's URL (app/calls/callstate.py): the
+    # number, the return step, language, method, account, lockout counts. It expires as they do.
+    Column("state", Text, nullable=False),
+    # pending, placed, answered, verified, unanswered, or expired (never placed).
+    Column("status", String(16), nullable=False),
+    Column("created_at", DateTime, nullable=False),
+)
+# At most one callback pending per number.
+Index(
+    "callbacks_one_pending_per_number",
+    callbacks.c.number_hash,
+    unique=True,
+    sqlite_where=text("status = 'pending'"),
+    postgresql_where=text("status = 'pending'"),
 )

@@ -76,6 +76,11 @@ def plan(client, number, base_url):
     return instance, [Change(field, arg, getattr(instance, arg) or "", wanted[arg]) for field, arg, _ in WEBHOOKS]
 
 
+def lacks_status_callback(changes):
+    """True if the number's status callback (which places callbacks, app/calls/callback) is not yet this server's."""
+    return any(change.field == "StatusCallback" and change.changed for change in changes)
+
+
 def apply(client, instance, changes):
     """Set the number's webhooks as `changes` say."""
     with _twilio_errors():

@@ -20,6 +20,7 @@ from twilio.http import HttpClient
 from twilio.http.response import Response
 
 from app.numbers import mask
+from app.twilio import standin_calls
 from app.twilio.standin_lookup import LocalLookup
 
 # What the app checks webhooks against when it runs on the stand-in without an account.
@@ -69,6 +70,7 @@ class LocalVerify(HttpClient):
         self.sent = []  # (to, code) in order, for `flask call` and the tests
         self.deliveries = []  # (to, code, channel, locale), the same sends with how they went
         self.requests = []  # (path, form) in order
+        self.calls = []  # the calls placed through the Calls API (callbacks), for the simulator to play
         self._lock = threading.Lock()
         self._by_sid = {}
         self._by_to = {}
@@ -84,13 +86,14 @@ class LocalVerify(HttpClient):
         return None
 
     def request(self, method, uri, params=None, data=None, headers=None, auth=None, timeout=None, allow_redirects=False):
-        """Answer one Verify (or Lookup) API request the way Twilio would."""
+        """Answer one Verify, Lookup or Calls API request the way Twilio would."""
         url = urlsplit(uri)
         if url.hostname == self.lookup.HOST:
             status, body = self.lookup.handle(method, url.path, params)
             return Response(status, json.dumps(body), {"Content-Type": "application/json"})
         path = url.path
-        form = {key: str(value) for key, value in (data or {}).items()}
+        # A field given several times (StatusCallbackEvent) stays a list.
+        form = {key: value if isinstance(value, list) else str(value) for key, value in (data or {}).items()}
         status, body = self.handle(method, path, form)
         return Response(status, json.dumps(body), {"Content-Type": "application/json"})
 
@@ -98,6 +101,8 @@ class LocalVerify(HttpClient):
         """(status, JSON body) for a request to a Verify path."""
         with self._lock:
             self.requests.append((path, dict(form)))
+            if standin_calls.handles(path):
+                return standin_calls.handle(self.calls, method, path, form)
             match = _ROUTE.match(path)
             if method.upper() != "POST" or not match:
                 return error_body(404, 20404, f"The requested resource {path} was not found")

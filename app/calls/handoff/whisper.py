@@ -54,6 +54,7 @@ WHISPERS = {
             "line_type_not_supported": "their number is of a kind that cannot be verified",
             "sim_swapped": "the SIM card of their number was changed recently",
             "lookup_unavailable": "the risk checks on their number were unavailable",
+            "callback_unanswered": "their landline was called back and nobody confirmed",
         },
     },
     "es-MX": {
@@ -95,6 +96,7 @@ WHISPERS = {
             "line_type_not_supported": "su número es de un tipo que no se puede verificar",
             "sim_swapped": "la tarjeta SIM de su número se cambió hace poco",
             "lookup_unavailable": "no se pudieron hacer las comprobaciones de riesgo de su número",
+            "callback_unanswered": "se llamó de vuelta a su teléfono fijo y nadie confirmó",
         },
     },
 }

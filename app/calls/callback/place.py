@@ -1,0 +1,58 @@
+"""Placing the callback: once the caller's call has ended, one outbound call to the number."""
+
+import logging
+
+from flask import current_app, request, url_for
+
+from app.calls import verification
+from app.calls.callstate import BadState
+from app.numbers import mask
+from app.storage import callbacks
+from app.twilio import calls
+
+log = logging.getLogger(__name__)
+
+
+def call_ended(call_sid):
+    """Place the callback promised to the call that has just ended; True if it was promised one (placed now or before).
+
+    The move from pending to placed is one conditional UPDATE: a replayed status callback finds
+    it placed and places nothing.
+    """
+    if not current_app.config.get("CALLBACK"):
+        return False
+    taken = callbacks.take(call_sid)
+    if taken is None:
+        return callbacks.promised(call_sid)
+    token, called = taken
+    codec = current_app.extensions["verification"]["codec"]
+    try:
+        state = codec.load(token, call_sid)
+    except BadState:
+        log.warning("call %s: callback not placed: its state has expired", call_sid)
+        callbacks.move(call_sid, ("placed",), "expired")
+        return True
+    # The answer step's state is fresh from now; it is bound to this call, whose callback it is.
+    fresh = codec.dump(state)
+    try:
+        sid = calls.place(
+            current_app.extensions["twilio_client"],
+            to=state.destination,
+            from_=called,
+            url=_absolute("callback.answer", fresh),
+            status_callback=_absolute("callback.status", fresh),
+        )
+    except calls.CallFailed as failure:
+        log.warning("call %s: callback to %s not placed: %s", call_sid, mask(state.destination), failure)
+        if callbacks.move(call_sid, ("placed",), "unanswered"):
+            verification.record_verdict(state, "unavailable")
+        return True
+    callbacks.placed(call_sid, sid)
+    log.info("call %s: callback %s placed to %s", call_sid, sid, mask(state.destination))
+    return True
+
+
+def _absolute(endpoint, token):
+    """The full URL of a callback step, which Twilio fetches for a call it places."""
+    base = current_app.config["PUBLIC_BASE_URL"] or f"{request.scheme}://{request.host}"
+    return f"{base}{url_for(endpoint)}?s={token}"
