@@ -156,7 +156,7 @@ def test_in_spanish_the_promise_and_the_call_back_are_spoken_in_spanish(make_app
 def test_no_callback_to_a_number_whose_calls_are_forwarded(callback_app, landline, call, hang_up, verify, records):
     landline["forwarding"] = "on"
     caller = call(target=callback_app)
-    assert caller.heard("cannot receive text messages") and not caller.heard("call this number back")
+    assert caller.heard("cannot send a text message to this phone line") and not caller.heard("call this number back")
     hang_up(caller, target=callback_app)
     assert calls_placed(verify) == []
     assert records()[0]["reason"] == "landline"
@@ -166,7 +166,7 @@ def test_no_callback_to_a_number_whose_calls_are_forwarded(callback_app, landlin
 
 def test_with_callback_off_a_landline_goes_to_the_failure_step(make_app, landline, call, verify):
     caller = call(target=make_app())
-    assert caller.heard("cannot receive text messages") and not caller.heard("call this number back")
+    assert caller.heard("cannot send a text message to this phone line") and not caller.heard("call this number back")
 
 
 def test_an_unanswered_callback_counts_towards_the_lockout(make_app, landline, call, hang_up, verify):

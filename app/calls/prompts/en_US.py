@@ -72,6 +72,5 @@ SENTENCES = {
     "callback_offer": "A text message cannot reach the line you are calling from, so we will call this number back within a minute. Please hang up and answer when it rings. Goodbye.",
     "callback_offer_account": "A text message cannot reach the phone number on your account ending in {ending}, so we will call that number back within a minute. Please answer it there. Goodbye.",
     "callback_answered": "Hello. This is the automated verification line you called a moment ago, calling back to confirm this phone number. To continue, press 1.",
-    "failed:landline": "The number you are calling from cannot receive text messages.",
     "failed:callback_unanswered": "We called your number back, but nobody confirmed the call.",
 }

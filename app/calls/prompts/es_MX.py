@@ -70,6 +70,5 @@ SENTENCES = {
     "callback_offer": "No podemos enviar un mensaje de texto a la línea desde la que llama, así que le llamaremos de vuelta a este número en menos de un minuto. Por favor, cuelgue y conteste cuando suene. Adiós.",
     "callback_offer_account": "No podemos enviar un mensaje de texto al teléfono registrado en su cuenta que termina en {ending}, así que le llamaremos a ese número en menos de un minuto. Por favor, conteste ahí. Adiós.",
     "callback_answered": "Hola. Le habla la línea automática de verificación a la que llamó hace un momento, para confirmar este número de teléfono. Para continuar, oprima 1.",
-    "failed:landline": "El número desde el que llama no puede recibir mensajes de texto.",
     "failed:callback_unanswered": "Le llamamos de vuelta, pero nadie confirmó la llamada.",
 }
