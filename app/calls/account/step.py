@@ -83,12 +83,12 @@ def _look_up(state, digits):
     if counted is None:
         return _fail(state, "locked" if records.number_hash(caller) else "withheld_entries")
     try:
-        phone = current_app.extensions["accounts"].phone_for(digits, state.call_sid)
+        found = current_app.extensions["accounts"].on_file(digits, state.call_sid)
     except AccountLookupFailed as failure:
         log.warning("call %s: account lookup failed: %s", state.call_sid, failure.reason)
         return _fail(state, "account_unavailable")
     key = account_hash(digits, current_app.config["SECRET_KEY"])
-    if phone is None:
+    if found is None:
         # A known account's count is one more statement: an unknown one's is read, so both answers take as long.
         lockout.is_locked(key, state.call_sid)
         log.info("call %s: no such account", state.call_sid)
@@ -101,7 +101,7 @@ def _look_up(state, digits):
     response = VoiceResponse()
     verification.hand_over(
         response,
-        phone,
+        found.phone,
         state.return_to,
         **_carried(state),
         method="account",
