@@ -5,6 +5,7 @@ import logging
 from flask import Blueprint, current_app, request
 from twilio.twiml.voice_response import VoiceResponse
 
+from app import emails
 from app.calls import stir, verification
 from app.calls.account.entry import bad_format_prompt, entered, gather
 from app.calls.callstate import BadState, CallState
@@ -109,8 +110,18 @@ def _look_up(state, digits):
         account_refundable=account_counted,
         entries=lockout.entries_key(caller) if counted else "",
         entry_counted=counted,
+        email=_email(state, found.email),
     )
     return twiml(response)
+
+
+def _email(state, text):
+    """The account's email address, if it has one a code can be sent to; "" otherwise."""
+    try:
+        return emails.usable(text) if text else ""
+    except ValueError:
+        log.warning("call %s: the email on file is not an address; not offered", state.call_sid)
+        return ""
 
 
 def _wrong(state, prompt):

@@ -41,6 +41,7 @@ WHISPERS = {
             "account_locked": "the account is locked out after failed verifications",
             "phone_on_file_unusable": "the phone on file for the account cannot receive a code",
             "withheld_entries": "too many account numbers were keyed by callers who withhold their number",
+            "email_unavailable": "the code could not be sent to the email on file",
         },
     },
     "es-MX": {
@@ -70,6 +71,7 @@ WHISPERS = {
             "account_locked": "la cuenta está bloqueada por verificaciones fallidas",
             "phone_on_file_unusable": "el teléfono registrado en la cuenta no puede recibir un código",
             "withheld_entries": "se marcaron demasiados números de cuenta desde números ocultos",
+            "email_unavailable": "no se pudo enviar el código al correo registrado",
         },
     },
 }
