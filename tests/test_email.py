@@ -112,6 +112,7 @@ def test_an_email_error_after_a_landline_ends_with_email_unavailable(by_account,
     caller.press("1")
     assert caller.heard("We cannot send a code by email right now, so we cannot verify you this way.")
     assert caller.dialed == ["+14155550100"]
+    assert caller.agent_heard == ["Caller not verified: the code could not be sent to the email on file."]
     assert records()[-1]["reason"] == "email_unavailable"
 
 

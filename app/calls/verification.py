@@ -91,7 +91,7 @@ def hand_over(response, destination, return_to, channel=None, language=None, att
 
     `attestation` is the StirVerstat the call arrived with, for a step after the first webhook
     (Twilio need not repeat it); else this webhook's. `fields` are more of the CallState's: by
-    account, method, account, account_refundable, entries and entry_counted.
+    account, method, account, account_refundable, entries, entry_counted and email (the address on file).
     """
     # Without a channel or a language the caller picks one of CHANNELS / LANGUAGES, if there are several.
     languages = current_app.extensions["verification"]["languages"]
