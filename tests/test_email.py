@@ -154,3 +154,17 @@ def test_an_address_that_is_none_is_not_offered(make_app, call, verify):
     caller.press(ACCOUNT + "#")
     assert not caller.heard("email")
     assert sends(verify) == [{"To": ON_FILE, "Channel": "sms"}]
+
+
+def test_a_landline_refusal_before_the_first_send_gets_the_code_by_email(by_account, call, verify, records, monkeypatch):
+    # Stands in for the risk check's refusal (a Lookup answering landline): no text is attempted.
+    from app.calls import verification
+
+    monkeypatch.setattr(verification, "_refusal", lambda state: "landline")
+    caller = call(target=by_account(CHANNELS="sms,email"))
+    caller.press(ACCOUNT + "#")
+    caller.press("1")
+    assert caller.heard("The phone number on your account cannot receive text messages.")
+    assert [(form["To"], form["Channel"]) for form in sends(verify)] == [(ADDRESS, "email")]
+    caller.press(caller.last_code)
+    assert (records()[-1]["channel"], records()[-1]["outcome"]) == ("email", "approved")
