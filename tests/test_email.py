@@ -4,6 +4,7 @@ import logging
 
 import pytest
 
+from tests.conftest import BACKENDS
 from tests.fakes import verify_error
 
 ACCOUNT = "12345678"
@@ -37,6 +38,7 @@ def sends(verify):
     return [form for path, form in verify.requests if path.endswith("/Verifications")]
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
 def test_the_menu_offers_the_email_on_file_and_the_code_sent_there_verifies(by_account, call, verify, records):
     caller = call(target=by_account())
     caller.press(ACCOUNT + "#")
