@@ -55,8 +55,9 @@ RANGES = {
 VERIFY_BY = ("caller_id", "account", "account_or_caller_id")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
-# The ways a code may reach the caller (Verify's channels that make sense during a call).
-CHANNELS = ("sms", "whatsapp")
+# The ways a code may reach the caller (Verify's channels that make sense during a call); email
+# only by account, to the address on file, so CHANNELS names one of the others too.
+CHANNELS = ("sms", "whatsapp", "email")
 # The risk checks Lookup may make before the first code, and what to do with a recent SIM swap or a failed Lookup.
 RISK_CHECKS = ("line_type", "sim_swap", "call_forwarding")
 SIM_SWAP_POLICIES = ("refuse", "flag")
@@ -224,12 +225,13 @@ def shortest_state_max_age(config):
 def _longest_prompt(language, by_account):
     """Seconds the longest three sentences of a language a Gather may say take to say."""
     sentences = prompts.PROMPTS[language].items()
-    # The account step's sentences ("…account…") are said only by account; the callback's
-    # ("callback_…") never with the code's Gathers.
+    # The account step's sentences ("…account…") and the email's ("…email…", the address on file)
+    # are said only by account; the callback's ("callback_…") never with the code's Gathers.
+    only_by_account = ("account", "email")
     said = [
         sentence
         for key, sentence in sentences
-        if not key.startswith(("failed:", "callback_")) and (by_account or "account" not in key)
+        if not key.startswith(("failed:", "callback_")) and (by_account or not any(word in key for word in only_by_account))
     ]
     lengths = sorted(len(sentence) for sentence in said)
     return math.ceil(sum(lengths[-3:]) / SPOKEN_CHARACTERS_PER_SECOND)
@@ -258,6 +260,8 @@ def _check_channels(config):
     unknown = [channel for channel in channels if channel not in CHANNELS]
     if unknown or len(set(channels)) != len(channels):
         raise SettingsError(f"CHANNELS={config['CHANNELS']!r} must name each of {', '.join(CHANNELS)} at most once, separated by commas")
+    if channels == ["email"]:
+        raise SettingsError("CHANNELS=email names no channel to a phone: email goes only to account holders with an address on file; add sms or whatsapp")
 
 
 def _check_risk(config):

@@ -8,7 +8,7 @@ import jwt
 import pytest
 import sqlalchemy
 
-from app.storage.accounts import account_hash
+from app.storage.accounts import OnFile, account_hash
 from app.storage.tables import accounts
 from tests.conftest import CALLER
 from tests.fakes import verify_error
@@ -144,8 +144,8 @@ def test_a_phone_on_file_that_cannot_take_texts_is_told_and_recorded(by_account,
 
 def test_a_malformed_phone_from_the_source_is_told_and_recorded(make_app, call, records, verify):
     class Source:
-        def phone_for(self, account_number, call_sid="-"):
-            return "0800 FLOWERS"
+        def on_file(self, account_number, call_sid="-"):
+            return OnFile("0800 FLOWERS")
 
     from app import create_app
     from config import TestConfig

@@ -167,3 +167,21 @@ def test_the_crm_source_does_not_look_at_the_callers_own_number(crm_app, crm, ca
     caller = call(target=crm_app(), from_=CALLER)
     caller.press(ACCOUNT + "#")
     assert CALLER not in [to for to, _ in verify.sent]
+
+
+def test_an_email_in_the_crms_answer_is_offered_and_gets_the_code(crm_app, crm, call, verify):
+    crm.answer = (200, json.dumps({"phone": ON_FILE, "email": "jane@example.com"}))
+    caller = call(target=crm_app(CHANNELS="sms,email"))
+    caller.press(ACCOUNT + "#")
+    assert caller.heard("For an email to the address on file at example dot com, press 2.")
+    caller.press("2")
+    assert [to for to, _ in verify.sent] == ["jane@example.com"]
+
+
+@pytest.mark.parametrize("email", [None, 42, ""], ids=["null", "a number", "empty"])
+def test_an_answer_without_a_usable_email_is_a_phone_alone(crm_app, crm, call, verify, email):
+    crm.answer = (200, json.dumps({"phone": ON_FILE, "email": email}))
+    caller = call(target=crm_app(CHANNELS="sms,email"))
+    caller.press(ACCOUNT + "#")
+    assert not caller.heard("email")
+    assert [to for to, _ in verify.sent] == [ON_FILE]

@@ -4,6 +4,7 @@ import datetime
 
 import pytest
 
+from app.storage.accounts import OnFile
 from tests.conftest import BACKENDS
 
 pytestmark = pytest.mark.parametrize("backend", BACKENDS)
@@ -210,12 +211,12 @@ def test_calls_racing_from_one_phone_look_up_no_more_accounts_than_the_ceiling(w
     class Accounts:
         """A slow CRM: each lookup waits until every racing call is either in a lookup or answered."""
 
-        def phone_for(self, account_number, call_sid):
+        def on_file(self, account_number, call_sid):
             with gate:
                 looked_up.append(account_number)
                 gate.notify_all()
                 assert gate.wait_for(lambda: len(looked_up) + len(answered) >= racers, timeout=30)
-            return known.get(account_number)
+            return OnFile(known[account_number]) if account_number in known else None
 
     apps = workers(account_source=Accounts())
     barrier = threading.Barrier(racers)

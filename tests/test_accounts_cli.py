@@ -148,3 +148,36 @@ def test_add_refuses_what_is_not_an_account_and_a_phone(flask_cli, number, phone
     result = flask_cli("accounts", "add", number, phone)
     assert result.exit_code == 2
     assert "Traceback" not in result.output
+
+
+def test_an_email_column_is_imported_encrypted_and_shown_masked(flask_cli, db):
+    text = "account_number,phone,email\n12345678,+14155550106,Jane.Doe@Example.com\n87654321,+14155550142,\n11112222,+14155550100,not-an-address\n"
+    result = flask_cli("accounts", "import", "FILE", text=text)
+    assert result.output.splitlines()[:2] == [
+        "line 4: rejected, the email is not an address (name@example.com)",
+        "2 accepted (2 new, 0 updated), 1 rejected, 0 removed.",
+    ]
+    assert "not-an-address" not in result.output
+    rows = {row["phone_masked"]: row for row in stored_rows(db)}
+    assert rows["+1•••••••06"]["email_masked"] == "J•••@example.com"
+    assert "Doe" not in rows["+1•••••••06"]["email_encrypted"]
+    assert rows["+1•••••••42"]["email_encrypted"] is None
+    assert flask_cli("accounts", "show", "12345678").output == "Phone on file: +1•••••••06.\nEmail on file: J•••@example.com.\n"
+    assert flask_cli("accounts", "show", "87654321").output == "Phone on file: +1•••••••42.\n"
+    assert "J•••@example.com" in flask_cli("accounts", "show").output
+
+
+def test_a_file_without_the_email_column_keeps_the_emails_on_file(flask_cli, db):
+    flask_cli("accounts", "import", "FILE", text="account_number,phone,email\n12345678,+14155550106,jane@example.com\n")
+    result = flask_cli("accounts", "import", "FILE", text="account_number,phone\n12345678,+14155550107\n")
+    assert result.output == "1 accepted (0 new, 1 updated), 0 rejected, 0 removed.\n"
+    assert flask_cli("accounts", "show", "12345678").output == "Phone on file: +1•••••••07.\nEmail on file: j•••@example.com.\n"
+    flask_cli("accounts", "import", "FILE", text="account_number,phone,email\n12345678,+14155550107,\n")
+    assert flask_cli("accounts", "show", "12345678").output == "Phone on file: +1•••••••07.\n"
+
+
+def test_add_takes_an_email_and_prints_it_masked(flask_cli):
+    result = flask_cli("accounts", "add", "12345678", "+14155550142", "--email", "jane@example.com")
+    assert result.output == "Account added: phone on file +1•••••••42 and email j•••@example.com.\n"
+    result = flask_cli("accounts", "add", "12345678", "+14155550142", "--email", "jane")
+    assert result.exit_code == 2 and "the email is not an address" in result.output

@@ -104,7 +104,7 @@ def test_the_spanish_caller_chooses_in_spanish(make_app, call, verify):
     assert caller.heard("Acabamos de enviar un mensaje de WhatsApp")
 
 
-@pytest.mark.parametrize("channels", ["sms,sms", "sms,carrier-pigeon", "", "call"])
+@pytest.mark.parametrize("channels", ["sms,sms", "sms,carrier-pigeon", "", "call", "email"])
 def test_channels_are_checked_at_start_up(channels):
     with pytest.raises(RuntimeError, match="CHANNELS="):
         create_app(TestConfig, http_client=ScriptedVerify(), CHANNELS=channels)

@@ -43,6 +43,9 @@ BEFORE = {
         "flask call --from anonymous",
     ],
     'VERIFY_BY=account flask call --keys "12345678#,code"': ["flask accounts add 12345678 +14155550106"],
+    'VERIFY_BY=account CHANNELS=sms,email flask call --keys "12345678#,2,code"': [
+        "flask accounts add 12345678 +14155550106 --email jane@example.com"
+    ],
 }
 
 

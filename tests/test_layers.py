@@ -11,7 +11,7 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 # and never sideways into another part of its layer (storage and Twilio's side know nothing of
 # each other).
 LAYERS = [
-    {"app.numbers", "app.outbound"},  # caller numbers: parsing, masking, the keyed hash; outbound HTTP
+    {"app.numbers", "app.emails", "app.outbound"},  # caller numbers and emails: parsing, masking, the keyed hash; outbound HTTP
     {"app.storage", "app.twilio"},  # the database; Twilio's side
     {"app.calls", "app.simulator"},  # what a caller walks through; the phone without a phone
     {"app.cli", "app.ops"},  # the tools of the people who run it

@@ -8,7 +8,7 @@ from alembic.migration import MigrationContext
 from app import create_app
 from app.storage import database
 from app.storage.records import now
-from app.storage.tables import metadata, send_counts, verifications
+from app.storage.tables import accounts, metadata, send_counts, verifications
 from config import TestConfig
 
 
@@ -24,7 +24,7 @@ def test_db_upgrade_on_an_empty_database_creates_the_tables_the_code_expects(req
     engine = sqlalchemy.create_engine(url)
     with engine.connect() as connection:
         context = MigrationContext.configure(connection)
-        assert context.get_current_revision() == "0007"
+        assert context.get_current_revision() == "0008"
         assert compare_metadata(context, metadata) == []
     engine.dispose()
     # A second run (every Heroku release runs it) changes nothing.
@@ -120,6 +120,24 @@ def test_upgrading_an_hour_of_sends_counts_its_places_as_codes_sent(request, tmp
 
     with engine.connect() as connection:
         assert connection.execute(sqlalchemy.select(send_counts.c.sends, send_counts.c.sent)).one() == (7, 7)
+    engine.dispose()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_upgrading_keeps_the_accounts_with_no_email_on_file(request, tmp_path, backend):
+    url = request.getfixturevalue("postgres")() if backend == "postgresql" else f"sqlite:///{tmp_path / 'old.sqlite3'}"
+    engine = sqlalchemy.create_engine(url)
+    database.upgrade(engine, "0005")
+    with engine.begin() as connection:
+        connection.execute(
+            sqlalchemy.text("INSERT INTO accounts VALUES ('h', 'sealed', '+1•••••••42', :moment)"), {"moment": now()}
+        )
+
+    database.upgrade(engine)
+
+    with engine.connect() as connection:
+        row = connection.execute(sqlalchemy.select(accounts.c.phone_masked, accounts.c.email_encrypted, accounts.c.email_masked)).one()
+    assert tuple(row) == ("+1•••••••42", None, None)
     engine.dispose()
 
 

@@ -243,6 +243,7 @@ def test_the_database_urls_that_work_are_taken(url):
     "name, written, read",
     [
         ("CHANNELS", "SMS, WhatsApp", "sms,whatsapp"),
+        ("CHANNELS", "SMS, Email", "sms,email"),
         ("LOG_FORMAT", "JSON", "json"),
         ("LOG_LEVEL", "debug", "DEBUG"),
         ("STIR_POLICY", "require-A", "require-a"),

@@ -58,6 +58,24 @@ def test_send_posts_the_spec_fields_and_returns_the_verification_sid(fake, servi
     assert set(form) <= set(request_fields(SEND_PATH))
 
 
+def test_an_email_send_posts_the_spec_fields(fake, service):
+    fake.script("send", (201, {**example(SEND_PATH, "201"), "to": "jane@example.com", "channel": "email"}))
+    service.send("jane@example.com", "email", "es")
+    form = sent_to(fake, SEND_PATH)
+    assert form == {"To": "jane@example.com", "Channel": "email", "Locale": "es"}
+    assert set(form) <= set(request_fields(SEND_PATH))
+    assert "`email`" in request_fields(SEND_PATH)["Channel"]["description"]
+
+
+def test_the_stand_ins_email_answer_fits_the_spec(fake):
+    status, answer = fake.handle("POST", f"/v2/Services/{SERVICE_SID}/Verifications", {"To": "jane@example.com", "Channel": "email"})
+    schemas = SPEC["components"]["schemas"]
+    assert status == 201 and set(answer) == set(schemas["verify.v2.service.verification"]["properties"])
+    assert (answer["to"], answer["channel"]) == ("jane@example.com", "email")
+    assert answer["channel"] in schemas["verification_enum_channel"]["enum"]
+    assert fake.handle("POST", f"/v2/Services/{SERVICE_SID}/Verifications", {"To": "+14155552671", "Channel": "email"})[0] == 400
+
+
 def test_an_approved_check_is_true(fake, service):
     approved = example(CHECK_PATH, "200")
     assert approved["status"] == "approved"
@@ -94,6 +112,10 @@ ERRORS = [
     ("send", verify_error(403, 60410), "blocked"),
     ("send", verify_error(403, 60605), "blocked"),
     ("send", verify_error(400, 60223), "unavailable"),
+    ("send", verify_error(400, 60217), "email_unavailable"),
+    ("send", verify_error(400, 60218), "email_unavailable"),
+    ("send", verify_error(400, 60219), "email_unavailable"),
+    ("send", verify_error(403, 60222), "email_unavailable"),
     ("send", verify_error(401, 20003), "unavailable"),
     ("send", verify_error(500, 20500), "unavailable"),
     ("send", (503, "Service Unavailable"), "unavailable"),

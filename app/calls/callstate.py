@@ -25,7 +25,7 @@ class CallState:
 
     call_sid: str
     destination: str
-    # How the code goes (sms, whatsapp); empty until the caller picks one from a menu.
+    # How the code goes (sms, whatsapp, email); empty until the caller picks one from a menu.
     channel: str
     return_to: str
     verification_sid: str = ""
@@ -49,6 +49,9 @@ class CallState:
     # given back as `refundable` is; empty by caller ID.
     account: str = ""
     account_refundable: str = ""
+    # The email address on file, by account, if it has one: Verify's To when the channel is email.
+    # Only ever in this encrypted token, never in a log or a URL in clear.
+    email: str = ""
     # The key the caller's account-number entries are counted under (lockout.entries_key), and
     # when this call's was: an approval gives it back, so that holders who verify are not refused.
     entries: str = ""

@@ -14,6 +14,7 @@ from blinker import Namespace
 from flask import Blueprint, current_app, request, url_for
 from twilio.twiml.voice_response import VoiceResponse
 
+from app import emails
 from app.calls import callback, gathering, handoff, prompts, risk, stir
 from app.storage import database, lockout, records, sends
 from app.calls.callstate import BadState, CallState, StateCodec
@@ -46,6 +47,9 @@ finished = signals.signal("verification-finished")
 BY_ACCOUNT = {"code_sent": "account_code_sent"}
 # By account, a phone on file no code can reach is the account's problem, told as such.
 PHONE_UNUSABLE = {"withheld", "invalid_number", "undeliverable"}
+# A phone that cannot take a text (Verify's 60205, the risk check's line type): by account, the
+# code goes to the email on file instead, when CHANNELS has email and the callback is off.
+NO_TEXT = {"undeliverable", "landline"}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -96,20 +100,22 @@ def hand_over(response, destination, return_to, channel=None, language=None, att
 
     `attestation` is the StirVerstat the call arrived with, for a step after the first webhook
     (Twilio need not repeat it); else this webhook's. `fields` are more of the CallState's: by
-    account, method, account, account_refundable, entries and entry_counted.
+    account, method, account, account_refundable, entries, entry_counted and email (the address on file).
     """
     # Without a channel or a language the caller picks one of CHANNELS / LANGUAGES, if there are several.
-    options = current_app.extensions["verification"]
-    channels, languages = options["channels"], options["languages"]
+    languages = current_app.extensions["verification"]["languages"]
     state = CallState(
         call_sid=request.form.get("CallSid", ""),
         destination=destination,
-        channel=channel or (channels[0] if len(channels) == 1 else ""),
+        channel=channel or "",
         return_to=return_to,
         attestation=stir.attestation(request.form) if attestation is None else attestation,
         language=language or "",
         **fields,
     )
+    offered = _offered(state)
+    if not state.channel and len(offered) == 1:
+        state = state.but(channel=offered[0])
     if language is None and len(languages) > 1:
         return language_menu(response, state_url("verification.choose_language", state))
     response.redirect(state_url("verification.start", state), method="POST")
@@ -182,9 +188,10 @@ def chosen(options):
 
 
 def _offered(state):
-    """The configured channels Verify has not refused on this call."""
+    """The configured channels Verify has not refused on this call; email only to an account's address."""
     refused = state.tried.split(",")
-    return [channel for channel in current_app.extensions["verification"]["channels"] if channel not in refused]
+    channels = current_app.extensions["verification"]["channels"]
+    return [channel for channel in channels if channel not in refused and (channel != "email" or state.email)]
 
 
 def _channel_menu(state, offered, *lead):
@@ -193,8 +200,9 @@ def _channel_menu(state, offered, *lead):
     response = VoiceResponse()
     gather = response.gather(input="dtmf", num_digits=1, timeout=MENU_TIMEOUT, action=action, method="POST")
     say(gather, *lead, "channel_menu", language=state.language)
+    domain = _spoken_domain(state, state.language)
     for digit, channel in enumerate(offered, start=1):
-        say(gather, f"choose:{channel}", language=state.language, digit=digit)
+        say(gather, f"choose:{channel}", language=state.language, digit=digit, domain=domain)
     response.redirect(action, method="POST")
     return twiml(response)
 
@@ -244,7 +252,7 @@ def _admit(state):
             return offered
     if refusal:
         return _finish(state, refusal)
-    log.info("call %s: sending a code by %s to %s", state.call_sid, state.channel, mask(destination))
+    log.info("call %s: sending a code by %s to %s", state.call_sid, state.channel, _shown(state))
     return _send(state, "code_sent")
 
 
@@ -275,7 +283,7 @@ def check():
     # Verify may count this code whatever it answers, even a timeout: the call is never given back.
     state = state.but(refundable="", account_refundable="")
     try:
-        approved = _verify().check(state.verification_sid, digits, to=state.destination)
+        approved = _verify().check(state.verification_sid, digits, to=_recipient(state))
     except VerifyFailed as failure:
         if failure.reason == "expired" and _may_send_again(state):
             return _send(state.but(resends=state.resends + 1), "expired_resent")
@@ -326,12 +334,43 @@ def _send(state, *prompt):
     """Ask Verify to send (or re-send) the code, then ask the caller for it."""
     locale = prompts.LOCALES[state.language] if state.language else None
     try:
-        sid = _verify().send(state.destination, state.channel, locale)
+        sid = _verify().send(_recipient(state), state.channel, locale)
     except VerifyFailed as failure:
         if failure.channel_refused:
             return _other_channel(state, failure.reason)
         return _finish(state, failure.reason)
     return _ask(state.but(verification_sid=sid), *prompt)
+
+
+def _recipient(state):
+    """Verify's To: the email on file for the email channel, else the destination number."""
+    return state.email if state.channel == "email" else state.destination
+
+
+def _shown(state):
+    """The recipient, masked for a log line."""
+    return emails.mask(state.email) if state.channel == "email" else mask(state.destination)
+
+
+def _spoken_domain(state, language):
+    """The email on file's domain as the caller hears it ("example dot com"); empty without one."""
+    return prompts.spoken_domain(state.email, language) if state.email else ""
+
+
+def _email_instead(state, reason):
+    """By account, a phone on file that cannot take a text: the code goes to the email on file; None if it may not."""
+    config = current_app.config
+    callback = config.get("CALLBACK") in (True, "on")
+    if state.method != "account" or state.channel == "email" or callback or "email" not in _offered(state):
+        return None
+    # Every channel to the phone is out for the rest of the call: only the email is left to try.
+    phone_channels = [channel for channel in current_app.extensions["verification"]["channels"] if channel != "email"]
+    state = state.but(channel="email", tried=",".join(filter(None, [state.tried, *phone_channels])))
+    log.info("call %s: the phone on file cannot take a text (%s); the code goes to %s", state.call_sid, reason, _shown(state))
+    if not records.switched_channel(state):
+        log.warning("call %s: switch to email replayed, no code sent", state.call_sid)
+        return _ask(state, "code_sent")
+    return _send(state, "phone_cannot_text", "code_sent")
 
 
 def _other_channel(state, reason):
@@ -352,7 +391,7 @@ def _ask(state, *prompt):
     language = state.language or config["LANGUAGE"]
     gather = gathering.digits_gather(response, action, language, num_digits=config["CODE_LENGTH"])
     # What was sent says how: "a text message", "a WhatsApp message".
-    if state.method == "account":
+    if state.method == "account" and state.channel != "email":
         prompt = [BY_ACCOUNT.get(key, key) for key in prompt]
     prompt = [f"code_sent:{state.channel}" if key == "code_sent" and state.channel != "sms" else key for key in prompt]
     enter = ["enter_code:speech" if config.get("SPEECH_INPUT") else "enter_code"]
@@ -360,13 +399,18 @@ def _ask(state, *prompt):
         enter.append("offer_resend")
     # The phone on file is told by its last two digits only, one by one: "ending in 0 6".
     ending = " ".join(state.destination[-2:])
-    say(gather, *prompt, *enter, language=language, length=config["CODE_LENGTH"], ending=ending)
+    domain = _spoken_domain(state, language)
+    say(gather, *prompt, *enter, language=language, length=config["CODE_LENGTH"], ending=ending, domain=domain)
     response.redirect(action, method="POST")
     return twiml(response)
 
 
 def _finish(state, verdict):
-    """Hand the call back to the parent's step, carrying the verdict."""
+    """Hand the call back to the parent's step, carrying the verdict (or, by account, try the email on file first)."""
+    if verdict in NO_TEXT:
+        instead = _email_instead(state, verdict)
+        if instead is not None:
+            return instead
     if state.method == "account" and verdict in PHONE_UNUSABLE:
         verdict = "phone_on_file_unusable"
     elif state.method == "account" and verdict == "locked":

@@ -9,13 +9,16 @@ from flask import current_app
 from flask.cli import AppGroup
 from phonenumbers import PhoneNumberFormat
 
+from app import emails
 from app.cli.db import connected
 from app.numbers import Unusable, mask, usable_number
 from app.storage import accounts as stored
 
-accounts = AppGroup("accounts", help="Accounts and the phone on file for each (verification by account).")
+accounts = AppGroup("accounts", help="Accounts and the phone (and email) on file for each (verification by account).")
 
 COLUMNS = ("account_number", "phone")
+# A column a file may have: the address a code may be emailed to (CHANNELS=…,email); empty for none.
+EMAIL = "email"
 # A file larger than this is no list of accounts an IVR reads at once.
 LARGEST_FILE = 50 * 1024 * 1024
 
@@ -39,8 +42,17 @@ def phone(text):
         raise ValueError("the phone is not a number in international form (+ and country code)") from None
 
 
+def email(text):
+    """The email address in `text`, "" for none; ValueError saying why it is none."""
+    return emails.usable(text) if (text or "").strip() else ""
+
+
 def read_rows(data):
-    """(accepted pairs, rejected (line, reason)) of a CSV file's bytes; click.ClickException for a file that is no such CSV."""
+    """(accepted rows, rejected (line, reason), whether it has an email column) of a CSV file's bytes.
+
+    Rows are (account number, phone) or, with an email column, (account number, phone, email or "");
+    click.ClickException for a file that is no such CSV.
+    """
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -53,12 +65,15 @@ def read_rows(data):
         if not set(COLUMNS) <= set(header):
             raise click.ClickException(f"the file has no header line account_number,phone (its first line has {len(header)} column(s))")
         reader.fieldnames = header
+        with_email = EMAIL in header
         accepted, rejected, seen = [], [], {}
         for row in reader:
             line = reader.line_num
             try:
                 number = account_number(row.get("account_number"))
                 pair = (number, phone(row.get("phone")))
+                if with_email:
+                    pair += (email(row.get(EMAIL)),)
             except ValueError as error:
                 rejected.append((line, str(error)))
                 continue
@@ -69,24 +84,24 @@ def read_rows(data):
             accepted.append(pair)
     except csv.Error as error:
         raise click.ClickException(f"the file is not a CSV file ({error})") from None
-    return accepted, rejected
+    return accepted, rejected, with_email
 
 
 @accounts.command("import")
 @click.argument("file", type=click.File("rb"))
 @click.option("--replace", is_flag=True, help="Remove the accounts the file does not list (sync with it).")
 def import_command(file, replace):
-    """Add or update the accounts in a CSV file with columns account_number,phone; exit 1 if a row was rejected."""
+    """Add or update the accounts in a CSV file with columns account_number,phone[,email]; exit 1 if a row was rejected."""
     data = file.read(LARGEST_FILE + 1)
     if len(data) > LARGEST_FILE:
         raise click.ClickException(f"the file is larger than {LARGEST_FILE // (1024 * 1024)} MB")
-    pairs, rejected = read_rows(data)
+    pairs, rejected, with_email = read_rows(data)
     for line, reason in rejected:
         click.echo(f"line {line}: rejected, {reason}")
     if replace and not pairs:
         raise click.ClickException("no row was accepted: --replace would remove every account, nothing changed")
     with connected(transaction=True) as connection:
-        added, updated, removed = stored.save(connection, pairs, current_app.config["SECRET_KEY"], replace)
+        added, updated, removed = stored.save(connection, pairs, current_app.config["SECRET_KEY"], replace, with_email)
     click.echo(f"{len(pairs)} accepted ({added} new, {updated} updated), {len(rejected)} rejected, {removed} removed.")
     if rejected:
         raise click.ClickException(f"{len(rejected)} row(s) rejected, listed above by line: correct them and import the file again")
@@ -95,15 +110,17 @@ def import_command(file, replace):
 @accounts.command("add")
 @click.argument("number")
 @click.argument("phone_number", metavar="PHONE")
-def add(number, phone_number):
-    """Add an account or change its phone: ACCOUNT_NUMBER +E.164."""
+@click.option("--email", "address", help="The email address on file (replaces the one there).")
+def add(number, phone_number, address):
+    """Add an account or change its phone (and email): ACCOUNT_NUMBER +E.164."""
     try:
-        pair = (account_number(number), phone(phone_number))
+        row = (account_number(number), phone(phone_number)) + ((email(address),) if address is not None else ())
     except ValueError as error:
         raise click.BadParameter(str(error)) from None
     with connected(transaction=True) as connection:
-        added, _, _ = stored.save(connection, [pair], current_app.config["SECRET_KEY"])
-    click.echo(f"Account {'added' if added else 'updated'}: phone on file {mask(pair[1])}.")
+        added, _, _ = stored.save(connection, [row], current_app.config["SECRET_KEY"], with_email=address is not None)
+    on_file = f" and email {emails.mask(row[2])}" if address else ""
+    click.echo(f"Account {'added' if added else 'updated'}: phone on file {mask(row[1])}{on_file}.")
 
 
 @accounts.command("remove")
@@ -124,18 +141,20 @@ def remove(number):
 @accounts.command("show")
 @click.argument("number", required=False)
 def show(number):
-    """The masked phone on file for an account number; without one, every account (by hash, masked)."""
+    """The masked phone (and email) on file for an account number; without one, every account (by hash, masked)."""
     with connected() as connection:
         if number is None:
             rows = stored.listing(connection)
             click.echo(f"{len(rows)} account(s); account numbers are stored as keyed hashes, phones encrypted.")
-            for key, masked, updated in rows:
-                click.echo(f"  {key}…  {masked}  updated {updated:%Y-%m-%d %H:%M} UTC")
+            for key, masked, address, updated in rows:
+                click.echo(f"  {key}…  {masked}{f'  {address}' if address else ''}  updated {updated:%Y-%m-%d %H:%M} UTC")
             return
         try:
-            masked = stored.masked_phone(connection, account_number(number), current_app.config["SECRET_KEY"])
+            masked = stored.masked(connection, account_number(number), current_app.config["SECRET_KEY"])
         except ValueError as error:
             raise click.BadParameter(str(error)) from None
     if masked is None:
         raise click.ClickException("no such account")
-    click.echo(f"Phone on file: {masked}.")
+    click.echo(f"Phone on file: {masked[0]}.")
+    if masked[1]:
+        click.echo(f"Email on file: {masked[1]}.")

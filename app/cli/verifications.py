@@ -122,11 +122,11 @@ def _said(cleared):
 def _phone_on_file(account):
     """(the phone on file for an account or None, False if the account source says there is no such account)."""
     try:
-        phone = current_app.extensions["accounts"].phone_for(account_number(account))
+        found = current_app.extensions["accounts"].on_file(account_number(account))
     except AccountLookupFailed as failure:
         click.echo(f"The phone on file could not be looked up ({failure.reason}): only the account is unlocked.", err=True)
         return None, True
-    return phone, phone is not None
+    return (found.phone, True) if found else (None, False)
 
 
 @verifications.command("purge")

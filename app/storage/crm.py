@@ -1,4 +1,4 @@
-"""The account source in a CRM: a signed POST over HTTPS, answered {"phone": "+E.164"} or 404.
+"""The account source in a CRM: a signed POST over HTTPS, answered {"phone": "+E.164", "email": optional} or 404.
 
 The request body is JSON, {"account_number": "12345678"}; X-Signature-Timestamp is the Unix time
 and X-Signature is "sha256=" and the hex HMAC-SHA256, keyed with ACCOUNT_LOOKUP_SECRET, of the
@@ -15,12 +15,12 @@ import certifi
 import urllib3
 
 from app import outbound
-from app.storage.accounts import AccountLookupFailed
+from app.storage.accounts import AccountLookupFailed, OnFile
 
 log = logging.getLogger(__name__)
 
 CONNECTIONS = 128
-# Longest answer read: a phone number in JSON needs a few dozen bytes.
+# Longest answer read: a phone number and an email address in JSON need a few hundred bytes.
 LONGEST_ANSWER = 4096
 
 
@@ -38,8 +38,8 @@ class CrmAccounts:
         # As many kept connections as Verify's (app/twilio/http_client.py): a burst looks up at once.
         self.pool = outbound.bounded(urllib3.PoolManager(maxsize=CONNECTIONS, retries=False, ca_certs=certifi.where()))
 
-    def phone_for(self, account_number, call_sid="-"):
-        """The phone on file for an account number, None if the CRM does not know it (404)."""
+    def on_file(self, account_number, call_sid="-"):
+        """What is on file for an account number (OnFile), None if the CRM does not know it (404)."""
         body = json.dumps({"account_number": account_number}).encode()
         timestamp = str(int(time.time()))
         headers = {
@@ -59,19 +59,22 @@ class CrmAccounts:
             raise AccountLookupFailed("unavailable") from None
         if status == 404:
             return None
-        phone = _phone(data) if status == 200 else None
-        if phone is None:
+        found = _on_file(data) if status == 200 else None
+        if found is None:
             log.warning("call %s: account lookup: the CRM answered HTTP %s without a phone", call_sid, status)
             raise AccountLookupFailed("garbled")
-        return phone
+        return found
 
 
-def _phone(data):
-    """The "phone" text of a JSON answer, or None."""
+def _on_file(data):
+    """The "phone" (and "email", if text) of a JSON answer, or None."""
     if len(data) > LONGEST_ANSWER:
         return None
     try:
-        phone = json.loads(data).get("phone")
+        answer = json.loads(data)
+        phone, email = answer.get("phone"), answer.get("email")
     except (ValueError, AttributeError):
         return None
-    return phone if isinstance(phone, str) and phone else None
+    if not isinstance(phone, str) or not phone:
+        return None
+    return OnFile(phone, email if isinstance(email, str) else "")

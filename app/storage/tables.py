@@ -1,4 +1,4 @@
-"""The tables: one row per verification, one lockout counter per number or account, one send counter per hour, the accounts, Lookup's answers, the landlines to call back (migrations/ creates them)."""
+"""The tables: one row per verification, one lockout counter per number or account, one send counter per hour, the accounts with their phone and email, Lookup's answers, the landlines to call back (migrations/ creates them)."""
 
 from sqlalchemy import Column, DateTime, Index, Integer, MetaData, String, Table, Text, text
 
@@ -61,6 +61,9 @@ accounts = Table(
     Column("phone_encrypted", String(255), nullable=False),
     Column("phone_masked", String(32), nullable=False),
     Column("updated_at", DateTime, nullable=False),
+    # The email on file, encrypted as the phone is, and masked; NULL when the account has none (migration 0008).
+    Column("email_encrypted", String(512)),
+    Column("email_masked", String(320)),
 )
 
 lookups = Table(

@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 from twilio.http import HttpClient
 from twilio.http.response import Response
 
+from app import emails
 from app.numbers import mask
 from app.twilio import standin_calls
 from app.twilio.standin_lookup import LocalLookup
@@ -35,13 +36,14 @@ _ROUTE = re.compile(r"^/v2/Services/(VA[0-9a-fA-F]{32})/(Verifications|Verificat
 
 
 # How the console names each channel's message.
-CHANNEL_LABELS = {"sms": "SMS", "whatsapp": "WhatsApp", "call": "Voice call"}
+CHANNEL_LABELS = {"sms": "SMS", "whatsapp": "WhatsApp", "call": "Voice call", "email": "Email"}
 
 
 def sms_text(to, code, channel="sms", locale=""):
     """The message, as the transcripts and the console show it: its channel, and its locale if asked for."""
     label = CHANNEL_LABELS.get(channel, channel)
-    return f"[{label} to {mask(to)}{f', locale {locale}' if locale else ''}] Your verification code is {code}"
+    shown = emails.mask(to) if channel == "email" else mask(to)
+    return f"[{label} to {shown}{f', locale {locale}' if locale else ''}] Your verification code is {code}"
 
 
 def print_sms(to, code, channel="sms", locale=""):
@@ -113,10 +115,10 @@ class LocalVerify(HttpClient):
 
     def _create(self, service_sid, form):
         to, channel = form.get("To", ""), form.get("Channel", "")
-        if not re.fullmatch(r"\+[1-9][0-9]{6,14}", to):
-            return error_body(400, 60200, "Invalid parameter `To`")
-        if channel not in {"sms", "call", "whatsapp"}:
+        if channel not in {"sms", "call", "whatsapp", "email"}:
             return error_body(400, 60200, "Invalid parameter `Channel`")
+        if not (_is_email(to) if channel == "email" else re.fullmatch(r"\+[1-9][0-9]{6,14}", to)):
+            return error_body(400, 60200, "Invalid parameter `To`")
         now = self.clock()
         recent = [t for t in self._send_times.get(to, []) if now - t < CODE_LIFETIME]
         if len(recent) >= MAX_SENDS:
@@ -198,6 +200,13 @@ class LocalVerify(HttpClient):
 
     def _check_json(self, service_sid, verification, status, now):
         return {**self._common(service_sid, verification, status, now), "sna_attempts_error_codes": []}
+
+
+def _is_email(to):
+    try:
+        return emails.usable(to) == to
+    except ValueError:
+        return False
 
 
 def _iso(timestamp):

@@ -27,11 +27,17 @@ ERROR_REASONS = {
     20404: "expired",  # verification gone: expired, approved already, or exhausted
     60202: "too_many_attempts",  # 5 wrong checks on this verification
     60223: "unavailable",  # channel disabled on the service
+    # The email channel's set-up (a Mailer, a SendGrid integration), which only the operator can fix.
+    60217: "email_unavailable",  # no email integration on the service
+    60218: "email_unavailable",  # the SendGrid template is not active
+    60219: "email_unavailable",  # the template lacks {{twilio_code}} or {{twilio_message}}
+    60222: "email_unavailable",  # the from address is not a verified SendGrid Sender Identity
     20003: "unavailable",  # authentication failed
 }
 
 # Errors that are the channel's, not the number's: another channel may still reach the caller.
-CHANNEL_ERRORS = {60223}  # the channel (e.g. WhatsApp) is not set up on the Verify service
+# 60223: the channel (e.g. WhatsApp) is not set up on the Verify service; the others, its email.
+CHANNEL_ERRORS = {60223, 60217, 60218, 60219, 60222}
 
 # Statuses a check can answer with 200 besides approved and pending.
 CHECK_STATUS_REASONS = {

@@ -2,8 +2,8 @@
 
 One bounded Gather (entry.py) in front of the verification subflow, whose destination becomes the
 phone on file (step.py); the account comes from a source with one method,
-`phone_for(account_number, call_sid)`: the phone on file, None for no such account, or
-AccountLookupFailed. This app's own table is one (app/storage/accounts.py), a CRM another
+`on_file(account_number, call_sid)`: what is on file (app.storage.accounts.OnFile: the phone,
+and the email if any), None for no such account, or AccountLookupFailed. This app's own table is one (app/storage/accounts.py), a CRM another
 (app/storage/crm.py); a host IVR passes its own to init_app.
 """
 

@@ -5,6 +5,7 @@ import logging
 from flask import Blueprint, current_app, request
 from twilio.twiml.voice_response import VoiceResponse
 
+from app import emails
 from app.calls import stir, verification
 from app.calls.account.entry import bad_format_prompt, entered, gather
 from app.calls.callstate import BadState, CallState
@@ -107,12 +108,12 @@ def look_up(call_sid, digits):
     if counted is None:
         raise Refused("locked" if records.number_hash(caller) else "withheld_entries")
     try:
-        phone = current_app.extensions["accounts"].phone_for(digits, call_sid)
+        found = current_app.extensions["accounts"].on_file(digits, call_sid)
     except AccountLookupFailed as failure:
         log.warning("call %s: account lookup failed: %s", call_sid, failure.reason)
         raise Refused("account_unavailable") from None
     key = account_hash(digits, current_app.config["SECRET_KEY"])
-    if phone is None:
+    if found is None:
         # A known account's count is one more statement: an unknown one's is read, so both answers take as long.
         lockout.is_locked(key, call_sid)
         log.info("call %s: no such account", call_sid)
@@ -123,13 +124,23 @@ def look_up(call_sid, digits):
         raise Refused("account_locked")
     log.info("call %s: account found, verifying the phone on file", call_sid)
     return {
-        "destination": phone,
+        "destination": found.phone,
         "method": "account",
         "account": key,
         "account_refundable": account_counted,
         "entries": lockout.entries_key(caller) if counted else "",
         "entry_counted": counted,
+        "email": _email(call_sid, found.email),
     }
+
+
+def _email(call_sid, text):
+    """The account's email address, if it has one a code can be sent to; "" otherwise."""
+    try:
+        return emails.usable(text) if text else ""
+    except ValueError:
+        log.warning("call %s: the email on file is not an address; not offered", call_sid)
+        return ""
 
 
 def _wrong(state, prompt):

@@ -55,6 +55,7 @@ WHISPERS = {
             "sim_swapped": "the SIM card of their number was changed recently",
             "lookup_unavailable": "the risk checks on their number were unavailable",
             "callback_unanswered": "their landline was called back and nobody confirmed",
+            "email_unavailable": "the code could not be sent to the email on file",
         },
     },
     "es-MX": {
@@ -97,6 +98,7 @@ WHISPERS = {
             "sim_swapped": "la tarjeta SIM de su número se cambió hace poco",
             "lookup_unavailable": "no se pudieron hacer las comprobaciones de riesgo de su número",
             "callback_unanswered": "se llamó de vuelta a su teléfono fijo y nadie confirmó",
+            "email_unavailable": "no se pudo enviar el código al correo registrado",
         },
     },
 }

@@ -2,6 +2,7 @@
 
 from flask import current_app
 
+from app import emails
 from app.calls.prompts import en_US, es_MX
 
 _LANGUAGES = (en_US, es_MX)
@@ -40,6 +41,11 @@ def text(key, language=None, **values):
     """The sentence `key` in `language`, or the configured one."""
     prompts = PROMPTS.get(language or current_app.config["LANGUAGE"], PROMPTS["en-US"])
     return prompts[key].format(**values)
+
+
+def spoken_domain(address, language=None):
+    """The domain of an email address as `language` says it: 'example dot com'."""
+    return f" {text('dot', language)} ".join(emails.domain(address).split("."))
 
 
 def say(twiml, *keys, language=None, **values):

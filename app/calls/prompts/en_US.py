@@ -50,6 +50,13 @@ SENTENCES = {
     "channel_failed:sms": "We cannot send a code by text message right now.",
     "channel_failed:whatsapp": "We cannot send a code by WhatsApp right now.",
     "code_sent:whatsapp": "We have just sent a WhatsApp message with a {length} digit code to the phone you are calling from.",
+    # Email, by account only: the address is told by its domain alone, its dots said as "dot".
+    "dot": "dot",
+    "choose:email": "For an email to the address on file at {domain}, press {digit}.",
+    "channel_failed:email": "We cannot send a code by email right now.",
+    "code_sent:email": "We have sent an email with a {length} digit code to the email address on file at {domain}.",
+    "phone_cannot_text": "The phone number on your account cannot receive text messages.",
+    "failed:email_unavailable": "We cannot send a code by email right now, so we cannot verify you this way.",
     # Verification by account (VERIFY_BY).
     "approved_account": "Thank you. You are verified as the account holder.",
     "greeting_account": "Thanks for calling. Before we connect you, we need to confirm that you are the account holder.",

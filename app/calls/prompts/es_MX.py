@@ -49,6 +49,12 @@ SENTENCES = {
     "channel_failed:sms": "En este momento no podemos enviar un código por mensaje de texto.",
     "channel_failed:whatsapp": "En este momento no podemos enviar un código por WhatsApp.",
     "code_sent:whatsapp": "Acabamos de enviar un mensaje de WhatsApp con un código de {length} dígitos al teléfono desde el que llama.",
+    "dot": "punto",
+    "choose:email": "Para un correo electrónico a la dirección registrada en {domain}, oprima {digit}.",
+    "channel_failed:email": "En este momento no podemos enviar un código por correo electrónico.",
+    "code_sent:email": "Enviamos un correo electrónico con un código de {length} dígitos a la dirección registrada en {domain}.",
+    "phone_cannot_text": "El teléfono registrado en su cuenta no puede recibir mensajes de texto.",
+    "failed:email_unavailable": "En este momento no podemos enviar un código por correo electrónico, así que no podemos verificarle de esta forma.",
     # Verification by account (VERIFY_BY).
     "approved_account": "Gracias. Está verificado como titular de la cuenta.",
     "greeting_account": "Gracias por llamar. Antes de atenderle, necesitamos confirmar que usted es el titular de la cuenta.",

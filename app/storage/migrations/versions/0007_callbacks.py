@@ -1,7 +1,7 @@
 """The landlines to call back: one row per callback promised, at most one pending per number.
 
 Revision ID: 0007
-Revises: 0005
+Revises: 0006
 Create Date: 2026-12-07
 """
 
