@@ -450,3 +450,27 @@ def test_in_development_the_page_works_over_http(make_app):
     answer = client.get("http://127.0.0.1:5000/admin/login")
     assert answer.status_code == 200
     assert "Strict-Transport-Security" not in answer.headers
+
+
+def test_in_production_admin_without_its_slash_goes_to_the_public_base_url_and_is_not_cached(make_app):
+    app = make_app(ENV_NAME="production", ADMIN_PASSWORD_HASH=HASH, SECRET_KEY="a-production-secret-key-1234",
+                   PUBLIC_BASE_URL="https://ivr.example.com")
+    client = app.test_client()
+    for proto in ("http", "https"):
+        answer = client.get("http://inner:8000/admin?period=7d", headers={"X-Forwarded-Host": "evil.example", "X-Forwarded-Proto": proto})
+        assert (answer.status_code, answer.headers["Location"]) == (308, "https://ivr.example.com/admin/?period=7d")
+        assert answer.headers["Cache-Control"] == "no-store"
+
+
+def test_in_production_without_trusted_proxies_the_redirect_ignores_x_forwarded_host(make_app):
+    app = make_app(ENV_NAME="production", ADMIN_PASSWORD_HASH=HASH, SECRET_KEY="a-production-secret-key-1234", TRUSTED_PROXIES=0)
+    for path in ("/admin", "/admin/login"):
+        answer = app.test_client().get("http://ivr.example.com" + path, headers={"X-Forwarded-Host": "evil.example"})
+        assert answer.status_code == 308
+        assert answer.headers["Location"].startswith("https://ivr.example.com/admin/")
+        assert answer.headers["Cache-Control"] == "no-store"
+
+
+def test_every_admin_redirect_is_not_cached(browser):
+    assert browser.get("http://127.0.0.1:5000/admin").headers["Cache-Control"] == "no-store"
+    assert browser.get(BASE + "/admin/").headers["Cache-Control"] == "no-store"  # to the login form
