@@ -474,3 +474,32 @@ def test_in_production_without_trusted_proxies_the_redirect_ignores_x_forwarded_
 def test_every_admin_redirect_is_not_cached(browser):
     assert browser.get("http://127.0.0.1:5000/admin").headers["Cache-Control"] == "no-store"
     assert browser.get(BASE + "/admin/").headers["Cache-Control"] == "no-store"  # to the login form
+
+
+def login_from(app, address, password):
+    client = app.test_client()
+    form = {"username": "admin", "password": password, "csrf_token": csrf(client)}
+    return client.post(BASE + "/admin/login", data=form, environ_base={"REMOTE_ADDR": address}).status_code
+
+
+def test_guessers_from_many_addresses_cannot_keep_the_right_password_out(admin_app, monkeypatch):
+    monkeypatch.setattr(auth, "FAILURES_IN_ALL", 4)
+    pauses = []
+    monkeypatch.setattr(auth, "pause", pauses.append)
+    guesses = [login_from(admin_app, f"203.0.113.{host}", "wrong password") for host in range(6)]
+    assert guesses == [401] * 6
+    assert pauses == [auth.SLOW_FAILURE] * 2  # the guesses past the limit in all, slowed
+    assert login_from(admin_app, "198.51.100.9", PASSWORD) == 302
+    assert pauses == [auth.SLOW_FAILURE] * 2  # the right password is not held back
+    for _ in range(auth.FAILURES_PER_ADDRESS - 1):
+        assert login_from(admin_app, "203.0.113.0", "wrong password") == 401
+    assert login_from(admin_app, "203.0.113.0", PASSWORD) == 429  # an address's own limit still refuses
+
+
+def test_past_the_limit_in_all_logins_are_hashed_one_at_a_time(admin_app, monkeypatch):
+    monkeypatch.setattr(auth, "FAILURES_IN_ALL", 0)
+    monkeypatch.setattr(auth, "HASH_WAIT", 0.01)  # how long a refused login waits for its turn
+    monkeypatch.setattr(auth, "pause", lambda seconds: None)
+    statuses, hashes = parallel_logins(admin_app, monkeypatch, [f"203.0.113.{host}" for host in range(6)])
+    assert hashes.most == hashes.calls == 1
+    assert statuses == [401] + [429] * 5
