@@ -307,7 +307,7 @@ def test_the_csv_holds_the_same_lines_as_the_report_command(admin_app, browser, 
     assert list(csv.reader(io.StringIO(answer.get_data(as_text=True)))) == list(csv.reader(io.StringIO(command.output)))
 
 
-FORMULAS = ["=1+2", "+1+2", "-1+2", "@SUM(A1)", "\t=1+2", "\r=1+2"]
+FORMULAS = ["=1+2", "+1+2", "-1+2", "@SUM(A1)", "\t=1+2", "\r=1+2", " =1+2", 'x\n=HYPERLINK("https://evil.example")', "x\r @SUM(A1)"]
 
 
 def test_no_cell_of_either_csv_begins_a_formula(admin_app, browser, call, db):
@@ -324,7 +324,9 @@ def test_no_cell_of_either_csv_begins_a_formula(admin_app, browser, call, db):
     for export in (page, command):
         cells = [cell for row in csv.reader(io.StringIO(export)) for cell in row]
         assert not [cell for cell in cells if cell[:1] in ("=", "+", "-", "@", "\t", "\r") and cell != "-"]
-        assert {"'" + formula for formula in FORMULAS} <= set(cells)
+        assert {"'" + formula for formula in FORMULAS} <= set(cells)  # the reasons
+        attestations = [row[1] for row in csv.reader(io.StringIO(export)) if row[0] == "attestation"]
+        assert set(attestations) == {"other", "none"}  # the stored values Twilio does not document
 
 
 def test_an_unmigrated_database_is_one_clear_line(make_app, tmp_path):
