@@ -307,7 +307,7 @@ def test_the_csv_holds_the_same_lines_as_the_report_command(admin_app, browser, 
     assert list(csv.reader(io.StringIO(answer.get_data(as_text=True)))) == list(csv.reader(io.StringIO(command.output)))
 
 
-FORMULAS = ["=1+2", "+1+2", "-1+2", "@SUM(A1)", "\t=1+2", "\r=1+2"]
+FORMULAS = ["=1+2", "+1+2", "-1+2", "@SUM(A1)", "\t=1+2", "\r=1+2", " =1+2", 'x\n=HYPERLINK("https://evil.example")', "x\r @SUM(A1)"]
 
 
 def test_no_cell_of_either_csv_begins_a_formula(admin_app, browser, call, db):
@@ -324,7 +324,9 @@ def test_no_cell_of_either_csv_begins_a_formula(admin_app, browser, call, db):
     for export in (page, command):
         cells = [cell for row in csv.reader(io.StringIO(export)) for cell in row]
         assert not [cell for cell in cells if cell[:1] in ("=", "+", "-", "@", "\t", "\r") and cell != "-"]
-        assert {"'" + formula for formula in FORMULAS} <= set(cells)
+        assert {"'" + formula for formula in FORMULAS} <= set(cells)  # the reasons
+        attestations = [row[1] for row in csv.reader(io.StringIO(export)) if row[0] == "attestation"]
+        assert set(attestations) == {"other", "none"}  # the stored values Twilio does not document
 
 
 def test_an_unmigrated_database_is_one_clear_line(make_app, tmp_path):
@@ -467,3 +469,54 @@ def test_the_page_has_no_risk_section_without_risk_checks(admin_app, browser, ca
     call(target=admin_app).press("")
     log_in(browser)
     assert 'id="risks"' not in browser.get(BASE + "/admin/?period=1h").get_data(as_text=True)
+def test_in_production_admin_without_its_slash_goes_to_the_public_base_url_and_is_not_cached(make_app):
+    app = make_app(ENV_NAME="production", ADMIN_PASSWORD_HASH=HASH, SECRET_KEY="a-production-secret-key-1234",
+                   PUBLIC_BASE_URL="https://ivr.example.com")
+    client = app.test_client()
+    for proto in ("http", "https"):
+        answer = client.get("http://inner:8000/admin?period=7d", headers={"X-Forwarded-Host": "evil.example", "X-Forwarded-Proto": proto})
+        assert (answer.status_code, answer.headers["Location"]) == (308, "https://ivr.example.com/admin/?period=7d")
+        assert answer.headers["Cache-Control"] == "no-store"
+
+
+def test_in_production_without_trusted_proxies_the_redirect_ignores_x_forwarded_host(make_app):
+    app = make_app(ENV_NAME="production", ADMIN_PASSWORD_HASH=HASH, SECRET_KEY="a-production-secret-key-1234", TRUSTED_PROXIES=0)
+    for path in ("/admin", "/admin/login"):
+        answer = app.test_client().get("http://ivr.example.com" + path, headers={"X-Forwarded-Host": "evil.example"})
+        assert answer.status_code == 308
+        assert answer.headers["Location"].startswith("https://ivr.example.com/admin/")
+        assert answer.headers["Cache-Control"] == "no-store"
+
+
+def test_every_admin_redirect_is_not_cached(browser):
+    assert browser.get("http://127.0.0.1:5000/admin").headers["Cache-Control"] == "no-store"
+    assert browser.get(BASE + "/admin/").headers["Cache-Control"] == "no-store"  # to the login form
+
+
+def login_from(app, address, password):
+    client = app.test_client()
+    form = {"username": "admin", "password": password, "csrf_token": csrf(client)}
+    return client.post(BASE + "/admin/login", data=form, environ_base={"REMOTE_ADDR": address}).status_code
+
+
+def test_guessers_from_many_addresses_cannot_keep_the_right_password_out(admin_app, monkeypatch):
+    monkeypatch.setattr(auth, "FAILURES_IN_ALL", 4)
+    pauses = []
+    monkeypatch.setattr(auth, "pause", pauses.append)
+    guesses = [login_from(admin_app, f"203.0.113.{host}", "wrong password") for host in range(6)]
+    assert guesses == [401] * 6
+    assert pauses == [auth.SLOW_FAILURE] * 2  # the guesses past the limit in all, slowed
+    assert login_from(admin_app, "198.51.100.9", PASSWORD) == 302
+    assert pauses == [auth.SLOW_FAILURE] * 2  # the right password is not held back
+    for _ in range(auth.FAILURES_PER_ADDRESS - 1):
+        assert login_from(admin_app, "203.0.113.0", "wrong password") == 401
+    assert login_from(admin_app, "203.0.113.0", PASSWORD) == 429  # an address's own limit still refuses
+
+
+def test_past_the_limit_in_all_logins_are_hashed_one_at_a_time(admin_app, monkeypatch):
+    monkeypatch.setattr(auth, "FAILURES_IN_ALL", 0)
+    monkeypatch.setattr(auth, "HASH_WAIT", 0.01)  # how long a refused login waits for its turn
+    monkeypatch.setattr(auth, "pause", lambda seconds: None)
+    statuses, hashes = parallel_logins(admin_app, monkeypatch, [f"203.0.113.{host}" for host in range(6)])
+    assert hashes.most == hashes.calls == 1
+    assert statuses == [401] + [429] * 5

@@ -10,7 +10,7 @@ from pathlib import Path
 import sqlalchemy
 
 from app.simulator import place_call
-from app.storage import fallback, lockout
+from app.storage import accounts, fallback, lockout, records
 from tests.conftest import CALLER
 from tests.fakes import verify_error
 from tests.test_mounting import build_other_ivr
@@ -222,3 +222,48 @@ def test_the_numbers_counted_in_memory_are_bounded_and_a_new_one_past_them_is_re
         later = start + hour + datetime.timedelta(seconds=1)
         assert fallback.count("c", later, later - hour, 3) == 1
         assert fallback.count("a", later, later - hour, 3) == 1
+
+
+def test_a_withheld_callers_short_window_leaves_the_hours_lockouts_in_memory(make_app, monkeypatch):
+    app = make_app(DATABASE_URL=CLOSED_PORT)
+    moment = [records.now()]
+    monkeypatch.setattr(records, "now", lambda: moment[0])
+    with app.test_request_context():
+        account = accounts.account_hash("12345678", app.config["SECRET_KEY"])
+        assert [lockout.admit(CALLER) is not None for _ in range(4)] == [True, True, True, False]
+        assert [lockout.admit_key(account) is not None for _ in range(4)] == [True, True, True, False]
+        moment[0] += datetime.timedelta(minutes=6)
+        # A caller who withholds their number keys an account number: counted in a 5-minute window.
+        assert lockout.admit_entry("anonymous") is not None
+        assert lockout.admit(CALLER) is None
+        assert lockout.admit_key(account) is None
+        assert lockout.is_locked(records.number_hash(CALLER))
+        moment[0] += datetime.timedelta(minutes=55)
+        assert lockout.admit(CALLER) is not None  # the hour has run out
+
+
+def test_a_number_locked_before_the_database_failed_stays_locked(make_app, call, postgres, migrated):
+    url = migrated(postgres())
+    app = make_app(DATABASE_URL=url)
+    assert [call(target=app).heard("sent a text message") for _ in range(3)] == [True] * 3
+    admin = sqlalchemy.create_engine(url.rsplit("/", 1)[0] + "/test", isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f'DROP DATABASE "{sqlalchemy.make_url(url).database}" WITH (FORCE)')
+    admin.dispose()
+
+    assert call(target=app).heard("This number has failed verification too many times")
+    assert call(from_="+14155550123", target=app).heard("sent a text message")  # another number starts afresh
+
+
+def test_locks_remembered_from_the_database_never_take_a_place_from_a_new_number(make_app, monkeypatch):
+    monkeypatch.setattr(fallback, "MOST_KEYS", 2)
+    monkeypatch.setattr(fallback, "MOST_LOCKED", 2)
+    app = make_app()
+    start = datetime.datetime(2026, 12, 7, 2, 0)
+    opened = start - datetime.timedelta(hours=1)
+    with app.app_context():
+        for key in ("x", "y", "z"):
+            fallback.remember_locked(key, start, opened)
+        assert [fallback.count(key, start, opened, 3) for key in ("a", "b")] == [1, 1]
+        assert fallback.count("z", start, opened, 3) == 4
+        assert fallback.count("x", start, opened, 3) == 4  # the oldest remembered was forgotten, and the store is full

@@ -14,6 +14,7 @@ from app.calls.handoff.whisper import WHISPERS
 from app.numbers import mask
 from app.calls.prompts import PROMPTS
 from app.simulator import validate
+from app.storage.records import DOCUMENTED_ATTESTATIONS
 
 KEY = "a-shared-secret-the-pbx-also-knows-0123456789"
 AGENT = "+14155550123"
@@ -184,7 +185,7 @@ def test_an_approved_outcome_replayed_on_another_call_is_handed_on_as_failed(app
 # The longest values a verdict can hold: the longest reason, a 3-digit country code, and the
 # longest attestation kept (any value Twilio does not document is handed on as "other").
 LONGEST_REASON = "country_not_allowed"
-WORST_ATTESTATION = max(sorted(stir.DOCUMENTED), key=len)
+WORST_ATTESTATION = max(sorted(DOCUMENTED_ATTESTATIONS), key=len)
 ODD_ATTESTATION = "TN-Validation-Passed-A&X-Twilio-Evil=1?;<b>'\"%20\\é"
 
 

@@ -150,3 +150,16 @@ def test_an_error_in_a_request_whose_signature_has_not_passed_writes_nothing(mak
     assert "something went wrong on our side" in response.get_data(as_text=True)
     assert (records()[0]["outcome"], records()[0]["reason"]) == (None, None)
     assert lockout_count(db) == 1
+
+
+def test_a_signed_call_sid_or_error_code_holding_a_number_is_never_logged(make_app, call, caplog):
+    app = make_app(DATABASE_URL="postgresql+psycopg://postgres@127.0.0.1:9/nothing")  # every step logs its CallSid
+    caller = call(target=app, params={"CallSid": "CA14155552671"})
+    assert caller.heard("sent a text message")
+    caller.press("000000")
+    fields = {**FIELDS, "CallSid": "CA14155552671", "ErrorCode": "14155552671"}
+    url = "https://ivr.example.com/voice/fallback"
+    assert_twiml(app.test_client().post(url, data=fields, headers={"X-Twilio-Signature": sign(url, fields)}))
+    assert "call -: record start skipped" in caplog.text
+    assert "(error -)" in caplog.text
+    assert "4155552671" not in caplog.text

@@ -1,24 +1,19 @@
 """STIR/SHAKEN: the attestation a call arrived with (Twilio's StirVerstat), and the policy on it."""
 
+from app.storage.records import documented_attestation
+
 # The only value that says the carrier vouches for the caller's right to the number shown.
 A_ATTESTED = "TN-Validation-Passed-A"
-# The values Twilio documents for StirVerstat; anything else is kept as OTHER.
-DOCUMENTED = frozenset(
-    [f"TN-Validation-{result}-{level}" for result in ("Passed", "Failed") for level in "ABC"]
-    + ["No-TN-Validation", "TN-Validation-Failed"]
-)
-OTHER = "other"
 POLICIES = ("record", "require-a")
 
 
 def attestation(form):
-    """The call's StirVerstat, '' when Twilio sent none, OTHER for a value Twilio does not document.
+    """The call's StirVerstat, '' when Twilio sent none, "other" for a value Twilio does not document.
 
     Never trusted, only carried: what arrives is anyone's text until the signature is checked, and
     it ends up in records, verdicts and CSV files, so nothing but Twilio's own words passes.
     """
-    value = form.get("StirVerstat", "").strip()
-    return value if not value or value in DOCUMENTED else OTHER
+    return documented_attestation(form.get("StirVerstat", "").strip())
 
 
 def admitted(attestation, policy):

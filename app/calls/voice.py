@@ -1,6 +1,7 @@
 """The parent flow: greet the caller, run the verification on their number, act on the verdict."""
 
 import logging
+import re
 
 from flask import Blueprint, abort, current_app, request, url_for
 from twilio.twiml.voice_response import VoiceResponse
@@ -15,6 +16,9 @@ from app.calls.twiml import fallback, next_step, twiml
 log = logging.getLogger(__name__)
 
 bp = Blueprint("voice", __name__)
+
+# Twilio's error codes are five digits; a longer run could be a phone number.
+ERROR_CODE = re.compile(r"[0-9]{1,5}")
 
 
 @bp.post("/voice")
@@ -52,9 +56,14 @@ def primary_failed():
     log.warning(
         "call %s: Twilio used the fallback URL (error %s)",
         logged_sid(),
-        request.form.get("ErrorCode", "-"),
+        _error_code(request.form.get("ErrorCode", "")),
     )
     return fallback("error")
+
+
+def _error_code(value):
+    """Twilio's error code as a log line may show it: digits only (never a number in its place), else '-'."""
+    return value if ERROR_CODE.fullmatch(value) else "-"
 
 
 @bp.post("/voice/status")

@@ -7,7 +7,7 @@ import time
 
 from flask import g, has_request_context, request
 
-from app.calls.security import logged_sid
+from app.calls.security import CALL_SID, logged_sid
 
 FORMATS = ("text", "json")
 TEXT = "%(levelname)s %(name)s: %(message)s"
@@ -25,10 +25,30 @@ def handler(stream, log_format):
 
 
 def init_app(app):
-    """With LOG_FORMAT=json, one line per webhook answered: its step, HTTP status and latency."""
+    """Every "call %s" line's CallSid in Twilio's form only; with LOG_FORMAT=json, one line per webhook answered."""
+    factory = logging.getLogRecordFactory()
+    if not getattr(factory, "sids_checked", False):
+        logging.setLogRecordFactory(_checking_sids(factory))
     if app.config["LOG_FORMAT"] == "json":
         app.before_request(_started)
         app.after_request(_answered)
+
+
+def _checking_sids(factory):
+    """`factory` making every "call %s…" record show its CallSid only in Twilio's form, CA and 32 hex digits, else '-'.
+
+    One place for every layer's lines: a signed request's CallSid is still the sender's text.
+    """
+
+    def make(*args, **kwargs):
+        record = factory(*args, **kwargs)
+        sid = record.args[0] if isinstance(record.args, tuple) and record.args else None
+        if isinstance(record.msg, str) and record.msg.startswith("call %s") and not (isinstance(sid, str) and CALL_SID.fullmatch(sid)):
+            record.args = ("-", *record.args[1:])
+        return record
+
+    make.sids_checked = True
+    return make
 
 
 class CallContext(logging.Filter):

@@ -5,7 +5,8 @@ count) or ends, before any code was put to Verify's check, for a reason that is 
 doing (which gives the count back). Counting at the start, in one INSERT … ON CONFLICT DO UPDATE
 … RETURNING, is what makes the limit hold across workers and dynos: two racing calls cannot both
 read "one try left" and both go on. A database that cannot count hands the count to the
-worker's memory (app/storage/fallback.py): the limit then holds per worker.
+worker's memory (app/storage/fallback.py): the limit then holds per worker, and a key the
+database last answered locked starts locked there.
 """
 
 import datetime
@@ -101,6 +102,8 @@ def admit_key(key, call_sid="-", limit=None, window=None):
     failures = database.execute("lockout check", count_one_more, call_sid, default=None, returning=True, values=values)
     if failures is None:
         failures = fallback.count(key, moment, values["window_opened"], limit, call_sid)
+    elif failures >= limit:
+        fallback.remember_locked(key, moment, values["window_opened"])
     if failures > limit:
         log.info("call %s: number or account locked out (%d unapproved verifications in the window)", call_sid, failures - 1)
         locked_out.send()

@@ -13,6 +13,13 @@ from app.storage.tables import verifications
 # Call statuses that mean the call is over (Twilio's status callback).
 CALL_ENDED = {"completed", "busy", "no-answer", "failed", "canceled"}
 
+# The values Twilio documents for StirVerstat; anything else is kept, and read back, as OTHER_ATTESTATION.
+DOCUMENTED_ATTESTATIONS = frozenset(
+    [f"TN-Validation-{result}-{level}" for result in ("Passed", "Failed") for level in "ABC"]
+    + ["No-TN-Validation", "TN-Validation-Failed"]
+)
+OTHER_ATTESTATION = "other"
+
 # Built once: each write passes only its values, and SQLAlchemy reuses the compiled statement.
 # An UPDATE of a call's verification while it runs; it sets the columns its values name.
 UPDATE_RUNNING = verifications.update().where(
@@ -145,10 +152,21 @@ def _finish(call_sid, **values):
     database.execute(f"record {values['reason']}", UPDATE_RUNNING, call_sid, values=update)
 
 
+def documented_attestation(value):
+    """`value` if Twilio documents it as a StirVerstat (or it is empty), else OTHER_ATTESTATION."""
+    return value if not value or value in DOCUMENTED_ATTESTATIONS else OTHER_ATTESTATION
+
+
 def since(connection, start):
-    """The records of verifications started at or after `start`, as dicts."""
+    """The records of verifications started at or after `start`, as dicts.
+
+    A record stored before only Twilio's own StirVerstat values were kept reads as "other".
+    """
     query = sqlalchemy.select(verifications).where(verifications.c.started_at >= start)
-    return [dict(row) for row in connection.execute(query).mappings()]
+    rows = [dict(row) for row in connection.execute(query).mappings()]
+    for row in rows:
+        row["stir_verstat"] = documented_attestation(row["stir_verstat"])
+    return rows
 
 
 def count_before(connection, before):

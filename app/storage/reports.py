@@ -3,12 +3,14 @@
 import collections
 import csv
 import dataclasses
+import re
 import statistics
 
 from app.storage import lockout, records, sends
 
-# A spreadsheet runs a text cell that begins with one of these as a formula (OWASP: CSV injection).
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# A spreadsheet may run a text cell as a formula (OWASP: CSV injection) when it begins with a tab or
+# CR, or when one of = + - @ begins it or a line of it, after any white space.
+FORMULA = re.compile(r"^[\t\r]|(?:^|[\r\n])\s*[=+\-@]")
 # What the report shows for a figure it has no value for.
 NO_VALUE = "-"
 # The records' risk facts the report counts (none where the risk checks are off).
@@ -62,8 +64,8 @@ def write_csv(report, stream):
 
 
 def _cell(value):
-    """A text cell a spreadsheet would run, prefixed with ' as OWASP advises; numbers and NO_VALUE as they are."""
-    if isinstance(value, str) and value != NO_VALUE and value.startswith(FORMULA_STARTS):
+    """A text cell a spreadsheet might run, prefixed with ' as OWASP advises; numbers and NO_VALUE as they are."""
+    if isinstance(value, str) and value != NO_VALUE and FORMULA.search(value):
         return "'" + value
     return value
 

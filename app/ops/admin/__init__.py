@@ -11,3 +11,5 @@ def init_app(app):
     app.extensions["admin_throttle"] = auth.Throttle()
     app.session_interface = sessions.AdminSessions(views.bp.url_prefix)
     app.register_blueprint(views.bp)
+    app.before_request(views.https_only)
+    app.after_request(views.headers)

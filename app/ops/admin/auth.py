@@ -15,15 +15,21 @@ log = logging.getLogger(__name__)
 
 # A session lasts a working shift at most; then the supervisor logs in again.
 SESSION_HOURS = 12
-# Failed logins per client address, and from everywhere together, within WINDOW seconds; past
-# either, logins are refused until the oldest failure ages out. Counted per worker process.
+# Failed logins per client address, and from everywhere together, within WINDOW seconds. Past an
+# address's limit its logins are refused until the oldest failure ages out; past the limit in all
+# they are only slowed (one at a time, a wrong one holding its turn SLOW_FAILURE seconds more), so
+# guessers from many addresses cannot keep the right password out. Counted per worker process.
 FAILURES_PER_ADDRESS = 5
 FAILURES_IN_ALL = 50
 WINDOW = 15 * 60
+SLOW_FAILURE = 1.0
 # Password hashes (scrypt, some 32 MB each) worked out at once in a worker process, and how long
 # a login waits for its turn before it is refused like one past the failures' limit.
 HASHES_AT_ONCE = 2
 HASH_WAIT = 1.0
+
+# How a wrong login past FAILURES_IN_ALL keeps its turn (tests count the pauses instead).
+pause = time.sleep
 
 
 class TooManyLogins(Exception):
@@ -39,35 +45,50 @@ class Throttle:
         self.failures = collections.defaultdict(collections.deque)
         self.every = collections.deque()
         self.hashing = threading.BoundedSemaphore(hashes_at_once)
+        self.one_lane = threading.BoundedSemaphore(1)
 
     def attempt(self, address, check):
         """check()'s answer, counted as a failure of `address` before it runs and given back if it passes.
 
-        Raises TooManyLogins, without calling check(), while `address` or everyone together has
-        failed too often, or while the hashes this process allows are all under way.
+        Raises TooManyLogins, without calling check(), while `address` has failed too often, or
+        while the hashes this process allows are all under way. Past FAILURES_IN_ALL, logins
+        take one lane, and a wrong one keeps it SLOW_FAILURE seconds more.
         """
-        moment = self._take(address)
-        if not self.hashing.acquire(timeout=HASH_WAIT):
-            self._give_back(address, moment)
-            raise TooManyLogins("too many logins being checked at once")
+        moment, crowded = self._take(address)
+        lanes = [self.one_lane, self.hashing] if crowded else [self.hashing]
+        taken = []
         try:
+            for lane in lanes:
+                if not lane.acquire(timeout=HASH_WAIT):
+                    self._give_back(address, moment)
+                    raise TooManyLogins("too many logins being checked at once")
+                taken.append(lane)
             passed = check()
+            if passed:
+                self._give_back(address, moment)
+            elif crowded:
+                self.hashing.release()
+                taken.remove(self.hashing)
+                pause(SLOW_FAILURE)
+            return passed
         finally:
-            self.hashing.release()
-        if passed:
-            self._give_back(address, moment)
-        return passed
+            for lane in taken:
+                lane.release()
 
     def _take(self, address):
-        """Count a failure now, unless the limit is reached (TooManyLogins): one step, so parallel logins cannot all pass."""
+        """Count a failure now, unless the address's limit is reached (TooManyLogins): one step, so parallel logins cannot all pass.
+
+        Also says whether everyone together is past FAILURES_IN_ALL.
+        """
         with self.lock:
             self._forget()
-            if len(self.failures.get(address, ())) >= FAILURES_PER_ADDRESS or len(self.every) >= FAILURES_IN_ALL:
+            if len(self.failures.get(address, ())) >= FAILURES_PER_ADDRESS:
                 raise TooManyLogins("too many failed logins")
+            crowded = len(self.every) >= FAILURES_IN_ALL
             moment = self.clock()
             self.failures[address].append(moment)
             self.every.append(moment)
-            return moment
+            return moment, crowded
 
     def _give_back(self, address, moment):
         with self.lock:

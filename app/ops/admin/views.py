@@ -36,14 +36,22 @@ CSP = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self';
 HSTS = "max-age=31536000"
 
 
-@bp.before_request
-def _https_only():
-    """In production, the page over http is a redirect (308: a POST stays a POST) to https.
+def _is_admin_path():
+    return request.path == bp.url_prefix or request.path.startswith(bp.url_prefix + "/")
 
-    The scheme is the request's as ProxyFix (TRUSTED_PROXIES) restores it; the host is
-    PUBLIC_BASE_URL's when set, as for the webhooks' signatures.
+
+def https_only():
+    """In production, the page over http, or /admin without its slash, is a redirect (308: a POST stays a POST).
+
+    Registered on the app, not the blueprint: Flask's own redirect of /admin to /admin/ would
+    run first and take its host from the request. The scheme is the request's as ProxyFix
+    (TRUSTED_PROXIES) restores it; the host is PUBLIC_BASE_URL's when set, as for the webhooks'
+    signatures, else the request's (X-Forwarded-Host only through a trusted proxy).
     """
-    if current_app.config["ENV_NAME"] != "production" or request.scheme == "https":
+    if current_app.config["ENV_NAME"] != "production" or not _is_admin_path():
+        return None
+    path = request.path if request.path != bp.url_prefix else bp.url_prefix + "/"
+    if request.scheme == "https" and path == request.path:
         return None
     base = current_app.config["PUBLIC_BASE_URL"]
     if not base:
@@ -51,7 +59,7 @@ def _https_only():
             abort(400)
         base = f"https://{request.host}"
     query = request.query_string.decode("latin-1")
-    return redirect(base + request.script_root + request.path + (f"?{query}" if query else ""), 308)
+    return redirect(base + request.script_root + path + (f"?{query}" if query else ""), 308)
 
 
 @bp.before_request
@@ -60,8 +68,10 @@ def _guard_posts():
         auth.check_csrf()
 
 
-@bp.after_request
-def _headers(response):
+def headers(response):
+    """The page's headers on every answer under /admin, Flask's own redirects and 404s included (registered on the app)."""
+    if not _is_admin_path():
+        return response
     if current_app.config["ENV_NAME"] == "production" and request.scheme == "https":
         response.headers["Strict-Transport-Security"] = HSTS
     response.headers["Content-Security-Policy"] = CSP
