@@ -275,13 +275,19 @@ def test_gunicorn_reads_its_worker_class_in_any_case():
 
 def test_a_near_miss_of_a_setting_in_the_environment_or_env_is_warned_about_naming_it(monkeypatch, tmp_path, caplog):
     env_file = tmp_path / ".env"
-    env_file.write_text("MAX_ATTEMPT=5\nLANGUAGE=es-MX\n")
+    env_file.write_text("MAX_ATTEMPT=5\nLANGUAGE=es-MX\nsuccess_next_step=hangup\n")
     monkeypatch.setattr(app_settings, "ENV_FILE", str(env_file))
     monkeypatch.setenv("SUCESS_NEXT_STEP", "+14155550100")
+    monkeypatch.setenv("GUNICORN_THREDS", "64")
+    monkeypatch.setenv("max_attempts", "5")
+    monkeypatch.setenv("https_proxy", "http://proxy.example.com:3128")
     create_app(TestConfig, http_client=ScriptedVerify())
-    assert [record.message for record in caplog.records if "did you mean" in record.message] == [
+    assert [record.message for record in caplog.records if "(in the environment or .env)" in record.message] == [
+        "GUNICORN_THREDS (in the environment or .env) is no setting of this server's: did you mean GUNICORN_THREADS?",
         "MAX_ATTEMPT (in the environment or .env) is no setting of this server's: did you mean MAX_ATTEMPTS?",
         "SUCESS_NEXT_STEP (in the environment or .env) is no setting of this server's: did you mean SUCCESS_NEXT_STEP?",
+        "max_attempts (in the environment or .env) is not read: names are read in capitals, MAX_ATTEMPTS",
+        "success_next_step (in the environment or .env) is not read: names are read in capitals, SUCCESS_NEXT_STEP",
     ]
 
 
@@ -291,10 +297,11 @@ def test_a_near_miss_of_a_setting_in_the_environment_or_env_is_warned_about_nami
         ({"SUCESS_NEXT_STEP"}, [("SUCESS_NEXT_STEP", "SUCCESS_NEXT_STEP")]),
         ({"TWILIO_AUTH_TOKN", "DATABSE_URL"}, [("DATABSE_URL", "DATABASE_URL"), ("TWILIO_AUTH_TOKN", "TWILIO_AUTH_TOKEN")]),
         ({"WEB_CONCURENCY"}, [("WEB_CONCURENCY", "WEB_CONCURRENCY")]),
+        ({"GUNICORN_WORKER_CLAS", "GUNICORN_THREAD"}, [("GUNICORN_THREAD", "GUNICORN_THREADS"), ("GUNICORN_WORKER_CLAS", "GUNICORN_WORKER_CLASS")]),
         ({"SUCESS_NEXT_STEP", "SUCCESS_NEXT_STEP"}, []),  # the real one is set: a leftover, not a misspelling
         ({"LANGUAGE"}, []),  # a setting, near another one (LANGUAGES)
-        ({"success_next_step"}, []),  # not written as a setting is
-        ({"PATH", "HOME", "PYTHONPATH", "PORT", "DYNO", "FLASK_APP", "FLASK_RUN_FROM_CLI", "GUNICORN_THREAD", "HOSTNAME"}, []),
+        ({"success_next_step"}, []),  # not written as a setting is: warned about as such
+        ({"PATH", "HOME", "PYTHONPATH", "PORT", "DYNO", "FLASK_APP", "FLASK_RUN_FROM_CLI", "GUNICORN_CMD_ARGS", "HOSTNAME"}, []),
     ],
 )
 def test_only_a_close_match_of_a_setting_not_set_is_taken_for_a_misspelling(names, warned):
