@@ -267,7 +267,7 @@ def _check_production(config):
         # A SQLite file of its own per dyno would keep lockouts from counting across dynos.
         raise SettingsError(
             "DATABASE_URL is not set: production needs the database every server shares "
-            "(postgresql://…), or DATABASE_URL=sqlite:///path/to/file for a single server"
+            "(postgresql://…), or for a single server a SQLite file: sqlite:///relative.db or sqlite:////absolute/path.db"
         )
 
 

@@ -48,8 +48,9 @@ def test_production_refuses_a_short_secret_key():
 
 
 def test_production_refuses_a_database_of_its_own_per_server():
-    with pytest.raises(RuntimeError, match="DATABASE_URL is not set: production needs the database every server shares"):
+    with pytest.raises(RuntimeError, match="DATABASE_URL is not set: production needs the database every server shares") as refused:
         create_app(Config, **{**PRODUCTION, "DATABASE_URL": ""})
+    assert str(refused.value).endswith("for a single server a SQLite file: sqlite:///relative.db or sqlite:////absolute/path.db")
 
 
 def test_production_runs_on_sqlite_when_told_so(database_url):
@@ -214,7 +215,7 @@ def test_production_takes_only_an_https_public_base_url():
 def test_a_database_this_server_has_no_driver_for_is_one_line_saying_which_work(command):
     settings = {**ENTRY_PRODUCTION, "DATABASE_URL": "mysql://ivr:hunter2@db.example.com/ivr"}
     done = run({**ENTRY_POINTS, "flask run": ["flask", "run"]}[command], **settings)
-    assert said(done) == ["Error: DATABASE_URL=mysql://… is not a database this server can use: use sqlite:///path, postgresql://… or postgres://…"]
+    assert said(done) == ["Error: DATABASE_URL=mysql://… is not a database this server can use: use sqlite:///relative.db, sqlite:////absolute/path.db, postgresql://… or postgres://…"]
     assert done.returncode == 1
 
 
@@ -230,7 +231,7 @@ def test_a_misspelt_database_url_is_refused_saying_which_work_and_no_password(ur
     with pytest.raises(RuntimeError) as refused:
         create_app(Config, **{**PRODUCTION, "DATABASE_URL": url})
     assert str(refused.value).startswith(line)
-    assert str(refused.value).endswith("use sqlite:///path, postgresql://… or postgres://…")
+    assert str(refused.value).endswith("use sqlite:///relative.db, sqlite:////absolute/path.db, postgresql://… or postgres://…")
     assert "hunter2" not in str(refused.value)
 
 
