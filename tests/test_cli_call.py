@@ -59,6 +59,14 @@ def test_keys_code_ends_verified_offline(flask_call, app):
     assert "+14155550106" not in result.output
 
 
+def test_a_number_written_with_spaces_dashes_and_parentheses_is_called_in_e164(flask_call):
+    result = flask_call("--from", "+1 (415) 555-0106", "--to", "+1 415.555.0100", "--keys", "code")
+    assert result.exit_code == 0, result.output
+    assert "Calling +1•••••••00 from +1•••••••06 (in process, local Verify stand-in)" in result.output
+    assert "[SMS to +1•••••••06] Your verification code is" in result.output
+    assert "Your phone number is verified." in result.output
+
+
 def test_a_wrong_code_then_the_right_one(flask_call, fixed_code):
     result = flask_call("--keys", "000000,code")
     assert result.exit_code == 0, result.output

@@ -22,8 +22,9 @@ PROMPT = "Keys (digits * #, 'code', 'say:words', empty line = silence)"
 REMOTE_PROMPT = "Keys (digits * #, 'say:words', empty line = silence)"
 # A verdict token handed on with the call; whole with -v, for `flask verdict decode`.
 JWT = re.compile(r"eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
-# What a person types for a phone number: digits, spaces and the punctuation around them.
-DIALLED = re.compile(r"[\d\s().-]+")
+# What a person types for a phone number: digits, spaces and the punctuation around them, perhaps a + first.
+DIALLED = re.compile(r"\+?[\d\s().-]+")
+PUNCTUATION = re.compile(r"[\s().-]")
 # Where `flask twilio configure` points the number's status callback, beside its voice URL.
 STATUS_PATH = next(value for field, _, value in WEBHOOKS if field == "StatusCallback")
 IN_PROCESS_URL = "https://ivr.example.com/voice"
@@ -41,10 +42,12 @@ def _voice_url(ctx, param, value):
 
 
 def _call_number(ctx, param, value):
-    """--from or --to as Twilio sends it: E.164, or a withheld caller's word (anonymous, restricted)."""
-    if DIALLED.fullmatch(value):
+    """--from or --to as Twilio sends it: E.164 (+1 415 555-0106 is +14155550106), or a withheld caller's word (anonymous)."""
+    if not DIALLED.fullmatch(value):
+        return value
+    if not value.strip().startswith("+"):
         raise click.BadParameter("a number goes in E.164 form, + and country code: e.g. +14155550106")
-    return value
+    return PUNCTUATION.sub("", value)
 
 
 def _flow_sid(ctx, param, value):
@@ -57,8 +60,8 @@ def _flow_sid(ctx, param, value):
 @click.command("call")
 @click.option("--url", callback=_voice_url, help="A running server's voice URL (https://…/voice); default: this app, in process.")
 @click.option("--keys", "keys", help='What the caller does at each Gather: "123456", "000000,code", ",," (silences), "say:one two".')
-@click.option("--from", "from_", default=CALLER, show_default=True, callback=_call_number, help="The caller's number (E.164), or anonymous.")
-@click.option("--to", default=SERVICE_NUMBER, show_default=True, callback=_call_number, help="The Twilio number called (E.164).")
+@click.option("--from", "from_", default=CALLER, show_default=True, callback=_call_number, help="The caller's number (E.164; spaces, dashes, dots and parentheses are dropped), or anonymous.")
+@click.option("--to", default=SERVICE_NUMBER, show_default=True, callback=_call_number, help="The Twilio number called (E.164, written as --from).")
 @click.option("--param", "params", multiple=True, metavar="K=V", help="An extra call field, e.g. StirVerstat=TN-Validation-Passed-A.")
 @click.option("--status-callback", help=f"Where to post Twilio's status callback when the call ends; default: {STATUS_PATH} beside the voice URL, '' for none.")
 @click.option("--studio", "flow", callback=_flow_sid, metavar="FW…", help="Play a Studio flow's TwiML Redirect widget: hand the call to /studio/verify, show what the flow gets back.")
