@@ -163,10 +163,12 @@ def test_the_prompt_offers_code_in_process_only(flask_call, server, fixed_code):
     assert "Your phone number is verified." in remote.output
 
 
-def test_code_needs_the_stand_in_in_process(flask_call, server):
+def test_code_needs_the_stand_in_in_process_and_the_call_it_stops_is_reported_ended(flask_call, server, records):
     result = flask_call("--url", server, "--keys", "code")
     assert result.exit_code == 1
-    assert "read the code on its console" in result.output
+    assert "read the code on its console" in result.output.splitlines()[-1]
+    assert f"Call ended: caller hung up\nStatus callback -> POST {server}/status (204)" in result.output
+    assert [(record["outcome"], record["reason"]) for record in records()] == [("failed", "hung_up")]
 
 
 def test_a_server_with_another_auth_token_answers_403(server):

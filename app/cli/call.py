@@ -102,7 +102,14 @@ def call_command(url, keys, from_, to, params, status_callback, flow, widget_par
                 on_event=lambda event: _show(event, verbose),
                 status_callback=_status_callback(url or IN_PROCESS_URL, status_callback),
             )
-            _play(call, steps, REMOTE_PROMPT if url else PROMPT, speech=url is not None or _speech_heard())
+            try:
+                _play(call, steps, REMOTE_PROMPT if url else PROMPT, speech=url is not None or _speech_heard())
+            except BaseException:
+                # However this command stops, the server hears the call end, as Twilio would tell it.
+                if not call.ended:
+                    with contextlib.suppress(CallError):
+                        call.hang_up()
+                raise
         except Unreachable as error:
             raise click.ClickException(f"{error}: is a server running there? (`make run` starts one on http://localhost:5000)") from None
         except (CallError, script.ScriptError) as error:
