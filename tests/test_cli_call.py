@@ -171,6 +171,28 @@ def test_code_needs_the_stand_in_in_process_and_the_call_it_stops_is_reported_en
     assert [(record["outcome"], record["reason"]) for record in records()] == [("failed", "hung_up")]
 
 
+def test_code_before_the_account_number_is_told_to_key_the_account_number_first(flask_call):
+    app = create_app(TestConfig, **NO_CREDENTIALS, VERIFY_BY="account")
+    result = flask_call("--keys", "code", app=app)
+    assert result.exit_code == 1
+    assert result.output.splitlines()[-1] == (
+        "Error: 'code' stands for the code the local Verify stand-in sent on this call, and none was seen: "
+        'the call asked for an account number first (VERIFY_BY=account): key it before code, as in --keys "12345678#,code"'
+    )
+    assert "--url" not in result.output
+
+
+def test_code_where_no_code_was_sent_says_where_the_code_comes_from():
+    toy = toy_ivr({"/voice": '<Gather action="/menu"><Say>Press 1.</Say></Gather>', "/voice/status": ""})
+    cli.init_app(toy)
+    result = toy.test_cli_runner().invoke(args=["call", "--keys", "code"])
+    assert result.exit_code == 1
+    assert result.output.splitlines()[-1] == (
+        "Error: 'code' stands for the code the local Verify stand-in sent on this call, and none was seen: "
+        "it is known once the local stand-in has sent one; with Twilio Verify, key the digits the phone received"
+    )
+
+
 def test_a_server_with_another_auth_token_answers_403(server):
     app = create_app(TestConfig, **{**NO_CREDENTIALS, "TWILIO_AUTH_TOKEN": "another-token"})
     result = app.test_cli_runner().invoke(args=["call", "--url", server, "--keys", "code"])

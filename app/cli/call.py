@@ -112,8 +112,23 @@ def call_command(url, keys, from_, to, params, status_callback, flow, widget_par
                 raise
         except Unreachable as error:
             raise click.ClickException(f"{error}: is a server running there? (`make run` starts one on http://localhost:5000)") from None
+        except script.NoCode as error:
+            raise click.ClickException(f"{error}: {_why_no_code(call, remote=url is not None)}") from None
         except (CallError, script.ScriptError) as error:
             raise click.ClickException(str(error) if verbose else _shortened(str(error))) from None
+
+
+def _why_no_code(call, remote):
+    """Why `call` has no code for 'code' to stand for, as the caller can put it right."""
+    if remote:
+        return "with --url the stand-in runs in the server: read the code on its console"
+    actions = [event.attrs.get("action", "") for event in call.events if event.kind == "listen"]
+    if actions and urlsplit(actions[-1]).path.endswith("/account/entered"):
+        return (
+            f"the call asked for an account number first (VERIFY_BY={current_app.config['VERIFY_BY']}): "
+            'key it before code, as in --keys "12345678#,code"'
+        )
+    return "it is known once the local stand-in has sent one; with Twilio Verify, key the digits the phone received"
 
 
 def _studio_url(voice_url, flow, widget):
