@@ -105,7 +105,7 @@ def look_up(call_sid, digits):
     caller = request.form.get("From", "")
     counted = lockout.admit_entry(caller, call_sid)
     if counted is None:
-        raise Refused("locked" if records.number_hash(caller) else "withheld_entries")
+        raise Refused("unknown_accounts" if records.number_hash(caller) else "withheld_entries")
     try:
         phone = current_app.extensions["accounts"].phone_for(digits, call_sid)
     except AccountLookupFailed as failure:
