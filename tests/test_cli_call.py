@@ -203,7 +203,14 @@ def test_a_server_with_another_auth_token_answers_403(server):
 def test_a_server_that_is_not_there(flask_call, server):
     result = flask_call("--url", server.replace("/voice", "/nothing-here"))
     assert result.exit_code == 1
-    assert "answered HTTP 404" in result.output
+    assert "answered HTTP 404: the voice webhook is /voice" in result.output
+
+
+def test_a_url_without_the_voice_path_is_told_the_webhooks_path(flask_call, server):
+    root = server.removesuffix("/voice")
+    result = flask_call("--url", root, "--keys", "")
+    assert result.exit_code == 1
+    assert result.output.splitlines()[-1] == f"Error: POST {root} answered HTTP 404: the voice webhook is /voice"
 
 
 def test_a_refused_connection_names_the_url_and_how_to_start_a_server(flask_call):

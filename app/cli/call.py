@@ -115,7 +115,10 @@ def call_command(url, keys, from_, to, params, status_callback, flow, widget_par
         except script.NoCode as error:
             raise click.ClickException(f"{error}: {_why_no_code(call, remote=url is not None)}") from None
         except (CallError, script.ScriptError) as error:
-            raise click.ClickException(str(error) if verbose else _shortened(str(error))) from None
+            said = str(error) if verbose else _shortened(str(error))
+            if said == f"POST {url} answered HTTP 404" and not urlsplit(url).path.rstrip("/").endswith(VOICE_PATH):
+                said += f": the voice webhook is {VOICE_PATH}"
+            raise click.ClickException(said) from None
 
 
 def _why_no_code(call, remote):
