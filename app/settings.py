@@ -76,10 +76,14 @@ BASIC_VOICES = {"en-US": {"alice"}, "es-MX": {"alice"}}
 # The first segment of this server's webhook paths: a next step there would start the call over.
 OWN_PATHS = {"voice", "verification", "handoff", "account"}
 # Settings read elsewhere than config.py's readers: by Config itself, config_for(), gunicorn.conf.py, the metrics.
-OTHER_SETTINGS = (*Config.REQUIRED, "APP_ENV", "WEB_CONCURRENCY", "FORWARDED_ALLOW_IPS", "PROMETHEUS_MULTIPROC_DIR", "HTTPS_PROXY")
+GUNICORN_SETTINGS = ("GUNICORN_WORKER_CLASS", "GUNICORN_WORKER_CONNECTIONS", "GUNICORN_THREADS")
+OTHER_SETTINGS = (
+    *Config.REQUIRED, *GUNICORN_SETTINGS, "APP_ENV", "WEB_CONCURRENCY", "FORWARDED_ALLOW_IPS", "PROMETHEUS_MULTIPROC_DIR", "HTTPS_PROXY"
+)
 # Names in the environment that are not this server's settings, though some are near one: never taken for a misspelling.
-NOT_SETTINGS = {"PATH", "HOME", "PYTHONPATH", "DYNO", "LANG", "TERM", "USER", "SHELL", "PWD", "TZ"}
-NOT_SETTINGS_PREFIXES = ("FLASK_", "GUNICORN_", "WERKZEUG_", "PYTHON", "HEROKU_", "LC_", "PIP_", "XDG_", "SSH_")
+# gunicorn reads GUNICORN_CMD_ARGS itself; the proxy is read in either case, as requests reads it.
+NOT_SETTINGS = {"PATH", "HOME", "PYTHONPATH", "DYNO", "LANG", "TERM", "USER", "SHELL", "PWD", "TZ", "GUNICORN_CMD_ARGS", "https_proxy"}
+NOT_SETTINGS_PREFIXES = ("FLASK_", "WERKZEUG_", "PYTHON", "HEROKU_", "LC_", "PIP_", "XDG_", "SSH_")
 SETTING_NAME = re.compile(r"[A-Z][A-Z0-9]*(_[A-Z0-9]+)*")
 # Werkzeug's password hashes: method (scrypt or pbkdf2, with parameters), salt, hex digest.
 ADMIN_HASH = re.compile(r"(scrypt|pbkdf2):[\w:]+\$[^$\s]+\$[0-9a-f]+")
@@ -140,10 +144,14 @@ def normalise(config):
 
 
 def warn_of_misspelt_settings():
-    """Log one line for each name in the environment or .env that is a near miss of a setting not set: SUCESS_NEXT_STEP."""
+    """Log one line for each name in the environment or .env that is a near miss of a setting not set, or one in small letters."""
     names = set(os.environ) | set(dotenv_values(ENV_FILE) if ENV_FILE else ())
-    for name, setting in misspelt(names, {*DEFAULTS, *OTHER_SETTINGS}):
+    settings = {*DEFAULTS, *OTHER_SETTINGS}
+    for name, setting in misspelt(names, settings):
         log.warning("%s (in the environment or .env) is no setting of this server's: did you mean %s?", name, setting)
+    for name in sorted(set(names) - NOT_SETTINGS):
+        if name != name.upper() and name.upper() in settings:
+            log.warning("%s (in the environment or .env) is not read: names are read in capitals, %s", name, name.upper())
 
 
 def misspelt(names, settings):
@@ -288,7 +296,7 @@ def _check_production(config):
         # A SQLite file of its own per dyno would keep lockouts from counting across dynos.
         raise SettingsError(
             "DATABASE_URL is not set: production needs the database every server shares "
-            "(postgresql://…), or DATABASE_URL=sqlite:///path/to/file for a single server"
+            "(postgresql://…), or for a single server a SQLite file: sqlite:///relative.db or sqlite:////absolute/path.db"
         )
 
 

@@ -12,6 +12,7 @@ pytestmark = pytest.mark.parametrize("backend", BACKENDS)
 ACCOUNT = "12345678"
 ON_FILE = "+14155550142"
 PHONES = ["+14155550161", "+14155550162", "+14155550163", "+14155550164"]
+TOO_MANY_ENTRIES = "Too many account numbers have been entered from this phone, so we cannot look one up right now."
 
 
 @pytest.fixture
@@ -101,11 +102,27 @@ def test_unknown_accounts_count_against_the_guessing_phone_on_every_worker(worke
 
     caller.press("33333333#")
 
-    assert caller.heard("This number has failed verification too many times")
+    assert caller.heard(TOO_MANY_ENTRIES)
     caller = call(target=apps[1], from_=PHONES[0])
     caller.press("44444444#")
-    assert caller.heard("This number has failed verification too many times")
+    assert caller.heard(TOO_MANY_ENTRIES)
     assert verify.sent == []
+
+
+def test_three_unknown_accounts_in_one_call_are_what_the_phones_next_call_is_told_of(workers, call, records):
+    apps = workers(FAILURE_NEXT_STEP="+14155550177")
+    guesser = call(target=apps[0], from_=PHONES[0])
+    for guess in ["11111111#", "22222222#", "33333333#"]:
+        guesser.press(guess)
+    assert guesser.heard("We could not find your account.")
+
+    caller = call(target=apps[1], from_=PHONES[0])
+    caller.press(ACCOUNT + "#")
+
+    assert caller.heard(TOO_MANY_ENTRIES)
+    assert not caller.heard("code")  # none was ever sent
+    assert caller.agent_heard == ["Caller not verified: too many account numbers were keyed from their phone."]
+    assert records()[-1]["reason"] == "unknown_accounts"
 
 
 def test_a_phone_locked_out_for_guessing_cannot_go_on_to_a_known_account(workers, call, verify):
@@ -113,12 +130,12 @@ def test_a_phone_locked_out_for_guessing_cannot_go_on_to_a_known_account(workers
     guesser = call(target=apps[0], from_=PHONES[0])
     for guess in ["11111111#", "22222222#", "33333333#"]:
         guesser.press(guess)
-    assert guesser.heard("This number has failed verification too many times")
+    assert guesser.heard(TOO_MANY_ENTRIES)
 
     caller = call(target=apps[1], from_=PHONES[0])
     caller.press(ACCOUNT + "#")
 
-    assert caller.heard("This number has failed verification too many times")
+    assert caller.heard(TOO_MANY_ENTRIES)
     assert not caller.heard("ending in")  # nothing about the account holder's phone
     assert verify.sent == []
 
@@ -128,7 +145,7 @@ def test_unlocking_the_guessing_phone_lets_it_key_account_numbers_again(workers,
     guesser = call(target=apps[0], from_=PHONES[0])
     guesser.press("11111111#")
     guesser.press("22222222#")
-    assert guesser.heard("This number has failed verification too many times")
+    assert guesser.heard(TOO_MANY_ENTRIES)
 
     result = apps[1].test_cli_runner().invoke(args=["verifications", "unlock", PHONES[0]])
     assert result.output == "+1•••••••61: was not locked out.\nIts account numbers keyed: lockout lifted.\n"
@@ -196,7 +213,7 @@ def test_an_approval_gives_the_guessing_phone_no_more_unknown_accounts(workers, 
     assert again.heard("Please try again.")
     again.press("44444444#")
 
-    assert again.heard("This number has failed verification too many times")
+    assert again.heard(TOO_MANY_ENTRIES)
     assert not_found([guesser, again]) == 3
 
 
@@ -227,7 +244,7 @@ def test_calls_racing_from_one_phone_look_up_no_more_accounts_than_the_ceiling(w
         caller.press(f"{70000000 + index}#")
         with gate:
             if not caller.heard("ending in") and not caller.heard("Please try again."):
-                answered.append(caller.heard("This number has failed verification too many times"))
+                answered.append(caller.heard(TOO_MANY_ENTRIES))
             gate.notify_all()
 
     threads = [threading.Thread(target=race, args=(index,)) for index in range(racers)]

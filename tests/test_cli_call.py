@@ -59,6 +59,14 @@ def test_keys_code_ends_verified_offline(flask_call, app):
     assert "+14155550106" not in result.output
 
 
+def test_a_number_written_with_spaces_dashes_and_parentheses_is_called_in_e164(flask_call):
+    result = flask_call("--from", "+1 (415) 555-0106", "--to", "+1 415.555.0100", "--keys", "code")
+    assert result.exit_code == 0, result.output
+    assert "Calling +1•••••••00 from +1•••••••06 (in process, local Verify stand-in)" in result.output
+    assert "[SMS to +1•••••••06] Your verification code is" in result.output
+    assert "Your phone number is verified." in result.output
+
+
 def test_a_wrong_code_then_the_right_one(flask_call, fixed_code):
     result = flask_call("--keys", "000000,code")
     assert result.exit_code == 0, result.output
@@ -155,10 +163,34 @@ def test_the_prompt_offers_code_in_process_only(flask_call, server, fixed_code):
     assert "Your phone number is verified." in remote.output
 
 
-def test_code_needs_the_stand_in_in_process(flask_call, server):
+def test_code_needs_the_stand_in_in_process_and_the_call_it_stops_is_reported_ended(flask_call, server, records):
     result = flask_call("--url", server, "--keys", "code")
     assert result.exit_code == 1
-    assert "read the code on its console" in result.output
+    assert "read the code on its console" in result.output.splitlines()[-1]
+    assert f"Call ended: caller hung up\nStatus callback -> POST {server}/status (204)" in result.output
+    assert [(record["outcome"], record["reason"]) for record in records()] == [("failed", "hung_up")]
+
+
+def test_code_before_the_account_number_is_told_to_key_the_account_number_first(flask_call):
+    app = create_app(TestConfig, **NO_CREDENTIALS, VERIFY_BY="account")
+    result = flask_call("--keys", "code", app=app)
+    assert result.exit_code == 1
+    assert result.output.splitlines()[-1] == (
+        "Error: 'code' stands for the code the local Verify stand-in sent on this call, and none was seen: "
+        'the call asked for an account number first (VERIFY_BY=account): key it before code, as in --keys "12345678#,code"'
+    )
+    assert "--url" not in result.output
+
+
+def test_code_where_no_code_was_sent_says_where_the_code_comes_from():
+    toy = toy_ivr({"/voice": '<Gather action="/menu"><Say>Press 1.</Say></Gather>', "/voice/status": ""})
+    cli.init_app(toy)
+    result = toy.test_cli_runner().invoke(args=["call", "--keys", "code"])
+    assert result.exit_code == 1
+    assert result.output.splitlines()[-1] == (
+        "Error: 'code' stands for the code the local Verify stand-in sent on this call, and none was seen: "
+        "it is known once the local stand-in has sent one; with Twilio Verify, key the digits the phone received"
+    )
 
 
 def test_a_server_with_another_auth_token_answers_403(server):
@@ -171,7 +203,14 @@ def test_a_server_with_another_auth_token_answers_403(server):
 def test_a_server_that_is_not_there(flask_call, server):
     result = flask_call("--url", server.replace("/voice", "/nothing-here"))
     assert result.exit_code == 1
-    assert "answered HTTP 404" in result.output
+    assert "answered HTTP 404: the voice webhook is /voice" in result.output
+
+
+def test_a_url_without_the_voice_path_is_told_the_webhooks_path(flask_call, server):
+    root = server.removesuffix("/voice")
+    result = flask_call("--url", root, "--keys", "")
+    assert result.exit_code == 1
+    assert result.output.splitlines()[-1] == f"Error: POST {root} answered HTTP 404: the voice webhook is /voice"
 
 
 def test_a_refused_connection_names_the_url_and_how_to_start_a_server(flask_call):

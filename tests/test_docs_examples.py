@@ -24,6 +24,8 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 DOCUMENTS = [ROOT / "README.md"]
 
 BLOCK = re.compile(r"^```console\n(.*?)^```", re.MULTILINE | re.DOTALL)
+# The README's sample file, which it says to save as accounts.csv for `flask accounts import`.
+SAMPLE = re.compile(r"^```csv\n(.*?)^```", re.MULTILINE | re.DOTALL)
 CODE_SENT = re.compile(r"Your verification code is (\d+)")
 CALL_SID = re.compile(r"CA[0-9a-f]{32}")
 NOW = datetime.datetime(2026, 12, 2, 9, 30)
@@ -112,8 +114,15 @@ def sends_code(monkeypatch):
     return fix
 
 
+@pytest.fixture
+def sample_file(tmp_path, monkeypatch):
+    """The examples run in a folder holding the README's sample accounts.csv."""
+    (tmp_path / "accounts.csv").write_text(SAMPLE.search(DOCUMENTS[0].read_text())[1])
+    monkeypatch.chdir(tmp_path)
+
+
 @pytest.mark.parametrize("block", list(examples(DOCUMENTS)))
-def test_the_example_prints_what_the_document_shows(block, stand_still, sends_code):
+def test_the_example_prints_what_the_document_shows(block, stand_still, sends_code, sample_file):
     for command_line, shown in commands(block):
         for earlier in BEFORE.get(command_line, []):
             assert run(earlier)[1] == 0, earlier

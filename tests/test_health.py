@@ -122,6 +122,16 @@ def test_an_unreachable_database_starts_loudly_once_fails_readyz_and_is_counted(
     assert json.loads(response.data)["reason"] == "the database does not answer"
 
 
+def test_a_start_on_a_sqlite_file_that_cannot_be_opened_says_the_path_tried_and_the_absolute_form(tmp_path, monkeypatch, caplog):
+    monkeypatch.chdir(tmp_path)
+    production(DATABASE_URL="sqlite:///tmp/x.db")
+    assert [record.message for record in caplog.records if record.message.startswith("database sqlite")] == [
+        f"database sqlite:///tmp/x.db: cannot open the SQLite file {tmp_path}/tmp/x.db: three slashes start a path "
+        "relative to the current folder; an absolute path takes four, sqlite:////tmp/x.db"
+    ]
+    assert "The DATABASE DOES NOT ANSWER" in caplog.text
+
+
 def test_readyz_shares_the_calls_pool_and_asks_the_database_once_in_a_while(app, monkeypatch):
     checks = []
     behind = database.behind

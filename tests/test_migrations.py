@@ -157,3 +157,26 @@ def test_the_heads_read_without_alembic_are_alembics_own():
     from alembic.script import ScriptDirectory
 
     assert database.migration_heads() == set(ScriptDirectory(str(database.MIGRATIONS)).get_heads())
+
+
+@pytest.mark.parametrize(
+    "url, line",
+    [
+        (
+            "sqlite:///nowhere/x.db",
+            "Error: database sqlite:///nowhere/x.db: cannot open the SQLite file {cwd}/nowhere/x.db: three slashes start a path "
+            "relative to the current folder; an absolute path takes four, sqlite:////nowhere/x.db",
+        ),
+        (
+            "sqlite:///{cwd}/nowhere/x.db",
+            "Error: database sqlite:///{cwd}/nowhere/x.db: cannot open the SQLite file {cwd}/nowhere/x.db: "
+            "its folder must exist and this user be able to write there",
+        ),
+    ],
+)
+def test_a_sqlite_file_that_cannot_be_opened_is_named_with_the_path_tried_in_one_line(verify, tmp_path, monkeypatch, url, line):
+    monkeypatch.chdir(tmp_path)
+    app = create_app(TestConfig, http_client=verify, DATABASE_URL=url.format(cwd=tmp_path))
+    result = app.test_cli_runner().invoke(args=["db", "upgrade"])
+    assert result.exit_code == 1
+    assert result.output.splitlines() == [line.format(cwd=tmp_path)]

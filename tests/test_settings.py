@@ -48,8 +48,9 @@ def test_production_refuses_a_short_secret_key():
 
 
 def test_production_refuses_a_database_of_its_own_per_server():
-    with pytest.raises(RuntimeError, match="DATABASE_URL is not set: production needs the database every server shares"):
+    with pytest.raises(RuntimeError, match="DATABASE_URL is not set: production needs the database every server shares") as refused:
         create_app(Config, **{**PRODUCTION, "DATABASE_URL": ""})
+    assert str(refused.value).endswith("for a single server a SQLite file: sqlite:///relative.db or sqlite:////absolute/path.db")
 
 
 def test_production_runs_on_sqlite_when_told_so(database_url):
@@ -214,7 +215,7 @@ def test_production_takes_only_an_https_public_base_url():
 def test_a_database_this_server_has_no_driver_for_is_one_line_saying_which_work(command):
     settings = {**ENTRY_PRODUCTION, "DATABASE_URL": "mysql://ivr:hunter2@db.example.com/ivr"}
     done = run({**ENTRY_POINTS, "flask run": ["flask", "run"]}[command], **settings)
-    assert said(done) == ["Error: DATABASE_URL=mysql://… is not a database this server can use: use sqlite:///path, postgresql://… or postgres://…"]
+    assert said(done) == ["Error: DATABASE_URL=mysql://… is not a database this server can use: use sqlite:///relative.db, sqlite:////absolute/path.db, postgresql://… or postgres://…"]
     assert done.returncode == 1
 
 
@@ -230,7 +231,7 @@ def test_a_misspelt_database_url_is_refused_saying_which_work_and_no_password(ur
     with pytest.raises(RuntimeError) as refused:
         create_app(Config, **{**PRODUCTION, "DATABASE_URL": url})
     assert str(refused.value).startswith(line)
-    assert str(refused.value).endswith("use sqlite:///path, postgresql://… or postgres://…")
+    assert str(refused.value).endswith("use sqlite:///relative.db, sqlite:////absolute/path.db, postgresql://… or postgres://…")
     assert "hunter2" not in str(refused.value)
 
 
@@ -276,13 +277,19 @@ def test_gunicorn_reads_its_worker_class_in_any_case():
 
 def test_a_near_miss_of_a_setting_in_the_environment_or_env_is_warned_about_naming_it(monkeypatch, tmp_path, caplog):
     env_file = tmp_path / ".env"
-    env_file.write_text("MAX_ATTEMPT=5\nLANGUAGE=es-MX\n")
+    env_file.write_text("MAX_ATTEMPT=5\nLANGUAGE=es-MX\nsuccess_next_step=hangup\n")
     monkeypatch.setattr(app_settings, "ENV_FILE", str(env_file))
     monkeypatch.setenv("SUCESS_NEXT_STEP", "+14155550100")
+    monkeypatch.setenv("GUNICORN_THREDS", "64")
+    monkeypatch.setenv("max_attempts", "5")
+    monkeypatch.setenv("https_proxy", "http://proxy.example.com:3128")
     create_app(TestConfig, http_client=ScriptedVerify())
-    assert [record.message for record in caplog.records if "did you mean" in record.message] == [
+    assert [record.message for record in caplog.records if "(in the environment or .env)" in record.message] == [
+        "GUNICORN_THREDS (in the environment or .env) is no setting of this server's: did you mean GUNICORN_THREADS?",
         "MAX_ATTEMPT (in the environment or .env) is no setting of this server's: did you mean MAX_ATTEMPTS?",
         "SUCESS_NEXT_STEP (in the environment or .env) is no setting of this server's: did you mean SUCCESS_NEXT_STEP?",
+        "max_attempts (in the environment or .env) is not read: names are read in capitals, MAX_ATTEMPTS",
+        "success_next_step (in the environment or .env) is not read: names are read in capitals, SUCCESS_NEXT_STEP",
     ]
 
 
@@ -292,10 +299,11 @@ def test_a_near_miss_of_a_setting_in_the_environment_or_env_is_warned_about_nami
         ({"SUCESS_NEXT_STEP"}, [("SUCESS_NEXT_STEP", "SUCCESS_NEXT_STEP")]),
         ({"TWILIO_AUTH_TOKN", "DATABSE_URL"}, [("DATABSE_URL", "DATABASE_URL"), ("TWILIO_AUTH_TOKN", "TWILIO_AUTH_TOKEN")]),
         ({"WEB_CONCURENCY"}, [("WEB_CONCURENCY", "WEB_CONCURRENCY")]),
+        ({"GUNICORN_WORKER_CLAS", "GUNICORN_THREAD"}, [("GUNICORN_THREAD", "GUNICORN_THREADS"), ("GUNICORN_WORKER_CLAS", "GUNICORN_WORKER_CLASS")]),
         ({"SUCESS_NEXT_STEP", "SUCCESS_NEXT_STEP"}, []),  # the real one is set: a leftover, not a misspelling
         ({"LANGUAGE"}, []),  # a setting, near another one (LANGUAGES)
-        ({"success_next_step"}, []),  # not written as a setting is
-        ({"PATH", "HOME", "PYTHONPATH", "PORT", "DYNO", "FLASK_APP", "FLASK_RUN_FROM_CLI", "GUNICORN_THREAD", "HOSTNAME"}, []),
+        ({"success_next_step"}, []),  # not written as a setting is: warned about as such
+        ({"PATH", "HOME", "PYTHONPATH", "PORT", "DYNO", "FLASK_APP", "FLASK_RUN_FROM_CLI", "GUNICORN_CMD_ARGS", "HOSTNAME"}, []),
     ],
 )
 def test_only_a_close_match_of_a_setting_not_set_is_taken_for_a_misspelling(names, warned):

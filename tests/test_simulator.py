@@ -185,6 +185,14 @@ def test_an_answer_twilio_would_refuse_stops_the_call(answer, message):
         ring({"/voice": answer})
 
 
+def test_an_answer_twilio_would_refuse_mid_call_ends_it_with_a_completed_status_callback():
+    app, caller = ring({"/voice": GATHER, "/code": ("oops", 500), "/status": ""}, status_callback="/status")
+    with pytest.raises(CallError, match="answered HTTP 500"):
+        caller.press("1234")
+    assert caller.ended and caller.end_reason == "application error"
+    assert (app.requests[-1]["path"], app.requests[-1]["CallStatus"]) == ("/status", "completed")
+
+
 def test_hang_up_mid_gather_posts_a_signed_completed_status_callback():
     ticks = iter([100.0, 107.4])
     app, caller = ring({"/voice": GATHER, "/status": ""}, status_callback="/status", clock=lambda: next(ticks))

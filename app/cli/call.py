@@ -22,8 +22,9 @@ PROMPT = "Keys (digits * #, 'code', 'say:words', empty line = silence)"
 REMOTE_PROMPT = "Keys (digits * #, 'say:words', empty line = silence)"
 # A verdict token handed on with the call; whole with -v, for `flask verdict decode`.
 JWT = re.compile(r"eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
-# What a person types for a phone number: digits, spaces and the punctuation around them.
-DIALLED = re.compile(r"[\d\s().-]+")
+# What a person types for a phone number: digits, spaces and the punctuation around them, perhaps a + first.
+DIALLED = re.compile(r"\+?[\d\s().-]+")
+PUNCTUATION = re.compile(r"[\s().-]")
 # Where `flask twilio configure` points the number's status callback, beside its voice URL.
 STATUS_PATH = next(value for field, _, value in WEBHOOKS if field == "StatusCallback")
 IN_PROCESS_URL = "https://ivr.example.com/voice"
@@ -41,10 +42,12 @@ def _voice_url(ctx, param, value):
 
 
 def _call_number(ctx, param, value):
-    """--from or --to as Twilio sends it: E.164, or a withheld caller's word (anonymous, restricted)."""
-    if DIALLED.fullmatch(value):
+    """--from or --to as Twilio sends it: E.164 (+1 415 555-0106 is +14155550106), or a withheld caller's word (anonymous)."""
+    if not DIALLED.fullmatch(value):
+        return value
+    if not value.strip().startswith("+"):
         raise click.BadParameter("a number goes in E.164 form, + and country code: e.g. +14155550106")
-    return value
+    return PUNCTUATION.sub("", value)
 
 
 def _flow_sid(ctx, param, value):
@@ -57,8 +60,8 @@ def _flow_sid(ctx, param, value):
 @click.command("call")
 @click.option("--url", callback=_voice_url, help="A running server's voice URL (https://…/voice); default: this app, in process.")
 @click.option("--keys", "keys", help='What the caller does at each Gather: "123456", "000000,code", ",," (silences), "say:one two".')
-@click.option("--from", "from_", default=CALLER, show_default=True, callback=_call_number, help="The caller's number (E.164), or anonymous.")
-@click.option("--to", default=SERVICE_NUMBER, show_default=True, callback=_call_number, help="The Twilio number called (E.164).")
+@click.option("--from", "from_", default=CALLER, show_default=True, callback=_call_number, help="The caller's number (E.164; spaces, dashes, dots and parentheses are dropped), or anonymous.")
+@click.option("--to", default=SERVICE_NUMBER, show_default=True, callback=_call_number, help="The Twilio number called (E.164, written as --from).")
 @click.option("--param", "params", multiple=True, metavar="K=V", help="An extra call field, e.g. StirVerstat=TN-Validation-Passed-A.")
 @click.option("--status-callback", help=f"Where to post Twilio's status callback when the call ends; default: {STATUS_PATH} beside the voice URL, '' for none.")
 @click.option("--studio", "flow", callback=_flow_sid, metavar="FW…", help="Play a Studio flow's TwiML Redirect widget: hand the call to /studio/verify, show what the flow gets back.")
@@ -99,11 +102,36 @@ def call_command(url, keys, from_, to, params, status_callback, flow, widget_par
                 on_event=lambda event: _show(event, verbose),
                 status_callback=_status_callback(url or IN_PROCESS_URL, status_callback),
             )
-            _play(call, steps, REMOTE_PROMPT if url else PROMPT, speech=url is not None or _speech_heard())
+            try:
+                _play(call, steps, REMOTE_PROMPT if url else PROMPT, speech=url is not None or _speech_heard())
+            except BaseException:
+                # However this command stops, the server hears the call end, as Twilio would tell it.
+                if not call.ended:
+                    with contextlib.suppress(CallError):
+                        call.hang_up()
+                raise
         except Unreachable as error:
             raise click.ClickException(f"{error}: is a server running there? (`make run` starts one on http://localhost:5000)") from None
+        except script.NoCode as error:
+            raise click.ClickException(f"{error}: {_why_no_code(call, remote=url is not None)}") from None
         except (CallError, script.ScriptError) as error:
-            raise click.ClickException(str(error) if verbose else _shortened(str(error))) from None
+            said = str(error) if verbose else _shortened(str(error))
+            if said == f"POST {url} answered HTTP 404" and not urlsplit(url).path.rstrip("/").endswith(VOICE_PATH):
+                said += f": the voice webhook is {VOICE_PATH}"
+            raise click.ClickException(said) from None
+
+
+def _why_no_code(call, remote):
+    """Why `call` has no code for 'code' to stand for, as the caller can put it right."""
+    if remote:
+        return "with --url the stand-in runs in the server: read the code on its console"
+    actions = [event.attrs.get("action", "") for event in call.events if event.kind == "listen"]
+    if actions and urlsplit(actions[-1]).path.endswith("/account/entered"):
+        return (
+            f"the call asked for an account number first (VERIFY_BY={current_app.config['VERIFY_BY']}): "
+            'key it before code, as in --keys "12345678#,code"'
+        )
+    return "it is known once the local stand-in has sent one; with Twilio Verify, key the digits the phone received"
 
 
 def _studio_url(voice_url, flow, widget):

@@ -26,7 +26,9 @@ def connected(transaction=False, migrated=True):
             yield connection
     except sqlalchemy.exc.SQLAlchemyError as error:
         cause = str(getattr(error, "orig", None) or error).splitlines()[0]
-        raise click.ClickException(f"database {_shown_url()}: {type(error).__name__}: {cause}") from None
+        url = database.database_url(current_app.config, current_app.instance_path)
+        said = database.unopened_sqlite_file(url, cause) or f"{type(error).__name__}: {cause}"
+        raise click.ClickException(f"database {_shown_url()}: {said}") from None
     finally:
         database.dispose(current_app)
 

@@ -78,10 +78,15 @@ def schema_state(connect):
 @contextlib.contextmanager
 def _connection_of_its_own(app):
     """A connection on an engine made for the start's check alone, closed with it: no worker inherits it."""
-    engine = database.make_engine(database.database_url(app.config, app.instance_path), app.config)
+    url = database.database_url(app.config, app.instance_path)
+    engine = database.make_engine(url, app.config)
     try:
         with engine.connect() as connection:
             yield connection
+    except Exception as error:
+        if unopened := database.unopened_sqlite_file(url, error):
+            log.error("database %s: %s", url, unopened)  # a SQLite URL holds no password
+        raise
     finally:
         engine.dispose()
 

@@ -436,7 +436,7 @@ class Call:
         """Send one signed webhook; the <Response> it answers, checked against Twilio's model."""
         self._webhooks += 1
         if self._webhooks > self.max_webhooks:
-            raise CallError(f"the call did not end after {self.max_webhooks} webhooks: is the IVR in a loop?")
+            self._fail(f"the call did not end after {self.max_webhooks} webhooks: is the IVR in a loop?")
         method = method.upper()
         status, content_type, body = self._send(method, url, params)
         self._record("webhook", url, {"method": method, "status": status, "twiml": body})
@@ -445,13 +445,20 @@ class Call:
             self._answered = self._clock()
         self.fields["CallStatus"] = "in-progress"
         if status != 200:
-            raise CallError(f"{method} {url} answered HTTP {status}")
+            self._fail(f"{method} {url} answered HTTP {status}")
         if "xml" not in content_type:
-            raise CallError(f"{method} {url} answered {content_type or 'no content type'}, not TwiML")
+            self._fail(f"{method} {url} answered {content_type or 'no content type'}, not TwiML")
         try:
             return validate(body)
         except InvalidTwiML as error:
-            raise CallError(f"{method} {url} answered invalid TwiML: {error}") from None
+            problem = f"{method} {url} answered invalid TwiML: {error}"
+        self._fail(problem)
+
+    def _fail(self, problem):
+        """Raise CallError saying `problem`, once the call has ended as Twilio ends it: an application error, status callback and all."""
+        if not self.ended:
+            self._end("application error")
+        raise CallError(problem)
 
     def _send(self, method, url, params):
         """One request signed as Twilio signs it: GET carries the fields in the query string."""

@@ -12,6 +12,10 @@ class ScriptError(ValueError):
     """A script step that no caller could perform."""
 
 
+class NoCode(ScriptError):
+    """'code' at a Gather before any code was sent on the call."""
+
+
 @dataclasses.dataclass(frozen=True)
 class Step:
     """One answer to a Gather: keys ('' is silence), the word `code`, or speech (`say:code` speaks the code)."""
@@ -54,8 +58,5 @@ def perform(call, step):
 
 def _last_code(call):
     if call.last_code is None:
-        raise ScriptError(
-            "'code' stands for the code the local Verify stand-in sent on this call, and none was seen "
-            "(with --url the stand-in runs in the server: read the code on its console)"
-        )
+        raise NoCode("'code' stands for the code the local Verify stand-in sent on this call, and none was seen")
     return call.last_code

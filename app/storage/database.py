@@ -22,7 +22,7 @@ MIGRATIONS = pathlib.Path(__file__).resolve().parent / "migrations"
 # INSERT with ON CONFLICT, in each supported dialect's spelling.
 UPSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 # What DATABASE_URL may name: those dialects, through the drivers this server installs.
-URL_FORMS = "sqlite:///path, postgresql://… or postgres://…"
+URL_FORMS = "sqlite:///relative.db, sqlite:////absolute/path.db, postgresql://… or postgres://…"
 
 # Sent with `what` (a few words: "record start") each time a call goes on without the database.
 failed = Namespace().signal("database-failed")
@@ -64,6 +64,20 @@ def check_url(url):
         scheme = url.partition("://")[0]
         named = f"DATABASE_URL={scheme}://…" if "://" in url and scheme.replace("+", "").isalnum() else "DATABASE_URL"
         raise ValueError(f"{named} is not a database this server can use: use {URL_FORMS}")
+
+
+def unopened_sqlite_file(url, error):
+    """For a SQLite file that cannot be opened, one line: the path tried and, for a relative one, the absolute form; else None."""
+    if "unable to open database file" not in str(error):
+        return None
+    parsed = sqlalchemy.make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return None
+    path = parsed.database or ""
+    line = f"cannot open the SQLite file {os.path.abspath(path)}"
+    if os.path.isabs(path):
+        return f"{line}: its folder must exist and this user be able to write there"
+    return f"{line}: three slashes start a path relative to the current folder; an absolute path takes four, sqlite:////{path}"
 
 
 def make_engine(url, config, **options):

@@ -106,7 +106,7 @@ def look_up(call_sid, digits):
     caller = request.form.get("From", "")
     counted = lockout.admit_entry(caller, call_sid)
     if counted is None:
-        raise Refused("locked" if records.number_hash(caller) else "withheld_entries")
+        raise Refused("unknown_accounts" if records.number_hash(caller) else "withheld_entries")
     try:
         found = current_app.extensions["accounts"].on_file(digits, call_sid)
     except AccountLookupFailed as failure:

@@ -73,6 +73,8 @@ SENTENCES = {
     "failed:account_unavailable": "We cannot look up your account right now.",
     "failed:account_locked": "This account has failed verification too many times, so we cannot send it another code.",
     "failed:phone_on_file_unusable": "We cannot send a code to the phone number on your account, so we cannot verify you this way.",
+    # The calling phone has keyed all the account numbers its count allows (LOCKOUT_WINDOW).
+    "failed:unknown_accounts": "Too many account numbers have been entered from this phone, so we cannot look one up right now.",
     # Callers who withhold their number ran into their shared count of account numbers (a few minutes).
     "failed:withheld_entries": "We could not verify this account right now. Please call again with your number shown.",
     # Calling landlines back (CALLBACK): the caller, then whoever answers the call back.

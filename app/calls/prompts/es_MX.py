@@ -71,6 +71,7 @@ SENTENCES = {
     "failed:account_unavailable": "No podemos consultar su cuenta en este momento.",
     "failed:account_locked": "Esta cuenta no pasó la verificación demasiadas veces, así que no podemos enviarle otro código.",
     "failed:phone_on_file_unusable": "No podemos enviar un código al teléfono registrado en su cuenta, así que no podemos verificarle de esta forma.",
+    "failed:unknown_accounts": "Se marcaron demasiados números de cuenta desde este teléfono, así que no podemos consultar ninguna cuenta en este momento.",
     "failed:withheld_entries": "No pudimos verificar esta cuenta en este momento. Por favor, vuelva a llamar sin ocultar su número.",
     # Llamar de vuelta a teléfonos fijos (CALLBACK): quien llama, y luego quien contesta la llamada de vuelta.
     "callback_offer": "No podemos enviar un mensaje de texto a la línea desde la que llama, así que le llamaremos de vuelta a este número en menos de un minuto. Por favor, cuelgue y conteste cuando suene. Adiós.",
