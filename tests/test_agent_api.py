@@ -274,3 +274,21 @@ def _operation(method, path):
         if re.fullmatch(pattern, path) and method.lower() in item:
             return template, item[method.lower()]
     raise AssertionError(f"{method} {path} is no operation of Twilio's spec")
+
+
+def test_the_longest_request_still_fits_every_steps_url(make_app, notify, call, ask, verify):
+    app = make_app(API_TOKEN=TOKEN, VERDICT_SIGNING_KEY=KEY, TWILIO_WORKSPACE_SID=WORKSPACE, LANGUAGES="en-US,es-MX")
+    app.extensions["agent"]["pool"] = notify.trusted_pool()
+    assert app.test_cli_runner().invoke(args=["accounts", "add", "123456789012", ON_FILE]).exit_code == 0
+    caller = call(conference=CONFERENCE, target=app)
+    longest = notify.url + "/" + "x" * (256 - len(notify.url) - 1)
+    back = "https://flex.example.com/" + "y" * (256 - 25)
+    body = {"return": {"url": back}, "notify": longest, "task": verify.live.add_task(WORKSPACE), "account": "123456789012", "language": "es-MX"}
+    assert ask(caller, body, target=app).status_code == 202
+    assert ask(caller, {**body, "notify": longest + "z"}, target=app).status_code == 422
+    caller.follow_moves()
+    caller.press("000000")
+    caller.press(caller.last_code)
+    assert caller.heard("titular de la cuenta")
+    assert [event for event in caller.events if event.kind == "redirect"][-1].text.startswith(back + "?verdict=")
+    assert notify.posts[-1]["path"] == "/verdicts/" + "x" * (256 - len(notify.url) - 1)

@@ -12,7 +12,7 @@ TASK_SID = re.compile(r"WT[0-9a-f]{32}")
 # A conference's friendly name as Flex and most contact centers make them; no control characters.
 CONFERENCE = re.compile(r"[A-Za-z0-9 _.:@+#=-]{1,128}")
 # URLs ride sealed in every step's URL: short enough to keep those inside Twilio's limits.
-LONGEST_URL = 512
+LONGEST_URL = 256
 
 
 class NotFitting(ValueError):
