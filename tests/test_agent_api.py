@@ -292,3 +292,13 @@ def test_the_longest_request_still_fits_every_steps_url(make_app, notify, call, 
     assert caller.heard("titular de la cuenta")
     assert [event for event in caller.events if event.kind == "redirect"][-1].text.startswith(back + "?verdict=")
     assert notify.posts[-1]["path"] == "/verdicts/" + "x" * (256 - len(notify.url) - 1)
+
+
+def test_on_a_call_that_went_out_to_the_customer_the_code_goes_to_the_number_called(call, ask, verify):
+    from tests.conftest import SERVICE_NUMBER
+
+    caller = call(from_=SERVICE_NUMBER, conference=CONFERENCE, params={"Direction": "outbound-api", "To": CALLER})
+    verify.live.calls[caller.fields["CallSid"]].update({"direction": "outbound-api", "from": SERVICE_NUMBER, "to": CALLER})
+    ask(caller, back_to())
+    caller.follow_moves()
+    assert verify.sent[-1][0] == CALLER
