@@ -161,6 +161,10 @@ class Config:
     LOG_FORMAT = _str("LOG_FORMAT", "text")
     # Bearer token (or basic-auth password) for GET /metrics; empty: no metrics endpoint.
     METRICS_TOKEN = _str("METRICS_TOKEN", "")
+    # Bearer token of the API an agent's desktop calls to verify a caller mid-call; empty: no /api/.
+    API_TOKEN = _str("API_TOKEN", "")
+    # The TaskRouter workspace whose tasks get an agent-requested verdict (the API's `task`).
+    TWILIO_WORKSPACE_SID = _str("TWILIO_WORKSPACE_SID", "")
     USE_LOCAL_VERIFY = False
 
     # Where gunicorn listens (gunicorn.conf.py): every interface, as Heroku's router needs.

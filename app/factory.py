@@ -10,8 +10,8 @@ from twilio.rest import Client
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from app import cli, outbound, settings
-from app.calls import account, security, studio, verification, voice
+from app import api, cli, outbound, settings
+from app.calls import account, agent, security, studio, verification, voice
 from app.calls.twiml import fallback
 from app.ops import admin, health, logs, metrics
 from app.storage import database
@@ -50,6 +50,8 @@ def create_app(config_class=None, http_client=None, account_source=None, **overr
     account.init_app(app, account_source)
     app.register_blueprint(voice.bp)
     app.register_blueprint(studio.bp)
+    agent.init_app(app)
+    api.init_app(app)
     app.register_error_handler(Exception, _unexpected_error)
     cli.init_app(app)
     admin.init_app(app)

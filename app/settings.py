@@ -302,7 +302,7 @@ def _check_production(config):
 
 def _check_secrets(config):
     """The optional secrets, when set, are long enough not to be guessed."""
-    for name in ("TWILIO_AUTH_TOKEN_SECONDARY", "TWILIO_WEBHOOK_SHARED_KEY", "METRICS_TOKEN"):
+    for name in ("TWILIO_AUTH_TOKEN_SECONDARY", "TWILIO_WEBHOOK_SHARED_KEY", "METRICS_TOKEN", "API_TOKEN"):
         if config.get(name) and len(config[name]) < 16:
             raise SettingsError(f"{name} is too short: use at least 16 characters")
 

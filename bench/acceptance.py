@@ -7,7 +7,8 @@ seconds, scripted numbers for each Verify error and a hanging Verify) and gunico
 the Procfile runs it, in the production configuration with Twilio credentials set (only
 twilio-python's HTTP layer is pointed at the stand-in, by bench/served_wsgi.py). Then it places
 calls over HTTP with the project's call engine, every webhook signed as Twilio signs it, down
-every path a caller can take, from /voice and from a Studio flow's TwiML Redirect; restarts the server in the middle of a call; rings 40 callers at
+every path a caller can take, from /voice, from a Studio flow's TwiML Redirect and from an
+agent's conference by the API (the Calls and TaskRouter APIs and the notify receiver simulated too); restarts the server in the middle of a call; rings 40 callers at
 once; restarts it verifying by account, its accounts in a CRM stand-in (bench/fake_crm.py); and
 finally reads the server's log for codes, tokens, full phone numbers and account numbers.
 
@@ -21,6 +22,7 @@ import sys
 import tempfile
 import threading
 import time
+import types
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import urlencode
@@ -36,6 +38,7 @@ from app.simulator.twiml_model import InvalidTwiML, validate
 from bench.fake_crm import FakeCrm
 from bench.fake_verify import FakeVerifyServer, SCENARIOS
 from bench.server import Server, free_port
+from tests.fakes import FakeNotify
 
 CODE = "123456"
 SERVICE_NUMBER = "+15005550006"
@@ -88,6 +91,7 @@ class Acceptance:
         self.slowest_webhook = 0.0
         self.verify = FakeVerifyServer(latency, CODE)
         verify_port = _start_in_thread(self.verify)
+        self.notify = FakeNotify(self.workdir).__enter__()
         self.env = {
             "APP_ENV": "production",
             "TWILIO_ACCOUNT_SID": "AC" + secrets.token_hex(16),
@@ -97,6 +101,9 @@ class Acceptance:
             "DATABASE_URL": f"sqlite:///{self.workdir / 'acceptance.db'}",
             "BENCH_VERIFY_URL": f"http://127.0.0.1:{verify_port}",
             "LOG_LEVEL": "INFO",
+            "API_TOKEN": secrets.token_urlsafe(24),
+            "TWILIO_WORKSPACE_SID": "WS" + secrets.token_hex(16),
+            "BENCH_NOTIFY_CA": self.notify.cert[0],
         }
         self.log = self.workdir / "server.log"
         self.server = Server("bench.served_wsgi:app", free_port(), self.log, env=self.env)
@@ -358,13 +365,44 @@ class Acceptance:
         refused = requests.post(url, data=fields, headers={"X-Twilio-Signature": signature}, timeout=10).status_code
         self.check("Studio: a flow SID that is no flow's gets a 400 (the widget's Fail exit)", refused == 400, str(refused))
 
+    def agent(self):
+        """An agent's API request: the caller's leg moved to the subflow, the code, back into the same conference."""
+        live = self.verify.verify.live
+        phone = types.SimpleNamespace(live=live, sent=[], deliveries=[])
+        fields = {"AccountSid": self.env["TWILIO_ACCOUNT_SID"]}
+        self.numbers_used.add("+14155550170")
+        call = place_call(self.voice_url, from_="+14155550170", to=SERVICE_NUMBER, auth_token=self.token, params=fields, conference="support-7", sms_source=phone)
+        task = live.add_task(self.env["TWILIO_WORKSPACE_SID"], {"name": "Ada"})
+        body = {"return": {"conference": "support-7"}, "notify": self.notify.url, "task": task}
+        asked = self.ask(call.fields["CallSid"], body)
+        self.check("agent: the API moves the caller's leg (202)", asked.status_code == 202, f"{asked.status_code} {asked.text.strip()}")
+        call.follow_moves()
+        self.check("agent: the caller left the conference for the code", call.conference is None and self.heard(call, "code_sent"))
+        again = self.ask(call.fields["CallSid"], body)
+        self.check("agent: the same request replayed while the caller verifies is a 409, no second move", again.status_code == 409 and not live.moves, str(again.status_code))
+        call.press(CODE)
+        self.check("agent: right code, the caller hears it and is back in the same conference", call.conference == "support-7" and self.heard(call, "approved"))
+        try:
+            verdict = read(self.notify.posts[-1]["form"]["verdict"], signing_key(self.env), call.fields["CallSid"]) if self.notify.posts else None
+        except BadVerdict:
+            verdict = None
+        self.check("agent: the verdict posted to notify holds, approved", verdict is not None and verdict.approved)
+        self.check("agent: the verdict is in the task's attributes, the others kept", live.attributes(task).get("verification", {}).get("status") == "approved" and live.attributes(task).get("name") == "Ada")
+        refused = [self.ask(call.fields["CallSid"], body, token="x" * 24).status_code, self.ask("CA" + "9" * 32, body).status_code, self.ask(call.fields["CallSid"], {"return": {}}).status_code]
+        self.check("agent: a wrong token, an unknown call, a body that does not fit: 401, 404, 422", refused == [401, 404, 422], str(refused))
+
+    def ask(self, call_sid, body, token=None):
+        """The agent's desktop posts to the API."""
+        headers = {"Authorization": f"Bearer {token or self.env['API_TOKEN']}"}
+        return requests.post(f"{self.server.url}/api/v1/calls/{call_sid}/verification", json=body, headers=headers, timeout=15)
+
     def clean_logs(self):
         text = self.log.read_text(errors="replace")
         self.check("server log holds no account number", "10000042" not in text and "99999999" not in text)
         leaked = [n for n in self.numbers_used if len(n) > 6 and n.lstrip("+") in text]
         self.check("server log holds no full phone number", not leaked, f"{len(leaked)} found" if leaked else "")
         self.check("server log holds no code", CODE not in text)
-        self.check("server log holds no auth token or secret key", self.token not in text and self.env["SECRET_KEY"] not in text)
+        self.check("server log holds no auth token, API token or secret key", self.token not in text and self.env["SECRET_KEY"] not in text and self.env["API_TOKEN"] not in text)
         self.check("server log holds no traceback", "Traceback" not in text)
 
     def run(self):
@@ -386,11 +424,13 @@ class Acceptance:
                 self.restart_mid_call,
                 self.crowd,
                 self.studio,
+                self.agent,
                 self.by_account,
             ):
                 part()
         finally:
             self.server.stop()
+            self.notify.shutdown()
         self.check(f"slowest webhook of the whole run under {TWILIO_WEBHOOK_LIMIT:.0f} s", self.slowest_webhook < TWILIO_WEBHOOK_LIMIT, f"{self.slowest_webhook:.2f} s")
         self.clean_logs()
         return self.failures

@@ -18,7 +18,8 @@ from app import create_app
 from app.storage.crm import CrmAccounts
 from app.twilio.http_client import TwilioHttp
 
-VERIFY_HOST = "verify.twilio.com"
+# Verify, and the Calls and TaskRouter APIs an agent's verification uses (the stand-in plays all three).
+TWILIO_HOSTS = {"verify.twilio.com", "api.twilio.com", "taskrouter.twilio.com"}
 
 
 class StandInVerifyClient(TwilioHttp):
@@ -30,8 +31,8 @@ class StandInVerifyClient(TwilioHttp):
 
     def request(self, method, url, params=None, data=None, headers=None, auth=None, timeout=None, allow_redirects=False):
         parts = urlsplit(url)
-        if parts.hostname != VERIFY_HOST:
-            raise ValueError(f"the benchmark only stands in for Verify, not {parts.hostname}")
+        if parts.hostname not in TWILIO_HOSTS:
+            raise ValueError(f"the benchmark only stands in for Verify, Calls and TaskRouter, not {parts.hostname}")
         local = self.base_url + parts.path + (f"?{parts.query}" if parts.query else "")
         return super().request(method, local, params, data, headers, auth, timeout, allow_redirects)
 
@@ -52,3 +53,10 @@ def _account_source():
 
 
 app = create_app(http_client=StandInVerifyClient(_verify_url()), account_source=_account_source())
+if os.environ.get("BENCH_NOTIFY_CA"):
+    # The acceptance run's notify receiver has a certificate of its own: trusted here, and only here.
+    import urllib3
+
+    from app import outbound
+
+    app.extensions["agent"]["pool"] = outbound.bounded(urllib3.PoolManager(retries=False, ca_certs=os.environ["BENCH_NOTIFY_CA"]))

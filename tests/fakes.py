@@ -6,7 +6,7 @@ import json
 import socketserver
 import threading
 import time
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 from flask import Flask, request
 from twilio.http import HttpClient
@@ -245,3 +245,86 @@ def toy_ivr(documents):
         return f"<Response>{body}</Response>", {"Content-Type": "text/xml"}
 
     return app
+
+
+class FakeNotify(socketserver.ThreadingTCPServer):
+    """An https server on 127.0.0.1 that takes verdicts as an agent's system would: `posts` holds each form it got.
+
+    Its certificate is its own, self-signed: `trusted_pool()` is a pool that trusts it and no other.
+    Start it with `with FakeNotify(tmp_path) as server:`.
+    """
+
+    daemon_threads = True
+
+    def __init__(self, folder, status=204):
+        import http.server
+        import ssl
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(handler):
+                length = int(handler.headers.get("Content-Length", "0"))
+                body = handler.rfile.read(length).decode()
+                self.posts.append({"path": handler.path, "content_type": handler.headers.get("Content-Type"), "form": dict(parse_qsl(body))})
+                handler.send_response(self.status)
+                handler.send_header("Content-Length", "0")
+                handler.end_headers()
+
+            def log_message(handler, *args):
+                pass
+
+        super().__init__(("127.0.0.1", 0), Handler)
+        self.status, self.posts = status, []
+        self.cert = _self_signed(folder)
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(*self.cert)
+        self.socket = context.wrap_socket(self.socket, server_side=True)
+
+    @property
+    def url(self):
+        return f"https://127.0.0.1:{self.server_address[1]}/verdicts"
+
+    def trusted_pool(self):
+        import urllib3
+
+        from app import outbound
+
+        return outbound.bounded(urllib3.PoolManager(retries=False, ca_certs=self.cert[0]))
+
+    def __enter__(self):
+        threading.Thread(target=self.serve_forever, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc_info):
+        self.shutdown()
+        super().__exit__(*exc_info)
+
+
+def _self_signed(folder):
+    """(certificate, key) files of a certificate for 127.0.0.1."""
+    import datetime
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=1))
+        .not_valid_after(now + datetime.timedelta(hours=1))
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_file, key_file = folder / "notify.crt", folder / "notify.key"
+    cert_file.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    return str(cert_file), str(key_file)

@@ -394,3 +394,27 @@ def test_studio_against_a_running_server(flask_call, server, fixed_code):
     result = flask_call("--url", server, "--studio", FLOW, "--keys", fixed_code)
     assert result.exit_code == 0, result.output
     assert "   verified: true" in result.output
+
+
+def test_agent_a_caller_in_a_conference_leaves_for_the_code_and_comes_back(flask_call, fixed_code):
+    agent_app = create_app(TestConfig, API_TOKEN="an-api-token-for-trying-it-out", **NO_CREDENTIALS)
+    result = flask_call("--agent", "support-42", "--keys", "code", app=agent_app)
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert "Conference: caller joins support-42, the agent there" in lines[1]
+    assert lines[2].startswith("Agent: POST /api/v1/calls/CA") and lines[3] == "   API: 202 the caller is being verified"
+    assert "Conference: caller leaves support-42; the agent stays on, alone" in lines
+    assert "Calls API: the caller's leg moved to https://ivr.example.com/agent/start" in lines
+    assert lines[-6:-2] == [
+        '   Say (Polly.Joanna, en-US): "Thank you. Your phone number is verified."',
+        "Conference: caller joins support-42, the agent there",
+        "The caller talks with the agent in support-42 again; the simulation ends here.",
+        "Caller: (hangs up)",
+    ]
+
+
+@pytest.mark.parametrize("args", [["--agent", "support-42"], ["--agent", "support-42", "--studio", FLOW]])
+def test_agent_needs_the_stand_in_and_api_token(flask_call, args):
+    result = flask_call(*args)
+    assert result.exit_code == 2
+    assert "with API_TOKEN set" in result.output

@@ -14,7 +14,7 @@ LAYERS = [
     {"app.numbers", "app.emails", "app.outbound"},  # caller numbers and emails: parsing, masking, the keyed hash; outbound HTTP
     {"app.storage", "app.twilio"},  # the database; Twilio's side
     {"app.calls", "app.simulator"},  # what a caller walks through; the phone without a phone
-    {"app.cli", "app.ops"},  # the tools of the people who run it
+    {"app.cli", "app.ops", "app.api"},  # the tools of the people who run it; the API other systems call
     {"app"},  # create_app (app/factory.py) and its start-up checks (app/settings.py)
 ]
 RANK = {part: rank for rank, parts in enumerate(LAYERS) for part in parts}

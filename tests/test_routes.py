@@ -24,19 +24,23 @@ SIGNED = {
     "/callback/answer",
     "/callback/answer/key",
     "/callback/status",
+    "/agent/start",
+    "/agent/return",
 }
 # METRICS_TOKEN, as a bearer token or basic-auth password.
 TOKEN_ONLY = {"/metrics"}
+# API_TOKEN, as a bearer token: the API, there only once API_TOKEN is set.
+API_TOKEN_ONLY = {"/api/v1/calls/<call_sid>/verification"}
 # The supervisor's login: the pages of /admin, there only once ADMIN_PASSWORD_HASH is set.
 ADMIN_LOGIN = {"/admin/", "/admin/report.csv", "/admin/unlock", "/admin/logout"}
 # Nothing: the health checks, which reveal nothing, the login form and stylesheets.
-OPEN = {"/healthz", "/readyz", "/static/<path:filename>", "/admin/login", "/admin/static/<path:filename>"}
-LISTS = (SIGNED, TOKEN_ONLY, ADMIN_LOGIN, OPEN)
+OPEN = {"/healthz", "/readyz", "/static/<path:filename>", "/admin/login", "/admin/static/<path:filename>", "/api/v1/openapi.json"}
+LISTS = (SIGNED, TOKEN_ONLY, API_TOKEN_ONLY, ADMIN_LOGIN, OPEN)
 
 
 @pytest.fixture
 def app(make_app):
-    return make_app(METRICS_TOKEN=TOKEN, ADMIN_PASSWORD_HASH=generate_password_hash("a-supervisor-password"))
+    return make_app(METRICS_TOKEN=TOKEN, API_TOKEN=TOKEN, ADMIN_PASSWORD_HASH=generate_password_hash("a-supervisor-password"))
 
 
 def test_every_route_is_in_exactly_one_of_the_lists(app):
@@ -56,6 +60,11 @@ def test_a_supervisor_page_without_the_login_is_refused(app, route):
 @pytest.mark.parametrize("route", sorted(SIGNED))
 def test_a_webhook_without_a_signature_is_refused(app, route):
     assert app.test_client().post(route, data=FIELDS).status_code == 403
+
+
+@pytest.mark.parametrize("route", sorted(API_TOKEN_ONLY))
+def test_the_api_without_its_token_is_refused(app, route):
+    assert app.test_client().post(route.replace("<call_sid>", FIELDS["CallSid"]), json={}).status_code == 401
 
 
 @pytest.mark.parametrize("route", sorted(TOKEN_ONLY))

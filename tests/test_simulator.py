@@ -276,3 +276,23 @@ def test_a_script_reads_as_steps(script, steps):
 def test_a_script_step_no_caller_could_do_is_refused(script):
     with pytest.raises(ScriptError):
         parse(script)
+
+
+def test_a_caller_in_an_agents_conference_leaves_when_the_calls_api_moves_the_leg_and_comes_back():
+    from app.twilio.standin import LocalVerify
+
+    twilio = LocalVerify(on_send=None)
+    app = toy_ivr({"/elsewhere": '<Gather action="/back" numDigits="1"><Say>Press 1.</Say></Gather>', "/back": "<Dial><Conference>support-42</Conference></Dial>"})
+    caller = place_call(app, from_=CALLER, auth_token=TOKEN, conference="support-42", sms_source=twilio)
+    assert caller.conference == "support-42" and not caller.ended
+    assert twilio.live.calls[caller.fields["CallSid"]]["status"] == "in-progress"
+    with pytest.raises(CallError, match="has not moved"):
+        caller.follow_moves()
+    twilio.live.moves.append((caller.fields["CallSid"], "https://ivr.example.com/elsewhere", "POST"))
+    caller.follow_moves()
+    assert caller.conference is None and caller.heard("Press 1.")
+    caller.press("1")
+    assert caller.conference == "support-42" and not caller.ended
+    assert "Conference: caller leaves support-42; the agent stays on, alone" in caller.transcript()
+    caller.hang_up()
+    assert twilio.live.calls[caller.fields["CallSid"]]["status"] == "completed"

@@ -31,6 +31,7 @@ IN_PROCESS_URL = "https://ivr.example.com/voice"
 FLOW_SID = re.compile(r"FW[0-9a-f]{32}")
 # What a Studio flow's TwiML Redirect widget may add to /studio/verify's URL.
 WIDGET_PARAMS = ("to", "account", "language")
+AGENT_NEEDS = "in process on the local Verify stand-in (which plays the Calls API), with API_TOKEN set (16 characters or more), without --url or --studio"
 SPEECH_OFF = "'say:' needs SPEECH_INPUT=on (in .env or the environment): without it the IVR listens for keys only"
 
 
@@ -66,9 +67,10 @@ def _flow_sid(ctx, param, value):
 @click.option("--status-callback", help=f"Where to post Twilio's status callback when the call ends; default: {STATUS_PATH} beside the voice URL, '' for none.")
 @click.option("--studio", "flow", callback=_flow_sid, metavar="FW…", help="Play a Studio flow's TwiML Redirect widget: hand the call to /studio/verify, show what the flow gets back.")
 @click.option("--widget-param", "widget_params", multiple=True, metavar="K=V", help=f"With --studio, a parameter of the widget's URL: {', '.join(WIDGET_PARAMS)}.")
+@click.option("--agent", "conference", metavar="CONFERENCE", help="Start in an agent's conference; the agent asks the API to verify the caller, who comes back to it.")
 @click.option("-v", "--verbose", is_flag=True, help="Show each webhook URL and the raw TwiML.")
 @with_appcontext
-def call_command(url, keys, from_, to, params, status_callback, flow, widget_params, verbose):
+def call_command(url, keys, from_, to, params, status_callback, flow, widget_params, conference, verbose):
     """Place a simulated inbound call and show what the caller hears and does."""
     try:
         steps = script.parse(keys) if keys is not None else None
@@ -81,6 +83,8 @@ def call_command(url, keys, from_, to, params, status_callback, flow, widget_par
         raise click.BadParameter(f"the widget's URL takes {', '.join(WIDGET_PARAMS)}", param_hint="--widget-param")
     if url is None and any(step.kind == "speech" for step in steps or ()) and not _speech_heard():
         raise click.BadParameter(SPEECH_OFF, param_hint="--keys")
+    if conference and (url or flow or _stand_in() is None or not current_app.config.get("API_TOKEN")):
+        raise click.BadParameter(AGENT_NEEDS, param_hint="--agent")
     fields = dict(_field(param) for param in params)
     if url is None:
         _check_tables()
@@ -101,9 +105,15 @@ def call_command(url, keys, from_, to, params, status_callback, flow, widget_par
                 url=start,
                 on_event=lambda event: _show(event, verbose),
                 status_callback=_status_callback(url or IN_PROCESS_URL, status_callback),
+                conference=conference,
             )
             try:
+                if conference:
+                    _agent_asks(call, conference)
                 _play(call, steps, REMOTE_PROMPT if url else PROMPT, speech=url is not None or _speech_heard())
+                if call.conference:
+                    click.echo(f"The caller talks with the agent in {call.conference} again; the simulation ends here.")
+                    call.hang_up()
             except BaseException:
                 # However this command stops, the server hears the call end, as Twilio would tell it.
                 if not call.ended:
@@ -132,6 +142,21 @@ def _why_no_code(call, remote):
             'key it before code, as in --keys "12345678#,code"'
         )
     return "it is known once the local stand-in has sent one; with Twilio Verify, key the digits the phone received"
+
+
+def _agent_asks(call, conference):
+    """The agent's desktop posts to the API; the Calls API (the stand-in) moves the caller's leg, Twilio follows."""
+    sid = call.fields["CallSid"]
+    click.echo(f"Agent: POST /api/v1/calls/{sid}/verification, back to conference {conference}")
+    headers = {"Authorization": f"Bearer {current_app.config['API_TOKEN']}"}
+    # As a desktop would, at the server's public URL: the one the moved leg is sent back to.
+    base = IN_PROCESS_URL.removesuffix(VOICE_PATH)
+    body = {"return": {"conference": conference}}
+    answer = current_app.test_client().post(f"/api/v1/calls/{sid}/verification", base_url=base, json=body, headers=headers)
+    click.echo(f"   API: {answer.status_code} {answer.get_json()['reason']}")
+    if answer.status_code != 202:
+        raise click.ClickException("the API did not move the caller")
+    call.follow_moves()
 
 
 def _studio_url(voice_url, flow, widget):
@@ -173,8 +198,11 @@ def _stand_in():
 
 
 def _play(call, steps, prompt, speech):
-    """Answer each Gather from the script, or from the terminal; hang up when the script runs out."""
-    while not call.ended:
+    """Answer each Gather from the script, or from the terminal; hang up when the script runs out.
+
+    A caller back in an agent's conference stays there: the agent hangs up.
+    """
+    while not call.ended and call.conference is None:
         if steps is None:
             step = _ask(prompt, speech)
         elif steps:
@@ -219,7 +247,7 @@ def _show(event, verbose):
         return
     line = event.describe()
     if not verbose:
-        if event.kind == "redirect":
+        if event.kind in {"redirect", "moved"}:
             # The per-call state in the query string is long and says nothing to a person.
             line = line.split("?", 1)[0]
         line = _shortened(line)

@@ -6,7 +6,9 @@ for keys, silence falls through to the next verb, <Redirect> and Gather actions 
 (relative URLs resolved against the current document's URL), and the call ends on <Hangup>,
 <Reject>, when the document runs out, when the caller hangs up, or when the call is sent to
 another host (a Redirect back to a Studio flow, FlowEvent=return, is shown as the variables
-the flow's widget gets). A <Dial> shows where the call goes and what goes with it: a <Number>'s url is
+the flow's widget gets). A caller can start in an agent's conference (`place_call(conference=…)`);
+the Calls API moving the leg (`follow_moves()`) takes them out of it, and a <Dial><Conference>
+puts them back, where they stay until the test moves or hangs up. A <Dial> shows where the call goes and what goes with it: a <Number>'s url is
 fetched as the agent's leg (the whisper the agent hears), a <Sip> URI's headers, a <Client>'s
 parameters, an <Enqueue>'s <Task> attributes. Used by the tests and by `flask call`.
 """
@@ -78,6 +80,10 @@ class Event:
         if self.kind == "studio":
             lines = [f"Back to Studio flow {self.text}, the widget's variables:"]
             return "\n".join(lines + [f"   {name}: {value}" for name, value in attrs.items()])
+        if self.kind == "conference":
+            return f"Conference: {self.text}"
+        if self.kind == "moved":
+            return f"Calls API: the caller's leg moved to {self.text}"
         if self.kind == "enqueue":
             return f"Enqueue: workflow {self.text}\n   task attributes: {attrs.get('task', '(none)')}"
         labels = {"play": "Play", "pause": "Pause", "redirect": "Redirect to"}
@@ -183,12 +189,42 @@ class Call:
         self.status_callback_method = status_callback_method.upper()
         self._clock = clock
         self._answered = None
+        # The conference the caller is in, with the agent, or None.
+        self.conference = None
 
     # -- what a test or a person does ---------------------------------------------------
 
     def start(self):
         """Ring the IVR and run until the first Gather or the end of the call."""
         self._fetch("POST", self._start_url, {})
+        self._run()
+        return self
+
+    def in_conference(self, name):
+        """Start the call where a contact center has it: in conference `name`, talking with an agent."""
+        self.fields["CallStatus"] = "in-progress"
+        live = getattr(self.sms_source, "live", None)
+        if live is not None:
+            # Twilio's Calls API knows the call, as it knows every call in progress.
+            live.add_call(self.fields["AccountSid"], self.fields["CallSid"], self.fields["From"], self.fields["To"])
+        self._join(name)
+        return self
+
+    def follow_moves(self):
+        """Carry out what the Calls API asked of this call (a new Url): the caller leaves the conference for it."""
+        live = getattr(self.sms_source, "live", None)
+        moves = [move for move in (live.moves if live else []) if move[0] == self.fields["CallSid"]]
+        if not moves:
+            raise CallError("the Calls API has not moved this call")
+        live.moves[:] = [move for move in live.moves if move[0] != self.fields["CallSid"]]
+        _, url, method = moves[-1]
+        self._turn_start = len(self.events)
+        if self.conference:
+            self._record("conference", f"caller leaves {self.conference}; the agent stays on, alone")
+            self.conference = None
+        self._gather = None
+        self._record("moved", url, {"method": method})
+        self._fetch(method, url, {})
         self._run()
         return self
 
@@ -286,7 +322,7 @@ class Call:
             verb = self._verbs.popleft()
             if self._perform(verb):
                 return
-        if not self.ended and self._gather is None:
+        if not self.ended and self._gather is None and self.conference is None:
             self._end("end of document")
 
     def _perform(self, verb):
@@ -328,6 +364,8 @@ class Call:
             self._record("dial", text, attrs)
         for noun in verb:
             self._dial_noun(noun)
+        if self.conference is not None:
+            return True  # in the conference until moved, or until it ends
         if "action" in attrs:
             extra = {"DialCallStatus": "completed", "DialCallSid": "CA" + secrets.token_hex(16), "DialCallDuration": "30"}
             self._fetch(attrs.get("method", "POST"), self._resolve(attrs["action"]), extra)
@@ -342,6 +380,8 @@ class Call:
             uri, _, query = target.partition("?")
             pairs = (pair.partition("=") for pair in query.split("&") if pair)
             self._record("dial", uri, {"headers": {name: unquote(value) for name, _, value in pairs}})
+        elif noun.tag == "Conference":
+            self._join(target, noun.attrib)
         elif noun.tag == "Client":
             identity = target or " ".join((child.text or "").strip() for child in noun if child.tag == "Identity")
             parameters = {child.get("name"): child.get("value") for child in noun if child.tag == "Parameter"}
@@ -371,6 +411,11 @@ class Call:
                 self._record("whisper", (verb.text or "").strip(), dict(verb.attrib))
             else:
                 self._record("note", f"<{verb.tag}> on the agent's leg is not simulated; skipped")
+
+    def _join(self, name, attrs=None):
+        self.conference = name
+        attrs = dict(attrs or {})
+        self._record("conference", f"caller joins {name}, the agent there", attrs)
 
     def _submit(self, gather, extra):
         self._gather = None
@@ -491,6 +536,10 @@ class Call:
     def _end(self, reason):
         self.ended = True
         self._gather = None
+        self.conference = None
+        live = getattr(self.sms_source, "live", None)
+        if live is not None and self.fields["CallSid"] in live.calls:
+            live.calls[self.fields["CallSid"]]["status"] = "completed"
         self._verbs.clear()
         self.fields["CallStatus"] = "completed"
         self._record("end", reason)
@@ -504,8 +553,12 @@ class Call:
             self.on_event(event)
 
 
-def place_call(target, from_, to="+15005550006", url=None, auth_token=None, params=None, **options):
-    """Place a call on a Flask app (in process) or a URL (over HTTP) and run to the first Gather."""
+def place_call(target, from_, to="+15005550006", url=None, auth_token=None, params=None, conference=None, **options):
+    """Place a call on a Flask app (in process) or a URL (over HTTP) and run to the first Gather.
+
+    With `conference`, the call starts in that conference with an agent instead, as a contact
+    center's call is when the agent asks for a verification.
+    """
     if hasattr(target, "test_client"):
         app = target
         transport = FlaskTransport(app)
@@ -517,4 +570,5 @@ def place_call(target, from_, to="+15005550006", url=None, auth_token=None, para
     else:
         transport = HttpTransport()
         url = url or target
-    return Call(transport, url, auth_token, from_, to, params=params, **options).start()
+    call = Call(transport, url, auth_token, from_, to, params=params, **options)
+    return call.in_conference(conference) if conference else call.start()

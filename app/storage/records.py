@@ -178,3 +178,17 @@ def count_before(connection, before):
 def purge(connection, before):
     """Delete the records of verifications started before `before`; how many went."""
     return connection.execute(verifications.delete().where(verifications.c.started_at < before)).rowcount
+
+
+# A call's verification: 0 none recorded, 1 over, 2 running.
+_PROGRESS = sqlalchemy.select(
+    sqlalchemy.func.coalesce(
+        sqlalchemy.func.max(sqlalchemy.case((verifications.c.finished_at.is_(None), 2), else_=1)), 0
+    )
+).where(verifications.c.call_sid == sqlalchemy.bindparam("progress_call_sid"))
+
+
+def progress(call_sid):
+    """The call's verification: "running", "over", or "" when none is recorded (or the database cannot say)."""
+    found = database.execute("record lookup", _PROGRESS, call_sid, default=0, returning=True, values={"progress_call_sid": call_sid})
+    return {2: "running", 1: "over"}.get(found, "")

@@ -1,0 +1,132 @@
+"""POST /api/v1/calls/{CallSid}/verification: move the caller's leg to the subflow, and back when it ends."""
+
+import hmac
+import logging
+import pathlib
+
+import urllib3
+from flask import Blueprint, Response, current_app, jsonify, request
+from twilio.base.exceptions import TwilioException, TwilioRestException
+from werkzeug.exceptions import HTTPException
+
+from app.api.body import NotFitting, read_body
+from app.calls import agent
+from app.calls.security import CALL_SID
+from app.numbers import mask
+from app.storage import records
+
+log = logging.getLogger(__name__)
+
+SPEC = pathlib.Path(__file__).with_name("openapi.json")
+# Twilio: "Call is not in-progress. Cannot redirect."
+NOT_IN_PROGRESS = 21220
+# The caller's own number is the call's From when they called in, its To when the call went out to them.
+CALLED_IN = {"inbound", "trunking-originating"}
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+class Refused(Exception):
+    """An answer other than 202: its status and one line of reason."""
+
+    def __init__(self, status, reason):
+        super().__init__(reason)
+        self.status, self.reason = status, reason
+
+
+@bp.before_request
+def _authenticated():
+    """A bearer token equal to API_TOKEN, compared in constant time; else 401 (the description is open to read)."""
+    if request.endpoint == "api.openapi":
+        return None
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    expected = current_app.config["API_TOKEN"].encode()
+    if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(), expected):
+        return _answer(401, "missing or wrong bearer token: send Authorization: Bearer <API_TOKEN>")
+    return None
+
+
+@bp.get("/openapi.json")
+def openapi():
+    """The API's OpenAPI 3.1 description."""
+    return Response(SPEC.read_bytes(), mimetype="application/json")
+
+
+@bp.post("/calls/<call_sid>/verification")
+def verify(call_sid):
+    """Verify the caller on call `call_sid`: their leg leaves the conversation for the subflow, and comes back."""
+    try:
+        if not CALL_SID.fullmatch(call_sid):
+            raise Refused(404, "no such call: a CallSid is CA and 32 hex digits")
+        wanted = read_body(request.get_data(), current_app.config, current_app.extensions["verification"]["languages"])
+        call = _fetch(call_sid)
+        if call.status != "in-progress":
+            raise Refused(409, f"the call is {call.status}, not in progress")
+        progress = records.progress(call_sid)
+        if progress:
+            raise Refused(409, "the caller is verifying already" if progress == "running" else "the caller has been verified on this call already: one verification per call")
+        to = wanted.to or (call._from if call.direction in CALLED_IN else call.to)  # twilio-python names `from` _from
+        base = current_app.config["PUBLIC_BASE_URL"] or request.host_url.rstrip("/")
+        url = agent.start_url(base, call_sid, to, wanted.back, account=wanted.account, language=wanted.language)
+        _move(call_sid, url)
+    except NotFitting as error:
+        return _answer(422, str(error))
+    except Refused as refusal:
+        return _answer(refusal.status, refusal.reason)
+    log.info("call %s: moved to verify %s at an agent's request", call_sid, "an account" if wanted.account else mask(to))
+    return _answer(202, "the caller is being verified", call_sid=call_sid)
+
+
+def _fetch(call_sid):
+    """The call, as the Calls API has it; Refused 404 if Twilio knows no such call, 503 if Twilio cannot say."""
+    try:
+        return _calls(call_sid).fetch()
+    except TwilioRestException as error:
+        if error.status == 404:
+            raise Refused(404, "no such call on this account") from None
+        raise _unavailable(error) from None
+    except (TwilioException, urllib3.exceptions.HTTPError) as error:
+        raise _unavailable(error) from None
+
+
+def _move(call_sid, url):
+    """Send the caller's leg to `url`; Refused 409 if it ended meanwhile, 503 if Twilio cannot be asked."""
+    try:
+        _calls(call_sid).update(url=url, method="POST")
+    except TwilioRestException as error:
+        if error.code == NOT_IN_PROGRESS:
+            raise Refused(409, "the call is not in progress") from None
+        if error.status == 404:
+            raise Refused(404, "no such call on this account") from None
+        raise _unavailable(error) from None
+    except (TwilioException, urllib3.exceptions.HTTPError) as error:
+        raise _unavailable(error) from None
+
+
+def _calls(call_sid):
+    return current_app.extensions["twilio_client"].calls(call_sid)
+
+
+def _unavailable(error):
+    log.warning("verification request: Twilio's Calls API failed (%s)", type(error).__name__)
+    return Refused(503, "Twilio's Calls API cannot be reached or refused this server's credentials: try again shortly")
+
+
+def _answer(status, reason, **fields):
+    response = jsonify({"reason": reason, **fields})
+    response.status_code = status
+    return response
+
+
+@bp.errorhandler(HTTPException)
+def _http_error(error):
+    """Flask's own refusals (a body too large, a wrong method) as one line of JSON."""
+    return _answer(error.code, error.description.split("\n")[0] if error.description else error.name)
+
+
+@bp.errorhandler(Exception)
+def _unexpected(error):
+    """Never a traceback: one line, and the type alone in the log (the message could hold a number)."""
+    log.error("unexpected %s on %s", type(error).__name__, request.path, exc_info=current_app.debug or current_app.testing)
+    return _answer(503, "the verification could not be started: try again shortly")
+

@@ -1,0 +1,178 @@
+"""Entry from an agent mid-call: the Calls API moves the caller's leg here, and the return step puts it back.
+
+The API (app/api) seals what the agent asked for (the number, the account, the language, where
+the caller goes back to, who hears the verdict) into the URL it moves the leg to; Twilio then
+posts the call's fields to `start`, which hands the call to the subflow as every entry does.
+When the subflow ends, `done` tells the caller the outcome, posts the verdict to `notify`,
+writes it into the TaskRouter task, and puts the caller back into the agent's conference (or
+redirects to the return URL with the verdict's token). Nothing of it is in a URL in clear.
+"""
+
+import base64
+import hashlib
+import json
+import logging
+from urllib.parse import urlencode
+
+import certifi
+import urllib3
+from cryptography.fernet import Fernet, InvalidToken
+from flask import Blueprint, current_app, request, url_for
+from twilio.base.exceptions import TwilioException
+from twilio.twiml.voice_response import VoiceResponse
+
+from app import outbound
+from app.calls import account, handoff, stir, verification
+from app.calls.account.entry import DIGITS
+from app.calls.callstate import BadState, CallState
+from app.calls.handoff import verdict
+from app.calls.handoff.render import task_attributes
+from app.calls.prompts import say
+from app.calls.security import logged_sid, twilio_request
+from app.calls.twiml import fallback, twiml
+
+log = logging.getLogger(__name__)
+
+# Seconds the verdict's post to `notify` may take, answer and all: the caller waits for it.
+NOTIFY_TIMEOUT = 3.0
+# Bytes of the notify server's answer read (and ignored).
+LONGEST_ANSWER = 4096
+
+bp = Blueprint("agent", __name__, url_prefix="/agent")
+
+
+def init_app(app):
+    """Mount the steps; keep the sealing key and the pool the verdict is posted through."""
+    digest = hashlib.sha256(b"agent-request:" + app.config["SECRET_KEY"].encode()).digest()
+    app.extensions["agent"] = {
+        "fernet": Fernet(base64.urlsafe_b64encode(digest)),
+        "pool": outbound.bounded(urllib3.PoolManager(maxsize=8, retries=False, ca_certs=certifi.where())),
+    }
+    app.register_blueprint(bp)
+
+
+def seal(call_sid, **values):
+    """`values` as a URL-safe token only this server reads, bound to the call."""
+    payload = json.dumps({"call_sid": call_sid, **values}, separators=(",", ":"))
+    return current_app.extensions["agent"]["fernet"].encrypt(payload.encode()).decode().rstrip("=")
+
+
+def unseal(token, call_sid):
+    """The values sealed for this call, within CALL_STATE_MAX_AGE; BadState otherwise."""
+    padded = token + "=" * (-len(token) % 4)
+    try:
+        values = json.loads(current_app.extensions["agent"]["fernet"].decrypt(padded.encode(), ttl=current_app.config["CALL_STATE_MAX_AGE"]))
+    except (InvalidToken, ValueError) as error:
+        raise BadState("token is forged, garbled or expired") from error
+    if not call_sid or values.pop("call_sid", None) != call_sid:
+        raise BadState("token belongs to another call")
+    return values
+
+
+def start_url(base, call_sid, to, back, account="", language=""):
+    """The URL the caller's leg is moved to: `base` (https://host) and the sealed request."""
+    return f"{base}{url_for('agent.start')}?b={seal(call_sid, to=to, account=account, language=language, back=back)}"
+
+
+@bp.post("/start")
+@twilio_request
+def start():
+    """The caller's leg, moved here by the Calls API: hand it to the subflow, by number or by account."""
+    try:
+        asked = unseal(request.args.get("b", ""), request.form.get("CallSid", ""))
+    except BadState as error:
+        log.warning("call %s: agent's request refused: %s", logged_sid(), error)
+        return fallback("error")
+    log.info("call %s: moved here by an agent's request", logged_sid())
+    return_to = f"{url_for('.done')}?b={seal(request.form['CallSid'], **asked['back'])}"
+    language = asked["language"] or None
+    if asked["account"]:
+        return _by_account(asked["account"], asked["back"], return_to, language)
+    return twiml(verification.hand_over(VoiceResponse(), asked["to"], return_to, language=language))
+
+
+def _by_account(digits, back, return_to, language):
+    """The account number the agent has, looked up and counted as the account step does."""
+    state = CallState(
+        call_sid=request.form.get("CallSid", ""),
+        destination="",
+        channel=current_app.extensions["verification"]["channels"][0],
+        return_to=return_to,
+        attestation=stir.attestation(request.form),
+        language=language or "",
+        method="account",
+    )
+    config = current_app.config
+    if not (DIGITS.fullmatch(digits) and config["ACCOUNT_MIN_DIGITS"] <= len(digits) <= config["ACCOUNT_MAX_DIGITS"]):
+        return twiml(_put_back(VoiceResponse(), back, account.failed(state, "account_not_found")))
+    try:
+        found = account.look_up(state.call_sid, digits)
+    except account.Refused as refusal:
+        reason = "account_not_found" if refusal.reason == "account_unknown" else refusal.reason
+        return twiml(_put_back(VoiceResponse(), back, account.failed(state, reason)))
+    destination = found.pop("destination")
+    response = VoiceResponse()
+    verification.hand_over(response, destination, return_to, language=language, attestation=state.attestation, **found)
+    return twiml(response)
+
+
+@bp.post("/return")
+@twilio_request
+def done():
+    """Where the subflow hands the call back: the outcome said, the verdict delivered, the caller put back."""
+    try:
+        back = unseal(request.args.get("b", ""), request.form.get("CallSid", ""))
+    except BadState as error:
+        log.warning("call %s: agent's return refused: %s", logged_sid(), error)
+        return fallback("error")
+    return twiml(_put_back(VoiceResponse(), back, verification.result()))
+
+
+def _put_back(response, back, result):
+    """Say the outcome, deliver the verdict to `notify` and the task, and add the verbs that put the caller back."""
+    sentence = ("approved_account" if result.method == "account" else "approved") if result.approved else f"failed:{result.reason}"
+    say(response, sentence, language=result.language or None)
+    issued = _verdict(result)
+    if back.get("notify"):
+        _notify(back["notify"], issued)
+    if back.get("task"):
+        _into_task(back["task"], issued)
+    if "conference" in back:
+        # The caller's leaving must not end the agent's conference: their leg ends it on exit no more.
+        response.dial().conference(back["conference"], start_conference_on_enter=True, end_conference_on_exit=False)
+        return response
+    return handoff.hand_on(response, handoff.Destination("url", back["url"]), result)
+
+
+def _verdict(result):
+    """The verdict as every destination gets it: for a failed call, about the caller ID it showed."""
+    form = request.form
+    number = result.destination if result.approved else form.get("From", "")
+    secret = current_app.config["SECRET_KEY"]
+    return verdict.issued(form.get("CallSid", ""), result.approved, result.reason, result.method, number, result.attestation, secret, result.account)
+
+
+def _notify(url, issued):
+    """Post `verdict=<JWT>` to the agent's system; a failure is logged, the caller goes back all the same."""
+    body = urlencode({"verdict": issued.token(current_app.extensions["handoff"]["key"])})
+    headers = {"Content-Type": "application/x-www-form-urlencoded"}
+    pool = current_app.extensions["agent"]["pool"]
+    try:
+        status, _, _ = outbound.request(pool, "POST", url, NOTIFY_TIMEOUT, LONGEST_ANSWER, body=body, headers=headers, redirect=False)
+    except urllib3.exceptions.HTTPError as error:
+        log.warning("call %s: the verdict could not be posted to notify (%s)", logged_sid(), type(error).__name__)
+        return
+    if not 200 <= status < 300:
+        log.warning("call %s: notify answered the verdict with HTTP %s", logged_sid(), status)
+
+
+def _into_task(task_sid, issued):
+    """Write the verdict into the task's attributes under `verification`, keeping the others."""
+    client = current_app.extensions["twilio_client"]
+    task = client.taskrouter.v1.workspaces(current_app.config["TWILIO_WORKSPACE_SID"]).tasks(task_sid)
+    try:
+        attributes = json.loads(task.fetch().attributes or "{}")
+        attributes.update(json.loads(task_attributes(issued)))
+        task.update(attributes=json.dumps(attributes, separators=(",", ":"), ensure_ascii=False))
+    except (TwilioException, urllib3.exceptions.HTTPError, ValueError, AttributeError) as error:
+        log.warning("call %s: the verdict could not be written into task %s (%s)", logged_sid(), task_sid, type(error).__name__)

@@ -1,0 +1,304 @@
+"""From an agent, mid-call: the API moves the caller's leg to the subflow, and the caller comes back to the same conference."""
+
+import json
+import logging
+import re
+from pathlib import Path
+
+import pytest
+from openapi_core import OpenAPI
+from openapi_core.testing import MockRequest, MockResponse
+
+from app.calls.handoff.verdict import read
+from app.settings import SettingsError
+from tests.conftest import CALLER
+from tests.fakes import REFUSED, FakeNotify
+
+TOKEN = "an-api-token-the-agent-desktop-knows"
+KEY = "a-shared-secret-the-agent-systems-also-know"
+WORKSPACE = "WS" + "ab" * 16
+CONFERENCE = "support-42"
+ACCOUNT = "20240817"
+ON_FILE = "+14155550142"
+SPEC = OpenAPI.from_file_path(str(Path(__file__).resolve().parent.parent / "app" / "api" / "openapi.json"))
+TWILIO = json.loads((Path(__file__).parent / "reference" / "twilio_calls_and_tasks.json").read_text())
+
+
+@pytest.fixture
+def notify(tmp_path):
+    with FakeNotify(tmp_path) as server:
+        yield server
+
+
+@pytest.fixture
+def app(make_app, notify):
+    app = make_app(API_TOKEN=TOKEN, VERDICT_SIGNING_KEY=KEY, TWILIO_WORKSPACE_SID=WORKSPACE)
+    # The fake notify server's certificate is its own: this app trusts it, as a real one trusts a CA's.
+    app.extensions["agent"]["pool"] = notify.trusted_pool()
+    assert app.test_cli_runner().invoke(args=["accounts", "add", ACCOUNT, ON_FILE]).exit_code == 0
+    return app
+
+
+@pytest.fixture
+def in_conference(call):
+    """A caller talking with an agent in the agent's conference."""
+
+    def place(from_=CALLER):
+        return call(from_=from_, conference=CONFERENCE)
+
+    return place
+
+
+@pytest.fixture
+def ask(app):
+    """The agent's desktop asks: `ask(caller, body)` posts to the API, and the answer must be as the OpenAPI file says."""
+
+    def post(caller_or_sid, body, token=TOKEN, target=None):
+        sid = caller_or_sid if isinstance(caller_or_sid, str) else caller_or_sid.fields["CallSid"]
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        path = f"/api/v1/calls/{sid}/verification"
+        answer = (target or app).test_client().post(f"https://ivr.example.com{path}", json=body, headers=headers)
+        asked = MockRequest("https://ivr.example.com", "post", path, content_type="application/json")
+        SPEC.validate_response(asked, MockResponse(answer.data, status_code=answer.status_code, content_type=answer.content_type))
+        return answer
+
+    return post
+
+
+def back_to(conference=CONFERENCE, **more):
+    return {"return": {"conference": conference}, **more}
+
+
+def test_the_caller_leaves_for_the_code_and_comes_back_to_the_same_conference_with_the_verdict_delivered(app, in_conference, ask, notify, verify):
+    task = verify.live.add_task(WORKSPACE, {"name": "Ada", "channel": "voice"})
+    caller = in_conference()
+    answer = ask(caller, back_to(notify=notify.url, task=task))
+    assert (answer.status_code, answer.json["call_sid"]) == (202, caller.fields["CallSid"])
+    caller.follow_moves()
+    assert caller.conference is None  # the agent stays on, the caller's keys never reach them
+    assert caller.heard("we have just sent a text message")
+    caller.press(caller.last_code)
+    assert caller.heard("your phone number is verified")
+    assert caller.conference == CONFERENCE
+    joined = [event for event in caller.events if event.kind == "conference"][-1]
+    assert joined.attrs["endConferenceOnExit"] == "false"
+    # The agent's system got the verdict, signed with the shared key, about this call.
+    [post] = notify.posts
+    assert post["content_type"] == "application/x-www-form-urlencoded"
+    verdict = read(post["form"]["verdict"], KEY, caller.fields["CallSid"])
+    assert (verdict.status, verdict.method, verdict.number) == ("approved", "caller_id", "+1•••••••71")
+    # And the task keeps its attributes, with the verdict under `verification`.
+    attributes = verify.live.attributes(task)
+    assert attributes["name"] == "Ada"
+    assert attributes["verification"]["status"] == "approved"
+    assert attributes["verification"]["call_sid"] == caller.fields["CallSid"]
+
+
+def test_three_wrong_codes_come_back_to_the_conference_failed(in_conference, ask, notify):
+    caller = in_conference()
+    ask(caller, back_to(notify=notify.url))
+    caller.follow_moves()
+    for wrong in ["000000", "111111", "222222"]:
+        caller.press(wrong)
+    assert caller.heard("the code was not right too many times")
+    assert caller.conference == CONFERENCE
+    verdict = read(notify.posts[-1]["form"]["verdict"], KEY, caller.fields["CallSid"])
+    assert (verdict.status, verdict.reason) == ("failed", "too_many_attempts")
+
+
+def test_a_return_url_gets_the_caller_with_the_verdicts_token(in_conference, ask):
+    caller = in_conference()
+    assert ask(caller, {"return": {"url": "https://flex.example.com/back"}}).status_code == 202
+    caller.follow_moves()
+    caller.press(caller.last_code)
+    redirect = [event for event in caller.events if event.kind == "redirect"][-1]
+    url, _, query = redirect.text.partition("?verdict=")
+    assert url == "https://flex.example.com/back"
+    assert read(query, KEY, caller.fields["CallSid"]).approved
+
+
+def test_the_agent_names_the_number_or_the_account(in_conference, ask, verify):
+    caller = in_conference()
+    ask(caller, back_to(to="+14155550177"))
+    caller.follow_moves()
+    assert verify.sent[-1][0] == "+14155550177"
+    other = in_conference(from_="+14155550100")
+    ask(other, back_to(account=ACCOUNT))
+    other.follow_moves()
+    assert other.heard("ending in 4 2")
+    assert verify.sent[-1][0] == ON_FILE
+
+
+def test_a_replayed_request_while_the_caller_verifies_is_409_and_sends_no_second_code(in_conference, ask, verify):
+    caller = in_conference()
+    body = back_to()
+    assert ask(caller, body).status_code == 202
+    caller.follow_moves()
+    sent = len(verify.sent)
+    again = ask(caller, body)
+    assert (again.status_code, again.json["reason"]) == (409, "the caller is verifying already")
+    assert len(verify.sent) == sent
+    assert [move for move in verify.live.moves if move[0] == caller.fields["CallSid"]] == []
+    caller.press(caller.last_code)
+    assert caller.conference == CONFERENCE
+    after = ask(caller, body)
+    assert after.status_code == 409 and "verified on this call already" in after.json["reason"]
+
+
+def test_a_verification_the_agent_starts_counts_towards_the_lockout(in_conference, ask, make_app):
+    for _ in range(3):
+        caller = in_conference()
+        ask(caller, back_to())
+        caller.follow_moves()
+        caller.hang_up()
+    caller = in_conference()
+    ask(caller, back_to())
+    caller.follow_moves()
+    assert caller.heard("failed verification too many times")
+    assert caller.conference == CONFERENCE
+
+
+@pytest.mark.parametrize("token", [None, "wrong-token-of-the-right-length-xyz", TOKEN.upper()])
+def test_a_missing_or_wrong_token_is_401(in_conference, ask, token):
+    answer = ask(in_conference(), back_to(), token=token)
+    assert answer.status_code == 401
+    assert "bearer token" in answer.json["reason"]
+
+
+def test_no_such_call_is_404(ask):
+    answer = ask("CA" + "9" * 32, back_to())
+    assert (answer.status_code, answer.json["reason"]) == (404, "no such call on this account")
+    assert ask("not-a-call", back_to()).status_code == 404
+
+
+def test_a_call_that_is_over_is_409(in_conference, ask):
+    caller = in_conference()
+    caller.hang_up()
+    answer = ask(caller, back_to())
+    assert (answer.status_code, answer.json["reason"]) == (409, "the call is completed, not in progress")
+
+
+@pytest.mark.parametrize(
+    "body, says",
+    [
+        (None, "JSON object"),
+        ([], "JSON object"),
+        ({}, "return must be"),
+        ({"return": {"conference": ""}}, "friendly name"),
+        ({"return": {"conference": "a", "url": "https://x.example"}}, "return must be"),
+        ({"return": {"url": "http://flex.example.com/back"}}, "https://"),
+        (back_to(notify="http://crm.example.com/verdicts"), "notify must be an https:// URL"),
+        (back_to(task="WT123"), "task must be"),
+        (back_to(to="12345"), "+E.164"),
+        (back_to(account="12ab"), "account must be"),
+        (back_to(to="+14155550177", account=ACCOUNT), "not both"),
+        (back_to(language="fr-FR"), "language must be one of en-US"),
+        (back_to(code="123456"), "unknown field(s): code"),
+    ],
+)
+def test_a_body_that_does_not_fit_is_422_with_one_line_saying_why(in_conference, ask, verify, body, says):
+    caller = in_conference()
+    answer = ask(caller, body)
+    assert answer.status_code == 422
+    assert says in answer.json["reason"] and "\n" not in answer.json["reason"]
+    assert verify.live.moves == []
+
+
+def test_a_task_without_a_workspace_is_422(make_app, in_conference, ask):
+    plain = make_app(API_TOKEN=TOKEN)
+    answer = ask(in_conference(), back_to(task="WT" + "0" * 32), target=plain)
+    assert (answer.status_code, answer.json["reason"]) == (422, "task needs TWILIO_WORKSPACE_SID set on this server")
+
+
+def test_twilio_out_of_reach_is_503_with_a_reason(in_conference, ask, verify, caplog):
+    caller = in_conference()
+    verify.scripted[f"{caller.fields['CallSid']}.json"].append(REFUSED)
+    answer = ask(caller, back_to())
+    assert answer.status_code == 503
+    assert "try again shortly" in answer.json["reason"]
+    assert CALLER not in caplog.text
+
+
+def test_without_api_token_there_is_no_api(make_app, in_conference):
+    plain = make_app()
+    client = plain.test_client()
+    sid = in_conference().fields["CallSid"]
+    assert client.post(f"/api/v1/calls/{sid}/verification", json=back_to(), headers={"Authorization": "Bearer x"}).status_code == 404
+    assert client.get("/api/v1/openapi.json").status_code == 404
+
+
+def test_the_openapi_description_is_served(app):
+    answer = app.test_client().get("/api/v1/openapi.json")
+    assert answer.status_code == 200
+    assert answer.json["openapi"].startswith("3.1")
+
+
+def test_a_short_api_token_is_refused(make_app):
+    with pytest.raises(SettingsError, match="API_TOKEN is too short"):
+        make_app(API_TOKEN="short")
+
+
+def test_no_url_of_the_call_shows_the_number_the_account_or_the_return_target(in_conference, ask, notify, verify, caplog):
+    caplog.set_level(logging.INFO)
+    caller = in_conference()
+    ask(caller, back_to(account=ACCOUNT, notify=notify.url))
+    caller.follow_moves()
+    caller.press(caller.last_code)
+    urls = " ".join(event.text for event in caller.events if event.kind in {"webhook", "moved", "redirect"})
+    for secret in (ON_FILE.lstrip("+"), CALLER.lstrip("+"), ACCOUNT, CONFERENCE, "127.0.0.1"):
+        assert secret not in urls
+    assert ACCOUNT not in caplog.text and ON_FILE not in caplog.text
+
+
+def test_every_calls_and_taskrouter_request_is_one_twilios_spec_describes(in_conference, ask, notify, verify):
+    task = verify.live.add_task(WORKSPACE)
+    caller = in_conference()
+    ask(caller, back_to(notify=notify.url, task=task))
+    caller.follow_moves()
+    caller.press(caller.last_code)
+    made = verify.live.requests
+    assert [method for method, _, _ in made] == ["GET", "POST", "GET", "POST"]
+    for method, path, form in made:
+        template, operation = _operation(method, path)
+        body = operation.get("requestBody", {}).get("content", {}).get("application/x-www-form-urlencoded", {})
+        assert set(form) <= set(body.get("schema", {}).get("properties", {})), (template, form)
+    assert made[1][2] == {"Url": made[1][2]["Url"], "Method": "POST"}
+    assert made[1][2]["Url"].startswith("https://ivr.example.com/agent/start?b=")
+    assert set(made[3][2]) == {"Attributes"}
+
+
+def _operation(method, path):
+    """The spec's path template and operation that `method` on `path` is."""
+    for template, item in TWILIO["paths"].items():
+        pattern = re.sub(r"\\\{[A-Za-z]+\\\}", "[A-Za-z0-9]+", re.escape(template))
+        if re.fullmatch(pattern, path) and method.lower() in item:
+            return template, item[method.lower()]
+    raise AssertionError(f"{method} {path} is no operation of Twilio's spec")
+
+
+def test_the_longest_request_still_fits_every_steps_url(make_app, notify, call, ask, verify):
+    app = make_app(API_TOKEN=TOKEN, VERDICT_SIGNING_KEY=KEY, TWILIO_WORKSPACE_SID=WORKSPACE, LANGUAGES="en-US,es-MX")
+    app.extensions["agent"]["pool"] = notify.trusted_pool()
+    assert app.test_cli_runner().invoke(args=["accounts", "add", "123456789012", ON_FILE]).exit_code == 0
+    caller = call(conference=CONFERENCE, target=app)
+    longest = notify.url + "/" + "x" * (256 - len(notify.url) - 1)
+    back = "https://flex.example.com/" + "y" * (256 - 25)
+    body = {"return": {"url": back}, "notify": longest, "task": verify.live.add_task(WORKSPACE), "account": "123456789012", "language": "es-MX"}
+    assert ask(caller, body, target=app).status_code == 202
+    assert ask(caller, {**body, "notify": longest + "z"}, target=app).status_code == 422
+    caller.follow_moves()
+    caller.press("000000")
+    caller.press(caller.last_code)
+    assert caller.heard("titular de la cuenta")
+    assert [event for event in caller.events if event.kind == "redirect"][-1].text.startswith(back + "?verdict=")
+    assert notify.posts[-1]["path"] == "/verdicts/" + "x" * (256 - len(notify.url) - 1)
+
+
+def test_on_a_call_that_went_out_to_the_customer_the_code_goes_to_the_number_called(call, ask, verify):
+    from tests.conftest import SERVICE_NUMBER
+
+    caller = call(from_=SERVICE_NUMBER, conference=CONFERENCE, params={"Direction": "outbound-api", "To": CALLER})
+    verify.live.calls[caller.fields["CallSid"]].update({"direction": "outbound-api", "from": SERVICE_NUMBER, "to": CALLER})
+    ask(caller, back_to())
+    caller.follow_moves()
+    assert verify.sent[-1][0] == CALLER
