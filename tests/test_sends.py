@@ -8,7 +8,7 @@ import sqlalchemy
 
 from app.storage import sends
 from app.storage.tables import lockouts, send_counts
-from tests.conftest import BACKENDS
+from tests.conftest import BACKENDS, SLOW_MACHINE_DATABASE_TIMEOUT
 
 pytestmark = pytest.mark.parametrize("backend", BACKENDS)
 
@@ -82,7 +82,7 @@ def test_the_cap_opens_again_with_the_next_hour(make_app, call, db):
 
 @pytest.mark.parametrize("racers", [2, 8])
 def test_racing_workers_cannot_send_past_the_cap(make_app, racers):
-    app = make_app(MAX_SENDS_PER_HOUR=3)
+    app = make_app(MAX_SENDS_PER_HOUR=3, DATABASE_TIMEOUT=SLOW_MACHINE_DATABASE_TIMEOUT)
     with app.app_context():
         assert sends.admit() and sends.admit()
     barrier = threading.Barrier(racers)
