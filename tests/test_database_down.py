@@ -140,7 +140,7 @@ def test_a_database_that_stops_answering_mid_call_is_given_up_on(postgres, migra
     url = migrated(postgres())
     # In a process of its own, patched by gevent as the Procfile's workers are.
     script = Path(__file__).parent / "frozen_database_call.py"
-    done = subprocess.run([sys.executable, str(script), url], capture_output=True, text=True, timeout=120)
+    done = subprocess.run([sys.executable, str(script), url], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     assert "heard: Thank you. Your phone number is verified." in done.stdout
     assert "record approved skipped, database error DatabaseTimeout" in done.stdout
