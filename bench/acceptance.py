@@ -463,7 +463,8 @@ def _start_in_thread(fake_verify):
         loop.run_forever()
 
     threading.Thread(target=serve, daemon=True).start()
-    ready.wait(10)
+    if not ready.wait(120):
+        raise RuntimeError("the stand-in was not listening after 120 s")
     return port[0]
 
 

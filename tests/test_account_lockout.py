@@ -5,7 +5,7 @@ import datetime
 import pytest
 
 from app.storage.accounts import OnFile
-from tests.conftest import BACKENDS
+from tests.conftest import BACKENDS, SLOW_MACHINE_DATABASE_TIMEOUT
 
 pytestmark = pytest.mark.parametrize("backend", BACKENDS)
 
@@ -20,7 +20,8 @@ def workers(make_app):
     """Two apps on one database, as two gunicorn workers or dynos are, verifying by account."""
 
     def build(**settings):
-        apps = [make_app(**{"VERIFY_BY": "account", **settings}) for _ in range(2)]
+        settings = {"VERIFY_BY": "account", "DATABASE_TIMEOUT": SLOW_MACHINE_DATABASE_TIMEOUT, **settings}
+        apps = [make_app(**settings) for _ in range(2)]
         assert apps[0].test_cli_runner().invoke(args=["accounts", "add", ACCOUNT, ON_FILE]).exit_code == 0
         return apps
 

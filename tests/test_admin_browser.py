@@ -123,7 +123,7 @@ def submit(chromium, button):
 
     page = chromium.find_element(By.TAG_NAME, "html")
     chromium.find_element(By.CSS_SELECTOR, button).click()
-    WebDriverWait(chromium, 30).until(expected_conditions.staleness_of(page))
+    WebDriverWait(chromium, 120).until(expected_conditions.staleness_of(page), f"{button} led to no new page in 120 s")
 
 
 def test_a_supervisor_logs_in_reads_the_chart_unlocks_a_number_and_logs_out(chromium, served, call, clock, tmp_path):

@@ -8,7 +8,7 @@ import pytest
 
 from app.storage import lockout
 from app.storage.tables import lockouts
-from tests.conftest import BACKENDS, CALLER
+from tests.conftest import BACKENDS, CALLER, SLOW_MACHINE_DATABASE_TIMEOUT
 from tests.fakes import verify_error
 
 pytestmark = pytest.mark.parametrize("backend", BACKENDS)
@@ -176,7 +176,7 @@ def test_unlock_refuses_what_is_not_a_phone_number(app):
 @pytest.mark.parametrize("racers", [2, 8])
 def test_racing_workers_cannot_let_an_extra_attempt_through(make_app, racers):
     # Two failures already: one try is left, and `racers` calls reach the check at the same instant.
-    app = make_app()
+    app = make_app(DATABASE_TIMEOUT=SLOW_MACHINE_DATABASE_TIMEOUT)
     with app.app_context():
         assert lockout.admit(CALLER) and lockout.admit(CALLER)
     barrier = threading.Barrier(racers)

@@ -15,7 +15,7 @@ from app import create_app
 from app.storage import database, sends
 from app.storage.tables import lockouts, send_counts
 from config import TestConfig
-from tests.conftest import BACKENDS
+from tests.conftest import BACKENDS, SLOW_MACHINE_DATABASE_TIMEOUT
 from tests.test_admin import BASE, HASH, log_in
 from tests.test_cli_call import NO_CREDENTIALS
 
@@ -97,7 +97,7 @@ def test_the_cap_opens_again_with_the_next_hour(make_app, call, db):
 
 @pytest.mark.parametrize("racers", [2, 8])
 def test_racing_workers_cannot_send_past_the_cap(make_app, racers):
-    app = make_app(MAX_SENDS_PER_HOUR=3)
+    app = make_app(MAX_SENDS_PER_HOUR=3, DATABASE_TIMEOUT=SLOW_MACHINE_DATABASE_TIMEOUT)
     with app.app_context():
         assert sends.admit() and sends.admit()
     barrier = threading.Barrier(racers)

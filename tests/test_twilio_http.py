@@ -9,7 +9,6 @@ import ssl
 import subprocess
 import sys
 import threading
-import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
@@ -38,7 +37,8 @@ class Twilio(ThreadingHTTPServer):
 
     def __init__(self, behaviour="answer"):
         super().__init__(("127.0.0.1", 0), Handler)
-        self.behaviour = behaviour  # "answer", "stall" (never in time) or "hang_up" (close, no answer)
+        self.behaviour = behaviour  # "answer", "stall" (not until the test is over) or "hang_up" (close, no answer)
+        self.over = threading.Event()
         self.verify = LocalVerify(on_send=None)
         self.seen = []  # (method, path, query, headers (any case), form)
 
@@ -64,7 +64,7 @@ class Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(int(self.headers.get("Content-Length", 0))).decode()
         self.server.seen.append(("POST", path, query, self.headers, dict(parse_qsl(body))))
         if self.server.behaviour == "stall":
-            time.sleep(1)
+            self.server.over.wait()
         if self.server.behaviour == "hang_up":
             self.close_connection = True
             return
@@ -91,11 +91,12 @@ def twilio(request):
     server = Twilio(getattr(request, "param", "answer"))
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield server
+    server.over.set()
     server.shutdown()
     server.server_close()
 
 
-def verify_through(base_url, timeout=2.0):
+def verify_through(base_url, timeout=60):
     """VerifyService as the app builds it, its Verify domain at `base_url` instead of Twilio's."""
     client = Client(ACCOUNT_SID, "the-auth-token", http_client=TwilioHttp(timeout=timeout))
     client.verify.base_url = base_url
@@ -125,7 +126,7 @@ def test_requests_carry_twilios_auth_form_and_headers(twilio):
 
 
 def test_query_parameters_go_in_the_url(twilio):
-    TwilioHttp(timeout=2).request("POST", f"{twilio.url}/v2/x", params={"PageSize": 20, "Tag": ["a", "b"]})
+    TwilioHttp(timeout=60).request("POST", f"{twilio.url}/v2/x", params={"PageSize": 20, "Tag": ["a", "b"]})
     assert twilio.seen[-1][2] == "PageSize=20&Tag=a&Tag=b"
 
 
