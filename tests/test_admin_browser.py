@@ -125,8 +125,12 @@ def submit(chromium, button):
     chromium.find_element(By.CSS_SELECTOR, button).click()
     WebDriverWait(chromium, 120).until(expected_conditions.staleness_of(page), f"{button} led to no new page in 120 s")
     # The old page is gone as soon as the browser leaves it: the new one may still be arriving.
-    loaded = lambda browser: browser.execute_script("return document.readyState") == "complete"  # noqa: E731
     WebDriverWait(chromium, 120).until(loaded, f"the page after {button} did not finish loading in 120 s")
+
+
+def loaded(chromium):
+    """True once the page in the browser has finished loading."""
+    return chromium.execute_script("return document.readyState") == "complete"
 
 
 def test_a_supervisor_logs_in_reads_the_chart_unlocks_a_number_and_logs_out(chromium, served, call, clock, tmp_path):
