@@ -5,7 +5,7 @@ from twilio.request_validator import RequestValidator
 
 from app.calls import risk
 from app.calls.handoff.whisper import WHISPERS
-from app.simulator import place_call
+from app.simulator import CallError, place_call
 from tests.conftest import BACKENDS, CALLER, SERVICE_NUMBER
 
 PBX = "sip:desk@pbx.example.com"
@@ -221,3 +221,29 @@ def test_a_forged_callback_answer_hangs_up_and_records_nothing(callback_app, cal
     stranger = place_call(callback_app, from_=SERVICE_NUMBER, to=CALLER, url=placed["form"]["Url"], params=fields)
     assert stranger.said_since_last_input() == [] and stranger.end_reason == "hangup"
     assert records()[0]["outcome"] is None
+
+
+def test_the_simulator_plays_the_call_placed_back_as_twilio_does(callback_app, call, hang_up, verify, records):
+    caller = promised(call, callback_app)
+    with pytest.raises(CallError, match="the IVR placed no call"):
+        caller.callback()  # nothing is placed before Twilio reports the call's end
+    hang_up(caller, target=callback_app)
+    callee = caller.callback()
+    fields = callee.fields
+    assert (fields["CallSid"], fields["From"], fields["To"]) == (verify.calls[-1]["sid"], SERVICE_NUMBER, CALLER)
+    assert (fields["Direction"], fields["AnsweredBy"]) == ("outbound-api", "human")
+    callee.press("1")
+    assert callee.heard("your phone number is verified")
+    [status] = [event for event in callee.events if event.kind == "status"]
+    assert status.text.startswith("https://ivr.example.com/callback/status?s=") and status.attrs["status"] == 204
+    assert verify.live.calls[fields["CallSid"]]["status"] == "completed"
+    assert records()[0]["outcome"] == "approved"
+
+
+def test_a_call_placed_back_nobody_answers_reports_no_answer(callback_app, call, hang_up, verify, records):
+    caller = promised(call, callback_app)
+    hang_up(caller, target=callback_app)
+    callee = caller.callback(answered_by=None)
+    assert callee.end_reason == "no answer" and callee.said_since_last_input() == []
+    assert verify.live.calls[callee.fields["CallSid"]]["status"] == "no-answer"
+    assert (records()[0]["outcome"], records()[0]["reason"]) == ("failed", "callback_unanswered")

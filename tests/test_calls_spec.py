@@ -5,6 +5,7 @@ import re
 from pathlib import Path
 
 import pytest
+from twilio.base.exceptions import TwilioRestException
 from twilio.rest import Client
 
 from app.twilio import calls
@@ -107,6 +108,18 @@ def test_the_stand_ins_answers_fit_the_call_resource(twilio):
     assert fits(created, call) == []
     assert fits(got, SPEC["paths"][FETCH]["get"]["responses"]["200"]["content"]["application/json"]["schema"]) == []
     assert twilio.calls[0]["form"]["To"] == "+14155552671"  # kept for the simulator to play
+
+
+def test_a_call_placed_is_moved_like_any_call_in_progress_once_answered(twilio):
+    sid = place(twilio)
+    client = Client(ACCOUNT_SID, "token", http_client=twilio)
+    with pytest.raises(TwilioRestException) as ringing:
+        client.calls(sid).update(url="https://ivr.example.com/verification/start", method="POST")
+    assert (ringing.value.status, ringing.value.code) == (400, 21220)
+    twilio.live.calls[sid]["status"] = "in-progress"  # answered, as the simulator plays it
+    client.calls(sid).update(url="https://ivr.example.com/verification/start", method="POST")
+    assert twilio.live.moves == [(sid, "https://ivr.example.com/verification/start", "POST")]
+    assert fits(twilio.seen[-1][4], SPEC["paths"][FETCH]["get"]["responses"]["200"]["content"]["application/json"]["schema"]) == []
 
 
 def test_the_spec_check_catches_what_twilio_would_refuse():

@@ -418,3 +418,103 @@ def test_agent_needs_the_stand_in_and_api_token(flask_call, args):
     result = flask_call(*args)
     assert result.exit_code == 2
     assert "with API_TOKEN set" in result.output
+
+
+
+@pytest.fixture
+def calling_back():
+    """An app that calls landlines back (CALLBACK=on), on the stand-in."""
+    return create_app(TestConfig, **NO_CREDENTIALS, CALLBACK=True)
+
+
+def placed(app):
+    """The calls the app's stand-in placed through the Calls API."""
+    return app.extensions["twilio_client"].http_client.calls
+
+
+def test_a_landline_is_called_back_and_the_caller_presses_1_on_it(flask_call, records):
+    calling_back = create_app(TestConfig, **NO_CREDENTIALS, CALLBACK=True, SUCCESS_NEXT_STEP="sip:desk@pbx.example.com")
+    result = flask_call("--line-type", "landline", "--keys", "1", app=calling_back)
+    assert result.exit_code == 0, result.output
+    assert "RISK_CHECKS=line_type for this call (--line-type needs it; set it in .env for every call)" in result.output
+    first, second = result.output.split("Call back: ")
+    assert "we will call this number back within a minute" in first and "[SMS" not in first
+    assert first.rstrip().endswith("Status callback -> POST https://ivr.example.com/voice/status (204)")
+    assert second.startswith("the IVR calls +1•••••••06 from +1•••••••00: a person answers\n")
+    assert "To continue, press 1." in second and "Caller: '1'" in second
+    assert "Your phone number is verified." in second
+    assert "Dial: sip:desk@pbx.example.com" in second and "   X-Verification-Method: callback" in second
+    assert second.rstrip().endswith("Status callback -> POST https://ivr.example.com/callback/status (204)")
+    [record] = records()
+    assert (record["outcome"], record["line_type"]) == ("approved", "landline")
+    assert placed(calling_back)[0]["form"]["To"] == "+14155550106"
+
+
+@pytest.mark.parametrize(
+    ("answered", "shown", "status"),
+    [("machine", "a machine answers (machine_start)", "completed"), ("none", "nobody answers", "no-answer")],
+)
+def test_a_call_back_a_machine_answers_or_nobody_does_is_unanswered(flask_call, calling_back, records, answered, shown, status):
+    result = flask_call("--line-type", "landline", "--callback", answered, app=calling_back)
+    assert result.exit_code == 0, result.output
+    assert f"Call back: the IVR calls +1•••••••06 from +1•••••••00: {shown}" in result.output
+    assert "press 1" not in result.output
+    assert result.output.rstrip().endswith("Status callback -> POST https://ivr.example.com/callback/status (204)")
+    assert placed(calling_back)[0]["sid"] in calling_back.extensions["twilio_client"].http_client.live.calls
+    assert calling_back.extensions["twilio_client"].http_client.live.calls[placed(calling_back)[0]["sid"]]["status"] == status
+    [record] = records()
+    assert (record["outcome"], record["reason"]) == ("failed", "callback_unanswered")
+
+
+def test_no_call_back_to_a_landline_whose_calls_are_forwarded(flask_call, calling_back, records):
+    result = flask_call("--line-type", "landline", "--forwarding", app=calling_back)
+    assert result.exit_code == 0, result.output
+    assert "RISK_CHECKS=line_type,call_forwarding for this call (--line-type, --forwarding need it" in result.output
+    assert "cannot send a text message to this phone line" in result.output and "Call back:" not in result.output
+    assert placed(calling_back) == []
+    assert (records()[0]["reason"], records()[0]["forwarding"]) == ("landline", "on")
+
+
+def test_a_sim_swapped_two_hours_ago_gets_no_code(flask_call, app, records):
+    result = flask_call("--sim-swapped", "2h", "--keys", "code")
+    assert result.exit_code == 0, result.output
+    assert "[SMS" not in result.output
+    assert (records()[0]["reason"], records()[0]["sim_swap"]) == ("sim_swapped", "recent")
+
+
+def test_a_sim_swapped_days_ago_is_flagged_and_verified_when_the_policy_says_flag(flask_call, records):
+    result = flask_call("--sim-swapped", "3d", "--keys", "code", app=create_app(TestConfig, **NO_CREDENTIALS, SIM_SWAP_POLICY="flag"))
+    assert "Your phone number is verified." in result.output
+    assert (records()[0]["outcome"], records()[0]["sim_swap"]) == ("approved", "recent")
+
+
+def test_the_answer_set_now_is_heard_not_one_kept_from_an_earlier_call(flask_call, calling_back):
+    assert "[SMS" in flask_call("--keys", "code", app=create_app(TestConfig, **NO_CREDENTIALS, RISK_CHECKS="line_type")).output
+    # Lookup said "mobile" a moment ago, and the answer was kept for LOOKUP_CACHE_HOURS.
+    assert "call this number back" in flask_call("--line-type", "landline", app=calling_back).output
+
+
+@pytest.mark.parametrize("option", [["--line-type", "landline"], ["--sim-swapped", "1d"], ["--forwarding"], ["--callback", "machine"]])
+def test_what_the_stand_in_answers_is_set_only_in_process(flask_call, server, option):
+    result = flask_call("--url", server, *option)
+    assert result.exit_code == 2
+    assert f"Invalid value for {option[0]}: only in process on the local Verify stand-in, without --url" in result.output
+
+
+def test_a_sim_swap_age_is_hours_or_days(flask_call):
+    result = flask_call("--sim-swapped", "2 weeks")
+    assert result.exit_code == 2
+    assert "'2 weeks' is not an age: hours or days, e.g. 2h or 3d" in result.output
+
+
+def test_who_answers_a_call_back_that_is_not_placed_is_said(flask_call):
+    result = flask_call("--callback", "machine", "--keys", "code")
+    assert result.exit_code == 0, result.output
+    assert result.output.rstrip().endswith("No call was placed back (CALLBACK=on calls a landline back once its call has ended).")
+
+
+def test_a_call_back_keyed_what_the_script_cannot_key_is_hung_up(flask_call, calling_back, records):
+    result = flask_call("--line-type", "landline", "--keys", "code", app=calling_back)
+    assert result.exit_code == 1
+    assert "Status callback -> POST https://ivr.example.com/callback/status (204)" in result.output
+    assert records()[0]["reason"] == "callback_unanswered"

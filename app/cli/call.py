@@ -9,9 +9,11 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from app.calls import risk
 from app.cli.db import connected
 from app.numbers import mask
 from app.simulator import CallError, Unreachable, place_call, script
+from app.storage import lookups
 from app.twilio.number_setup import VOICE_PATH, WEBHOOKS
 from app.twilio.standin import LocalVerify
 
@@ -32,6 +34,13 @@ FLOW_SID = re.compile(r"FW[0-9a-f]{32}")
 # What a Studio flow's TwiML Redirect widget may add to /studio/verify's URL.
 WIDGET_PARAMS = ("to", "account", "language")
 AGENT_NEEDS = "in process on the local Verify stand-in (which plays the Calls API), with API_TOKEN set (16 characters or more), without --url or --studio"
+QUERY = re.compile(r"\?\S*")
+# What Lookup may say a line is (shared/reference/twilio_lookups_v2.json).
+LINE_TYPES = ["mobile", "nonFixedVoip", *sorted(risk.LANDLINES), *sorted(risk.NOT_SUPPORTED), "unknown"]
+AGE = re.compile(r"(\d+)\s*([hd])")
+# Who answers the call placed back, as Twilio's AnsweredBy says it; "none": it rings out.
+ANSWERED_BY = {"human": "human", "machine": "machine_start", "none": None}
+IN_PROCESS_ONLY = "only in process on the local Verify stand-in, without --url: what its Lookup answers and the calls it places live in its memory, which a running server keeps to itself"
 SPEECH_OFF = "'say:' needs SPEECH_INPUT=on (in .env or the environment): without it the IVR listens for keys only"
 
 
@@ -51,6 +60,16 @@ def _call_number(ctx, param, value):
     return PUNCTUATION.sub("", value)
 
 
+def _age(ctx, param, value):
+    """--sim-swapped as hours: 2h, 3d."""
+    if value is None:
+        return None
+    match = AGE.fullmatch(value.strip().lower())
+    if not match:
+        raise click.BadParameter(f"{value!r} is not an age: hours or days, e.g. 2h or 3d")
+    return int(match[1]) * (24 if match[2] == "d" else 1)
+
+
 def _flow_sid(ctx, param, value):
     """--studio as Studio names a flow: FW and 32 hex digits."""
     if value is not None and not FLOW_SID.fullmatch(value):
@@ -68,9 +87,13 @@ def _flow_sid(ctx, param, value):
 @click.option("--studio", "flow", callback=_flow_sid, metavar="FW…", help="Play a Studio flow's TwiML Redirect widget: hand the call to /studio/verify, show what the flow gets back.")
 @click.option("--widget-param", "widget_params", multiple=True, metavar="K=V", help=f"With --studio, a parameter of the widget's URL: {', '.join(WIDGET_PARAMS)}.")
 @click.option("--agent", "conference", metavar="CONFERENCE", help="Start in an agent's conference; the agent asks the API to verify the caller, who comes back to it.")
+@click.option("--line-type", type=click.Choice(LINE_TYPES), help="What Lookup says the line is (the caller's, and by account the phone on file); with RISK_CHECKS.")
+@click.option("--sim-swapped", callback=_age, metavar="AGE", help="Lookup says the SIM card was changed AGE ago: 2h, 3d.")
+@click.option("--forwarding", is_flag=True, help="Lookup says the number's calls are forwarded.")
+@click.option("--callback", "answered", type=click.Choice(list(ANSWERED_BY)), help="Who answers the call the IVR places back (CALLBACK=on), played once the call ends; default human.")
 @click.option("-v", "--verbose", is_flag=True, help="Show each webhook URL and the raw TwiML.")
 @with_appcontext
-def call_command(url, keys, from_, to, params, status_callback, flow, widget_params, conference, verbose):
+def call_command(url, keys, from_, to, params, status_callback, flow, widget_params, conference, line_type, sim_swapped, forwarding, answered, verbose):
     """Place a simulated inbound call and show what the caller hears and does."""
     try:
         steps = script.parse(keys) if keys is not None else None
@@ -85,9 +108,14 @@ def call_command(url, keys, from_, to, params, status_callback, flow, widget_par
         raise click.BadParameter(SPEECH_OFF, param_hint="--keys")
     if conference and (url or flow or _stand_in() is None or not current_app.config.get("API_TOKEN")):
         raise click.BadParameter(AGENT_NEEDS, param_hint="--agent")
+    said = {"line_type": line_type, "sim_swap": sim_swapped, "call_forwarding": forwarding or None}
+    said = {check: value for check, value in said.items() if value is not None}
+    if (said or answered) and (url or _stand_in() is None):
+        raise click.BadParameter(IN_PROCESS_ONLY, param_hint="--callback" if answered and not said else f"--{_OPTIONS[next(iter(said))]}")
     fields = dict(_field(param) for param in params)
     if url is None:
         _check_tables()
+        _set_lookup(said)
     start = url or IN_PROCESS_URL
     if flow:
         start = _studio_url(start, flow, widget)
@@ -111,6 +139,10 @@ def call_command(url, keys, from_, to, params, status_callback, flow, widget_par
                 if conference:
                     _agent_asks(call, conference)
                 _play(call, steps, REMOTE_PROMPT if url else PROMPT, speech=url is not None or _speech_heard())
+                if url is None and call.placed_back:
+                    _call_back(call, steps, ANSWERED_BY[answered or "human"])
+                elif answered:
+                    click.echo("No call was placed back (CALLBACK=on calls a landline back once its call has ended).")
                 if call.conference:
                     click.echo(f"The caller talks with the agent in {call.conference} again; the simulation ends here.")
                     call.hang_up()
@@ -129,6 +161,51 @@ def call_command(url, keys, from_, to, params, status_callback, flow, widget_par
             if said == f"POST {url} answered HTTP 404" and not urlsplit(url).path.rstrip("/").endswith(VOICE_PATH):
                 said += f": the voice webhook is {VOICE_PATH}"
             raise click.ClickException(said) from None
+
+
+# The option that sets each check's answer.
+_OPTIONS = {"line_type": "line-type", "sim_swap": "sim-swapped", "call_forwarding": "forwarding"}
+
+
+def _set_lookup(said):
+    """The stand-in's Lookup answers as the options say, RISK_CHECKS widened to what they need, and no kept answer in the way."""
+    stand_in = _stand_in()
+    if stand_in is None:
+        return
+    wanted = risk.checks(current_app.config)
+    missing = [check for check in said if check not in wanted]
+    if missing:
+        current_app.config["RISK_CHECKS"] = ",".join([*wanted, *missing])
+        options = ", ".join(f"--{_OPTIONS[check]}" for check in missing)
+        verb = "needs" if len(missing) == 1 else "need"
+        click.echo(f"RISK_CHECKS={current_app.config['RISK_CHECKS']} for this call ({options} {verb} it; set it in .env for every call)")
+    if risk.checks(current_app.config):
+        # For every number: the caller's, and the phone on file of an account keyed in.
+        stand_in.lookup.answer(
+            None,
+            line_type=said.get("line_type", "mobile"),
+            sim_swapped_hours=said.get("sim_swap"),
+            forwarding=bool(said.get("call_forwarding")),
+        )
+        # An answer kept from an earlier call would be heard instead of the one set now.
+        lookups.forget_all()
+
+
+def _call_back(call, steps, answered_by):
+    """The call the IVR placed once the caller's ended (a landline called back), played as a second call.
+
+    The callee keys what the script says next, 1 when it has nothing left.
+    """
+    callee = call.callback(answered_by)
+    if steps is not None and not steps:
+        steps.append(script.parse_step("1"))
+    try:
+        _play(callee, steps, PROMPT, speech=_speech_heard())
+    except BaseException:
+        if not callee.ended:
+            with contextlib.suppress(CallError):
+                callee.hang_up()
+        raise
 
 
 def _why_no_code(call, remote):
@@ -247,9 +324,9 @@ def _show(event, verbose):
         return
     line = event.describe()
     if not verbose:
-        if event.kind in {"redirect", "moved"}:
+        if event.kind in {"redirect", "moved", "status"}:
             # The per-call state in the query string is long and says nothing to a person.
-            line = line.split("?", 1)[0]
+            line = QUERY.sub("", line)
         line = _shortened(line)
     click.echo(f"   {line}" if event.kind in {"say", "play", "pause", "whisper"} else line)
 

@@ -8,9 +8,12 @@ for keys, silence falls through to the next verb, <Redirect> and Gather actions 
 another host (a Redirect back to a Studio flow, FlowEvent=return, is shown as the variables
 the flow's widget gets). A caller can start in an agent's conference (`place_call(conference=…)`);
 the Calls API moving the leg (`follow_moves()`) takes them out of it, and a <Dial><Conference>
-puts them back, where they stay until the test moves or hangs up. A <Dial> shows where the call goes and what goes with it: a <Number>'s url is
-fetched as the agent's leg (the whisper the agent hears), a <Sip> URI's headers, a <Client>'s
-parameters, an <Enqueue>'s <Task> attributes. Used by the tests and by `flask call`.
+puts them back, where they stay until the test moves or hangs up. A call the IVR placed
+through the Calls API (a callback) is played as a second call once the first has ended
+(`callback()`): answered by a person or a machine, or not at all, then its status callback.
+A <Dial> shows where the call goes and what goes with it: a <Number>'s url is fetched as the
+agent's leg (the whisper the agent hears), a <Sip> URI's headers, a <Client>'s parameters, an
+<Enqueue>'s <Task> attributes. Used by the tests and by `flask call`.
 """
 
 import dataclasses
@@ -82,6 +85,8 @@ class Event:
             return "\n".join(lines + [f"   {name}: {value}" for name, value in attrs.items()])
         if self.kind == "conference":
             return f"Conference: {self.text}"
+        if self.kind == "placed":
+            return f"Call back: {self.text}"
         if self.kind == "moved":
             return f"Calls API: the caller's leg moved to {self.text}"
         if self.kind == "enqueue":
@@ -179,6 +184,9 @@ class Call:
         self.max_webhooks = max_webhooks
         self.on_event = on_event
         self._sms_seen = len(sms_source.sent) if sms_source else 0
+        self._auth_token = auth_token
+        # The calls the stand-in placed before this one began are not this call's.
+        self._placed_seen = len(getattr(sms_source, "calls", ()))
         self._webhooks = 0
         self._verbs = deque()
         self._document_url = url
@@ -227,6 +235,42 @@ class Call:
         self._fetch(method, url, {})
         self._run()
         return self
+
+    def callback(self, answered_by="human"):
+        """The next call the IVR placed since this one began, played as Twilio plays it; the new Call.
+
+        Answered (`answered_by` is Twilio's AnsweredBy: human, machine_start, …) its Url is fetched
+        with the new call's fields, and the callee's keys go to its Gathers; None: it rings out,
+        and only its status callback says so (no-answer).
+        """
+        placed = self.placed_back
+        if not placed:
+            raise CallError("the IVR placed no call")
+        self._placed_seen += 1
+        sid, form = placed[0]["sid"], placed[0]["form"]
+        fields = {"CallSid": sid, "Direction": "outbound-api", "FromCountry": "US", "ToCountry": "US"}
+        if answered_by:
+            fields["AnsweredBy"] = answered_by
+        callee = Call(
+            self.transport, form["Url"], self._auth_token, form["From"], form["To"], params=fields,
+            sms_source=self.sms_source, max_webhooks=self.max_webhooks, on_event=self.on_event,
+            status_callback=form.get("StatusCallback"), status_callback_method=form.get("StatusCallbackMethod", "POST"),
+            clock=self._clock,
+        )  # fmt: skip
+        who = {"human": "a person answers", None: "nobody answers"}.get(answered_by, f"a machine answers ({answered_by})")
+        callee._record("placed", f"the IVR calls {mask(form['To'])} from {mask(form['From'])}: {who}", {"sid": sid})
+        if not answered_by:
+            callee._end("no answer", status="no-answer")
+            return callee
+        self.sms_source.live.calls[sid]["status"] = "in-progress"
+        callee._fetch(form.get("Method", "POST"), form["Url"], {})
+        callee._run()
+        return callee
+
+    @property
+    def placed_back(self):
+        """The calls the IVR placed through the Calls API since this one began, not played yet."""
+        return getattr(self.sms_source, "calls", [])[self._placed_seen :]
 
     def press(self, keys):
         """Key in `keys` at the listening Gather ('' is silence); run on to the next one."""
@@ -513,11 +557,11 @@ class Call:
         headers = {"X-Twilio-Signature": self.validator.compute_signature(url, params)}
         return self.transport.request(method, url, params, headers)
 
-    def _report_status(self):
-        """Twilio's "completed" status callback, with the call's duration."""
+    def _report_status(self, status):
+        """Twilio's status callback for the call's end (completed, no-answer, …), with its duration."""
         elapsed = self._clock() - self._answered if self._answered is not None else 0
         extra = {
-            "CallStatus": "completed",
+            "CallStatus": status,
             "CallDuration": str(math.ceil(elapsed)),
             "Timestamp": time.strftime("%a, %d %b %Y %H:%M:%S +0000", time.gmtime()),
             "CallbackSource": "call-progress-events",
@@ -533,18 +577,18 @@ class Call:
             self._record("sms", sms_text(to, code, *how), {"code": code})
         self._sms_seen = len(self.sms_source.sent)
 
-    def _end(self, reason):
+    def _end(self, reason, status="completed"):
         self.ended = True
         self._gather = None
         self.conference = None
         live = getattr(self.sms_source, "live", None)
         if live is not None and self.fields["CallSid"] in live.calls:
-            live.calls[self.fields["CallSid"]]["status"] = "completed"
+            live.calls[self.fields["CallSid"]]["status"] = status
         self._verbs.clear()
-        self.fields["CallStatus"] = "completed"
+        self.fields["CallStatus"] = status
         self._record("end", reason)
         if self.status_callback:
-            self._report_status()
+            self._report_status(status)
 
     def _record(self, kind, text="", attrs=None):
         event = Event(kind, text, attrs or {})

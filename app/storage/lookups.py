@@ -49,3 +49,8 @@ def write(number_hash, facts, call_sid="-"):
     looked_up_at = max(fact["at"] for fact in facts.values())
     values = {"number_hash": number_hash, "facts": kept, "looked_up_at": looked_up_at}
     database.execute("lookup cache write", write_statement, call_sid, values=values)
+
+
+def forget_all():
+    """Forget every number's kept answers: each is asked of Lookup again (`flask call` sets the stand-in's)."""
+    database.execute("lookup cache clear", lookups.delete())

@@ -21,7 +21,7 @@ from twilio.http.response import Response
 
 from app import emails
 from app.numbers import mask
-from app.twilio import standin_calls
+from app.twilio.standin_calls import LocalCalls
 from app.twilio.standin_lookup import LocalLookup
 
 # What the app checks webhooks against when it runs on the stand-in without an account.
@@ -72,17 +72,18 @@ class LocalVerify(HttpClient):
         self.sent = []  # (to, code) in order, for `flask call` and the tests
         self.deliveries = []  # (to, code, channel, locale), the same sends with how they went
         self.requests = []  # (path, form) in order
-        self.calls = []  # the calls placed through the Calls API (callbacks), for the simulator to play
         self._lock = threading.Lock()
         self._by_sid = {}
         self._by_to = {}
         self._send_times = {}
         # Lookup v2: `lookup.answer(number, …)` sets what it says of a number.
         self.lookup = LocalLookup(clock)
-        # Imported here: the live calls' module takes this one's error bodies.
-        from app.twilio.live_calls import LiveCalls
+        self.live = LocalCalls()  # the Calls and Tasks APIs: calls in progress, calls placed, tasks
 
-        self.live = LiveCalls()  # the Calls and Tasks APIs, for an agent's mid-call verification
+    @property
+    def calls(self):
+        """The calls placed through the Calls API (callbacks), in order, for the simulator to play."""
+        return self.live.placed
 
     def last_code(self, to=None):
         """The code most recently sent (to one number, if given)."""
@@ -107,11 +108,8 @@ class LocalVerify(HttpClient):
         """(status, JSON body) for a request to a Verify, Calls or Tasks path."""
         with self._lock:
             self.requests.append((path, dict(form)))
-            # The calls in progress an agent moves, and tasks; then the calls placed back.
-            if answer := self.live.handle(method.upper(), path, form):
+            if answer := self.live.handle(method, path, form):
                 return answer
-            if standin_calls.handles(path):
-                return standin_calls.handle(self.calls, method, path, form)
             match = _ROUTE.match(path)
             if method.upper() != "POST" or not match:
                 return error_body(404, 20404, f"The requested resource {path} was not found")

@@ -33,7 +33,7 @@ class LocalLookup:
         self._lock = threading.Lock()
 
     def answer(self, number, line_type="mobile", sim_swapped_hours=None, forwarding=False, failure=None):
-        """What Lookup says of `number` from now on; `failure`: package_not_enabled, not_covered, server_error or timeout."""
+        """What Lookup says of `number` (None: of every number not set otherwise) from now on; `failure`: package_not_enabled, not_covered, server_error or timeout."""
         with self._lock:
             self._set[number] = {"line_type": line_type, "swapped": sim_swapped_hours, "forwarding": forwarding, "failure": failure}
 
@@ -46,7 +46,7 @@ class LocalLookup:
         fields = [field for field in (params or {}).get("Fields", "").split(",") if field]
         with self._lock:
             self.requests.append((number, ",".join(fields)))
-            setting = self._set.get(number) or {"line_type": "mobile", "swapped": None, "forwarding": False, "failure": None}
+            setting = self._set.get(number) or self._set.get(None) or {"line_type": "mobile", "swapped": None, "forwarding": False, "failure": None}
         failure = setting["failure"]
         if failure == "timeout":
             raise http_errors.ReadTimeoutError(None, f"https://{HOST}/", "read timed out")
