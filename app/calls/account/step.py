@@ -182,7 +182,9 @@ def failed(state, reason):
     record = state.but(destination=request.form.get("From", ""))
     with database.one_connection("record account step", state.call_sid):
         if records.started(record):
+            verification.started.send()
             records.finished(record, reason)
+            verification.finished.send(outcome="failed", reason=reason)
     return verification.Result(False, reason, attestation=state.attestation, method="account", language=state.language)
 
 
