@@ -246,7 +246,7 @@ def _admit(state):
     if refusal:
         return _finish(state, refusal)
     state, refusal = risk.assess(state)
-    if refusal == "landline" and current_app.config.get("CALLBACK"):
+    if refusal == "landline" and _calls_back(state):
         offered = callback.offer(state)
         if offered:
             return offered
@@ -254,6 +254,11 @@ def _admit(state):
         return _finish(state, refusal)
     log.info("call %s: sending a code by %s to %s", state.call_sid, state.channel, _shown(state))
     return _send(state, "code_sent")
+
+
+def _calls_back(state):
+    """True if a landline is called back: CALLBACK is on and the call came in where it may end with the promise."""
+    return bool(current_app.config.get("CALLBACK")) and state.may_call_back
 
 
 def _refusal(state):
@@ -359,9 +364,7 @@ def _spoken_domain(state, language):
 
 def _email_instead(state, reason):
     """By account, a phone on file that cannot take a text: the code goes to the email on file; None if it may not."""
-    config = current_app.config
-    callback = config.get("CALLBACK") in (True, "on")
-    if state.method != "account" or state.channel == "email" or callback or "email" not in _offered(state):
+    if state.method != "account" or state.channel == "email" or _calls_back(state) or "email" not in _offered(state):
         return None
     # Every channel to the phone is out for the rest of the call: only the email is left to try.
     phone_channels = [channel for channel in current_app.extensions["verification"]["channels"] if channel != "email"]
