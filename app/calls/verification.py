@@ -250,7 +250,14 @@ def _admit(state):
         offered = callback.offer(state)
         if offered:
             return offered
+    if refusal in NO_TEXT:
+        instead = _email_instead(state, refusal)
+        if instead is not None:
+            return instead  # the code goes by email, in the place taken for it
     if refusal:
+        # No code goes: "codes sent" counts none. The place was taken before Lookup, so that past
+        # the cap no Lookup is paid for either.
+        sends.return_place(state.call_sid)
         return _finish(state, refusal)
     log.info("call %s: sending a code by %s to %s", state.call_sid, state.channel, _shown(state))
     return _send(state, "code_sent")
