@@ -49,3 +49,8 @@ def write(number_hash, facts, call_sid="-"):
     looked_up_at = max(fact["at"] for fact in facts.values())
     values = {"number_hash": number_hash, "facts": kept, "looked_up_at": looked_up_at}
     database.execute("lookup cache write", write_statement, call_sid, values=values)
+
+
+def purge(connection, before):
+    """Delete the answers last given before `before`: no call reads them any more; how many went."""
+    return connection.execute(lookups.delete().where(lookups.c.looked_up_at < before)).rowcount
