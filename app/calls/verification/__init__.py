@@ -4,31 +4,27 @@ A Blueprint any Flask IVR can mount, the code version of a Studio "Run Subflow" 
 The parent hands a call over with `hand_over()` and reads the verdict with `result()` in the
 step it named as `return_to`. The verdict travels encrypted and bound to the call's CallSid,
 so a request can only carry "approved" if Verify approved a code on that very call.
+
+Its steps, each a module: start.py (the number checked, the call counted, the risks looked up),
+channels.py (the channel menu, the email instead of a phone no text reaches), check.py (the
+code sent, asked for and checked) and finish.py (the verdict recorded, the call handed back).
 """
 
 import dataclasses
 import logging
-import re
 
 from blinker import Namespace
 from flask import Blueprint, current_app, request, url_for
-from twilio.twiml.voice_response import VoiceResponse
 
-from app import emails
-from app.calls import callback, gathering, handoff, prompts, risk, stir
-from app.storage import database, lockout, records, sends
+from app.calls import callback, handoff, prompts, stir
 from app.calls.callstate import BadState, CallState, StateCodec
-from app.numbers import Unusable, countries, in_countries, mask, usable_number
 from app.calls.prompts import say
-from app.calls.security import logged_sid, twilio_request
-from app.calls.twiml import fallback, twiml
+from app.calls.security import logged_sid
+from app.numbers import countries
 from app.twilio.lookup import LookupService
-from app.twilio.verify import VerifyFailed, VerifyService
+from app.twilio.verify import VerifyService
 
 log = logging.getLogger(__name__)
-
-# Verify codes are 4 to 10 ASCII digits; Verify, not this pattern, judges the length it sent.
-CODE_PATTERN = re.compile(r"[0-9]{4,10}")
 
 # Seconds a menu (language, channel) waits for a key once it has been said; silence takes the first choice.
 MENU_TIMEOUT = 4
@@ -43,13 +39,6 @@ signals = Namespace()
 started = signals.signal("verification-started")
 # Sent with `outcome` (approved, failed) and `reason` (a verdict of Result) as a verification ends.
 finished = signals.signal("verification-finished")
-# By account, the code goes to the phone on file, not the one called from.
-BY_ACCOUNT = {"code_sent": "account_code_sent"}
-# By account, a phone on file no code can reach is the account's problem, told as such.
-PHONE_UNUSABLE = {"withheld", "invalid_number", "undeliverable"}
-# A phone that cannot take a text (Verify's 60205, the risk check's line type): by account, the
-# code goes to the email on file instead, when CHANNELS has email and the callback is off.
-NO_TEXT = {"undeliverable", "landline"}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -113,7 +102,7 @@ def hand_over(response, destination, return_to, channel=None, language=None, att
         language=language or "",
         **fields,
     )
-    offered = _offered(state)
+    offered = channels.available(state)
     if not state.channel and len(offered) == 1:
         state = state.but(channel=offered[0])
     if language is None and len(languages) > 1:
@@ -147,350 +136,33 @@ def result():
     return Result(False, state.result or "error", **facts)
 
 
-@bp.post("/start")
-@twilio_request
-def start():
-    """First step: check the destination, send the code, ask for it."""
-    return _begin(load_state())
-
-
-@bp.post("/language")
-@twilio_request
-def choose_language():
-    """The language menu's answer (a key, or silence for the default); then the first step."""
-    state = load_state()
-    return _begin(state.but(language=chosen(current_app.extensions["verification"]["languages"])))
-
-
-@bp.post("/channel")
-@twilio_request
-def choose_channel():
-    """The channel menu's answer (a key, or silence for the first offered); then the code is sent."""
-    state = load_state()
-    offered = _offered(state)
-    if not offered:
-        return _finish(state, "unavailable")
-    state = state.but(channel=chosen(offered))
-    if not state.tried:
-        return _admit(state)
-    # After a channel Verify refused: the call was recorded and counted before that first send.
-    if not records.switched_channel(state):
-        log.warning("call %s: channel choice replayed, no code sent", state.call_sid)
-        return _ask(state, "code_sent")
-    return _send(state, "code_sent")
-
-
-def chosen(options):
-    """The option whose number (from 1) the caller keyed; the first for silence or any other key."""
-    keys = [str(number) for number in range(1, len(options) + 1)]
-    digits = request.form.get("Digits", "").strip()
-    return options[keys.index(digits)] if digits in keys else options[0]
-
-
-def _offered(state):
-    """The configured channels Verify has not refused on this call; email only to an account's address."""
-    refused = state.tried.split(",")
-    channels = current_app.extensions["verification"]["channels"]
-    return [channel for channel in channels if channel not in refused and (channel != "email" or state.email)]
-
-
-def _channel_menu(state, offered, *lead):
-    """A Gather offering `offered` channels by key; silence takes the first."""
-    action = state_url("verification.choose_channel", state.but(channel=""))
-    response = VoiceResponse()
-    gather = response.gather(input="dtmf", num_digits=1, timeout=MENU_TIMEOUT, action=action, method="POST")
-    say(gather, *lead, "channel_menu", language=state.language)
-    domain = _spoken_domain(state, state.language)
-    for digit, channel in enumerate(offered, start=1):
-        say(gather, f"choose:{channel}", language=state.language, digit=digit, domain=domain)
-    response.redirect(action, method="POST")
-    return twiml(response)
-
-
-def _begin(state):
-    """Check the destination and the call's attestation; then the channel menu, or the code."""
-    # A call refused before its channel is chosen is recorded with the one it would have had.
-    recorded = state if state.channel else state.but(channel=_offered(state)[0])
-    try:
-        destination = usable_number(state.destination)
-    except Unusable as unusable:
-        records.started(recorded)
-        started.send()
-        return _finish(state, unusable.reason)
-    if not stir.admitted(state.attestation, current_app.config.get("STIR_POLICY", "record")):
-        records.started(recorded)
-        started.send()
-        return _finish(state.but(destination=destination), "unattested")
-    state = state.but(destination=destination)
-    if not state.channel:
-        return _channel_menu(state, _offered(state))
-    return _admit(state)
-
-
-def _admit(state):
-    """Record the call and count it towards the lockout, check the number's risks, then send the code (if it may go)."""
-    destination = state.destination
-    with database.one_connection("record start", state.call_sid):
-        if not records.started(state):
-            # The same signed request again (Twilio's signature has no nonce): the same answer,
-            # without a second code or a second count. Its check goes by number, having no SID.
-            log.warning("call %s: verification start replayed, no code sent", state.call_sid)
-            return _ask(state, "code_sent")
-        started.send()
-        counted = lockout.admit(destination, state.call_sid)
-        if counted is None:
-            refusal = "locked"
-        else:
-            state = state.but(refundable=counted)
-            refusal = _refusal(state)
-    if refusal:
-        return _finish(state, refusal)
-    state, refusal = risk.assess(state)
-    if refusal == "landline" and _calls_back(state):
-        offered = callback.offer(state)
-        if offered:
-            return offered
-    if refusal in NO_TEXT:
-        instead = _email_instead(state, refusal)
-        if instead is not None:
-            return instead  # the code goes by email, in the place taken for it
-    if refusal:
-        # No code goes: "codes sent" counts none. The place was taken before Lookup, so that past
-        # the cap no Lookup is paid for either.
-        sends.return_place(state.call_sid)
-        return _finish(state, refusal)
-    log.info("call %s: sending a code by %s to %s", state.call_sid, state.channel, _shown(state))
-    return _send(state, "code_sent")
-
-
-def _calls_back(state):
-    """True if a landline is called back: CALLBACK is on and the call came in where it may end with the promise."""
-    return bool(current_app.config.get("CALLBACK")) and state.may_call_back
-
-
-def _refusal(state):
-    """Why no code may go to a number that is not locked out, or None: a country not served, the hourly cap."""
-    if not in_countries(state.destination, current_app.extensions["verification"]["countries"]):
-        return "country_not_allowed"
-    if not sends.admit(state.call_sid):
-        return "sends_capped"
-    return None
-
-
-@bp.post("/check")
-@twilio_request
-def check():
-    """Every later step: the caller's keys, or the silence where they should be."""
-    state = load_state()
-    try:
-        digits = gathering.entered(request.form)
-    except gathering.NotUnderstood:
-        return _wrong(state, "not_understood")
-    if not digits:
-        return _silence(state)
-    if "*" in digits:
-        return _resend(state)
-    if not CODE_PATTERN.fullmatch(digits):
-        return _wrong(state, "bad_format")
-    # Verify may count this code whatever it answers, even a timeout: the call is never given back.
-    state = state.but(refundable="", account_refundable="")
-    try:
-        approved = _verify().check(state.verification_sid, digits, to=_recipient(state))
-    except VerifyFailed as failure:
-        if failure.reason == "expired" and _may_send_again(state):
-            return _send(state.but(resends=state.resends + 1), "expired_resent")
-        return _finish(state, failure.reason)
-    if approved:
-        return _finish(state, "approved")
-    return _wrong(state, "wrong_code")
-
-
-def _silence(state, prompt="no_input"):
-    """No code before the Gather timed out: ask again, a bounded number of times."""
-    state = state.but(silences=state.silences + 1)
-    if state.silences > current_app.config["MAX_SILENCES"]:
-        return _finish(state, "no_input")
-    return _ask(state, prompt)
-
-
-def _resend(state):
-    """The caller pressed '*': send the code again, if this call still may."""
-    if _may_send_again(state):
-        return _send(state.but(resends=state.resends + 1), "resent")
-    # No code keyed in: counted as a silence, so that pressing '*' forever ends the call.
-    return _silence(state, "no_more_resends")
-
-
-def _may_send_again(state):
-    """True if the call has a resend left and takes it: counted on its record, then under the hourly cap.
-
-    The record's count must advance, so a replayed request, or one for a call already over,
-    sends nothing.
-    """
-    if state.resends >= current_app.config["MAX_RESENDS"]:
-        return False
-    with database.one_connection("record resend", state.call_sid):
-        return records.resent(state.but(resends=state.resends + 1)) and sends.admit(state.call_sid)
-
-
-def _wrong(state, *prompt):
-    """A wrong or malformed code: say so and ask again, or give up after the last try."""
-    state = state.but(attempts=state.attempts + 1)
-    if state.attempts >= current_app.config["MAX_ATTEMPTS"]:
-        return _finish(state, "too_many_attempts")
-    records.progressed(state)
-    return _ask(state, *prompt)
-
-
-def _send(state, *prompt):
-    """Ask Verify to send (or re-send) the code, then ask the caller for it."""
-    locale = prompts.LOCALES[state.language] if state.language else None
-    try:
-        sid = _verify().send(_recipient(state), state.channel, locale)
-    except VerifyFailed as failure:
-        if failure.channel_refused:
-            return _other_channel(state, failure.reason)
-        return _finish(state, failure.reason)
-    return _ask(state.but(verification_sid=sid), *prompt)
-
-
-def _recipient(state):
-    """Verify's To: the email on file for the email channel, else the destination number."""
-    return state.email if state.channel == "email" else state.destination
-
-
-def _shown(state):
-    """The recipient, masked for a log line."""
-    return emails.mask(state.email) if state.channel == "email" else mask(state.destination)
-
-
-def _spoken_domain(state, language):
-    """The email on file's domain as the caller hears it ("example dot com"); empty without one."""
-    return prompts.spoken_domain(state.email, language) if state.email else ""
-
-
-def _email_instead(state, reason):
-    """By account, a phone on file that cannot take a text: the code goes to the email on file; None if it may not."""
-    if state.method != "account" or state.channel == "email" or _calls_back(state) or "email" not in _offered(state):
-        return None
-    # Every channel to the phone is out for the rest of the call: only the email is left to try.
-    phone_channels = [channel for channel in current_app.extensions["verification"]["channels"] if channel != "email"]
-    state = state.but(channel="email", tried=",".join(filter(None, [state.tried, *phone_channels])))
-    log.info("call %s: the phone on file cannot take a text (%s); the code goes to %s", state.call_sid, reason, _shown(state))
-    if not records.switched_channel(state):
-        log.warning("call %s: switch to email replayed, no code sent", state.call_sid)
-        return _ask(state, "code_sent")
-    return _send(state, "phone_cannot_text", "code_sent")
-
-
-def _other_channel(state, reason):
-    """Verify refused the channel (60223): offer the others, or finish if none is left."""
-    state = state.but(tried=",".join(filter(None, [state.tried, state.channel])))
-    offered = _offered(state)
-    if not offered:
-        return _finish(state, reason)
-    log.warning("call %s: Verify refused the %s channel; offering %s", state.call_sid, state.channel, ", ".join(offered))
-    return _channel_menu(state, offered, f"channel_failed:{state.channel}")
-
-
-def _ask(state, *prompt):
-    """A Gather for the code; if it hears nothing, the Redirect after it reports the silence."""
-    config = current_app.config
-    action = state_url("verification.check", state)
-    response = VoiceResponse()
-    language = state.language or config["LANGUAGE"]
-    gather = gathering.digits_gather(response, action, language, num_digits=config["CODE_LENGTH"])
-    # What was sent says how: "a text message", "a WhatsApp message".
-    if state.method == "account" and state.channel != "email":
-        prompt = [BY_ACCOUNT.get(key, key) for key in prompt]
-    prompt = [f"code_sent:{state.channel}" if key == "code_sent" and state.channel != "sms" else key for key in prompt]
-    enter = ["enter_code:speech" if config.get("SPEECH_INPUT") else "enter_code"]
-    if state.resends < config["MAX_RESENDS"]:
-        enter.append("offer_resend")
-    # The phone on file is told by its last two digits only, one by one: "ending in 0 6".
-    ending = " ".join(state.destination[-2:])
-    domain = _spoken_domain(state, language)
-    say(gather, *prompt, *enter, language=language, length=config["CODE_LENGTH"], ending=ending, domain=domain)
-    response.redirect(action, method="POST")
-    return twiml(response)
-
-
-def _finish(state, verdict):
-    """Hand the call back to the parent's step, carrying the verdict (or, by account, try the email on file first)."""
-    if verdict in NO_TEXT:
-        instead = _email_instead(state, verdict)
-        if instead is not None:
-            return instead
-    if state.method == "account" and verdict in PHONE_UNUSABLE:
-        verdict = "phone_on_file_unusable"
-    elif state.method == "account" and verdict == "locked":
-        # The phone on file is locked out: to the caller, the account is.
-        verdict = "account_locked"
-    record_verdict(state, verdict)
-    return hand_back(state.but(result=verdict))
-
-
-def record_verdict(state, verdict):
-    """Log, count and record how the verification of `state.call_sid` ended; settle its lockout counts."""
-    outcome = "approved" if verdict == "approved" else "failed"
-    log.info(
-        "call %s: verification %s (attempts=%d silences=%d resends=%d)",
-        state.call_sid,
-        verdict if verdict == "approved" else f"failed: {verdict}",
-        state.attempts + (verdict == "approved"),  # codes keyed in, as the record counts them
-        state.silences,
-        state.resends,
-        extra={"outcome": outcome, "reason": verdict},
-    )
-    finished.send(outcome=outcome, reason=verdict)
-    with database.one_connection("record finish", state.call_sid):
-        records.finished(state, verdict)
-        lockout.settle(state.destination, verdict, state.refundable, state.call_sid)
-        if state.account:
-            lockout.settle_key(state.account, verdict, state.account_refundable, state.call_sid)
-        if verdict == "approved":
-            lockout.give_back_entry(state.entries, state.entry_counted, state.call_sid)
-
-
-def hand_back(state):
-    """A redirect to the parent's step, carrying `state` with its verdict (`result`)."""
-    response = VoiceResponse()
-    token = _codec().dump(state)
-    separator = "&" if "?" in state.return_to else "?"
-    response.redirect(f"{state.return_to}{separator}s={token}", method="POST")
-    return twiml(response)
-
-
-@bp.errorhandler(BadState)
-def _broken_state(error):
-    """A step whose call state is forged, stale or from another call: apologise, fall back."""
-    log.warning("call %s: %s on %s", logged_sid(), error, request.path)
-    broken_off(request.form.get("CallSid", ""))
-    return fallback("error")
-
-
-def broken_off(call_sid):
-    """A verification our side could not finish: recorded as an error.
-
-    Its lockout count stands: once the call's state is lost, nothing proves that no code was checked.
-    """
-    records.broke_off(call_sid, "error")
-
-
 def state_url(endpoint, state):
     """The URL of a step, carrying the call's state."""
     # The token is URL-safe as it is: appended, not re-encoded by url_for.
-    return f"{url_for(endpoint)}?s={_codec().dump(state)}"
+    return f"{url_for(endpoint)}?s={codec().dump(state)}"
 
 
 def load_state():
     """The call's state this request carries; BadState if forged, stale or another call's."""
-    return _codec().load(request.args.get("s", ""), request.form.get("CallSid", ""))
+    return codec().load(request.args.get("s", ""), request.form.get("CallSid", ""))
 
 
-def _codec():
+def codec():
+    """The app's call-state codec."""
     return current_app.extensions["verification"]["codec"]
 
 
-def _verify():
+def verify_service():
+    """The app's Verify service."""
     return current_app.extensions["verification"]["verify"]
+
+
+# The steps, on `bp`; they use what is above.
+from app.calls.verification import channels, check, finish, start  # noqa: E402
+from app.calls.verification.channels import chosen  # noqa: E402
+from app.calls.verification.finish import broken_off, hand_back, record_verdict  # noqa: E402
+
+__all__ = [
+    "DEFAULT_VERIFY_TIMEOUT", "MENU_TIMEOUT", "Result", "bp", "broken_off", "chosen", "finished", "hand_back", "hand_over",
+    "init_app", "language_menu", "load_state", "record_verdict", "result", "started", "state_url",
+]  # fmt: skip
