@@ -145,6 +145,19 @@ def test_a_replayed_request_while_the_caller_verifies_is_409_and_sends_no_second
     assert after.status_code == 409 and "verified on this call already" in after.json["reason"]
 
 
+def test_a_landline_comes_back_to_the_conference_unverified_with_no_callback_promised(make_app, call, ask, verify, records):
+    app = make_app(API_TOKEN=TOKEN, VERDICT_SIGNING_KEY=KEY, CALLBACK=True, RISK_CHECKS="line_type")
+    verify.lookup.answer(CALLER, line_type="landline")
+    caller = call(conference=CONFERENCE, target=app)
+    assert ask(caller, back_to(), target=app).status_code == 202
+    caller.follow_moves()
+    assert caller.heard("We cannot send a text message to this phone line")
+    assert not caller.heard("call this number back")
+    assert caller.conference == CONFERENCE  # not hung up: the agent is still waiting
+    assert verify.sent == [] and [path for path, _ in verify.requests if path.endswith("/Calls.json")] == []
+    assert (records()[0]["reason"], records()[0]["line_type"]) == ("landline", "landline")
+
+
 def test_a_verification_the_agent_starts_counts_towards_the_lockout(in_conference, ask, make_app):
     for _ in range(3):
         caller = in_conference()

@@ -96,6 +96,23 @@ def test_answered_by_a_person_who_presses_1_is_verified_by_callback_with_a_verdi
     assert (record["outcome"], record["reason"]) == ("approved", "approved")
 
 
+@pytest.mark.parametrize("pressed", ["1", ""])
+def test_the_callbacks_verdict_and_record_carry_what_lookup_said_and_the_method(make_app, call, hang_up, verify, records, pressed):
+    app = make_app(CALLBACK=True, SUCCESS_NEXT_STEP=PBX, FAILURE_NEXT_STEP=PBX, RISK_CHECKS="line_type,sim_swap,call_forwarding")
+    verify.lookup.answer(CALLER, line_type="landline")
+    hang_up(promised(call, app), target=app)
+    callee = answer(app, verify)
+    callee.press(pressed) if pressed else callee.silence()
+    [record] = records()
+    assert (record["method"], record["line_type"], record["sim_swap"], record["forwarding"]) == ("callback", "landline", "none", "off")
+    if pressed:
+        headers = [event for event in callee.events if event.kind == "dial"][-1].attrs["headers"]
+        risks = [headers[f"X-Verification-{name}"] for name in ("Method", "Line-Type", "Sim-Swap", "Forwarding")]
+        assert risks == ["callback", "landline", "none", "off"]
+    else:
+        assert record["reason"] == "callback_unanswered"
+
+
 @pytest.mark.parametrize("answered_by", ["machine_start", "fax"])
 def test_a_machine_hears_nothing_and_the_callback_is_unanswered(callback_app, call, hang_up, verify, records, answered_by):
     hang_up(promised(call, callback_app), target=callback_app)

@@ -158,15 +158,27 @@ def test_an_address_that_is_none_is_not_offered(make_app, call, verify):
     assert sends(verify) == [{"To": ON_FILE, "Channel": "sms"}]
 
 
-def test_a_landline_refusal_before_the_first_send_gets_the_code_by_email(by_account, call, verify, records, monkeypatch):
-    # Stands in for the risk check's refusal (a Lookup answering landline): no text is attempted.
-    from app.calls import verification
-
-    monkeypatch.setattr(verification, "_refusal", lambda state: "landline")
-    caller = call(target=by_account(CHANNELS="sms,email"))
+def test_a_phone_on_file_lookup_calls_a_landline_gets_the_code_by_email_with_no_text_tried(by_account, call, verify, records):
+    verify.lookup.answer(ON_FILE, line_type="landline")
+    caller = call(target=by_account(RISK_CHECKS="line_type"))
     caller.press(ACCOUNT + "#")
     caller.press("1")
+    assert verify.lookup.requests == [(ON_FILE, "line_type_intelligence")]
     assert caller.heard("The phone number on your account cannot receive text messages.")
     assert [(form["To"], form["Channel"]) for form in sends(verify)] == [(ADDRESS, "email")]
     caller.press(caller.last_code)
-    assert (records()[-1]["channel"], records()[-1]["outcome"]) == ("email", "approved")
+    assert caller.heard("You are verified as the account holder.")
+    record = records()[-1]
+    assert (record["channel"], record["outcome"], record["line_type"], record["method"]) == ("email", "approved", "landline", "account")
+
+
+def test_from_a_studio_flow_with_the_callback_on_a_landline_on_file_gets_the_code_by_email(by_account, call, verify):
+    # A Studio flow's call cannot end with a callback's promise: the email on file is its way.
+    verify.lookup.answer(ON_FILE, line_type="landline")
+    app = by_account(RISK_CHECKS="line_type", CALLBACK="on", VERDICT_SIGNING_KEY="a-shared-secret-the-studio-flow-also-knows-0123")
+    caller = call(target=app, url=f"https://ivr.example.com/studio/verify?flow=FW{'0' * 32}&account={ACCOUNT}")
+    caller.press("1")
+    assert not caller.heard("call this number back")
+    assert [(form["To"], form["Channel"]) for form in sends(verify)] == [(ADDRESS, "email")]
+    caller.press(caller.last_code)
+    assert caller.studio_return["verified"] == "true"

@@ -6,7 +6,8 @@ import subprocess
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from app.ops.metrics import LOOKUP_RESULTS
+from app.calls.prompts import en_US
+from app.ops.metrics import LOOKUP_RESULTS, REASONS
 from tests.conftest import CALLER
 from tests.fakes import TIMEOUT, verify_error
 from tests.test_database_down import CLOSED_PORT
@@ -111,6 +112,21 @@ def test_failures_are_counted_by_reason(call, counts):
     assert counts("ivr_verifications_finished_total", outcome="failed", reason="too_many_attempts") == 1
     assert counts("ivr_verifications_finished_total", outcome="failed", reason="withheld") == 1
     assert counts("ivr_verifications_started_total") == 2
+
+
+def test_account_failures_are_counted_by_their_own_reason_not_as_other(make_app, call, counts):
+    app = make_app(METRICS_TOKEN=TOKEN, VERIFY_BY="account", LOCKOUT_MAX_FAILURES=2)
+    guesser = call(target=app)
+    for guess in ["11111111#", "22222222#", "33333333#"]:
+        guesser.press(guess)
+    assert guesser.heard("Too many account numbers have been entered from this phone")
+    assert counts("ivr_verifications_finished_total", outcome="failed", reason="unknown_accounts") == 1
+    assert counts("ivr_verifications_finished_total", reason="other") == 0
+
+
+def test_every_reason_a_caller_is_told_is_a_label_of_its_own():
+    told = {key.split(":", 1)[1] for key in en_US.SENTENCES if key.startswith("failed:")}
+    assert told - REASONS == set()
 
 
 def test_verify_errors_are_counted_by_code(call, verify, counts):

@@ -11,11 +11,13 @@ import sys
 from pathlib import Path
 
 import pytest
+import sqlalchemy
 
 from app.storage import reports
 from app.storage.records import now
-from app.storage.tables import lockouts, verifications
-from tests.conftest import BACKENDS
+from app.storage.tables import callbacks, lockouts, lookups, verifications
+from tests.conftest import BACKENDS, CALLER
+from tests.test_callback import answer, promised
 
 ON_BOTH_BACKENDS = pytest.mark.parametrize("backend", BACKENDS)
 ROOT = Path(__file__).resolve().parent.parent
@@ -149,6 +151,24 @@ def test_purge_at_a_terminal_asks_first_saying_how_many(known, records, database
 def test_purge_with_nothing_that_old_asks_nothing(app, records):
     result = app.test_cli_runner().invoke(args=["verifications", "purge", "--older-than", "7d"])
     assert (result.exit_code, result.output) == (0, "No record is older than 7 days.\n")
+
+
+@ON_BOTH_BACKENDS
+def test_purge_removes_finished_callbacks_and_lookup_answers_past_their_use(make_app, call, hang_up, verify, db):
+    app = make_app(CALLBACK=True, RISK_CHECKS="line_type")
+    verify.lookup.answer(CALLER, line_type="landline")
+    hang_up(promised(call, app), target=app)
+    answer(app, verify, "machine_start")  # the callback ends unanswered
+    long_ago = now() - datetime.timedelta(days=30)
+    with db.begin() as connection:
+        connection.execute(callbacks.update().values(created_at=long_ago))
+        connection.execute(lookups.update().values(looked_up_at=long_ago))
+    call(from_="+14155550199", target=app)  # a mobile, looked up now
+    result = app.test_cli_runner().invoke(args=["verifications", "purge", "--older-than", "7d", "--yes"])
+    assert result.output.splitlines()[-1] == "Deleted 1 finished callback(s) older than 7 days and 1 Lookup answer(s) older than 24 hours."
+    with db.connect() as connection:
+        assert connection.execute(sqlalchemy.select(sqlalchemy.func.count()).select_from(callbacks)).scalar() == 0
+        assert connection.execute(sqlalchemy.select(sqlalchemy.func.count()).select_from(lookups)).scalar() == 1
 
 
 def looked_up(outcome, reason, line_type, sim_swap, forwarding):

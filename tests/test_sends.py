@@ -18,6 +18,7 @@ from config import TestConfig
 from tests.conftest import BACKENDS, SLOW_MACHINE_DATABASE_TIMEOUT
 from tests.test_admin import BASE, HASH, log_in
 from tests.test_cli_call import NO_CREDENTIALS
+from tests.test_database_down import CLOSED_PORT
 
 pytestmark = pytest.mark.parametrize("backend", BACKENDS)
 
@@ -75,6 +76,26 @@ def test_past_the_hourly_cap_callers_hear_why_and_are_sent_nothing(make_app, cal
     assert len(verify.sent) == 2
     assert (records()[-1]["outcome"], records()[-1]["reason"]) == ("failed", "sends_capped")
     assert sorted(lockout_counts(db)) == [0, 1, 1]
+
+
+def test_a_call_the_risk_check_refuses_gives_its_place_back_and_counts_as_no_code_sent(make_app, call, verify, db):
+    app = make_app(MAX_SENDS_PER_HOUR=1, RISK_CHECKS="line_type")
+    verify.lookup.answer(CALLERS[0], line_type="landline")
+    assert call(from_=CALLERS[0], target=app).heard("We cannot send a text message to this phone line")
+    sends.give_back(app)  # the worker ends: what it reports is what was sent
+    assert hours_counted(db) == [(0, 0)]
+    assert call(from_=CALLERS[1], target=app).heard("sent a text message")
+    assert len(verify.sent) == 1
+    sends.give_back(app)
+    assert hours_counted(db) == [(1, 1)]
+
+
+def test_without_the_database_a_refused_call_gives_its_place_back_to_the_workers_share(make_app, call, verify, monkeypatch):
+    monkeypatch.setenv("WEB_CONCURRENCY", "1")
+    app = make_app(MAX_SENDS_PER_HOUR=1, RISK_CHECKS="line_type", DATABASE_URL=CLOSED_PORT)
+    verify.lookup.answer(CALLERS[0], line_type="landline")
+    assert call(from_=CALLERS[0], target=app).heard("We cannot send a text message to this phone line")
+    assert call(from_=CALLERS[1], target=app).heard("sent a text message")
 
 
 def test_a_new_code_on_star_counts_against_the_cap(make_app, call, verify):

@@ -100,6 +100,16 @@ def test_a_number_no_code_can_reach_goes_back_unverified_without_a_code(from_stu
     assert verify.sent == []
 
 
+def test_a_landline_goes_back_to_the_flow_as_landline_with_no_callback_promised(make_app, call, verify):
+    app = make_app(VERDICT_SIGNING_KEY=KEY, CALLBACK=True, RISK_CHECKS="line_type")
+    verify.lookup.answer(CALLER, line_type="landline")
+    caller = call(url=studio_url(), target=app)
+    assert not caller.heard("call this number back")
+    assert (caller.studio_return["verified"], caller.studio_return["reason"]) == ("false", "landline")
+    assert caller.end_reason == f"returned to Studio flow {FLOW}"
+    assert verify.sent == []
+
+
 def test_by_account_the_code_goes_to_the_phone_on_file(app, from_studio, verify, caplog):
     caplog.set_level(logging.INFO)
     caller = from_studio(account=ACCOUNT)

@@ -62,6 +62,9 @@ class CallState:
     sim_swap: str = ""
     # Call forwarding: on, off or unknown; "" if not looked up.
     forwarding: str = ""
+    # The entry lets a landline's call end with the callback's promise: /voice's does. Every other
+    # (an agent's, a Studio flow's, a host IVR's) expects its call back, and gets reason `landline`.
+    may_call_back: bool = False
 
     def but(self, **changes):
         """A copy with some fields changed."""

@@ -33,7 +33,7 @@ def incoming():
         return account.greet(response, return_to=url_for(".outcome"))
     say(response, "greeting")
     # `From` is the caller; `To` is this service's own Twilio number.
-    verification.hand_over(response, request.form.get("From", ""), return_to=url_for(".outcome"))
+    verification.hand_over(response, request.form.get("From", ""), return_to=url_for(".outcome"), may_call_back=True)
     return twiml(response)
 
 

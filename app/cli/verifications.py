@@ -12,7 +12,7 @@ from phonenumbers import PhoneNumberFormat
 
 from app.cli.accounts import account_number
 from app.cli.db import connected
-from app.storage import lockout, records, reports
+from app.storage import callbacks, lockout, lookups, records, reports
 from app.numbers import Unusable, mask, usable_number
 from app.storage.accounts import AccountLookupFailed, account_hash
 
@@ -133,7 +133,10 @@ def _phone_on_file(account):
 @click.option("--older-than", "older_than", type=Duration(), required=True, help="Age to delete from: e.g. 90d.")
 @click.option("--yes", is_flag=True, help="Delete without asking (scripts, CI).")
 def purge(older_than, yes):
-    """Delete the records of verifications started longer ago than --older-than, once confirmed."""
+    """Delete the records of verifications started longer ago than --older-than, once confirmed.
+
+    Finished callbacks as old go with them, and Lookup answers older than LOOKUP_CACHE_HOURS.
+    """
     before, age = records.now() - older_than, spoken(older_than)
     if not yes:
         with connected() as connection:
@@ -146,6 +149,12 @@ def purge(older_than, yes):
         if not click.confirm(f"Delete {count} record(s) older than {age}?"):
             click.echo("Nothing deleted.")
             return
+    # Lookup's answers are kept for LOOKUP_CACHE_HOURS: past that no call reads them.
+    cache_hours = current_app.config.get("LOOKUP_CACHE_HOURS", 24)
     with connected(transaction=True) as connection:
         deleted = records.purge(connection, before)
+        finished = callbacks.purge(connection, before)
+        stale = lookups.purge(connection, records.now() - datetime.timedelta(hours=cache_hours))
     click.echo(f"Deleted {deleted} record(s) older than {age}.")
+    if finished or stale:
+        click.echo(f"Deleted {finished} finished callback(s) older than {age} and {stale} Lookup answer(s) older than {cache_hours} hours.")

@@ -20,11 +20,12 @@ REASONS = {
     "approved", "withheld", "invalid_number", "undeliverable", "rate_limited", "blocked",
     "country_not_allowed", "sends_capped", "unavailable", "no_input", "too_many_attempts",
     "expired", "locked", "unattested", "hung_up", "error",
-    "landline", "line_type_not_supported", "sim_swapped", "lookup_unavailable",
+    "landline", "line_type_not_supported", "sim_swapped", "lookup_unavailable", "callback_unanswered",
+    "email_unavailable", "account_not_found", "account_locked", "phone_on_file_unusable",
+    "unknown_accounts", "withheld_entries", "account_unavailable", "no_account_number",
 }  # fmt: skip
 # Lookup's results (app/twilio/lookup.py): answered, or why not.
 LOOKUP_RESULTS = {"answered", "package_not_enabled", "not_covered", "not_found", "network", "http_4xx", "http_5xx", "bad_answer"}
-REASONS |= {"callback_unanswered"}
 WEBHOOK_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 10, 15)
 VERIFY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 0.75, 1, 2, 3, 5, 10)
 

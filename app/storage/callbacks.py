@@ -93,3 +93,13 @@ def move(call_sid, old, new):
     """Move the call's callback from one of the statuses `old` to `new`; False if it was not in one (a replay)."""
     values = {"sid": call_sid, "old": list(old), "new": new}
     return database.execute(f"callback {new}", MOVE, call_sid, default=0, values=values) == 1
+
+
+# Statuses a callback ends in: nothing moves it on from these.
+FINISHED = ("verified", "unanswered", "expired")
+
+
+def purge(connection, before):
+    """Delete the finished callbacks promised before `before`, as the records' retention goes; how many went."""
+    finished = callbacks.delete().where(callbacks.c.status.in_(FINISHED), callbacks.c.created_at < before)
+    return connection.execute(finished).rowcount

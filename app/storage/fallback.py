@@ -153,3 +153,11 @@ def take_send(hour, cap):
             return False
         limits.sends += 1
         return True
+
+
+def return_send(hour):
+    """Give back a place take_send() gave this hour, for a code that did not go."""
+    limits = _limits()
+    with limits.lock:
+        if limits.hour == hour and limits.sends:
+            limits.sends -= 1

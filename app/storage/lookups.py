@@ -54,3 +54,8 @@ def write(number_hash, facts, call_sid="-"):
 def forget_all():
     """Forget every number's kept answers: each is asked of Lookup again (`flask call` sets the stand-in's)."""
     database.execute("lookup cache clear", lookups.delete())
+
+
+def purge(connection, before):
+    """Delete the answers last given before `before`: no call reads them any more; how many went."""
+    return connection.execute(lookups.delete().where(lookups.c.looked_up_at < before)).rowcount

@@ -89,6 +89,8 @@ def finished(state, verdict):
         attempts=state.attempts + (verdict == "approved"),
         resends=state.resends,
         silences=state.silences,
+        # A callback's verdict is the callback's: it was promised under the method the call began with.
+        method=state.method,
         # What Lookup said of the number, if it was asked (app/calls/risk.py).
         **_risk(state),
     )

@@ -6,7 +6,8 @@ one row of the hour would queue a burst's starts behind each other, so a worker 
 a few at a time (1% of the cap, at most 10) and hands them out itself: the counter runs ahead of
 the codes sent by at most that many places per worker, and never lets more than the cap through.
 The places a process still holds when it ends are given back. The codes sent are counted apart
-(`sent`), reported by each worker with its next take of places and when it gives them back.
+(`sent`), reported by each worker with its next take of places and when it gives them back; a
+place taken for a code the risk check then refused is returned (`return_place`), not reported.
 """
 
 import atexit
@@ -16,7 +17,7 @@ import threading
 import weakref
 
 import sqlalchemy
-from flask import current_app
+from flask import current_app, g
 
 from app.storage import database, fallback
 from app.storage.records import now
@@ -84,6 +85,7 @@ def admit(call_sid="-"):
     cap = config.get("MAX_SENDS_PER_HOUR")
     if not cap or config.get("USE_LOCAL_VERIFY"):
         return True  # a host IVR that sets no cap; the local stand-in, which sends no text
+    g.pop("send_place", None)
     places = _places_of(current_app._get_current_object())
     hour = this_hour()
     with places.lock:
@@ -96,6 +98,7 @@ def admit(call_sid="-"):
         had = _take(hour, cap, places.unreported, call_sid)
         if had is None:
             if fallback.take_send(hour, cap):
+                g.send_place = "memory"
                 return True
             log.warning(
                 "call %s: no code sent, this worker's share (%d) of MAX_SENDS_PER_HOUR reached without the database",
@@ -109,6 +112,26 @@ def admit(call_sid="-"):
             return True
     log.warning("call %s: no code sent, MAX_SENDS_PER_HOUR (%d) reached this hour", call_sid, cap)
     return False
+
+
+def return_place(call_sid="-"):
+    """Give back the place admit() took in this request for a code that did not go (the risk check refused it).
+
+    It goes back to this worker's places, which use it for the next code; counted as sent when
+    taken, it is counted off with the next report.
+    """
+    config = current_app.config
+    if not config.get("MAX_SENDS_PER_HOUR") or config.get("USE_LOCAL_VERIFY"):
+        return
+    if g.pop("send_place", None) == "memory":
+        fallback.return_send(this_hour())
+        return
+    places = _places_of(current_app._get_current_object())
+    with places.lock:
+        if places.hour == this_hour():
+            places.left += 1
+            places.unreported -= 1
+    log.info("call %s: no code sent, its place under MAX_SENDS_PER_HOUR given back", call_sid)
 
 
 def _places_of(app):

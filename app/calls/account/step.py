@@ -38,6 +38,7 @@ def greet(response, return_to):
         return_to=return_to,
         attestation=stir.attestation(request.form),
         method="account",
+        may_call_back=True,  # only /voice greets: its call may end with a callback's promise
     )
     if len(current_app.extensions["verification"]["languages"]) == 1:
         return _ask(state, "greeting_account", response=response)
@@ -158,12 +159,12 @@ def _ask(state, *prompt, response=None):
 
 
 def _carried(state):
-    """What the subflow takes on from the account step: the attestation /voice carried, the language chosen.
+    """What the subflow takes on from the account step: the attestation /voice carried, the language chosen, the callback's leave.
 
     No language chosen is "", not LANGUAGE: the subflow then speaks LANGUAGE, offers no second
     menu, and lets Verify pick the text's language from the number's country.
     """
-    return {"attestation": state.attestation, "language": state.language}
+    return {"attestation": state.attestation, "language": state.language, "may_call_back": state.may_call_back}
 
 
 def _language(state):
@@ -182,7 +183,9 @@ def failed(state, reason):
     record = state.but(destination=request.form.get("From", ""))
     with database.one_connection("record account step", state.call_sid):
         if records.started(record):
+            verification.started.send()
             records.finished(record, reason)
+            verification.finished.send(outcome="failed", reason=reason)
     return verification.Result(False, reason, attestation=state.attestation, method="account", language=state.language)
 
 

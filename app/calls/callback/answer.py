@@ -51,9 +51,10 @@ def key():
     if not callbacks.move(parent, callbacks.UNDER_WAY, "verified"):
         log.warning("call %s: callback key replayed or too late", logged_sid())
         return _hang_up()
+    state = state.but(method="callback")
     verification.record_verdict(state, "approved")
     # From here the verdict is this call's, the one the caller answered.
-    return verification.hand_back(state.but(call_sid=request.form["CallSid"], method="callback", result="approved"))
+    return verification.hand_back(state.but(call_sid=request.form["CallSid"], result="approved"))
 
 
 @bp.post("/status")
@@ -63,7 +64,7 @@ def status():
     if request.form.get("CallStatus") in CALL_ENDED:
         parent, state = _load()
         if callbacks.move(parent, callbacks.UNDER_WAY, "unanswered"):
-            verification.record_verdict(state, "callback_unanswered")
+            verification.record_verdict(state.but(method="callback"), "callback_unanswered")
             log.info("call %s: callback ended %s", logged_sid(), request.form.get("CallStatus"))
     return "", 204
 
@@ -80,7 +81,7 @@ def _load():
 def _unanswered(parent, state):
     """Recorded callback_unanswered (once), and the call hung up: no message is left on a machine."""
     if callbacks.move(parent, callbacks.UNDER_WAY, "unanswered"):
-        verification.record_verdict(state, "callback_unanswered")
+        verification.record_verdict(state.but(method="callback"), "callback_unanswered")
     return _hang_up()
 
 
