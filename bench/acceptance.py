@@ -9,8 +9,10 @@ twilio-python's HTTP layer is pointed at the stand-in, by bench/served_wsgi.py).
 calls over HTTP with the project's call engine, every webhook signed as Twilio signs it, down
 every path a caller can take, from /voice, from a Studio flow's TwiML Redirect and from an
 agent's conference by the API (the Calls and TaskRouter APIs and the notify receiver simulated too); restarts the server in the middle of a call; rings 40 callers at
-once; restarts it verifying by account, its accounts in a CRM stand-in (bench/fake_crm.py); and
-finally reads the server's log for codes, tokens, full phone numbers and account numbers.
+once; restarts it with risk checks (Lookup simulated too, scripted per number) and CALLBACK=on,
+and plays the callbacks it places; restarts it verifying by account, its accounts in a CRM
+stand-in (bench/fake_crm.py), with risk checks and email; and finally reads the server's log
+for codes, tokens, full phone numbers, email addresses and account numbers.
 
 One line per check; exit status 1 if any check fails.
 """
@@ -18,6 +20,7 @@ One line per check; exit status 1 if any check fails.
 import argparse
 import asyncio
 import secrets
+import sqlite3
 import sys
 import tempfile
 import threading
@@ -32,10 +35,11 @@ from twilio.request_validator import RequestValidator
 
 from app.calls.handoff.verdict import BadVerdict, read, signing_key
 from app.calls.prompts import PROMPTS
+from app.numbers import mask
 from app.simulator import place_call
 from app.simulator.engine import ACCOUNT_SID
 from app.simulator.twiml_model import InvalidTwiML, validate
-from bench.fake_crm import FakeCrm
+from bench.fake_crm import FakeCrm, phone_of
 from bench.fake_verify import FakeVerifyServer, SCENARIOS
 from bench.server import Server, free_port
 from tests.fakes import FakeNotify
@@ -77,6 +81,11 @@ ROUTES = [
     "/studio/return",
 ]
 TWILIO_WEBHOOK_LIMIT = 15.0
+# Accounts the run by account verifies with risk checks and email: an address on file, a landline
+# on file with an address, Lookup down, a SIM swapped (bench/fake_verify.py scripts their phones).
+ACCOUNTS_WITH_RISKS = ["10009001", "10009206", "10008500", "10008207"]
+# The success step of the run with risk checks: a SIP URI, so that the verdict rides along in its headers.
+PBX = "sip:desk@pbx.example.com"
 
 
 class Acceptance:
@@ -86,6 +95,7 @@ class Acceptance:
         self.latency = latency
         self.workdir = Path(workdir)
         self.token = secrets.token_hex(16)
+        self.verdict_key = secrets.token_urlsafe(32)  # the PBX's, for the run whose success step is SIP
         self.failures = 0
         self.numbers_used = set()
         self.slowest_webhook = 0.0
@@ -121,7 +131,7 @@ class Acceptance:
 
     # -- calls ----------------------------------------------------------------------------
 
-    def call(self, from_, *keys):
+    def call(self, from_, *keys, **options):
         """Place a call from `from_`, key in each of `keys`, return the call and its slowest webhook."""
         self.numbers_used.add(from_)
         began = time.perf_counter()
@@ -131,7 +141,7 @@ class Acceptance:
             if event.kind == "webhook":
                 timings.append(time.perf_counter())
 
-        call = place_call(self.voice_url, from_=from_, to=SERVICE_NUMBER, auth_token=self.token, on_event=timed)
+        call = place_call(self.voice_url, from_=from_, to=SERVICE_NUMBER, auth_token=self.token, on_event=timed, **options)
         for key in keys:
             call.press(key)
         marks = [began] + timings
@@ -297,15 +307,94 @@ class Acceptance:
             f"{verified}/{callers} verified in {took:.1f} s, slowest webhook {slowest:.2f} s",
         )
 
+    def restart(self, **settings):
+        """The server stopped, and started again with `settings` added to the run's environment."""
+        self.server.stop()
+        self.server = Server("bench.served_wsgi:app", self.server.port, self.log, env={**self.env, **settings})
+        self.server.start()
+
+    def risk_checks(self):
+        """Lookup before the first code, landlines called back: a server restarted with RISK_CHECKS, CALLBACK=on, a SIP success step."""
+        self.restart(
+            RISK_CHECKS="line_type,sim_swap,call_forwarding", CALLBACK="on", RISK_ON_LOOKUP_ERROR="allow", SIM_SWAP_POLICY="refuse",
+            SUCCESS_NEXT_STEP=PBX, VERDICT_SIGNING_KEY=self.verdict_key,
+        )  # fmt: skip
+        callee = self.called_back("+15005552205", "human")
+        heard = callee is not None and self.heard(callee, "callback_answered")
+        verdict = self.dialled_verdict(callee.press("1")) if heard else None
+        self.check(
+            "callback: answered by a person who presses 1, on to the success step with a verdict that holds",
+            heard and verdict is not None and (verdict.status, verdict.method, verdict.line_type) == ("approved", "callback", "landline"),
+            str(verdict and {"status": verdict.status, "method": verdict.method, "line_type": verdict.line_type}),
+        )
+        machine = self.called_back("+15005552215", "machine_start")
+        self.check(
+            "callback: answered by a machine, nothing said, recorded callback_unanswered",
+            machine is not None and machine.said_since_last_input() == [] and machine.end_reason == "hangup" and self.reason_of("+15005552215") == "callback_unanswered",
+            self.reason_of("+15005552215"),
+        )
+        placed = len(self.verify.verify.calls)
+        call, _ = self.call("+15005552206", status_callback=self.server.url + "/voice/status")
+        self.check(
+            "callback: a landline whose calls are forwarded is not called back, the caller told",
+            self.heard(call, "failed:landline") and not self.heard(call, "callback_offer") and len(self.verify.verify.calls) == placed,
+        )
+        sends = self.verify.verify.counts["send"]
+        call, _ = self.call("+15005552207")
+        self.check("SIM swapped 2 hours ago: no code, the caller told (sim_swapped)", self.heard(call, "failed:sim_swapped") and self.verify.verify.counts["send"] == sends)
+        for number in ("+15005552500", "+15005552606", "+15005552999"):
+            call, slowest = self.call(number, CODE)
+            self.check(
+                f"Lookup {_lookup_scenario(number)}, RISK_ON_LOOKUP_ERROR=allow: the code sent, verified",
+                self.heard(call, "approved") and slowest < TWILIO_WEBHOOK_LIMIT,
+                f"slowest webhook {slowest:.1f} s",
+            )
+        for _ in range(2):
+            call, _ = self.call("+14155550190", CODE)
+        looked_up = self.verify.verify.looked_up["+14155550190"]
+        self.check("two calls from one number: one Lookup (the answer kept)", self.heard(call, "approved") and looked_up == 1, f"{looked_up} Lookups")
+
+    def called_back(self, number, answered_by):
+        """A landline caller promised the callback hangs up; Twilio places the call and plays it, answered by `answered_by` (None if none was placed)."""
+        placed = len(self.verify.verify.calls)
+        call, _ = self.call(number, status_callback=self.server.url + "/voice/status")
+        promised = self.heard(call, "callback_offer") and call.end_reason == "hangup"
+        replayed = _signed_post(call.status_callback, {**call.fields, "CallStatus": "completed"}, self.token)
+        calls = self.verify.verify.calls[placed:]
+        form = calls[0]["form"] if calls else {}
+        self.check(
+            f"landline {number}, CALLBACK=on: the promise, then one call placed with answering-machine detection (status callback replayed: {replayed})",
+            promised and len(calls) == 1 and (form.get("To"), form.get("From"), form.get("MachineDetection")) == (number, SERVICE_NUMBER, "Enable"),
+            f"{len(calls)} call(s) placed",
+        )
+        if not calls:
+            return None
+        fields = {"CallSid": calls[0]["sid"], "Direction": "outbound-api", "AnsweredBy": answered_by}
+        return place_call(form["Url"], from_=SERVICE_NUMBER, to=number, auth_token=self.token, params=fields)
+
+    def dialled_verdict(self, call):
+        """The verdict in the X-Verification-Token of the SIP URI the call was dialled to, if this server signed it for this call."""
+        dialled = [event.attrs["headers"] for event in call.events if event.kind == "dial" and "headers" in event.attrs]
+        try:
+            return read(dialled[-1]["X-Verification-Token"], self.verdict_key, call.fields["CallSid"]) if dialled else None
+        except (BadVerdict, KeyError):
+            return None
+
+    def reason_of(self, number):
+        """The reason recorded for the latest verification of `number`, from the server's database."""
+        with sqlite3.connect(self.workdir / "acceptance.db") as db:
+            row = db.execute("SELECT reason FROM verifications WHERE number_masked = ? ORDER BY id DESC LIMIT 1", (mask(number),)).fetchone()
+        return row[0] if row else None
+
     def by_account(self):
-        """VERIFY_BY=account on a server restarted so, its accounts in a CRM stand-in answering after 100 ms."""
+        """VERIFY_BY=account on a server restarted so, its accounts in a CRM stand-in answering after 100 ms, Lookup asked."""
         secret = secrets.token_urlsafe(32)
         crm = FakeCrm(secret, latency=0.1)
         crm_url = f"http://127.0.0.1:{_start_in_thread(crm)}/accounts/lookup"
-        env = {**self.env, "VERIFY_BY": "account", "BENCH_CRM_URL": crm_url, "BENCH_CRM_SECRET": secret, "ACCOUNT_LOOKUP_TIMEOUT": "0.5"}
-        self.server.stop()
-        self.server = Server("bench.served_wsgi:app", self.server.port, self.log, env=env)
-        self.server.start()
+        self.restart(
+            VERIFY_BY="account", BENCH_CRM_URL=crm_url, BENCH_CRM_SECRET=secret, ACCOUNT_LOOKUP_TIMEOUT="0.5",
+            RISK_CHECKS="line_type,sim_swap", SIM_SWAP_POLICY="flag", RISK_ON_LOOKUP_ERROR="refuse", CHANNELS="sms,email",
+        )  # fmt: skip
         self.numbers_used.add("+14155550042")  # account 10000042's phone on file
         call, _ = self.call("+14155550150", "10000042#")
         told = call.heard(EN["account_code_sent"].format(ending="4 2"))
@@ -322,7 +411,35 @@ class Acceptance:
         call, _ = self.from_studio("+14155550153", CODE, account="10000042")
         back = call.studio_return or {}
         self.check("Studio by account: the flow's account number, verified on the phone on file", back.get("method") == "account" and self.verdict_holds(call, "approved"))
+        self.email_and_risks()
         self.check("the CRM stand-in found every request signed", crm.counts["refused"] == 0, str(crm.counts))
+
+    def email_and_risks(self):
+        """By account with CHANNELS=sms,email, SIM_SWAP_POLICY=flag, RISK_ON_LOOKUP_ERROR=refuse."""
+        self.numbers_used.update(phone_of(account) for account in ACCOUNTS_WITH_RISKS)
+        domain = "example dot com"
+        call, _ = self.call("+14155550155", "10009001#")
+        offered = self.heard(call, "channel_menu") and call.heard(EN["choose:email"].format(domain=domain, digit=2))
+        call.press("2")
+        emailed = call.heard(EN["code_sent:email"].format(length=len(CODE), domain=domain))
+        channel = self.verify.verify.deliveries[-1][2] if self.verify.verify.deliveries else None
+        call.press(CODE)
+        self.check("by account, CHANNELS=sms,email: email offered, the code by email (Channel=email), verified", offered and emailed and channel == "email" and self.heard(call, "approved_account"))
+        call, _ = self.call("+14155550156", "10009206#", "1")
+        self.check(
+            "by account, a landline on file, CALLBACK off, SMS chosen: the code goes by email instead",
+            call.heard(EN["code_sent:email"].format(length=len(CODE), domain=domain)),
+        )
+        sends = self.verify.verify.counts["send"]
+        call, _ = self.call("+14155550157", "10008500#")
+        self.check("Lookup down, RISK_ON_LOOKUP_ERROR=refuse: no code, the caller told (lookup_unavailable)", self.heard(call, "failed:lookup_unavailable") and self.verify.verify.counts["send"] == sends)
+        call, _ = self.from_studio("+14155550158", CODE, account="10008207")
+        verdict = self.studio_verdict(call)
+        self.check(
+            "SIM swapped 2 hours ago, SIM_SWAP_POLICY=flag: verified, the verdict says so",
+            verdict is not None and verdict.approved and verdict.sim_swap == "recent",
+            str(verdict and {"status": verdict.status, "sim_swap": verdict.sim_swap}),
+        )
 
     def from_studio(self, from_, *keys, **widget):
         """A call a Studio flow hands over with its TwiML Redirect; (the call, the flow's SID)."""
@@ -336,11 +453,15 @@ class Acceptance:
 
     def verdict_holds(self, call, status):
         """Whether the widget's `verdict` is a token this server signed for this call, saying `status`."""
+        verdict = self.studio_verdict(call)
+        return verdict is not None and verdict.status == status
+
+    def studio_verdict(self, call):
+        """The verdict the Studio flow got back, if it is a token this server signed for this call; else None."""
         try:
-            verdict = read((call.studio_return or {}).get("verdict", ""), signing_key(self.env), call.fields["CallSid"])
+            return read((call.studio_return or {}).get("verdict", ""), signing_key(self.env), call.fields["CallSid"])
         except BadVerdict:
-            return False
-        return verdict.status == status
+            return None
 
     def studio(self):
         """In by a Studio flow's TwiML Redirect, out by a Redirect to the flow's webhook with the verdict."""
@@ -398,11 +519,13 @@ class Acceptance:
 
     def clean_logs(self):
         text = self.log.read_text(errors="replace")
-        self.check("server log holds no account number", "10000042" not in text and "99999999" not in text)
+        accounts = ["10000042", "99999999", *ACCOUNTS_WITH_RISKS]
+        self.check("server log holds no account number", not any(account in text for account in accounts))
+        self.check("server log holds no email address", "holder-" not in text)
         leaked = [n for n in self.numbers_used if len(n) > 6 and n.lstrip("+") in text]
         self.check("server log holds no full phone number", not leaked, f"{len(leaked)} found" if leaked else "")
         self.check("server log holds no code", CODE not in text)
-        self.check("server log holds no auth token, API token or secret key", self.token not in text and self.env["SECRET_KEY"] not in text and self.env["API_TOKEN"] not in text)
+        self.check("server log holds no auth token, API token, secret key or verdict signing key", self.token not in text and self.env["SECRET_KEY"] not in text and self.env["API_TOKEN"] not in text and self.verdict_key not in text)
         self.check("server log holds no traceback", "Traceback" not in text)
 
     def run(self):
@@ -425,6 +548,7 @@ class Acceptance:
                 self.crowd,
                 self.studio,
                 self.agent,
+                self.risk_checks,
                 self.by_account,
             ):
                 part()
@@ -434,6 +558,16 @@ class Acceptance:
         self.check(f"slowest webhook of the whole run under {TWILIO_WEBHOOK_LIMIT:.0f} s", self.slowest_webhook < TWILIO_WEBHOOK_LIMIT, f"{self.slowest_webhook:.2f} s")
         self.clean_logs()
         return self.failures
+
+
+def _signed_post(url, fields, token):
+    """A webhook request signed as Twilio signs it; its status code."""
+    signature = RequestValidator(token).compute_signature(url, fields)
+    return requests.post(url, data=fields, headers={"X-Twilio-Signature": signature}, timeout=10).status_code
+
+
+def _lookup_scenario(number):
+    return {"+15005552500": "HTTP 500", "+15005552606": "error 60606", "+15005552999": "hangs"}[number]
 
 
 def _is_twiml(text):

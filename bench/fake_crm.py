@@ -4,7 +4,8 @@ It answers the lookup README's "Verification by account" describes: a POST of
 {"account_number": "…"}, signed with X-Signature-Timestamp and X-Signature (HMAC-SHA256 with
 `--secret`). A wrong or stale signature gets 401, as a real receiver's would. Account numbers
 from 10000000 to 10009999 are on file, each with its own phone, +1415555 and the last four
-digits (the benchmark's callers key them, bench/load.py); any other gets 404.
+digits (the benchmark's callers key them, bench/load.py); any other gets 404. Those from
+10009000 on have an email address on file too (holder-<account>@example.com).
 
     python -m bench.fake_crm --port 8791 --latency 0.1 --secret …
 """
@@ -20,6 +21,8 @@ from bench.http11 import HttpError, message, read_message, serve
 
 FIRST_ACCOUNT = 10_000_000
 ACCOUNTS = 10_000
+# Accounts from this one on have an email address on file.
+FIRST_WITH_EMAIL = 10_009_000
 
 
 def account_of(index):
@@ -32,6 +35,13 @@ def phone_of(account_number):
     if not account_number.isdigit() or not 0 <= int(account_number) - FIRST_ACCOUNT < ACCOUNTS:
         return None
     return f"+1415555{int(account_number) - FIRST_ACCOUNT:04d}"
+
+
+def on_file(account_number, phone):
+    """The CRM's answer for an account on file: its phone, and its email address if it has one."""
+    if int(account_number) < FIRST_WITH_EMAIL:
+        return {"phone": phone}
+    return {"phone": phone, "email": f"holder-{account_number}@example.com"}
 
 
 class FakeCrm:
@@ -49,11 +59,12 @@ class FakeCrm:
             self.counts["refused"] += 1
             return 401, {"error": "bad signature"}
         try:
-            phone = phone_of(str(json.loads(body)["account_number"]))
+            account_number = str(json.loads(body)["account_number"])
+            phone = phone_of(account_number)
         except (ValueError, KeyError, TypeError):
             return 400, {"error": "bad request"}
         self.counts["found" if phone else "unknown"] += 1
-        return (200, {"phone": phone}) if phone else (404, {"error": "not found"})
+        return (200, on_file(account_number, phone)) if phone else (404, {"error": "not found"})
 
     async def handle(self, reader, writer):
         try:

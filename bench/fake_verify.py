@@ -1,4 +1,4 @@
-"""A Twilio Verify v2 stand-in on a real socket, answering after a set latency.
+"""A Twilio Verify v2 stand-in (and Lookup v2, and the Calls API) on a real socket, answering after a set latency.
 
 The benchmark and the acceptance run point the server's twilio-python client at it (see
 bench/served_wsgi.py). It answers `POST /v2/Services/{VA…}/Verifications` and
@@ -9,7 +9,7 @@ expired or exhausted), except that the right code is always the same (`--code`, 
 123456). Every answer waits `--latency` seconds (default 0.5) without holding up the others:
 one asyncio loop, so thousands of requests can wait at once for next to no CPU.
 
-    python -m bench.fake_verify --port 8790 --latency 0.5 [--code 123456]
+    python -m bench.fake_verify --port 8790 --latency 0.5 [--lookup-latency 0.3] [--code 123456]
 
 Any other destination gets the happy path. These destinations get a scripted answer instead:
 
@@ -34,17 +34,50 @@ Any other destination gets the happy path. These destinations get a scripted ans
 
 Scripted check answers apply to every check of that destination's verifications; its sends
 succeed, so the call gets as far as asking for the code.
+
+It answers Lookup v2 too (`GET /v2/PhoneNumbers/{number}?Fields=…`, app/twilio/standin_lookup.py's
+answers, after `--lookup-latency` seconds, by default `--latency`): every number a mobile, never swapped, not forwarded, except these (the last three are
+the phones on file of accounts 10009206, 10008207 and 10008500 in bench/fake_crm.py):
+
+    number          Lookup says
+    +15005552205    landline
+    +15005552215    landline
+    +15005552206    landline, calls forwarded
+    +15005552207    SIM swapped 2 hours ago
+    +15005552500    HTTP 500, Twilio error body (code 20500)
+    +15005552606    the package's error 60606 (package not enabled)
+    +15005552999    hang: never answers
+    +14155559206    landline
+    +14155558207    SIM swapped 2 hours ago
+    +14155558500    HTTP 500
+
+And the Calls API (app/twilio/standin_calls.py, app/twilio/live_calls.py): a call created
+(`POST …/Calls.json`, a callback) is kept in `calls` for the caller of this stand-in to play.
 """
 
 import argparse
 import asyncio
 import json
-from urllib.parse import parse_qsl
+from collections import Counter
+from urllib.parse import parse_qsl, unquote
 
 from app.twilio.standin import LocalVerify, error_body
 from bench.http11 import HttpError, message, read_message, serve
 
 HANG = (None, "hang")
+
+LOOKUPS = {
+    "+15005552205": {"line_type": "landline"},
+    "+15005552215": {"line_type": "landline"},
+    "+15005552206": {"line_type": "landline", "forwarding": True},
+    "+15005552207": {"sim_swapped_hours": 2},
+    "+15005552500": {"failure": "server_error"},
+    "+15005552606": {"failure": "package_not_enabled"},
+    "+15005552999": {"failure": "timeout"},
+    "+14155559206": {"line_type": "landline"},
+    "+14155558207": {"sim_swapped_hours": 2},
+    "+14155558500": {"failure": "server_error"},
+}
 
 SCENARIOS = {
     ("send", "+15005550200"): error_body(400, 60200, "Invalid parameter `To`"),
@@ -73,22 +106,43 @@ class BenchVerify(LocalVerify):
     def __init__(self, code="123456"):
         super().__init__(code_length=len(code), on_send=None)
         self.code = code
-        self.counts = {"send": 0, "check": 0}
+        self.counts = {"send": 0, "check": 0, "lookup": 0, "call": 0}
+        self.looked_up = Counter()  # Lookups by number
+        for number, answer in LOOKUPS.items():
+            self.lookup.answer(number, **answer)
 
     def new_code(self):
         return self.code
 
-    def answer(self, method, path, form):
-        """(status, body) for one request: a scripted answer, HANG, or Verify's own."""
+    def answer(self, method, path, form, query=""):
+        """(status, body) for one request: a scripted answer, HANG, or Verify's, Lookup's or the Calls API's own."""
+        if path.startswith("/v2/PhoneNumbers/"):
+            return self._lookup(method, path, query)
+        if not path.startswith("/v2/Services/"):
+            self.counts["call"] += 1
+            return self._own(method, path, form)
         action = "check" if path.endswith("/VerificationCheck") else "send"
         self.counts[action] += 1
         scripted = SCENARIOS.get((action, self._destination(action, form)))
         if scripted is not None:
             return scripted
+        return self._own(method, path, form)
+
+    def _own(self, method, path, form):
         # Only the benchmark's own record is needed, not the list of every request and code.
         status, body = self.handle(method, path, form)
         self.requests.clear()
         self.sent.clear()
+        return status, body
+
+    def _lookup(self, method, path, query):
+        self.counts["lookup"] += 1
+        number = unquote(path.rsplit("/", 1)[-1])
+        self.looked_up[number] += 1
+        if LOOKUPS.get(number, {}).get("failure") == "timeout":
+            return HANG
+        status, body = self.lookup.handle(method, path, dict(parse_qsl(query)))
+        self.lookup.requests.clear()
         return status, body
 
     def _destination(self, action, form):
@@ -99,10 +153,11 @@ class BenchVerify(LocalVerify):
 
 
 class FakeVerifyServer:
-    """The stand-in on a TCP port; every answer is delayed by `latency` seconds."""
+    """The stand-in on a TCP port; every answer is delayed by `latency` seconds (Lookup's by `lookup_latency`, if given)."""
 
-    def __init__(self, latency=0.5, code="123456"):
+    def __init__(self, latency=0.5, code="123456", lookup_latency=None):
         self.latency = latency
+        self.lookup_latency = latency if lookup_latency is None else lookup_latency
         self.verify = BenchVerify(code)
 
     async def handle(self, reader, writer):
@@ -122,13 +177,13 @@ class FakeVerifyServer:
     async def answer(self, start_line, body, reader, writer, keep_alive):
         """Answer one request after the latency; False when the connection must end."""
         method, target, _ = start_line.split(" ", 2)
-        path = target.split("?", 1)[0]
+        path, _, query = target.partition("?")
         form = dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
-        answer = self.verify.answer(method, path, form)
+        answer = self.verify.answer(method, path, form, query)
         if answer == HANG:
             await reader.read()  # nothing, until the client gives up and closes the connection
             return False
-        await asyncio.sleep(self.latency)
+        await asyncio.sleep(self.lookup_latency if path.startswith("/v2/PhoneNumbers/") else self.latency)
         status, payload = answer
         text = payload if isinstance(payload, str) else json.dumps(payload)
         content_type = "text/html" if isinstance(payload, str) else "application/json"
@@ -145,12 +200,13 @@ def main(argv=None):
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8790)
     parser.add_argument("--latency", type=float, default=0.5, help="seconds before each answer")
+    parser.add_argument("--lookup-latency", type=float, help="seconds before each Lookup answer (default: --latency)")
     parser.add_argument("--code", default="123456", help="the right code for every verification")
     args = parser.parse_args(argv)
-    server = FakeVerifyServer(args.latency, args.code)
+    server = FakeVerifyServer(args.latency, args.code, args.lookup_latency)
 
     def ready(port):
-        print(f"fake Verify on http://{args.host}:{port} (latency {args.latency} s)", flush=True)
+        print(f"fake Verify on http://{args.host}:{port} (latency {args.latency} s, Lookup {server.lookup_latency} s)", flush=True)
 
     asyncio.run(server.serve(args.host, args.port, ready))
     print(f"fake Verify stopped: {server.verify.counts}", flush=True)

@@ -18,6 +18,11 @@
 caller keys an account number first, looked up in a CRM stand-in (bench/fake_crm.py, 100 ms per
 answer by default) whose phone on file for it is the caller's own number.
 
+`--risk-checks line_type,sim_swap` (or BENCH_RISK_CHECKS=…) runs it with those RISK_CHECKS: one
+Lookup per caller before the first code, from the stand-in answering after `--lookup-latency`
+seconds (0.3 by default, or BENCH_LOOKUP_LATENCY); both are in the results' JSON and its label
+(so in the results file's name).
+
 Results are printed and written as JSON to bench/results/.
 """
 
@@ -138,9 +143,11 @@ class FakeCrm:
 class FakeVerify:
     """bench/fake_verify.py in its own process."""
 
-    def __init__(self, latency, port):
+    def __init__(self, latency, port, lookup_latency=None):
         self.url = f"http://127.0.0.1:{port}"
         command = [sys.executable, "-m", "bench.fake_verify", "--port", str(port), "--latency", str(latency)]
+        if lookup_latency is not None:
+            command += ["--lookup-latency", str(lookup_latency)]
         self.process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, text=True)
         line = self.process.stdout.readline()
         if "fake Verify on" not in line:
@@ -274,16 +281,30 @@ def main(argv=None):
         help="account: callers key an account number first, looked up in a CRM stand-in (BENCH_VERIFY_BY)",
     )
     parser.add_argument("--crm-latency", type=float, default=0.1, help="the CRM stand-in's answer time, s (0.1)")
+    parser.add_argument(
+        "--risk-checks",
+        default=os.environ.get("BENCH_RISK_CHECKS", ""),
+        help="the server's RISK_CHECKS, e.g. line_type,sim_swap: a Lookup per caller (BENCH_RISK_CHECKS; default none)",
+    )
+    parser.add_argument(
+        "--lookup-latency",
+        type=float,
+        default=float(os.environ.get("BENCH_LOOKUP_LATENCY", "0.3")),
+        help="the Lookup stand-in's answer time, s (0.3; BENCH_LOOKUP_LATENCY)",
+    )
     args = parser.parse_args(argv)
     accounts = args.verify_by == "account"
+    if args.risk_checks:  # the label says so, whatever else it says
+        args.label = "-".join(filter(None, [args.label, f"risk-{args.risk_checks.replace(',', '+')}-lookup-{args.lookup_latency:g}s"]))
 
     RESULTS.mkdir(parents=True, exist_ok=True)
     stamp = time.strftime("%Y%m%d-%H%M%S")
     report = {"label": args.label, "args": vars(args), "env": _server_settings()}
-    verify = FakeVerify(args.latency, free_port())
+    report["risk_checks"] = {"RISK_CHECKS": args.risk_checks, "lookup_latency_s": args.lookup_latency} if args.risk_checks else None
+    verify = FakeVerify(args.latency, free_port(), args.lookup_latency)
     database_url = args.database_url or f"sqlite:///{RESULTS / f'{stamp}-records.sqlite3'}"
     report["database"] = database_url.split("://")[0]
-    env = {**SERVER_ENV, "BENCH_VERIFY_URL": verify.url, "DATABASE_URL": database_url}
+    env = {**SERVER_ENV, "BENCH_VERIFY_URL": verify.url, "DATABASE_URL": database_url, "RISK_CHECKS": args.risk_checks}
     crm = None
     if accounts:
         secret = secrets.token_urlsafe(32)
@@ -295,6 +316,8 @@ def main(argv=None):
         report["server_ready_s"] = project.start()
         print(f"server: {' '.join(project.command)}; workers {project.worker_pids()}, "
               f"listening {report['server_ready_s']:.2f} s after start", flush=True)
+        if args.risk_checks:
+            print(f"risk checks: RISK_CHECKS={args.risk_checks}, Lookup stand-in {args.lookup_latency:g} s", flush=True)
         asyncio.run(load.burst(f"{project.url}/voice", SERVER_ENV["TWILIO_AUTH_TOKEN"], 4, accounts=accounts))  # warm up
         if args.calls:
             report["burst"] = run_burst(project, verify, args.calls, accounts)

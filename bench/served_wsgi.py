@@ -3,9 +3,9 @@
 bench/server.py hands gunicorn `bench.served_wsgi:app` instead of the Procfile's `wsgi:app`;
 nothing else changes. The app is built by the same `create_app()` with the production
 configuration from the environment (Twilio credentials set); only twilio-python's HTTP layer is
-replaced, through the `http_client` seam the tests use, by the app's own (app/twilio_http.py)
-sending each `https://verify.twilio.com/...` request to BENCH_VERIFY_URL (bench/fake_verify.py)
-instead. With BENCH_CRM_URL (`python -m bench.run --verify-by account`), accounts are looked up
+replaced, through the `http_client` seam the tests use, by the app's own (app/twilio/http_client.py)
+sending each request to Verify, Lookup, the Calls API or TaskRouter to BENCH_VERIFY_URL
+(bench/fake_verify.py) instead. With BENCH_CRM_URL (`python -m bench.run --verify-by account`), accounts are looked up
 in the CRM stand-in there (bench/fake_crm.py), over plain HTTP on this machine, which
 production's ACCOUNT_LOOKUP_URL would refuse; the app is handed the source directly.
 This module lives in bench/ only: no setting of the production app can switch it on.
@@ -18,12 +18,12 @@ from app import create_app
 from app.storage.crm import CrmAccounts
 from app.twilio.http_client import TwilioHttp
 
-# Verify, and the Calls and TaskRouter APIs an agent's verification uses (the stand-in plays all three).
-TWILIO_HOSTS = {"verify.twilio.com", "api.twilio.com", "taskrouter.twilio.com"}
+# Verify, Lookup (the risk checks), the Calls API (callbacks, an agent's moves) and TaskRouter: the stand-in plays them all.
+TWILIO_HOSTS = {"verify.twilio.com", "lookups.twilio.com", "api.twilio.com", "taskrouter.twilio.com"}
 
 
 class StandInVerifyClient(TwilioHttp):
-    """The app's own HTTP client for Twilio, talking to `base_url` where it would talk to Verify."""
+    """The app's own HTTP client for Twilio, talking to `base_url` where it would talk to Twilio."""
 
     def __init__(self, base_url):
         super().__init__()
@@ -32,7 +32,7 @@ class StandInVerifyClient(TwilioHttp):
     def request(self, method, url, params=None, data=None, headers=None, auth=None, timeout=None, allow_redirects=False):
         parts = urlsplit(url)
         if parts.hostname not in TWILIO_HOSTS:
-            raise ValueError(f"the benchmark only stands in for Verify, Calls and TaskRouter, not {parts.hostname}")
+            raise ValueError(f"the benchmark only stands in for Verify, Lookup, Calls and TaskRouter, not {parts.hostname}")
         local = self.base_url + parts.path + (f"?{parts.query}" if parts.query else "")
         return super().request(method, local, params, data, headers, auth, timeout, allow_redirects)
 
