@@ -302,3 +302,31 @@ def test_on_a_call_that_went_out_to_the_customer_the_code_goes_to_the_number_cal
     ask(caller, back_to())
     caller.follow_moves()
     assert verify.sent[-1][0] == CALLER
+
+
+def test_a_body_nested_too_deeply_is_422_not_a_crash(app, in_conference, verify):
+    caller = in_conference()
+    deep = "[" * 4000 + "]" * 4000
+    headers = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"}
+    answer = app.test_client().post(f"/api/v1/calls/{caller.fields['CallSid']}/verification", data=deep, headers=headers)
+    assert (answer.status_code, answer.json["reason"]) == (422, "the body is nested too deeply")
+    assert verify.live.moves == []
+
+
+def test_a_body_too_large_is_a_413_the_description_knows(in_conference, ask):
+    answer = ask(in_conference(), back_to(notify="https://crm.example.com/" + "v" * 2_000_000))
+    assert answer.status_code == 413
+
+
+@pytest.mark.parametrize("method, path, status", [("get", "/api/v1/calls/CA{}/verification", 405), ("post", "/api/v1/nothing-here", 404)])
+def test_a_path_or_method_the_api_lacks_is_one_line_of_json(app, method, path, status):
+    answer = getattr(app.test_client(), method)(path.format("0" * 32), headers={"Authorization": f"Bearer {TOKEN}"})
+    assert answer.status_code == status
+    assert answer.is_json and "\n" not in answer.json["reason"]
+
+
+def test_a_notify_url_refused_says_what_is_accepted(in_conference, ask):
+    answer = ask(in_conference(), back_to(notify="https://crm.example.com/ver dicts"))
+    assert answer.status_code == 422
+    assert answer.json["reason"].startswith("notify must be an https:// URL of at most 256 characters")
+    assert "/path on this server" not in answer.json["reason"]

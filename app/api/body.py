@@ -35,6 +35,8 @@ def read_body(raw, config, languages):
         body = json.loads(raw or b"null")
     except ValueError:
         raise NotFitting("the body is not JSON") from None
+    except RecursionError:
+        raise NotFitting("the body is nested too deeply") from None
     if not isinstance(body, dict):
         raise NotFitting("the body must be a JSON object with at least `return`")
     if unknown := sorted(set(body) - FIELDS):
@@ -65,12 +67,13 @@ def _return(value):
 
 
 def _https(name, url):
+    accepted = f"{name} must be an https:// URL of at most {LONGEST_URL} characters, printable ASCII with nothing to quote"
     if not isinstance(url, str) or not url.startswith("https://") or len(url) > LONGEST_URL:
-        raise NotFitting(f"{name} must be an https:// URL of at most {LONGEST_URL} characters")
+        raise NotFitting(accepted)
     try:
         return parse(name, url).target
-    except BadDestination as error:
-        raise NotFitting(str(error)) from None
+    except BadDestination:
+        raise NotFitting(accepted) from None
 
 
 def _to(to):

@@ -42,7 +42,7 @@ def _authenticated():
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     expected = current_app.config["API_TOKEN"].encode()
     if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(), expected):
-        return _answer(401, "missing or wrong bearer token: send Authorization: Bearer <API_TOKEN>")
+        return answer(401, "missing or wrong bearer token: send Authorization: Bearer <API_TOKEN>")
     return None
 
 
@@ -70,11 +70,11 @@ def verify(call_sid):
         url = agent.start_url(base, call_sid, to, wanted.back, account=wanted.account, language=wanted.language)
         _move(call_sid, url)
     except NotFitting as error:
-        return _answer(422, str(error))
+        return answer(422, str(error))
     except Refused as refusal:
-        return _answer(refusal.status, refusal.reason)
+        return answer(refusal.status, refusal.reason)
     log.info("call %s: moved to verify %s at an agent's request", call_sid, "an account" if wanted.account else mask(to))
-    return _answer(202, "the caller is being verified", call_sid=call_sid)
+    return answer(202, "the caller is being verified", call_sid=call_sid)
 
 
 def _fetch(call_sid):
@@ -112,7 +112,7 @@ def _unavailable(error):
     return Refused(503, "Twilio's Calls API cannot be reached or refused this server's credentials: try again shortly")
 
 
-def _answer(status, reason, **fields):
+def answer(status, reason, **fields):
     response = jsonify({"reason": reason, **fields})
     response.status_code = status
     return response
@@ -121,12 +121,12 @@ def _answer(status, reason, **fields):
 @bp.errorhandler(HTTPException)
 def _http_error(error):
     """Flask's own refusals (a body too large, a wrong method) as one line of JSON."""
-    return _answer(error.code, error.description.split("\n")[0] if error.description else error.name)
+    return answer(error.code, error.description.split("\n")[0] if error.description else error.name)
 
 
 @bp.errorhandler(Exception)
 def _unexpected(error):
     """Never a traceback: one line, and the type alone in the log (the message could hold a number)."""
     log.error("unexpected %s on %s", type(error).__name__, request.path, exc_info=current_app.debug or current_app.testing)
-    return _answer(503, "the verification could not be started: try again shortly")
+    return answer(503, "the verification could not be started: try again shortly")
 
