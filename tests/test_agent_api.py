@@ -1,5 +1,6 @@
 """From an agent, mid-call: the API moves the caller's leg to the subflow, and the caller comes back to the same conference."""
 
+import dataclasses
 import json
 import logging
 import re
@@ -9,6 +10,7 @@ import pytest
 from openapi_core import OpenAPI
 from openapi_core.testing import MockRequest, MockResponse
 
+from app.calls import verification
 from app.calls.handoff.verdict import read
 from app.settings import SettingsError
 from tests.conftest import CALLER
@@ -257,14 +259,15 @@ def test_every_calls_and_taskrouter_request_is_one_twilios_spec_describes(in_con
     caller.follow_moves()
     caller.press(caller.last_code)
     made = verify.live.requests
-    assert [method for method, _, _ in made] == ["GET", "POST", "GET", "POST"]
+    # The call and the task read, the caller moved; at the end the task read and written.
+    assert [method for method, _, _ in made] == ["GET", "GET", "POST", "GET", "POST"]
     for method, path, form in made:
         template, operation = _operation(method, path)
         body = operation.get("requestBody", {}).get("content", {}).get("application/x-www-form-urlencoded", {})
         assert set(form) <= set(body.get("schema", {}).get("properties", {})), (template, form)
-    assert made[1][2] == {"Url": made[1][2]["Url"], "Method": "POST"}
-    assert made[1][2]["Url"].startswith("https://ivr.example.com/agent/start?b=")
-    assert set(made[3][2]) == {"Attributes"}
+    assert made[2][2] == {"Url": made[2][2]["Url"], "Method": "POST"}
+    assert made[2][2]["Url"].startswith("https://ivr.example.com/agent/start?b=")
+    assert set(made[4][2]) == {"Attributes"}
 
 
 def _operation(method, path):
@@ -330,3 +333,40 @@ def test_a_notify_url_refused_says_what_is_accepted(in_conference, ask):
     assert answer.status_code == 422
     assert answer.json["reason"].startswith("notify must be an https:// URL of at most 256 characters")
     assert "/path on this server" not in answer.json["reason"]
+
+
+def test_the_notify_and_task_verdicts_carry_the_risk_facts(in_conference, ask, notify, verify, monkeypatch):
+    # What Lookup found, as the risk checks leave it in the subflow's result.
+    real = verification.result
+    monkeypatch.setattr(verification, "result", lambda: dataclasses.replace(real(), line_type="mobile", sim_swap="none", forwarding="off"))
+    task = verify.live.add_task(WORKSPACE, {"call_sid": ""})
+    caller = in_conference()
+    ask(caller, back_to(notify=notify.url, task=task))
+    caller.follow_moves()
+    caller.press(caller.last_code)
+    verdict = read(notify.posts[-1]["form"]["verdict"], KEY, caller.fields["CallSid"])
+    assert (verdict.line_type, verdict.sim_swap, verdict.forwarding) == ("mobile", "none", "off")
+    assert verify.live.attributes(task)["verification"]["line_type"] == "mobile"
+
+
+def test_a_task_of_another_call_is_422_and_the_caller_stays(in_conference, ask, verify):
+    task = verify.live.add_task(WORKSPACE, {"call_sid": "CA" + "7" * 32, "name": "Bob"})
+    caller = in_conference()
+    answer = ask(caller, back_to(task=task))
+    assert (answer.status_code, answer.json["reason"]) == (422, "task belongs to another call: its attributes' call_sid is not this call's")
+    assert verify.live.moves == []
+    assert verify.live.attributes(task) == {"call_sid": "CA" + "7" * 32, "name": "Bob"}
+    missing = ask(caller, back_to(task="WT" + "0" * 32))
+    assert missing.status_code == 422 and "not a task" in missing.json["reason"]
+    own = verify.live.add_task(WORKSPACE, {"call_sid": caller.fields["CallSid"]})
+    assert ask(caller, back_to(task=own)).status_code == 202
+
+
+@pytest.mark.parametrize("from_", ["anonymous", "client:alice"])
+def test_a_caller_no_code_can_reach_is_not_moved(in_conference, ask, verify, from_):
+    caller = in_conference(from_=from_)
+    answer = ask(caller, back_to())
+    assert answer.status_code == 409
+    assert "no code can reach it; give to or account" in answer.json["reason"] and "\n" not in answer.json["reason"]
+    assert verify.live.moves == []
+    assert ask(caller, back_to(to="+14155550177")).status_code == 202

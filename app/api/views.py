@@ -1,6 +1,7 @@
 """POST /api/v1/calls/{CallSid}/verification: move the caller's leg to the subflow, and back when it ends."""
 
 import hmac
+import json
 import logging
 import pathlib
 
@@ -12,7 +13,7 @@ from werkzeug.exceptions import HTTPException
 from app.api.body import NotFitting, read_body
 from app.calls import agent
 from app.calls.security import CALL_SID
-from app.numbers import mask
+from app.numbers import Unusable, mask, usable_number
 from app.storage import records
 
 log = logging.getLogger(__name__)
@@ -66,6 +67,10 @@ def verify(call_sid):
         if progress:
             raise Refused(409, "the caller is verifying already" if progress == "running" else "the caller has been verified on this call already: one verification per call")
         to = wanted.to or (call._from if call.direction in CALLED_IN else call.to)  # twilio-python names `from` _from
+        if not wanted.to and not wanted.account:
+            _reachable(to)
+        if "task" in wanted.back:
+            _task_of(call_sid, wanted.back["task"])
         base = current_app.config["PUBLIC_BASE_URL"] or request.host_url.rstrip("/")
         url = agent.start_url(base, call_sid, to, wanted.back, account=wanted.account, language=wanted.language)
         _move(call_sid, url)
@@ -87,6 +92,32 @@ def _fetch(call_sid):
         raise _unavailable(error) from None
     except (TwilioException, urllib3.exceptions.HTTPError) as error:
         raise _unavailable(error) from None
+
+
+def _reachable(number):
+    """Refused 409 if the call's own number is one no code can reach (withheld, a client: leg)."""
+    try:
+        usable_number(number)
+    except Unusable as unusable:
+        raise Refused(409, f"the caller's number is {unusable.reason.replace('_', ' ')}: no code can reach it; give to or account") from None
+
+
+def _task_of(call_sid, task_sid):
+    """Refused 422 if the task is not in the workspace or belongs to another call, 503 if Twilio cannot say."""
+    workspace = current_app.extensions["twilio_client"].taskrouter.v1.workspaces(current_app.config["TWILIO_WORKSPACE_SID"])
+    try:
+        attributes = json.loads(workspace.tasks(task_sid).fetch().attributes or "{}")
+    except TwilioRestException as error:
+        if error.status == 404:
+            raise Refused(422, "task is not a task of TWILIO_WORKSPACE_SID's workspace") from None
+        raise _unavailable(error) from None
+    except (TwilioException, urllib3.exceptions.HTTPError) as error:
+        raise _unavailable(error) from None
+    except ValueError:
+        attributes = {}
+    owner = attributes.get("call_sid") if isinstance(attributes, dict) else None
+    if owner and owner != call_sid:
+        raise Refused(422, "task belongs to another call: its attributes' call_sid is not this call's")
 
 
 def _move(call_sid, url):

@@ -26,7 +26,7 @@ from app.calls import account, handoff, stir, verification
 from app.calls.account.entry import DIGITS
 from app.calls.callstate import BadState, CallState
 from app.calls.handoff import verdict
-from app.calls.handoff.render import task_attributes
+from app.calls.handoff.render import RISKS, task_attributes
 from app.calls.prompts import say
 from app.calls.security import logged_sid, twilio_request
 from app.calls.twiml import fallback, twiml
@@ -149,7 +149,8 @@ def _verdict(result):
     form = request.form
     number = result.destination if result.approved else form.get("From", "")
     secret = current_app.config["SECRET_KEY"]
-    return verdict.issued(form.get("CallSid", ""), result.approved, result.reason, result.method, number, result.attestation, secret, result.account)
+    risks = {name: getattr(result, name) for name in RISKS}
+    return verdict.issued(form.get("CallSid", ""), result.approved, result.reason, result.method, number, result.attestation, secret, result.account, **risks)
 
 
 def _notify(url, issued):
