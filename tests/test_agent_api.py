@@ -34,7 +34,8 @@ def notify(tmp_path):
 
 @pytest.fixture
 def app(make_app, notify):
-    app = make_app(API_TOKEN=TOKEN, VERDICT_SIGNING_KEY=KEY, TWILIO_WORKSPACE_SID=WORKSPACE)
+    # The fake notify server is on 127.0.0.1, which only NOTIFY_ALLOW_PRIVATE lets a verdict reach.
+    app = make_app(API_TOKEN=TOKEN, VERDICT_SIGNING_KEY=KEY, TWILIO_WORKSPACE_SID=WORKSPACE, NOTIFY_ALLOW_PRIVATE=True)
     # The fake notify server's certificate is its own: this app trusts it, as a real one trusts a CA's.
     app.extensions["agent"]["pool"] = notify.trusted_pool()
     assert app.test_cli_runner().invoke(args=["accounts", "add", ACCOUNT, ON_FILE]).exit_code == 0
@@ -280,7 +281,7 @@ def _operation(method, path):
 
 
 def test_the_longest_request_still_fits_every_steps_url(make_app, notify, call, ask, verify):
-    app = make_app(API_TOKEN=TOKEN, VERDICT_SIGNING_KEY=KEY, TWILIO_WORKSPACE_SID=WORKSPACE, LANGUAGES="en-US,es-MX")
+    app = make_app(API_TOKEN=TOKEN, VERDICT_SIGNING_KEY=KEY, TWILIO_WORKSPACE_SID=WORKSPACE, LANGUAGES="en-US,es-MX", NOTIFY_ALLOW_PRIVATE=True)
     app.extensions["agent"]["pool"] = notify.trusted_pool()
     assert app.test_cli_runner().invoke(args=["accounts", "add", "123456789012", ON_FILE]).exit_code == 0
     caller = call(conference=CONFERENCE, target=app)
@@ -370,3 +371,30 @@ def test_a_caller_no_code_can_reach_is_not_moved(in_conference, ask, verify, fro
     assert "no code can reach it; give to or account" in answer.json["reason"] and "\n" not in answer.json["reason"]
     assert verify.live.moves == []
     assert ask(caller, back_to(to="+14155550177")).status_code == 202
+
+
+@pytest.mark.parametrize("target", ["https://169.254.169.254/latest/meta-data", "https://127.0.0.1:22/", "https://0.0.0.0:8080/", "https://10.0.0.8/v"])
+def test_notify_inside_this_network_is_422(make_app, in_conference, ask, verify, target):
+    strict = make_app(API_TOKEN=TOKEN)
+    answer = ask(in_conference(), back_to(notify=target), target=strict)
+    assert answer.status_code == 422 and "public internet" in answer.json["reason"]
+    assert verify.live.moves == []
+
+
+def test_a_notify_name_that_resolves_inside_this_network_gets_no_verdict(make_app, call, ask, notify, caplog):
+    strict = make_app(API_TOKEN=TOKEN, VERDICT_SIGNING_KEY=KEY)
+    strict.extensions["agent"]["pool"] = notify.trusted_pool()
+    caller = call(conference=CONFERENCE, target=strict)
+    # localhost is a name, resolved only when the verdict is posted: to 127.0.0.1, where the receiver listens.
+    local = notify.url.replace("127.0.0.1", "localhost")
+    assert ask(caller, back_to(notify=local), target=strict).status_code == 202
+    caller.follow_moves()
+    caller.press(caller.last_code)
+    assert caller.conference == CONFERENCE
+    assert notify.posts == []
+    assert "not a public internet address" in caplog.text
+
+
+def test_notify_to_private_addresses_is_refused_in_production(make_app, tmp_path):
+    with pytest.raises(SettingsError, match="NOTIFY_ALLOW_PRIVATE cannot be on in production"):
+        make_app(ENV_NAME="production", NOTIFY_ALLOW_PRIVATE=True, SECRET_KEY="s" * 32, DATABASE_URL=f"sqlite:///{tmp_path / 'x.db'}")

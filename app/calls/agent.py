@@ -12,7 +12,7 @@ import base64
 import hashlib
 import json
 import logging
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import certifi
 import urllib3
@@ -22,7 +22,7 @@ from twilio.base.exceptions import TwilioException
 from twilio.twiml.voice_response import VoiceResponse
 
 from app import outbound
-from app.calls import account, handoff, stir, verification
+from app.calls import account, handoff, public_host, stir, verification
 from app.calls.account.entry import DIGITS
 from app.calls.callstate import BadState, CallState
 from app.calls.handoff import verdict
@@ -154,12 +154,24 @@ def _verdict(result):
 
 
 def _notify(url, issued):
-    """Post `verdict=<JWT>` to the agent's system; a failure is logged, the caller goes back all the same."""
-    body = urlencode({"verdict": issued.token(current_app.extensions["handoff"]["key"])})
-    headers = {"Content-Type": "application/x-www-form-urlencoded"}
-    pool = current_app.extensions["agent"]["pool"]
+    """Post `verdict=<JWT>` to the agent's system; a failure is logged, the caller goes back all the same.
+
+    The host is resolved once and must be public (NOTIFY_ALLOW_PRIVATE aside); the post goes to the
+    address checked, its certificate verified against the host's name.
+    """
     try:
-        status, _, _ = outbound.request(pool, "POST", url, NOTIFY_TIMEOUT, LONGEST_ANSWER, body=body, headers=headers, redirect=False)
+        address, host, port = public_host.resolve(url, current_app.config["NOTIFY_ALLOW_PRIVATE"])
+    except public_host.NotPublic as refusal:
+        log.warning("call %s: the verdict was not posted to notify: %s", logged_sid(), refusal)
+        return
+    body = urlencode({"verdict": issued.token(current_app.extensions["handoff"]["key"])})
+    parts = urlsplit(url)
+    headers = {"Content-Type": "application/x-www-form-urlencoded", "Host": parts.netloc.rpartition("@")[2]}
+    tls = {"server_hostname": host, "assert_hostname": host}
+    pool = current_app.extensions["agent"]["pool"].connection_from_host(address, port, scheme="https", pool_kwargs=tls)
+    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    try:
+        status, _, _ = outbound.request(pool, "POST", target, NOTIFY_TIMEOUT, LONGEST_ANSWER, body=body, headers=headers, redirect=False)
     except urllib3.exceptions.HTTPError as error:
         log.warning("call %s: the verdict could not be posted to notify (%s)", logged_sid(), type(error).__name__)
         return
