@@ -260,12 +260,13 @@ def test_every_calls_and_taskrouter_request_is_one_twilios_spec_describes(in_con
     caller.follow_moves()
     caller.press(caller.last_code)
     made = verify.live.requests
-    # The call and the task read, the caller moved; at the end the task read and written.
-    assert [method for method, _, _ in made] == ["GET", "GET", "POST", "GET", "POST"]
+    # The call and the task read, the caller moved; at the end the task read and written, the conference looked for.
+    assert [method for method, _, _ in made] == ["GET", "GET", "POST", "GET", "POST", "GET"]
     for method, path, form in made:
         template, operation = _operation(method, path)
         body = operation.get("requestBody", {}).get("content", {}).get("application/x-www-form-urlencoded", {})
-        assert set(form) <= set(body.get("schema", {}).get("properties", {})), (template, form)
+        query = {parameter["name"] for parameter in operation.get("parameters", []) if parameter["in"] == "query"}
+        assert set(form) <= set(body.get("schema", {}).get("properties", {})) | query, (template, form)
     assert made[2][2] == {"Url": made[2][2]["Url"], "Method": "POST"}
     assert made[2][2]["Url"].startswith("https://ivr.example.com/agent/start?b=")
     assert set(made[4][2]) == {"Attributes"}
@@ -398,3 +399,18 @@ def test_a_notify_name_that_resolves_inside_this_network_gets_no_verdict(make_ap
 def test_notify_to_private_addresses_is_refused_in_production(make_app, tmp_path):
     with pytest.raises(SettingsError, match="NOTIFY_ALLOW_PRIVATE cannot be on in production"):
         make_app(ENV_NAME="production", NOTIFY_ALLOW_PRIVATE=True, SECRET_KEY="s" * 32, DATABASE_URL=f"sqlite:///{tmp_path / 'x.db'}")
+
+
+def test_a_caller_whose_agent_left_goes_to_the_failure_step_not_an_empty_conference(make_app, call, ask, verify):
+    app = make_app(API_TOKEN=TOKEN, FAILURE_NEXT_STEP="+14155550199")
+    caller = call(conference=CONFERENCE, target=app)
+    ask(caller, back_to(), target=app)
+    caller.follow_moves()
+    verify.live.end_conference(CONFERENCE)
+    caller.press(caller.last_code)
+    assert caller.heard("your phone number is verified")
+    assert caller.heard("the agent you were speaking with has left the call")
+    assert caller.conference is None
+    assert [event.text for event in caller.events if event.kind == "dial"][-1] == "+14155550199"
+    [listed] = [form for method, path, form in verify.live.requests if path.endswith("/Conferences.json")]
+    assert listed == {"FriendlyName": CONFERENCE, "Status": "in-progress", "PageSize": "20"}

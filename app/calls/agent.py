@@ -138,10 +138,25 @@ def _put_back(response, back, result):
     if back.get("task"):
         _into_task(back["task"], issued)
     if "conference" in back:
+        if not _in_progress(back["conference"]):
+            say(response, "agent_gone", language=result.language or None)
+            return handoff.hand_on(response, handoff.next_step("failed"), result)
         # The caller's leaving must not end the agent's conference: their leg ends it on exit no more.
         response.dial().conference(back["conference"], start_conference_on_enter=True, end_conference_on_exit=False)
         return response
     return handoff.hand_on(response, handoff.Destination("url", back["url"]), result)
+
+
+def _in_progress(name):
+    """False if the Conferences API has no conference `name` in progress (the agent left); True if it cannot say."""
+    client = current_app.extensions["twilio_client"]
+    try:
+        found = client.conferences.list(friendly_name=name, status="in-progress", limit=20)
+    except (TwilioException, urllib3.exceptions.HTTPError) as error:
+        # Rather back to the conference than away from an agent who may be there.
+        log.warning("call %s: the Conferences API could not say if the agent's conference goes on (%s)", logged_sid(), type(error).__name__)
+        return True
+    return any(conference.friendly_name == name for conference in found)
 
 
 def _verdict(result):

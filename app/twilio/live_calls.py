@@ -1,4 +1,4 @@
-"""The stand-in's live calls and TaskRouter tasks: the Calls API's fetch and update, the Tasks API's fetch and update.
+"""The stand-in's live calls, conferences and TaskRouter tasks: the Calls API's fetch and update, the Conferences API's list, the Tasks API's fetch and update.
 
 An agent's request moves a caller's leg with the Calls API; here the call is a record in memory,
 and a move is kept in `moves` for the simulator to carry out, as Twilio fetches the new URL.
@@ -11,6 +11,7 @@ import secrets
 from app.twilio.standin import error_body
 
 _CALL = re.compile(r"^/2010-04-01/Accounts/(AC[0-9a-f]{32})/Calls/(CA[0-9a-f]{32})\.json$")
+_CONFERENCES = re.compile(r"^/2010-04-01/Accounts/(AC[0-9a-f]{32})/Conferences\.json$")
 _TASK = re.compile(r"^/v1/Workspaces/(WS[0-9a-f]{32})/Tasks/(WT[0-9a-f]{32})$")
 
 
@@ -20,6 +21,7 @@ class LiveCalls:
     def __init__(self):
         self.calls = {}  # CallSid -> the call's JSON
         self.tasks = {}  # TaskSid -> the task's JSON
+        self.conferences = {}  # friendly name -> the conference's JSON
         self.moves = []  # (CallSid, Url, Method) in order: where the Calls API sent a live call
         self.requests = []  # (method, path, form) of every Calls and Tasks request, in order
 
@@ -37,6 +39,16 @@ class LiveCalls:
             "uri": f"/2010-04-01/Accounts/{account_sid}/Calls/{call_sid}.json",
         }
         return self.calls[call_sid]
+
+    def add_conference(self, account_sid, name):
+        """A conference in progress, with an agent in it."""
+        sid = "CF" + secrets.token_hex(16)
+        uri = f"/2010-04-01/Accounts/{account_sid}/Conferences/{sid}.json"
+        self.conferences[name] = {"sid": sid, "account_sid": account_sid, "friendly_name": name, "status": "in-progress", "api_version": "2010-04-01", "uri": uri}
+
+    def end_conference(self, name):
+        """The agent left: the conference is over."""
+        self.conferences[name]["status"] = "completed"
 
     def add_task(self, workspace_sid, attributes=None, task_sid=None):
         """A task whose attributes are `attributes` (a dict); its SID."""
@@ -60,8 +72,10 @@ class LiveCalls:
         call = _CALL.match(path)
         if call and call[2] not in self.calls:
             call = None
-        if call or _TASK.match(path):
+        if call or _TASK.match(path) or _CONFERENCES.match(path):
             self.requests.append((method, path, dict(form)))
+        if match := _CONFERENCES.match(path):
+            return self._conferences(match[1], form)
         if call:
             return self._call(method, call[1], call[2], form)
         if match := _TASK.match(path):
@@ -79,6 +93,19 @@ class LiveCalls:
         if form.get("Url"):
             self.moves.append((sid, form["Url"], form.get("Method", "POST")))
         return 200, call
+
+    def _conferences(self, account_sid, query):
+        """The list of conferences, filtered by FriendlyName and Status as Twilio filters it."""
+        found = [
+            conference
+            for conference in self.conferences.values()
+            if conference["account_sid"] == account_sid
+            and query.get("FriendlyName", conference["friendly_name"]) == conference["friendly_name"]
+            and query.get("Status", conference["status"]) == conference["status"]
+        ]
+        uri = f"/2010-04-01/Accounts/{account_sid}/Conferences.json"
+        page = {"conferences": found, "page": 0, "page_size": 50, "start": 0, "end": max(len(found) - 1, 0)}
+        return 200, {**page, "first_page_uri": uri, "next_page_uri": None, "previous_page_uri": None, "uri": uri}
 
     def _task(self, method, workspace_sid, sid, form):
         task = self.tasks.get(sid)

@@ -82,4 +82,6 @@ SENTENCES = {
     "callback_offer_account": "A text message cannot reach the phone number on your account ending in {ending}, so we will call that number back within a minute. Please answer it there. Goodbye.",
     "callback_answered": "Hello. This is the automated verification line you called a moment ago, calling back to confirm this phone number. To continue, press 1.",
     "failed:callback_unanswered": "We called your number back, but nobody confirmed the call.",
+    # An agent's mid-call verification ended, but the agent's conference has (app/calls/agent.py).
+    "agent_gone": "The agent you were speaking with has left the call.",
 }

@@ -78,4 +78,6 @@ SENTENCES = {
     "callback_offer_account": "No podemos enviar un mensaje de texto al teléfono registrado en su cuenta que termina en {ending}, así que le llamaremos a ese número en menos de un minuto. Por favor, conteste ahí. Adiós.",
     "callback_answered": "Hola. Le habla la línea automática de verificación a la que llamó hace un momento, para confirmar este número de teléfono. Para continuar, oprima 1.",
     "failed:callback_unanswered": "Le llamamos de vuelta, pero nadie confirmó la llamada.",
+    # La verificación pedida por un agente terminó, pero la conferencia del agente también (app/calls/agent.py).
+    "agent_gone": "El agente con quien hablaba ha dejado la llamada.",
 }
