@@ -120,11 +120,14 @@ def test_a_return_url_gets_the_caller_with_the_verdicts_token(in_conference, ask
     assert read(query, KEY, caller.fields["CallSid"]).approved
 
 
-def test_the_agent_names_the_number_or_the_account(in_conference, ask, verify):
+def test_the_agent_names_the_number_or_the_account(in_conference, ask, verify, notify):
     caller = in_conference()
-    ask(caller, back_to(to="+14155550177"))
+    ask(caller, back_to(to="+14155550177", notify=notify.url))
     caller.follow_moves()
     assert verify.sent[-1][0] == "+14155550177"
+    assert caller.heard("we have sent a code to the phone number ending in 7 7")
+    caller.press(caller.last_code)
+    assert read(notify.posts[-1]["form"]["verdict"], KEY, caller.fields["CallSid"]).method == "named_number"
     other = in_conference(from_="+14155550100")
     ask(other, back_to(account=ACCOUNT))
     other.follow_moves()

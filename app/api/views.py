@@ -13,7 +13,7 @@ from werkzeug.exceptions import HTTPException
 from app.api.body import NotFitting, read_body
 from app.calls import agent
 from app.calls.security import CALL_SID
-from app.numbers import Unusable, mask, usable_number
+from app.numbers import Unusable, mask, same_number, usable_number
 from app.storage import records
 
 log = logging.getLogger(__name__)
@@ -66,13 +66,15 @@ def verify(call_sid):
         progress = records.progress(call_sid)
         if progress:
             raise Refused(409, "the caller is verifying already" if progress == "running" else "the caller has been verified on this call already: one verification per call")
-        to = wanted.to or (call._from if call.direction in CALLED_IN else call.to)  # twilio-python names `from` _from
+        own = call._from if call.direction in CALLED_IN else call.to  # twilio-python names `from` _from
+        to = wanted.to or own
         if not wanted.to and not wanted.account:
             _reachable(to)
         if "task" in wanted.back:
             _task_of(call_sid, wanted.back["task"])
         base = current_app.config["PUBLIC_BASE_URL"] or request.host_url.rstrip("/")
-        url = agent.start_url(base, call_sid, to, wanted.back, account=wanted.account, language=wanted.language)
+        method = "caller_id" if same_number(to, own) else "named_number"
+        url = agent.start_url(base, call_sid, to, wanted.back, account=wanted.account, language=wanted.language, method=method)
         _move(call_sid, url)
     except NotFitting as error:
         return answer(422, str(error))

@@ -69,9 +69,9 @@ def unseal(token, call_sid):
     return values
 
 
-def start_url(base, call_sid, to, back, account="", language=""):
+def start_url(base, call_sid, to, back, account="", language="", method="caller_id"):
     """The URL the caller's leg is moved to: `base` (https://host) and the sealed request."""
-    return f"{base}{url_for('agent.start')}?b={seal(call_sid, to=to, account=account, language=language, back=back)}"
+    return f"{base}{url_for('agent.start')}?b={seal(call_sid, to=to, account=account, language=language, back=back, method=method)}"
 
 
 @bp.post("/start")
@@ -88,7 +88,7 @@ def start():
     language = asked["language"] or None
     if asked["account"]:
         return _by_account(asked["account"], asked["back"], return_to, language)
-    return twiml(verification.hand_over(VoiceResponse(), asked["to"], return_to, language=language))
+    return twiml(verification.hand_over(VoiceResponse(), asked["to"], return_to, language=language, method=asked.get("method", "caller_id")))
 
 
 def _by_account(digits, back, return_to, language):

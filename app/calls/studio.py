@@ -17,6 +17,7 @@ from app.calls.account.entry import DIGITS
 from app.calls.callstate import CallState
 from app.calls.security import logged_sid, twilio_request
 from app.calls.twiml import twiml
+from app.numbers import same_number
 
 log = logging.getLogger(__name__)
 
@@ -43,8 +44,10 @@ def verify():
     return_to = url_for(".done", flow=flow)
     if "account" in request.args:
         return _by_account(request.args["account"], flow, return_to, language)
-    destination = request.args.get("to") or request.form.get("From", "")
-    return twiml(verification.hand_over(VoiceResponse(), destination, return_to, language=language or None))
+    caller = request.form.get("From", "")
+    destination = request.args.get("to") or caller
+    method = "caller_id" if same_number(destination, caller) else "named_number"
+    return twiml(verification.hand_over(VoiceResponse(), destination, return_to, language=language or None, method=method))
 
 
 def _by_account(digits, flow, return_to, language):

@@ -44,7 +44,7 @@ started = signals.signal("verification-started")
 # Sent with `outcome` (approved, failed) and `reason` (a verdict of Result) as a verification ends.
 finished = signals.signal("verification-finished")
 # By account, the code goes to the phone on file, not the one called from.
-BY_ACCOUNT = {"code_sent": "account_code_sent"}
+BY_METHOD = {"account": {"code_sent": "account_code_sent"}, "named_number": {"code_sent": "named_code_sent"}}
 # By account, a phone on file no code can reach is the account's problem, told as such.
 PHONE_UNUSABLE = {"withheld", "invalid_number", "undeliverable"}
 # A phone that cannot take a text (Verify's 60205, the risk check's line type): by account, the
@@ -62,7 +62,7 @@ class Result:
     destination: str = ""
     # The STIR/SHAKEN attestation the call arrived with (StirVerstat), empty when none.
     attestation: str = ""
-    # How the caller was verified: caller_id, account or callback.
+    # How the caller was verified: caller_id, account, callback, or named_number (a number the flow or agent named).
     method: str = "caller_id"
     # The language the caller chose (empty: the configured one); later prompts speak it.
     language: str = ""
@@ -391,8 +391,8 @@ def _ask(state, *prompt):
     language = state.language or config["LANGUAGE"]
     gather = gathering.digits_gather(response, action, language, num_digits=config["CODE_LENGTH"])
     # What was sent says how: "a text message", "a WhatsApp message".
-    if state.method == "account" and state.channel != "email":
-        prompt = [BY_ACCOUNT.get(key, key) for key in prompt]
+    if state.channel != "email":
+        prompt = [BY_METHOD.get(state.method, {}).get(key, key) for key in prompt]
     prompt = [f"code_sent:{state.channel}" if key == "code_sent" and state.channel != "sms" else key for key in prompt]
     enter = ["enter_code:speech" if config.get("SPEECH_INPUT") else "enter_code"]
     if state.resends < config["MAX_RESENDS"]:
