@@ -123,6 +123,28 @@ def test_by_account_the_code_goes_to_the_phone_on_file(app, from_studio, verify,
     assert ACCOUNT not in caller.end_reason and ACCOUNT not in caplog.text
 
 
+def test_account_ask_collects_the_digits_here_so_they_are_in_no_url(from_studio, verify, caplog):
+    caplog.set_level(logging.INFO)
+    caller = from_studio(account="ask")
+    assert caller.heard("please enter your account number")
+    caller.press(ACCOUNT + "#")
+    assert caller.heard("ending in 4 2")
+    assert verify.sent[-1][0] == ON_FILE
+    caller.press(caller.last_code)
+    assert (caller.studio_return["verified"], caller.studio_return["method"]) == ("true", "account")
+    urls = " ".join(event.text for event in caller.events if event.kind in {"webhook", "redirect"})
+    assert ACCOUNT not in urls and ACCOUNT not in caplog.text
+
+
+def test_account_ask_that_finds_no_account_goes_back_to_the_flow_unverified(from_studio, verify):
+    caller = from_studio(account="ask")
+    for _ in range(3):
+        caller.press("99999999#")
+    assert (caller.studio_return["verified"], caller.studio_return["reason"]) == ("false", "account_not_found")
+    assert caller.end_reason == f"returned to Studio flow {FLOW}"
+    assert verify.sent == []
+
+
 def test_an_unknown_account_goes_back_unverified_without_a_code(from_studio, verify, records):
     caller = from_studio(account="99999999")
     assert (caller.studio_return["verified"], caller.studio_return["reason"]) == ("false", "account_not_found")

@@ -42,6 +42,9 @@ def verify():
         abort(400, f"language must be one of {', '.join(languages)}: the widget's URL names another.")
     log.info("call %s: handed over by Studio flow %s", logged_sid(), flow)
     return_to = url_for(".done", flow=flow)
+    if request.args.get("account") == "ask":
+        # The digits are keyed here, to this server's own account step: in no URL and no log.
+        return account.greet(VoiceResponse(), return_to, language=language)
     if "account" in request.args:
         return _by_account(request.args["account"], flow, return_to, language)
     caller = request.form.get("From", "")
