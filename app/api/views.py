@@ -4,6 +4,7 @@ import hmac
 import json
 import logging
 import pathlib
+import secrets
 
 import urllib3
 from flask import Blueprint, Response, current_app, jsonify, request
@@ -23,6 +24,7 @@ SPEC = pathlib.Path(__file__).with_name("openapi.json")
 NOT_IN_PROGRESS = 21220
 # The caller's own number is the call's From when they called in, its To when the call went out to them.
 CALLED_IN = {"inbound", "trunking-originating"}
+VERIFYING = "the caller is verifying already"
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -63,9 +65,8 @@ def verify(call_sid):
         call = _fetch(call_sid)
         if call.status != "in-progress":
             raise Refused(409, f"the call is {call.status}, not in progress")
-        progress = records.progress(call_sid)
-        if progress:
-            raise Refused(409, "the caller is verifying already" if progress == "running" else "the caller has been verified on this call already: one verification per call")
+        if records.progress(call_sid) == "running":
+            raise Refused(409, VERIFYING)
         own = call._from if call.direction in CALLED_IN else call.to  # twilio-python names `from` _from
         to = wanted.to or own
         if not wanted.to and not wanted.account:
@@ -73,9 +74,17 @@ def verify(call_sid):
         if "task" in wanted.back:
             _task_of(call_sid, wanted.back["task"])
         base = current_app.config["PUBLIC_BASE_URL"] or request.host_url.rstrip("/")
-        method = "caller_id" if same_number(to, own) else "named_number"
-        url = agent.start_url(base, call_sid, to, wanted.back, account=wanted.account, language=wanted.language, method=method)
-        _move(call_sid, url)
+        method = "account" if wanted.account else "caller_id" if same_number(to, own) else "named_number"
+        request_id = secrets.token_hex(8)
+        # Claimed before the move: of two requests at once, the second finds the call taken.
+        if not records.claim(call_sid, request_id, method):
+            raise Refused(409, VERIFYING)
+        url = agent.start_url(base, call_sid, request_id, to, wanted.back, account=wanted.account, language=wanted.language, method=method)
+        try:
+            _move(call_sid, url)
+        except Refused:
+            records.release(call_sid, request_id)
+            raise
     except NotFitting as error:
         return answer(422, str(error))
     except Refused as refusal:

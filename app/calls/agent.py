@@ -69,9 +69,10 @@ def unseal(token, call_sid):
     return values
 
 
-def start_url(base, call_sid, to, back, account="", language="", method="caller_id"):
-    """The URL the caller's leg is moved to: `base` (https://host) and the sealed request."""
-    return f"{base}{url_for('agent.start')}?b={seal(call_sid, to=to, account=account, language=language, back=back, method=method)}"
+def start_url(base, call_sid, request_id, to, back, account="", language="", method="caller_id"):
+    """The URL the caller's leg is moved to: `base` (https://host) and the sealed request, `request_id` its record's key."""
+    sealed = seal(call_sid, request=request_id, to=to, account=account, language=language, back=back, method=method)
+    return f"{base}{url_for('agent.start')}?b={sealed}"
 
 
 @bp.post("/start")
@@ -87,11 +88,12 @@ def start():
     return_to = f"{url_for('.done')}?b={seal(request.form['CallSid'], **asked['back'])}"
     language = asked["language"] or None
     if asked["account"]:
-        return _by_account(asked["account"], asked["back"], return_to, language)
-    return twiml(verification.hand_over(VoiceResponse(), asked["to"], return_to, language=language, method=asked.get("method", "caller_id")))
+        return _by_account(asked["account"], asked["back"], return_to, language, asked["request"])
+    method = asked.get("method", "caller_id")
+    return twiml(verification.hand_over(VoiceResponse(), asked["to"], return_to, language=language, method=method, request=asked["request"]))
 
 
-def _by_account(digits, back, return_to, language):
+def _by_account(digits, back, return_to, language, request_id):
     """The account number the agent has, looked up and counted as the account step does."""
     state = CallState(
         call_sid=request.form.get("CallSid", ""),
@@ -101,6 +103,7 @@ def _by_account(digits, back, return_to, language):
         attestation=stir.attestation(request.form),
         language=language or "",
         method="account",
+        request=request_id,
     )
     config = current_app.config
     if not (DIGITS.fullmatch(digits) and config["ACCOUNT_MIN_DIGITS"] <= len(digits) <= config["ACCOUNT_MAX_DIGITS"]):
@@ -112,7 +115,7 @@ def _by_account(digits, back, return_to, language):
         return twiml(_put_back(VoiceResponse(), back, account.failed(state, reason)))
     destination = found.pop("destination")
     response = VoiceResponse()
-    verification.hand_over(response, destination, return_to, language=language, attestation=state.attestation, **found)
+    verification.hand_over(response, destination, return_to, language=language, attestation=state.attestation, request=request_id, **found)
     return twiml(response)
 
 
