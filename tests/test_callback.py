@@ -221,3 +221,10 @@ def test_a_forged_callback_answer_hangs_up_and_records_nothing(callback_app, cal
     stranger = place_call(callback_app, from_=SERVICE_NUMBER, to=CALLER, url=placed["form"]["Url"], params=fields)
     assert stranger.said_since_last_input() == [] and stranger.end_reason == "hangup"
     assert records()[0]["outcome"] is None
+
+
+def test_a_named_landline_is_promised_its_callback_by_its_last_digits(callback_app, verify):
+    # A Studio flow names a number that is not the caller's: the promise says which one.
+    url = "https://ivr.example.com/studio/verify?flow=FW" + "0123456789abcdef" * 2 + "&to=%2B14155550177"
+    caller = place_call(callback_app, from_=CALLER, to=SERVICE_NUMBER, url=url, sms_source=verify)
+    assert caller.heard("a text message cannot reach the phone number ending in 7 7, so we will call that number back")
