@@ -43,7 +43,7 @@ signals = Namespace()
 started = signals.signal("verification-started")
 # Sent with `outcome` (approved, failed) and `reason` (a verdict of Result) as a verification ends.
 finished = signals.signal("verification-finished")
-# By account, the code goes to the phone on file, not the one called from.
+# By account, or to a number the flow or agent named, the code goes to another phone than the one called from: the prompt says which.
 BY_METHOD = {"account": {"code_sent": "account_code_sent"}, "named_number": {"code_sent": "named_code_sent"}}
 # By account, a phone on file no code can reach is the account's problem, told as such.
 PHONE_UNUSABLE = {"withheld", "invalid_number", "undeliverable"}
