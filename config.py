@@ -165,6 +165,8 @@ class Config:
     API_TOKEN = _str("API_TOKEN", "")
     # The TaskRouter workspace whose tasks get an agent-requested verdict (the API's `task`).
     TWILIO_WORKSPACE_SID = _str("TWILIO_WORKSPACE_SID", "")
+    # Let the API's `notify` post to loopback and private addresses (development, tests); production refuses it.
+    NOTIFY_ALLOW_PRIVATE = _flag("NOTIFY_ALLOW_PRIVATE", False)
     USE_LOCAL_VERIFY = False
 
     # Where gunicorn listens (gunicorn.conf.py): every interface, as Heroku's router needs.

@@ -26,6 +26,14 @@ class Unusable(Exception):
 # logs), and parsing with phonenumbers is the costly part (25-40 µs); only usable numbers are
 # kept by the first cache.
 @functools.lru_cache(maxsize=1024)
+def same_number(one, other):
+    """True if both are the same usable number, however written."""
+    try:
+        return usable_number(one) == usable_number(other)
+    except Unusable:
+        return False
+
+
 def usable_number(raw):
     """The E.164 form of a caller ID a code can be sent to, or raise Unusable."""
     text = (raw or "").strip()

@@ -288,6 +288,8 @@ def _check_production(config):
         raise SettingsError("The local Verify stand-in cannot be used in production")
     if not config["VALIDATE_SIGNATURES"]:
         raise SettingsError("VALIDATE_SIGNATURES cannot be switched off in production")
+    if config["NOTIFY_ALLOW_PRIVATE"]:
+        raise SettingsError("NOTIFY_ALLOW_PRIVATE cannot be on in production: the API's notify could then reach this server's own network")
     if config["PUBLIC_BASE_URL"].startswith("http://"):
         raise SettingsError("PUBLIC_BASE_URL must be https:// in production: Twilio signs the https:// URL it calls")
     if len(config["SECRET_KEY"]) < 16:

@@ -51,7 +51,7 @@ the phones on file of accounts 10009206, 10008207 and 10008500 in bench/fake_crm
     +14155558207    SIM swapped 2 hours ago
     +14155558500    HTTP 500
 
-And the Calls API (app/twilio/standin_calls.py, app/twilio/live_calls.py): a call created
+And the Calls API (app/twilio/standin_calls.py): a call created
 (`POST …/Calls.json`, a callback) is kept in `calls` for the caller of this stand-in to play.
 """
 

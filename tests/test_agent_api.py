@@ -1,5 +1,7 @@
 """From an agent, mid-call: the API moves the caller's leg to the subflow, and the caller comes back to the same conference."""
 
+import collections
+import dataclasses
 import json
 import logging
 import re
@@ -9,6 +11,7 @@ import pytest
 from openapi_core import OpenAPI
 from openapi_core.testing import MockRequest, MockResponse
 
+from app.calls import verification
 from app.calls.handoff.verdict import read
 from app.settings import SettingsError
 from tests.conftest import CALLER
@@ -32,7 +35,8 @@ def notify(tmp_path):
 
 @pytest.fixture
 def app(make_app, notify):
-    app = make_app(API_TOKEN=TOKEN, VERDICT_SIGNING_KEY=KEY, TWILIO_WORKSPACE_SID=WORKSPACE)
+    # The fake notify server is on 127.0.0.1, which only NOTIFY_ALLOW_PRIVATE lets a verdict reach.
+    app = make_app(API_TOKEN=TOKEN, VERDICT_SIGNING_KEY=KEY, TWILIO_WORKSPACE_SID=WORKSPACE, NOTIFY_ALLOW_PRIVATE=True)
     # The fake notify server's certificate is its own: this app trusts it, as a real one trusts a CA's.
     app.extensions["agent"]["pool"] = notify.trusted_pool()
     assert app.test_cli_runner().invoke(args=["accounts", "add", ACCOUNT, ON_FILE]).exit_code == 0
@@ -117,11 +121,14 @@ def test_a_return_url_gets_the_caller_with_the_verdicts_token(in_conference, ask
     assert read(query, KEY, caller.fields["CallSid"]).approved
 
 
-def test_the_agent_names_the_number_or_the_account(in_conference, ask, verify):
+def test_the_agent_names_the_number_or_the_account(in_conference, ask, verify, notify):
     caller = in_conference()
-    ask(caller, back_to(to="+14155550177"))
+    ask(caller, back_to(to="+14155550177", notify=notify.url))
     caller.follow_moves()
     assert verify.sent[-1][0] == "+14155550177"
+    assert caller.heard("we have sent a code to the phone number ending in 7 7")
+    caller.press(caller.last_code)
+    assert read(notify.posts[-1]["form"]["verdict"], KEY, caller.fields["CallSid"]).method == "named_number"
     other = in_conference(from_="+14155550100")
     ask(other, back_to(account=ACCOUNT))
     other.follow_moves()
@@ -141,8 +148,66 @@ def test_a_replayed_request_while_the_caller_verifies_is_409_and_sends_no_second
     assert [move for move in verify.live.moves if move[0] == caller.fields["CallSid"]] == []
     caller.press(caller.last_code)
     assert caller.conference == CONFERENCE
-    after = ask(caller, body)
-    assert after.status_code == 409 and "verified on this call already" in after.json["reason"]
+    # The moved leg's start replayed by Twilio: the same answer, no second code.
+    start = next(event.text for event in caller.events if event.kind == "moved")
+    verify.live.moves.append((caller.fields["CallSid"], start, "POST"))
+    caller.follow_moves()
+    assert len(verify.sent) == sent
+
+
+def test_a_caller_verified_once_can_be_verified_again_later_in_the_call(in_conference, ask, verify, records, notify):
+    caller = in_conference()
+    ask(caller, back_to())
+    caller.follow_moves()
+    for wrong in ["000000", "111111", "222222"]:
+        caller.press(wrong)
+    assert caller.conference == CONFERENCE
+    # Later the caller asks for something sensitive: the agent verifies them again, a new code, a new record.
+    again = ask(caller, back_to(notify=notify.url))
+    assert again.status_code == 202
+    caller.follow_moves()
+    caller.press(caller.last_code)
+    assert caller.heard("your phone number is verified")
+    assert read(notify.posts[-1]["form"]["verdict"], KEY, caller.fields["CallSid"]).approved
+    assert [(row["call_sid"], row["outcome"]) for row in records()] == [(caller.fields["CallSid"], "failed"), (caller.fields["CallSid"], "approved")]
+
+
+def test_a_caller_verified_at_voice_can_be_verified_by_the_agent(app, call, ask, verify, records):
+    caller = call()
+    caller.press(caller.last_code)
+    verify.live.add_call(caller.fields["AccountSid"], caller.fields["CallSid"], caller.fields["From"], caller.fields["To"])
+    verify.live.add_conference(caller.fields["AccountSid"], CONFERENCE)
+    assert ask(caller, back_to()).status_code == 202
+    assert len(records()) == 2
+
+
+def test_two_requests_at_the_same_moment_move_the_caller_once(in_conference, ask, verify, monkeypatch):
+    from app.api import views
+
+    caller = in_conference()
+    real_move, answers, arrived = views._move, [], []
+
+    def move_while_the_other_arrives(call_sid, url):
+        if not arrived:
+            arrived.append(True)
+            answers.append(ask(caller, back_to()))  # the second request, while the first is at the Calls API
+        real_move(call_sid, url)
+
+    monkeypatch.setattr(views, "_move", move_while_the_other_arrives)
+    first = ask(caller, back_to())
+    assert first.status_code == 202
+    assert (answers[0].status_code, answers[0].json["reason"]) == (409, "the caller is verifying already")
+    assert len([move for move in verify.live.moves if move[0] == caller.fields["CallSid"]]) == 1
+
+
+def test_a_move_that_fails_gives_the_call_back_for_another_request(in_conference, ask, verify):
+    caller = in_conference()
+    sid = caller.fields["CallSid"]
+    # The call read as it is, then Twilio out of reach for the move.
+    verify.scripted[f"{sid}.json"].extend([(200, verify.live.calls[sid]), REFUSED])
+    assert ask(caller, back_to()).status_code == 503
+    assert verify.scripted[f"{sid}.json"] == collections.deque()
+    assert ask(caller, back_to()).status_code == 202
 
 
 def test_a_landline_comes_back_to_the_conference_unverified_with_no_callback_promised(make_app, call, ask, verify, records):
@@ -270,14 +335,16 @@ def test_every_calls_and_taskrouter_request_is_one_twilios_spec_describes(in_con
     caller.follow_moves()
     caller.press(caller.last_code)
     made = verify.live.requests
-    assert [method for method, _, _ in made] == ["GET", "POST", "GET", "POST"]
+    # The call and the task read, the caller moved; at the end the task read and written, the conference looked for.
+    assert [method for method, _, _ in made] == ["GET", "GET", "POST", "GET", "POST", "GET"]
     for method, path, form in made:
         template, operation = _operation(method, path)
         body = operation.get("requestBody", {}).get("content", {}).get("application/x-www-form-urlencoded", {})
-        assert set(form) <= set(body.get("schema", {}).get("properties", {})), (template, form)
-    assert made[1][2] == {"Url": made[1][2]["Url"], "Method": "POST"}
-    assert made[1][2]["Url"].startswith("https://ivr.example.com/agent/start?b=")
-    assert set(made[3][2]) == {"Attributes"}
+        query = {parameter["name"] for parameter in operation.get("parameters", []) if parameter["in"] == "query"}
+        assert set(form) <= set(body.get("schema", {}).get("properties", {})) | query, (template, form)
+    assert made[2][2] == {"Url": made[2][2]["Url"], "Method": "POST"}
+    assert made[2][2]["Url"].startswith("https://ivr.example.com/agent/start?b=")
+    assert set(made[4][2]) == {"Attributes"}
 
 
 def _operation(method, path):
@@ -290,7 +357,7 @@ def _operation(method, path):
 
 
 def test_the_longest_request_still_fits_every_steps_url(make_app, notify, call, ask, verify):
-    app = make_app(API_TOKEN=TOKEN, VERDICT_SIGNING_KEY=KEY, TWILIO_WORKSPACE_SID=WORKSPACE, LANGUAGES="en-US,es-MX")
+    app = make_app(API_TOKEN=TOKEN, VERDICT_SIGNING_KEY=KEY, TWILIO_WORKSPACE_SID=WORKSPACE, LANGUAGES="en-US,es-MX", NOTIFY_ALLOW_PRIVATE=True)
     app.extensions["agent"]["pool"] = notify.trusted_pool()
     assert app.test_cli_runner().invoke(args=["accounts", "add", "123456789012", ON_FILE]).exit_code == 0
     caller = call(conference=CONFERENCE, target=app)
@@ -315,3 +382,110 @@ def test_on_a_call_that_went_out_to_the_customer_the_code_goes_to_the_number_cal
     ask(caller, back_to())
     caller.follow_moves()
     assert verify.sent[-1][0] == CALLER
+
+
+def test_a_body_nested_too_deeply_is_422_not_a_crash(app, in_conference, verify):
+    caller = in_conference()
+    deep = "[" * 4000 + "]" * 4000
+    headers = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"}
+    answer = app.test_client().post(f"/api/v1/calls/{caller.fields['CallSid']}/verification", data=deep, headers=headers)
+    assert (answer.status_code, answer.json["reason"]) == (422, "the body is nested too deeply")
+    assert verify.live.moves == []
+
+
+def test_a_body_too_large_is_a_413_the_description_knows(in_conference, ask):
+    answer = ask(in_conference(), back_to(notify="https://crm.example.com/" + "v" * 2_000_000))
+    assert answer.status_code == 413
+
+
+@pytest.mark.parametrize("method, path, status", [("get", "/api/v1/calls/CA{}/verification", 405), ("post", "/api/v1/nothing-here", 404)])
+def test_a_path_or_method_the_api_lacks_is_one_line_of_json(app, method, path, status):
+    answer = getattr(app.test_client(), method)(path.format("0" * 32), headers={"Authorization": f"Bearer {TOKEN}"})
+    assert answer.status_code == status
+    assert answer.is_json and "\n" not in answer.json["reason"]
+
+
+def test_a_notify_url_refused_says_what_is_accepted(in_conference, ask):
+    answer = ask(in_conference(), back_to(notify="https://crm.example.com/ver dicts"))
+    assert answer.status_code == 422
+    assert answer.json["reason"].startswith("notify must be an https:// URL of at most 256 characters")
+    assert "/path on this server" not in answer.json["reason"]
+
+
+def test_the_notify_and_task_verdicts_carry_the_risk_facts(in_conference, ask, notify, verify, monkeypatch):
+    # What Lookup found, as the risk checks leave it in the subflow's result.
+    real = verification.result
+    monkeypatch.setattr(verification, "result", lambda: dataclasses.replace(real(), line_type="mobile", sim_swap="none", forwarding="off"))
+    task = verify.live.add_task(WORKSPACE, {"call_sid": ""})
+    caller = in_conference()
+    ask(caller, back_to(notify=notify.url, task=task))
+    caller.follow_moves()
+    caller.press(caller.last_code)
+    verdict = read(notify.posts[-1]["form"]["verdict"], KEY, caller.fields["CallSid"])
+    assert (verdict.line_type, verdict.sim_swap, verdict.forwarding) == ("mobile", "none", "off")
+    assert verify.live.attributes(task)["verification"]["line_type"] == "mobile"
+
+
+def test_a_task_of_another_call_is_422_and_the_caller_stays(in_conference, ask, verify):
+    task = verify.live.add_task(WORKSPACE, {"call_sid": "CA" + "7" * 32, "name": "Bob"})
+    caller = in_conference()
+    answer = ask(caller, back_to(task=task))
+    assert (answer.status_code, answer.json["reason"]) == (422, "task belongs to another call: its attributes' call_sid is not this call's")
+    assert verify.live.moves == []
+    assert verify.live.attributes(task) == {"call_sid": "CA" + "7" * 32, "name": "Bob"}
+    missing = ask(caller, back_to(task="WT" + "0" * 32))
+    assert missing.status_code == 422 and "not a task" in missing.json["reason"]
+    own = verify.live.add_task(WORKSPACE, {"call_sid": caller.fields["CallSid"]})
+    assert ask(caller, back_to(task=own)).status_code == 202
+
+
+@pytest.mark.parametrize("from_", ["anonymous", "client:alice"])
+def test_a_caller_no_code_can_reach_is_not_moved(in_conference, ask, verify, from_):
+    caller = in_conference(from_=from_)
+    answer = ask(caller, back_to())
+    assert answer.status_code == 409
+    assert "no code can reach it; give to or account" in answer.json["reason"] and "\n" not in answer.json["reason"]
+    assert verify.live.moves == []
+    assert ask(caller, back_to(to="+14155550177")).status_code == 202
+
+
+@pytest.mark.parametrize("target", ["https://169.254.169.254/latest/meta-data", "https://127.0.0.1:22/", "https://0.0.0.0:8080/", "https://10.0.0.8/v"])
+def test_notify_inside_this_network_is_422(make_app, in_conference, ask, verify, target):
+    strict = make_app(API_TOKEN=TOKEN)
+    answer = ask(in_conference(), back_to(notify=target), target=strict)
+    assert answer.status_code == 422 and "public internet" in answer.json["reason"]
+    assert verify.live.moves == []
+
+
+def test_a_notify_name_that_resolves_inside_this_network_gets_no_verdict(make_app, call, ask, notify, caplog):
+    strict = make_app(API_TOKEN=TOKEN, VERDICT_SIGNING_KEY=KEY)
+    strict.extensions["agent"]["pool"] = notify.trusted_pool()
+    caller = call(conference=CONFERENCE, target=strict)
+    # localhost is a name, resolved only when the verdict is posted: to 127.0.0.1, where the receiver listens.
+    local = notify.url.replace("127.0.0.1", "localhost")
+    assert ask(caller, back_to(notify=local), target=strict).status_code == 202
+    caller.follow_moves()
+    caller.press(caller.last_code)
+    assert caller.conference == CONFERENCE
+    assert notify.posts == []
+    assert "not a public internet address" in caplog.text
+
+
+def test_notify_to_private_addresses_is_refused_in_production(make_app, tmp_path):
+    with pytest.raises(SettingsError, match="NOTIFY_ALLOW_PRIVATE cannot be on in production"):
+        make_app(ENV_NAME="production", NOTIFY_ALLOW_PRIVATE=True, SECRET_KEY="s" * 32, DATABASE_URL=f"sqlite:///{tmp_path / 'x.db'}")
+
+
+def test_a_caller_whose_agent_left_goes_to_the_failure_step_not_an_empty_conference(make_app, call, ask, verify):
+    app = make_app(API_TOKEN=TOKEN, FAILURE_NEXT_STEP="+14155550199")
+    caller = call(conference=CONFERENCE, target=app)
+    ask(caller, back_to(), target=app)
+    caller.follow_moves()
+    verify.live.end_conference(CONFERENCE)
+    caller.press(caller.last_code)
+    assert caller.heard("your phone number is verified")
+    assert caller.heard("the agent you were speaking with has left the call")
+    assert caller.conference is None
+    assert [event.text for event in caller.events if event.kind == "dial"][-1] == "+14155550199"
+    [listed] = [form for method, path, form in verify.live.requests if path.endswith("/Conferences.json")]
+    assert listed == {"FriendlyName": CONFERENCE, "Status": "in-progress", "PageSize": "20"}

@@ -10,6 +10,7 @@ import pytest
 from app.calls import stir, verification
 from app.calls.handoff.render import sip_headers, task_attributes
 from app.calls.handoff.verdict import RISK_VALUES, Verdict
+from app.calls.handoff import whisper
 from app.calls.handoff.whisper import WHISPERS
 from app.numbers import mask
 from app.calls.prompts import PROMPTS
@@ -360,3 +361,9 @@ def test_the_sip_header_part_fits_with_every_fact_at_its_longest():
                       account="f" * 64, **{name: max(values, key=len) for name, values in RISK_VALUES.items()})
     assert len(sip_headers(verdict, KEY)) < 1024  # Twilio warning 21227
     assert len(task_attributes(verdict)) < 1024
+
+
+@pytest.mark.parametrize("language, says", [("en-US", "Verified the number ending in 7 7."), ("es-MX", "Verificado el número que termina en 7 7.")])
+def test_the_whisper_says_a_named_number_was_verified_not_the_caller(language, says):
+    named = Verdict("CA" + "1" * 32, "approved", "approved", "named_number", "+1•••••••77", "", "")
+    assert whisper._sentence(WHISPERS[language], named) == says

@@ -86,12 +86,23 @@ def test_three_wrong_codes_go_back_with_verified_false_and_too_many_attempts(fro
     assert verdict_of(caller).status == "failed"
 
 
-def test_the_widget_names_the_number_to_verify(from_studio, verify):
+def test_the_widget_names_the_number_to_verify(from_studio, verify, records):
     caller = from_studio(to="+14155550177")
     assert verify.sent[-1][0] == "+14155550177"
+    # Not the phone the caller calls from: they hear which one, and the verdict says it was named.
+    assert caller.heard("we have sent a code to the phone number ending in 7 7")
+    assert not caller.heard("the phone you are calling from")
     caller.press(caller.last_code)
-    assert caller.studio_return["verified"] == "true"
-    assert verdict_of(caller).number == "+1•••••••77"
+    assert (caller.studio_return["verified"], caller.studio_return["method"]) == ("true", "named_number")
+    assert (verdict_of(caller).number, verdict_of(caller).method) == ("+1•••••••77", "named_number")
+    assert records()[-1]["method"] == "named_number"
+
+
+def test_the_widget_naming_the_callers_own_number_is_verification_by_caller_id(from_studio):
+    caller = from_studio(to=CALLER)
+    assert caller.heard("to the phone you are calling from")
+    caller.press(caller.last_code)
+    assert caller.studio_return["method"] == "caller_id"
 
 
 def test_a_number_no_code_can_reach_goes_back_unverified_without_a_code(from_studio, verify):
@@ -120,6 +131,28 @@ def test_by_account_the_code_goes_to_the_phone_on_file(app, from_studio, verify,
     verdict = verdict_of(caller)
     assert (verdict.status, verdict.account) == ("approved", account_hash(ACCOUNT, app.config["SECRET_KEY"]))
     assert ACCOUNT not in caller.end_reason and ACCOUNT not in caplog.text
+
+
+def test_account_ask_collects_the_digits_here_so_they_are_in_no_url(from_studio, verify, caplog):
+    caplog.set_level(logging.INFO)
+    caller = from_studio(account="ask")
+    assert caller.heard("please enter your account number")
+    caller.press(ACCOUNT + "#")
+    assert caller.heard("ending in 4 2")
+    assert verify.sent[-1][0] == ON_FILE
+    caller.press(caller.last_code)
+    assert (caller.studio_return["verified"], caller.studio_return["method"]) == ("true", "account")
+    urls = " ".join(event.text for event in caller.events if event.kind in {"webhook", "redirect"})
+    assert ACCOUNT not in urls and ACCOUNT not in caplog.text
+
+
+def test_account_ask_that_finds_no_account_goes_back_to_the_flow_unverified(from_studio, verify):
+    caller = from_studio(account="ask")
+    for _ in range(3):
+        caller.press("99999999#")
+    assert (caller.studio_return["verified"], caller.studio_return["reason"]) == ("false", "account_not_found")
+    assert caller.end_reason == f"returned to Studio flow {FLOW}"
+    assert verify.sent == []
 
 
 def test_an_unknown_account_goes_back_unverified_without_a_code(from_studio, verify, records):

@@ -4,10 +4,21 @@ Off until API_TOKEN is set: without it no /api/ route exists (404). Every answer
 one-line reason; app/api/openapi.json describes them all.
 """
 
-from app.api.views import bp
+from flask import request
+
+from app.api.views import answer, bp
 
 
 def init_app(app):
-    """Mount the API if API_TOKEN is set."""
+    """Mount the API if API_TOKEN is set; a path or method it does not have is refused in JSON too."""
     if app.config.get("API_TOKEN"):
         app.register_blueprint(bp)
+        app.register_error_handler(404, _not_here)
+        app.register_error_handler(405, _not_here)
+
+
+def _not_here(error):
+    """Routing refusals under /api/ as one line of JSON; elsewhere as Flask renders them."""
+    if request.path.startswith(bp.url_prefix + "/") or request.path == bp.url_prefix:
+        return answer(error.code, error.description.split("\n")[0] if error.description else error.name)
+    return error

@@ -1,10 +1,13 @@
 """The request's JSON body, read and checked: what does not fit is refused with one line saying why."""
 
 import dataclasses
+import ipaddress
 import json
 import re
+from urllib.parse import urlsplit
 
 from app.calls.handoff.destinations import BadDestination, parse
+from app.calls.public_host import public
 from app.numbers import Unusable, usable_number
 
 FIELDS = {"return", "to", "account", "language", "notify", "task"}
@@ -35,6 +38,8 @@ def read_body(raw, config, languages):
         body = json.loads(raw or b"null")
     except ValueError:
         raise NotFitting("the body is not JSON") from None
+    except RecursionError:
+        raise NotFitting("the body is nested too deeply") from None
     if not isinstance(body, dict):
         raise NotFitting("the body must be a JSON object with at least `return`")
     if unknown := sorted(set(body) - FIELDS):
@@ -44,6 +49,8 @@ def read_body(raw, config, languages):
     back = _return(body.get("return"))
     if body.get("notify"):
         back["notify"] = _https("notify", body["notify"])
+        if not config.get("NOTIFY_ALLOW_PRIVATE") and not _may_be_public(back["notify"]):
+            raise NotFitting("notify must be on the public internet: its host is a loopback, private, link-local or reserved address")
     if body.get("task"):
         if not TASK_SID.fullmatch(body["task"]):
             raise NotFitting("task must be a TaskRouter task SID: WT and 32 hex digits")
@@ -65,12 +72,21 @@ def _return(value):
 
 
 def _https(name, url):
+    accepted = f"{name} must be an https:// URL of at most {LONGEST_URL} characters, printable ASCII with nothing to quote"
     if not isinstance(url, str) or not url.startswith("https://") or len(url) > LONGEST_URL:
-        raise NotFitting(f"{name} must be an https:// URL of at most {LONGEST_URL} characters")
+        raise NotFitting(accepted)
     try:
         return parse(name, url).target
-    except BadDestination as error:
-        raise NotFitting(str(error)) from None
+    except BadDestination:
+        raise NotFitting(accepted) from None
+
+
+def _may_be_public(url):
+    """False for a URL whose host is an address off the public internet; a name is resolved when the verdict is posted."""
+    try:
+        return public(ipaddress.ip_address(urlsplit(url).hostname))
+    except ValueError:
+        return True
 
 
 def _to(to):

@@ -1,8 +1,10 @@
 """POST /api/v1/calls/{CallSid}/verification: move the caller's leg to the subflow, and back when it ends."""
 
 import hmac
+import json
 import logging
 import pathlib
+import secrets
 
 import urllib3
 from flask import Blueprint, Response, current_app, jsonify, request
@@ -12,7 +14,7 @@ from werkzeug.exceptions import HTTPException
 from app.api.body import NotFitting, read_body
 from app.calls import agent
 from app.calls.security import CALL_SID
-from app.numbers import mask
+from app.numbers import Unusable, mask, same_number, usable_number
 from app.storage import records
 
 log = logging.getLogger(__name__)
@@ -22,6 +24,7 @@ SPEC = pathlib.Path(__file__).with_name("openapi.json")
 NOT_IN_PROGRESS = 21220
 # The caller's own number is the call's From when they called in, its To when the call went out to them.
 CALLED_IN = {"inbound", "trunking-originating"}
+VERIFYING = "the caller is verifying already"
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -42,7 +45,7 @@ def _authenticated():
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     expected = current_app.config["API_TOKEN"].encode()
     if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(), expected):
-        return _answer(401, "missing or wrong bearer token: send Authorization: Bearer <API_TOKEN>")
+        return answer(401, "missing or wrong bearer token: send Authorization: Bearer <API_TOKEN>")
     return None
 
 
@@ -62,19 +65,32 @@ def verify(call_sid):
         call = _fetch(call_sid)
         if call.status != "in-progress":
             raise Refused(409, f"the call is {call.status}, not in progress")
-        progress = records.progress(call_sid)
-        if progress:
-            raise Refused(409, "the caller is verifying already" if progress == "running" else "the caller has been verified on this call already: one verification per call")
-        to = wanted.to or (call._from if call.direction in CALLED_IN else call.to)  # twilio-python names `from` _from
+        if records.progress(call_sid) == "running":
+            raise Refused(409, VERIFYING)
+        own = call._from if call.direction in CALLED_IN else call.to  # twilio-python names `from` _from
+        to = wanted.to or own
+        if not wanted.to and not wanted.account:
+            _reachable(to)
+        if "task" in wanted.back:
+            _task_of(call_sid, wanted.back["task"])
         base = current_app.config["PUBLIC_BASE_URL"] or request.host_url.rstrip("/")
-        url = agent.start_url(base, call_sid, to, wanted.back, account=wanted.account, language=wanted.language)
-        _move(call_sid, url)
+        method = "account" if wanted.account else "caller_id" if same_number(to, own) else "named_number"
+        request_id = secrets.token_hex(8)
+        # Claimed before the move: of two requests at once, the second finds the call taken.
+        if not records.claim(call_sid, request_id, method):
+            raise Refused(409, VERIFYING)
+        url = agent.start_url(base, call_sid, request_id, to, wanted.back, account=wanted.account, language=wanted.language, method=method)
+        try:
+            _move(call_sid, url)
+        except Refused:
+            records.release(call_sid, request_id)
+            raise
     except NotFitting as error:
-        return _answer(422, str(error))
+        return answer(422, str(error))
     except Refused as refusal:
-        return _answer(refusal.status, refusal.reason)
+        return answer(refusal.status, refusal.reason)
     log.info("call %s: moved to verify %s at an agent's request", call_sid, "an account" if wanted.account else mask(to))
-    return _answer(202, "the caller is being verified", call_sid=call_sid)
+    return answer(202, "the caller is being verified", call_sid=call_sid)
 
 
 def _fetch(call_sid):
@@ -87,6 +103,32 @@ def _fetch(call_sid):
         raise _unavailable(error) from None
     except (TwilioException, urllib3.exceptions.HTTPError) as error:
         raise _unavailable(error) from None
+
+
+def _reachable(number):
+    """Refused 409 if the call's own number is one no code can reach (withheld, a client: leg)."""
+    try:
+        usable_number(number)
+    except Unusable as unusable:
+        raise Refused(409, f"the caller's number is {unusable.reason.replace('_', ' ')}: no code can reach it; give to or account") from None
+
+
+def _task_of(call_sid, task_sid):
+    """Refused 422 if the task is not in the workspace or belongs to another call, 503 if Twilio cannot say."""
+    workspace = current_app.extensions["twilio_client"].taskrouter.v1.workspaces(current_app.config["TWILIO_WORKSPACE_SID"])
+    try:
+        attributes = json.loads(workspace.tasks(task_sid).fetch().attributes or "{}")
+    except TwilioRestException as error:
+        if error.status == 404:
+            raise Refused(422, "task is not a task of TWILIO_WORKSPACE_SID's workspace") from None
+        raise _unavailable(error) from None
+    except (TwilioException, urllib3.exceptions.HTTPError) as error:
+        raise _unavailable(error) from None
+    except ValueError:
+        attributes = {}
+    owner = attributes.get("call_sid") if isinstance(attributes, dict) else None
+    if owner and owner != call_sid:
+        raise Refused(422, "task belongs to another call: its attributes' call_sid is not this call's")
 
 
 def _move(call_sid, url):
@@ -112,7 +154,7 @@ def _unavailable(error):
     return Refused(503, "Twilio's Calls API cannot be reached or refused this server's credentials: try again shortly")
 
 
-def _answer(status, reason, **fields):
+def answer(status, reason, **fields):
     response = jsonify({"reason": reason, **fields})
     response.status_code = status
     return response
@@ -121,12 +163,12 @@ def _answer(status, reason, **fields):
 @bp.errorhandler(HTTPException)
 def _http_error(error):
     """Flask's own refusals (a body too large, a wrong method) as one line of JSON."""
-    return _answer(error.code, error.description.split("\n")[0] if error.description else error.name)
+    return answer(error.code, error.description.split("\n")[0] if error.description else error.name)
 
 
 @bp.errorhandler(Exception)
 def _unexpected(error):
     """Never a traceback: one line, and the type alone in the log (the message could hold a number)."""
     log.error("unexpected %s on %s", type(error).__name__, request.path, exc_info=current_app.debug or current_app.testing)
-    return _answer(503, "the verification could not be started: try again shortly")
+    return answer(503, "the verification could not be started: try again shortly")
 

@@ -12,7 +12,7 @@ import base64
 import hashlib
 import json
 import logging
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import certifi
 import urllib3
@@ -22,11 +22,11 @@ from twilio.base.exceptions import TwilioException
 from twilio.twiml.voice_response import VoiceResponse
 
 from app import outbound
-from app.calls import account, handoff, stir, verification
+from app.calls import account, handoff, public_host, stir, verification
 from app.calls.account.entry import DIGITS
 from app.calls.callstate import BadState, CallState
 from app.calls.handoff import verdict
-from app.calls.handoff.render import task_attributes
+from app.calls.handoff.render import RISKS, task_attributes
 from app.calls.prompts import say
 from app.calls.security import logged_sid, twilio_request
 from app.calls.twiml import fallback, twiml
@@ -69,9 +69,10 @@ def unseal(token, call_sid):
     return values
 
 
-def start_url(base, call_sid, to, back, account="", language=""):
-    """The URL the caller's leg is moved to: `base` (https://host) and the sealed request."""
-    return f"{base}{url_for('agent.start')}?b={seal(call_sid, to=to, account=account, language=language, back=back)}"
+def start_url(base, call_sid, request_id, to, back, account="", language="", method="caller_id"):
+    """The URL the caller's leg is moved to: `base` (https://host) and the sealed request, `request_id` its record's key."""
+    sealed = seal(call_sid, request=request_id, to=to, account=account, language=language, back=back, method=method)
+    return f"{base}{url_for('agent.start')}?b={sealed}"
 
 
 @bp.post("/start")
@@ -87,11 +88,12 @@ def start():
     return_to = f"{url_for('.done')}?b={seal(request.form['CallSid'], **asked['back'])}"
     language = asked["language"] or None
     if asked["account"]:
-        return _by_account(asked["account"], asked["back"], return_to, language)
-    return twiml(verification.hand_over(VoiceResponse(), asked["to"], return_to, language=language))
+        return _by_account(asked["account"], asked["back"], return_to, language, asked["request"])
+    method = asked.get("method", "caller_id")
+    return twiml(verification.hand_over(VoiceResponse(), asked["to"], return_to, language=language, method=method, request=asked["request"]))
 
 
-def _by_account(digits, back, return_to, language):
+def _by_account(digits, back, return_to, language, request_id):
     """The account number the agent has, looked up and counted as the account step does."""
     state = CallState(
         call_sid=request.form.get("CallSid", ""),
@@ -101,6 +103,7 @@ def _by_account(digits, back, return_to, language):
         attestation=stir.attestation(request.form),
         language=language or "",
         method="account",
+        request=request_id,
     )
     config = current_app.config
     if not (DIGITS.fullmatch(digits) and config["ACCOUNT_MIN_DIGITS"] <= len(digits) <= config["ACCOUNT_MAX_DIGITS"]):
@@ -112,7 +115,7 @@ def _by_account(digits, back, return_to, language):
         return twiml(_put_back(VoiceResponse(), back, account.failed(state, reason)))
     destination = found.pop("destination")
     response = VoiceResponse()
-    verification.hand_over(response, destination, return_to, language=language, attestation=state.attestation, **found)
+    verification.hand_over(response, destination, return_to, language=language, attestation=state.attestation, request=request_id, **found)
     return twiml(response)
 
 
@@ -138,10 +141,25 @@ def _put_back(response, back, result):
     if back.get("task"):
         _into_task(back["task"], issued)
     if "conference" in back:
+        if not _in_progress(back["conference"]):
+            say(response, "agent_gone", language=result.language or None)
+            return handoff.hand_on(response, handoff.next_step("failed"), result)
         # The caller's leaving must not end the agent's conference: their leg ends it on exit no more.
         response.dial().conference(back["conference"], start_conference_on_enter=True, end_conference_on_exit=False)
         return response
     return handoff.hand_on(response, handoff.Destination("url", back["url"]), result)
+
+
+def _in_progress(name):
+    """False if the Conferences API has no conference `name` in progress (the agent left); True if it cannot say."""
+    client = current_app.extensions["twilio_client"]
+    try:
+        found = client.conferences.list(friendly_name=name, status="in-progress", limit=20)
+    except (TwilioException, urllib3.exceptions.HTTPError) as error:
+        # Rather back to the conference than away from an agent who may be there.
+        log.warning("call %s: the Conferences API could not say if the agent's conference goes on (%s)", logged_sid(), type(error).__name__)
+        return True
+    return any(conference.friendly_name == name for conference in found)
 
 
 def _verdict(result):
@@ -149,16 +167,29 @@ def _verdict(result):
     form = request.form
     number = result.destination if result.approved else form.get("From", "")
     secret = current_app.config["SECRET_KEY"]
-    return verdict.issued(form.get("CallSid", ""), result.approved, result.reason, result.method, number, result.attestation, secret, result.account)
+    risks = {name: getattr(result, name) for name in RISKS}
+    return verdict.issued(form.get("CallSid", ""), result.approved, result.reason, result.method, number, result.attestation, secret, result.account, **risks)
 
 
 def _notify(url, issued):
-    """Post `verdict=<JWT>` to the agent's system; a failure is logged, the caller goes back all the same."""
-    body = urlencode({"verdict": issued.token(current_app.extensions["handoff"]["key"])})
-    headers = {"Content-Type": "application/x-www-form-urlencoded"}
-    pool = current_app.extensions["agent"]["pool"]
+    """Post `verdict=<JWT>` to the agent's system; a failure is logged, the caller goes back all the same.
+
+    The host is resolved once and must be public (NOTIFY_ALLOW_PRIVATE aside); the post goes to the
+    address checked, its certificate verified against the host's name.
+    """
     try:
-        status, _, _ = outbound.request(pool, "POST", url, NOTIFY_TIMEOUT, LONGEST_ANSWER, body=body, headers=headers, redirect=False)
+        address, host, port = public_host.resolve(url, current_app.config["NOTIFY_ALLOW_PRIVATE"])
+    except public_host.NotPublic as refusal:
+        log.warning("call %s: the verdict was not posted to notify: %s", logged_sid(), refusal)
+        return
+    body = urlencode({"verdict": issued.token(current_app.extensions["handoff"]["key"])})
+    parts = urlsplit(url)
+    headers = {"Content-Type": "application/x-www-form-urlencoded", "Host": parts.netloc.rpartition("@")[2]}
+    tls = {"server_hostname": host, "assert_hostname": host}
+    pool = current_app.extensions["agent"]["pool"].connection_from_host(address, port, scheme="https", pool_kwargs=tls)
+    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    try:
+        status, _, _ = outbound.request(pool, "POST", target, NOTIFY_TIMEOUT, LONGEST_ANSWER, body=body, headers=headers, redirect=False)
     except urllib3.exceptions.HTTPError as error:
         log.warning("call %s: the verdict could not be posted to notify (%s)", logged_sid(), type(error).__name__)
         return

@@ -43,6 +43,8 @@ class CallState:
     language: str = ""
     # Channels Verify refused for this call (60223, not set up on the service), comma-separated.
     tried: str = ""
+    # The agent's request this verification answers (app/api), its record's key with the CallSid; empty elsewhere.
+    request: str = ""
     # How the caller is verified: caller_id, or account (destination is then the phone on file).
     method: str = "caller_id"
     # The account's keyed hash (app/storage/accounts.py), and when its lockout counted the call,

@@ -17,6 +17,7 @@ from app.calls.account.entry import DIGITS
 from app.calls.callstate import CallState
 from app.calls.security import logged_sid, twilio_request
 from app.calls.twiml import twiml
+from app.numbers import same_number
 
 log = logging.getLogger(__name__)
 
@@ -41,10 +42,15 @@ def verify():
         abort(400, f"language must be one of {', '.join(languages)}: the widget's URL names another.")
     log.info("call %s: handed over by Studio flow %s", logged_sid(), flow)
     return_to = url_for(".done", flow=flow)
+    if request.args.get("account") == "ask":
+        # The digits are keyed here, to this server's own account step: in no URL and no log.
+        return account.greet(VoiceResponse(), return_to, language=language)
     if "account" in request.args:
         return _by_account(request.args["account"], flow, return_to, language)
-    destination = request.args.get("to") or request.form.get("From", "")
-    return twiml(verification.hand_over(VoiceResponse(), destination, return_to, language=language or None))
+    caller = request.form.get("From", "")
+    destination = request.args.get("to") or caller
+    method = "caller_id" if same_number(destination, caller) else "named_number"
+    return twiml(verification.hand_over(VoiceResponse(), destination, return_to, language=language or None, method=method))
 
 
 def _by_account(digits, flow, return_to, language):

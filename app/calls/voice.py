@@ -30,7 +30,7 @@ def incoming():
     log.info("call %s: incoming", logged_sid())
     response = VoiceResponse()
     if current_app.config.get("VERIFY_BY", "caller_id") != "caller_id":
-        return account.greet(response, return_to=url_for(".outcome"))
+        return account.greet(response, return_to=url_for(".outcome"), may_call_back=True)
     say(response, "greeting")
     # `From` is the caller; `To` is this service's own Twilio number.
     verification.hand_over(response, request.form.get("From", ""), return_to=url_for(".outcome"), may_call_back=True)

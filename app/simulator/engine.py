@@ -215,6 +215,7 @@ class Call:
         if live is not None:
             # Twilio's Calls API knows the call, as it knows every call in progress.
             live.add_call(self.fields["AccountSid"], self.fields["CallSid"], self.fields["From"], self.fields["To"])
+            live.add_conference(self.fields["AccountSid"], name)
         self._join(name)
         return self
 

@@ -37,10 +37,26 @@ SWITCH_CHANNEL = UPDATE_RUNNING.where(verifications.c.channel != sqlalchemy.bind
 )
 
 
+# An agent's request claims the call before its leg moves: a row with no channel yet, which the
+# subflow's start fills in (once: a replayed start finds it filled).
+CLAIMED = ""
+START_CLAIMED = verifications.update().where(
+    verifications.c.call_sid == sqlalchemy.bindparam("claimed_call_sid"),
+    verifications.c.request == sqlalchemy.bindparam("claimed_request"),
+    verifications.c.channel == CLAIMED,
+    verifications.c.finished_at.is_(None),
+)
+RELEASE = verifications.delete().where(
+    verifications.c.call_sid == sqlalchemy.bindparam("claimed_call_sid"),
+    verifications.c.request == sqlalchemy.bindparam("claimed_request"),
+    verifications.c.channel == CLAIMED,
+)
+
+
 @functools.cache
 def start_statement(dialect):
-    """The record's INSERT, which leaves alone a CallSid recorded already (a replay); built once per dialect."""
-    insert = database.UPSERTS[dialect](verifications).on_conflict_do_nothing(index_elements=[verifications.c.call_sid])
+    """The record's INSERT, which leaves alone a call and request recorded already (a replay), or a call verifying now; built once per dialect."""
+    insert = database.UPSERTS[dialect](verifications).on_conflict_do_nothing()
     # The rowcount tells a replay (0) from a new call (1): no RETURNING of the new id, and the
     # count kept, which SQLAlchemy otherwise drops for an INSERT once its cursor closes.
     return insert.inline().execution_options(preserve_rowcount=True)
@@ -65,7 +81,6 @@ def started(state):
     Without a database (down, or a host IVR without one) every start counts as new.
     """
     row = {
-        "call_sid": state.call_sid,
         "number_masked": mask(state.destination),
         "number_hash": number_hash(state.destination),
         "channel": state.channel,
@@ -76,7 +91,25 @@ def started(state):
         "resends": 0,
         "silences": 0,
     }
-    return database.execute("record start", start_statement, state.call_sid, default=1, values=row) != 0
+    if state.request:
+        # The agent's request claimed the call (claim): its start fills the claim in.
+        keys = {"claimed_call_sid": state.call_sid, "claimed_request": state.request}
+        return database.execute("record start", START_CLAIMED, state.call_sid, default=1, values={**keys, **row}) != 0
+    return database.execute("record start", start_statement, state.call_sid, default=1, values={"call_sid": state.call_sid, **row}) != 0
+
+
+def claim(call_sid, request, method):
+    """Claim the call for an agent's request before its leg moves; False if a verification runs on it already.
+
+    Without a database the claim is granted: the subflow's start still tells a replay.
+    """
+    row = {"call_sid": call_sid, "request": request, "number_masked": "", "channel": CLAIMED, "method": method, "started_at": now(), "attempts": 0, "resends": 0, "silences": 0}
+    return database.execute("record claim", start_statement, call_sid, default=1, values=row) != 0
+
+
+def release(call_sid, request):
+    """Give back a claim whose leg could not be moved, so that the call can be asked for again."""
+    database.execute("record release", RELEASE, call_sid, values={"claimed_call_sid": call_sid, "claimed_request": request})
 
 
 def finished(state, verdict):

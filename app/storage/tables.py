@@ -9,8 +9,10 @@ verifications = Table(
     "verifications",
     metadata,
     Column("id", Integer, primary_key=True),
-    # One verification per call: a replayed start finds its CallSid taken (migration 0002).
-    Column("call_sid", String(64), nullable=False, index=True, unique=True),
+    # One verification per call and request: a replayed start finds its key taken (migrations 0002, 0009).
+    Column("call_sid", String(64), nullable=False, index=True),
+    # The agent's request a mid-call verification answers (app/api); empty for the call's own (/voice, Studio).
+    Column("request", String(32), nullable=False, server_default=""),
     Column("number_masked", String(32), nullable=False),
     # HMAC-SHA256 of the full number keyed with SECRET_KEY: findable, never stored in clear.
     Column("number_hash", String(64), index=True),
@@ -30,6 +32,9 @@ verifications = Table(
     Column("line_type", String(16)),
     Column("sim_swap", String(16)),
     Column("forwarding", String(16)),
+    Index("ix_verifications_call_sid_request", "call_sid", "request", unique=True),
+    # At most one verification running per call: two requests at once cannot both claim it.
+    Index("ix_verifications_running", "call_sid", unique=True, sqlite_where=text("finished_at IS NULL"), postgresql_where=text("finished_at IS NULL")),
 )
 
 lockouts = Table(

@@ -100,7 +100,7 @@ class LocalVerify(HttpClient):
             return Response(status, json.dumps(body), {"Content-Type": "application/json"})
         path = url.path
         # A field given several times (StatusCallbackEvent) stays a list.
-        form = {key: value if isinstance(value, list) else str(value) for key, value in (data or {}).items()}
+        form = {key: value if isinstance(value, list) else str(value) for key, value in (data or params or {}).items()}
         status, body = self.handle(method, path, form)
         return Response(status, json.dumps(body), {"Content-Type": "application/json"})
 

@@ -1,4 +1,4 @@
-"""The stand-in's Calls API and TaskRouter tasks: one registry of calls, Twilio's JSON for each.
+"""The stand-in's Calls API, conferences and TaskRouter tasks: one registry of calls, Twilio's JSON for each.
 
 A call is either one Twilio has in progress (an inbound call an agent's request moves: a move
 is kept in `moves` for the simulator to carry out, as Twilio fetches the new URL) or one the
@@ -12,6 +12,7 @@ import secrets
 import time
 
 _CALLS = re.compile(r"^/2010-04-01/Accounts/(AC[0-9a-fA-F]{32})/Calls(?:/(CA[0-9a-fA-F]{32}))?\.json$")
+_CONFERENCES = re.compile(r"^/2010-04-01/Accounts/(AC[0-9a-f]{32})/Conferences\.json$")
 _TASK = re.compile(r"^/v1/Workspaces/(WS[0-9a-f]{32})/Tasks/(WT[0-9a-f]{32})$")
 # What a create must name, as Twilio's API requires: where to call, from where, and what to run.
 _REQUIRED = ("To", "From", "Url")
@@ -24,6 +25,7 @@ class LocalCalls:
         self.calls = {}  # CallSid -> the call's JSON, as the Calls API answers with it
         self.placed = []  # the calls the app placed, in order: {"sid", "form"}
         self.tasks = {}  # TaskSid -> the task's JSON
+        self.conferences = {}  # friendly name -> the conference's JSON
         self.moves = []  # (CallSid, Url, Method) in order: where the Calls API sent a live call
         self.requests = []  # (method, path, form) of every Calls and Tasks request, in order
 
@@ -31,6 +33,16 @@ class LocalCalls:
         """A call Twilio has in progress (or in another status)."""
         self.calls[call_sid] = call_json(account_sid, call_sid, from_, to, direction, status)
         return self.calls[call_sid]
+
+    def add_conference(self, account_sid, name):
+        """A conference in progress, with an agent in it."""
+        sid = "CF" + secrets.token_hex(16)
+        uri = f"/2010-04-01/Accounts/{account_sid}/Conferences/{sid}.json"
+        self.conferences[name] = {"sid": sid, "account_sid": account_sid, "friendly_name": name, "status": "in-progress", "api_version": "2010-04-01", "uri": uri}
+
+    def end_conference(self, name):
+        """The agent left: the conference is over."""
+        self.conferences[name]["status"] = "completed"
 
     def add_task(self, workspace_sid, attributes=None, task_sid=None):
         """A task whose attributes are `attributes` (a dict); its SID."""
@@ -57,10 +69,26 @@ class LocalCalls:
             if sid is None:
                 return self._create(method, account_sid, path, form)
             return self._call(method, account_sid, sid, path, form)
+        if match := _CONFERENCES.match(path):
+            self.requests.append((method, path, dict(form)))
+            return self._conferences(match[1], form)
         if match := _TASK.match(path):
             self.requests.append((method, path, dict(form)))
             return self._task(method, match[1], match[2], form)
         return None
+
+    def _conferences(self, account_sid, query):
+        """The list of conferences, filtered by FriendlyName and Status as Twilio filters it."""
+        found = [
+            conference
+            for conference in self.conferences.values()
+            if conference["account_sid"] == account_sid
+            and query.get("FriendlyName", conference["friendly_name"]) == conference["friendly_name"]
+            and query.get("Status", conference["status"]) == conference["status"]
+        ]
+        uri = f"/2010-04-01/Accounts/{account_sid}/Conferences.json"
+        page = {"conferences": found, "page": 0, "page_size": 50, "start": 0, "end": max(len(found) - 1, 0)}
+        return 200, {**page, "first_page_uri": uri, "next_page_uri": None, "previous_page_uri": None, "uri": uri}
 
     def _create(self, method, account_sid, path, form):
         if method != "POST":

@@ -29,8 +29,12 @@ def init_app(app, source=None):
     app.register_blueprint(bp)
 
 
-def greet(response, return_to):
-    """Add to `response` the greeting and the account number's Gather; the subflow then returns to `return_to`."""
+def greet(response, return_to, language="", may_call_back=False):
+    """Add to `response` the greeting and the account number's Gather; the subflow then returns to `return_to`.
+
+    `language` is the caller's, when the entry knows it already; else a menu offers LANGUAGES if there are several.
+    `may_call_back`: the call may end with a callback's promise (only where this server answered it, /voice).
+    """
     state = CallState(
         call_sid=request.form.get("CallSid", ""),
         destination="",
@@ -38,9 +42,10 @@ def greet(response, return_to):
         return_to=return_to,
         attestation=stir.attestation(request.form),
         method="account",
-        may_call_back=True,  # only /voice greets: its call may end with a callback's promise
+        may_call_back=may_call_back,
+        language=language,
     )
-    if len(current_app.extensions["verification"]["languages"]) == 1:
+    if language or len(current_app.extensions["verification"]["languages"]) == 1:
         return _ask(state, "greeting_account", response=response)
     # Several languages: the greeting, then the offer of the others, before the account number.
     action = verification.state_url("account.choose_language", state)
@@ -173,8 +178,9 @@ def _language(state):
 
 
 def _fail(state, reason):
-    """The account step ends the call's verification: recorded, then FAILURE_NEXT_STEP."""
-    return fallback(reason, failed(state, reason))
+    """The account step ends the call's verification: recorded, then handed back as the subflow hands back a failure."""
+    failed(state, reason)
+    return verification.hand_back(state.but(result=reason))
 
 
 def failed(state, reason):

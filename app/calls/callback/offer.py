@@ -29,7 +29,7 @@ def offer(state):
         return None
     log.info("call %s: callback to %s promised", state.call_sid, mask(state.destination))
     response = VoiceResponse()
-    sentence = "callback_offer_account" if state.method == "account" else "callback_offer"
+    sentence = {"account": "callback_offer_account", "named_number": "callback_offer_named"}.get(state.method, "callback_offer")
     say(response, sentence, language=state.language or None, ending=" ".join(state.destination[-2:]))
     response.hangup()
     return twiml(response)

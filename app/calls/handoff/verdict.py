@@ -34,7 +34,7 @@ class Verdict:
     call_sid: str
     status: str  # approved or failed
     reason: str  # approved, or why not: too_many_attempts, unattested, ...
-    method: str  # how the caller was verified: caller_id, account or callback
+    method: str  # how the caller was verified: caller_id, account, callback or named_number (not the caller's own)
     number: str  # masked: +1•••••••71
     number_hash: str  # the records' keyed hash of the number; empty for a number no code can reach
     attestation: str  # StirVerstat as the call arrived with it; empty when Twilio sent none

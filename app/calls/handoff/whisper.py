@@ -17,6 +17,7 @@ WHISPERS = {
     "en-US": {
         "approved": "Verified caller.",
         "approved_account": "Verified account holder.",
+        "approved_named_number": "Verified the number ending in {ending}.",
         "failed": "Caller not verified: {reason}.",
         "failed_unexplained": "Caller not verified.",
         "unknown": "Verification status unknown.",
@@ -62,6 +63,7 @@ WHISPERS = {
     "es-MX": {
         "approved": "Llamante verificado.",
         "approved_account": "Titular de la cuenta verificado.",
+        "approved_named_number": "Verificado el número que termina en {ending}.",
         "failed": "Llamante no verificado: {reason}.",
         "failed_unexplained": "Llamante no verificado.",
         "unknown": "Estado de verificación desconocido.",
@@ -138,6 +140,8 @@ def _verdict(phrases, verdict):
     if verdict.approved:
         if verdict.method == "callback":
             return phrases["approved_callback_account" if verdict.account else "approved_callback"]
+        if verdict.method == "named_number":
+            return phrases["approved_named_number"].format(ending=" ".join(verdict.number[-2:]))
         return phrases["approved_account" if verdict.method == "account" else "approved"]
     if verdict.reason in phrases["reasons"]:
         return phrases["failed"].format(reason=phrases["reasons"][verdict.reason])

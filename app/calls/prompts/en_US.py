@@ -79,7 +79,12 @@ SENTENCES = {
     "failed:withheld_entries": "We could not verify this account right now. Please call again with your number shown.",
     # Calling landlines back (CALLBACK): the caller, then whoever answers the call back.
     "callback_offer": "A text message cannot reach the line you are calling from, so we will call this number back within a minute. Please hang up and answer when it rings. Goodbye.",
+    "callback_offer_named": "A text message cannot reach the phone number ending in {ending}, so we will call that number back within a minute. Please answer it there. Goodbye.",
     "callback_offer_account": "A text message cannot reach the phone number on your account ending in {ending}, so we will call that number back within a minute. Please answer it there. Goodbye.",
     "callback_answered": "Hello. This is the automated verification line you called a moment ago, calling back to confirm this phone number. To continue, press 1.",
     "failed:callback_unanswered": "We called your number back, but nobody confirmed the call.",
+    # An agent's mid-call verification ended, but the agent's conference has (app/calls/agent.py).
+    # A number the Studio flow or the agent named, not the one called from (app/calls/studio.py, app/api).
+    "named_code_sent": "We have sent a code to the phone number ending in {ending}.",
+    "agent_gone": "The agent you were speaking with has left the call.",
 }

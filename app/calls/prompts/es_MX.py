@@ -75,7 +75,12 @@ SENTENCES = {
     "failed:withheld_entries": "No pudimos verificar esta cuenta en este momento. Por favor, vuelva a llamar sin ocultar su número.",
     # Llamar de vuelta a teléfonos fijos (CALLBACK): quien llama, y luego quien contesta la llamada de vuelta.
     "callback_offer": "No podemos enviar un mensaje de texto a la línea desde la que llama, así que le llamaremos de vuelta a este número en menos de un minuto. Por favor, cuelgue y conteste cuando suene. Adiós.",
+    "callback_offer_named": "No podemos enviar un mensaje de texto al teléfono que termina en {ending}, así que le llamaremos a ese número en menos de un minuto. Por favor, conteste ahí. Adiós.",
     "callback_offer_account": "No podemos enviar un mensaje de texto al teléfono registrado en su cuenta que termina en {ending}, así que le llamaremos a ese número en menos de un minuto. Por favor, conteste ahí. Adiós.",
     "callback_answered": "Hola. Le habla la línea automática de verificación a la que llamó hace un momento, para confirmar este número de teléfono. Para continuar, oprima 1.",
     "failed:callback_unanswered": "Le llamamos de vuelta, pero nadie confirmó la llamada.",
+    # La verificación pedida por un agente terminó, pero la conferencia del agente también (app/calls/agent.py).
+    # Un número que nombró el flujo de Studio o el agente, no el de la llamada (app/calls/studio.py, app/api).
+    "named_code_sent": "Le enviamos un código al teléfono que termina en {ending}.",
+    "agent_gone": "El agente con quien hablaba ha dejado la llamada.",
 }

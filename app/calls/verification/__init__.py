@@ -51,7 +51,7 @@ class Result:
     destination: str = ""
     # The STIR/SHAKEN attestation the call arrived with (StirVerstat), empty when none.
     attestation: str = ""
-    # How the caller was verified: caller_id, account or callback.
+    # How the caller was verified: caller_id, account, callback, or named_number (a number the flow or agent named).
     method: str = "caller_id"
     # The language the caller chose (empty: the configured one); later prompts speak it.
     language: str = ""

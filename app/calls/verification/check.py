@@ -19,8 +19,8 @@ log = logging.getLogger(__name__)
 # Verify codes are 4 to 10 ASCII digits; Verify, not this pattern, judges the length it sent.
 CODE_PATTERN = re.compile(r"[0-9]{4,10}")
 
-# By account, the code goes to the phone on file, not the one called from.
-BY_ACCOUNT = {"code_sent": "account_code_sent"}
+# By account, or to a number the flow or agent named, the code goes to another phone than the one called from: the prompt says which.
+BY_METHOD = {"account": {"code_sent": "account_code_sent"}, "named_number": {"code_sent": "named_code_sent"}}
 
 
 @bp.post("/check")
@@ -108,8 +108,8 @@ def ask(state, *prompt):
     language = state.language or config["LANGUAGE"]
     gather = gathering.digits_gather(response, action, language, num_digits=config["CODE_LENGTH"])
     # What was sent says how: "a text message", "a WhatsApp message".
-    if state.method == "account" and state.channel != "email":
-        prompt = [BY_ACCOUNT.get(key, key) for key in prompt]
+    if state.channel != "email":
+        prompt = [BY_METHOD.get(state.method, {}).get(key, key) for key in prompt]
     prompt = [f"code_sent:{state.channel}" if key == "code_sent" and state.channel != "sms" else key for key in prompt]
     enter = ["enter_code:speech" if config.get("SPEECH_INPUT") else "enter_code"]
     if state.resends < config["MAX_RESENDS"]:
