@@ -21,7 +21,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from app.twilio import http_client  # noqa: E402
 from app.twilio.verify import VerifyFailed  # noqa: E402
-from tests.test_twilio_http import CALLER, Twilio, self_signed_certificate, verify_through  # noqa: E402
+from tests.fakes import self_signed_certificate  # noqa: E402
+from tests.test_twilio_http import CALLER, Twilio, verify_through  # noqa: E402
 
 
 def drip(source, target):

@@ -274,7 +274,7 @@ class FakeNotify(socketserver.ThreadingTCPServer):
 
         super().__init__(("127.0.0.1", 0), Handler)
         self.status, self.posts = status, []
-        self.cert = _self_signed(folder)
+        self.cert = self_signed_certificate(folder)
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(*self.cert)
         self.socket = context.wrap_socket(self.socket, server_side=True)
@@ -299,8 +299,8 @@ class FakeNotify(socketserver.ThreadingTCPServer):
         super().__exit__(*exc_info)
 
 
-def _self_signed(folder):
-    """(certificate, key) files of a certificate for 127.0.0.1."""
+def self_signed_certificate(folder):
+    """A certificate for 127.0.0.1 that no authority vouches for: its (certificate, key) files in `folder`."""
     import datetime
     import ipaddress
 
@@ -324,7 +324,7 @@ def _self_signed(folder):
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
         .sign(key, hashes.SHA256())
     )
-    cert_file, key_file = folder / "notify.crt", folder / "notify.key"
+    cert_file, key_file = folder / "self-signed.crt", folder / "self-signed.key"
     cert_file.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
     key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
     return str(cert_file), str(key_file)

@@ -1,8 +1,6 @@
 """The app's HTTP client for Twilio, over a real socket to a Verify stand-in on this machine."""
 
 import base64
-import datetime
-import ipaddress
 import json
 import socket
 import ssl
@@ -14,16 +12,13 @@ from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
 from twilio.rest import Client
 
 from app import outbound
 from app.twilio.http_client import TwilioHttp
 from app.twilio.verify import VerifyFailed, VerifyService
 from app.twilio.standin import LocalVerify
-from tests.fakes import Dripping
+from tests.fakes import Dripping, self_signed_certificate
 
 ACCOUNT_SID = "AC" + "1" * 32
 SERVICE_SID = "VA" + "2" * 32
@@ -225,31 +220,6 @@ def test_a_proxy_named_without_a_scheme_is_an_http_proxy(monkeypatch):
     monkeypatch.setenv("HTTPS_PROXY", "proxy.example:3128")
     proxy = TwilioHttp().pool.proxy
     assert (proxy.scheme, proxy.host, proxy.port) == ("http", "proxy.example", 3128)
-
-
-def self_signed_certificate(directory):
-    """A certificate for 127.0.0.1 that no authority vouches for; its (certificate, key) files."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(x509.NameOID.COMMON_NAME, "127.0.0.1")])
-    now = datetime.datetime.now(datetime.UTC)
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(hours=1))
-        .not_valid_after(now + datetime.timedelta(hours=1))
-        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    certificate_file, key_file = directory / "twilio.pem", directory / "twilio-key.pem"
-    certificate_file.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
-    key_file.write_bytes(
-        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-    )
-    return certificate_file, key_file
 
 
 def test_a_verify_whose_certificate_is_not_trusted_hears_nothing(twilio, tmp_path, monkeypatch):
