@@ -22,9 +22,8 @@ from twilio.base.exceptions import TwilioException
 from twilio.twiml.voice_response import VoiceResponse
 
 from app import outbound
-from app.calls import account, handoff, public_host, stir, verification
-from app.calls.account.entry import DIGITS
-from app.calls.callstate import BadState, CallState
+from app.calls import account, handoff, public_host, verification
+from app.calls.callstate import BadState
 from app.calls.handoff import verdict
 from app.calls.handoff.render import RISKS, task_attributes
 from app.calls.prompts import say
@@ -95,28 +94,9 @@ def start():
 
 def _by_account(digits, back, return_to, language, request_id):
     """The account number the agent has, looked up and counted as the account step does."""
-    state = CallState(
-        call_sid=request.form.get("CallSid", ""),
-        destination="",
-        channel=current_app.extensions["verification"]["channels"][0],
-        return_to=return_to,
-        attestation=stir.attestation(request.form),
-        language=language or "",
-        method="account",
-        request=request_id,
-    )
-    config = current_app.config
-    if not (DIGITS.fullmatch(digits) and config["ACCOUNT_MIN_DIGITS"] <= len(digits) <= config["ACCOUNT_MAX_DIGITS"]):
-        return twiml(_put_back(VoiceResponse(), back, account.failed(state, "account_not_found")))
-    try:
-        found = account.look_up(state.call_sid, digits)
-    except account.Refused as refusal:
-        reason = "account_not_found" if refusal.reason == "account_unknown" else refusal.reason
-        return twiml(_put_back(VoiceResponse(), back, account.failed(state, reason)))
-    destination = found.pop("destination")
     response = VoiceResponse()
-    verification.hand_over(response, destination, return_to, language=language, attestation=state.attestation, request=request_id, **found)
-    return twiml(response)
+    failure = account.hand_over_known(response, digits, return_to, language=language, request=request_id)
+    return twiml(_put_back(VoiceResponse(), back, failure) if failure else response)
 
 
 @bp.post("/return")

@@ -12,9 +12,7 @@ import re
 from flask import Blueprint, abort, current_app, request, url_for
 from twilio.twiml.voice_response import VoiceResponse
 
-from app.calls import account, handoff, stir, verification
-from app.calls.account.entry import DIGITS
-from app.calls.callstate import CallState
+from app.calls import account, handoff, verification
 from app.calls.security import logged_sid, twilio_request
 from app.calls.twiml import twiml
 from app.numbers import same_number
@@ -55,27 +53,9 @@ def verify():
 
 def _by_account(digits, flow, return_to, language):
     """The account number the flow collected, looked up and counted as the account step does."""
-    state = CallState(
-        call_sid=request.form.get("CallSid", ""),
-        destination="",
-        channel=current_app.extensions["verification"]["channels"][0],
-        return_to=return_to,
-        attestation=stir.attestation(request.form),
-        language=language,
-        method="account",
-    )
-    config = current_app.config
-    if not (DIGITS.fullmatch(digits) and config["ACCOUNT_MIN_DIGITS"] <= len(digits) <= config["ACCOUNT_MAX_DIGITS"]):
-        return twiml(back_to_studio(VoiceResponse(), flow, account.failed(state, "account_not_found")))
-    try:
-        found = account.look_up(state.call_sid, digits)
-    except account.Refused as refusal:
-        reason = "account_not_found" if refusal.reason == "account_unknown" else refusal.reason
-        return twiml(back_to_studio(VoiceResponse(), flow, account.failed(state, reason)))
     response = VoiceResponse()
-    destination = found.pop("destination")
-    verification.hand_over(response, destination, return_to, language=language or None, attestation=state.attestation, **found)
-    return twiml(response)
+    failure = account.hand_over_known(response, digits, return_to, language=language or None)
+    return twiml(back_to_studio(VoiceResponse(), flow, failure) if failure else response)
 
 
 @bp.post("/return")

@@ -7,6 +7,6 @@ and the email if any), None for no such account, or AccountLookupFailed. This ap
 (app/storage/crm.py); a host IVR passes its own to init_app.
 """
 
-from app.calls.account.step import Refused, bp, failed, greet, init_app, look_up
+from app.calls.account.step import Refused, bp, failed, greet, hand_over_known, init_app, look_up
 
-__all__ = ["Refused", "bp", "failed", "greet", "init_app", "look_up"]
+__all__ = ["Refused", "bp", "failed", "greet", "hand_over_known", "init_app", "look_up"]

@@ -7,7 +7,7 @@ from twilio.twiml.voice_response import VoiceResponse
 
 from app import emails
 from app.calls import stir, verification
-from app.calls.account.entry import bad_format_prompt, entered, gather
+from app.calls.account.entry import DIGITS, bad_format_prompt, entered, gather
 from app.calls.callstate import BadState, CallState
 from app.calls.security import logged_sid, twilio_request
 from app.calls.twiml import fallback, twiml
@@ -100,6 +100,35 @@ def _look_up(state, digits):
     response = VoiceResponse()
     verification.hand_over(response, found.pop("destination"), state.return_to, **_carried(state), **found)
     return twiml(response)
+
+
+def hand_over_known(response, digits, return_to, language=None, **fields):
+    """Verify the holder of an account number an entry already has (a Studio flow's, an agent's).
+
+    The number is looked up and counted as one keyed here. Adds the subflow's first step to
+    `response` and gives None, or gives the failed Result (malformed or unknown: account_not_found).
+    `fields` are more of the CallState's (an agent's request).
+    """
+    state = CallState(
+        call_sid=request.form.get("CallSid", ""),
+        destination="",
+        channel=current_app.extensions["verification"]["channels"][0],
+        return_to=return_to,
+        attestation=stir.attestation(request.form),
+        language=language or "",
+        method="account",
+        **fields,
+    )
+    config = current_app.config
+    if not (DIGITS.fullmatch(digits) and config["ACCOUNT_MIN_DIGITS"] <= len(digits) <= config["ACCOUNT_MAX_DIGITS"]):
+        return failed(state, "account_not_found")
+    try:
+        found = look_up(state.call_sid, digits)
+    except Refused as refusal:
+        return failed(state, "account_not_found" if refusal.reason == "account_unknown" else refusal.reason)
+    destination = found.pop("destination")
+    verification.hand_over(response, destination, return_to, language=language, attestation=state.attestation, **fields, **found)
+    return None
 
 
 def look_up(call_sid, digits):
