@@ -59,7 +59,7 @@ def callback_status(app, verify, status):
 
 
 def test_a_landline_caller_hears_the_promise_and_no_code_is_sent(callback_app, call, verify, records):
-    caller = promised(call, callback_app)
+    promised(call, callback_app)
     assert verify.sent == []
     assert calls_placed(verify) == []  # not before the call has ended
     assert records()[0]["outcome"] is None  # the verification goes on in the call back

@@ -7,7 +7,7 @@ from urllib.parse import parse_qs, urlsplit
 import jwt
 import pytest
 
-from app.calls import stir, verification
+from app.calls import verification
 from app.calls.handoff.render import sip_headers, task_attributes
 from app.calls.handoff.verdict import RISK_VALUES, Verdict
 from app.calls.handoff import whisper
