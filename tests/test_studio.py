@@ -13,7 +13,7 @@ from app.settings import shortest_state_max_age
 from app.simulator import CallError
 from app.simulator.engine import ACCOUNT_SID
 from app.storage.accounts import account_hash
-from tests.conftest import CALLER
+from tests.conftest import BACKENDS, CALLER
 from config import DEFAULTS
 from tests.test_security import FIELDS
 
@@ -84,6 +84,37 @@ def test_three_wrong_codes_go_back_with_verified_false_and_too_many_attempts(fro
     assert caller.studio_return["verified"] == "false"
     assert caller.studio_return["reason"] == "too_many_attempts"
     assert verdict_of(caller).status == "failed"
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("first", ["approved", "too_many_attempts"])
+@pytest.mark.parametrize("entry", [{}, {"account": ACCOUNT}, {"account": "ask"}], ids=["caller_id", "account", "ask"])
+def test_the_flow_may_verify_the_same_call_again_once_the_first_pass_is_over(app, call, verify, records, first, entry):
+    caller = call(url=studio_url(**entry))
+    if entry.get("account") == "ask":
+        caller.press(ACCOUNT + "#")
+    for keys in [caller.last_code] if first == "approved" else ["000000", "111111", "222222"]:
+        caller.press(keys)
+    assert caller.studio_return["reason"] == first
+    # The flow's "try again" branch redirects the same call here once more: a new code, a new record.
+    again = call(url=studio_url(**entry), params={"CallSid": caller.fields["CallSid"]})
+    if entry.get("account") == "ask":
+        again.press(ACCOUNT + "#")
+    assert again.heard("please enter the code now")
+    assert len(verify.sent) == 2
+    again.press(again.last_code)
+    assert (again.studio_return["verified"], again.studio_return["reason"]) == ("true", "approved")
+    assert [row["reason"] for row in records()] == [first, "approved"]
+
+
+def test_a_replayed_start_of_a_studio_pass_sends_no_second_code(app, from_studio, verify, records):
+    caller = from_studio()
+    start = next(event.text for event in caller.events if event.kind == "redirect" and "/verification/start" in event.text)
+    url = f"https://ivr.example.com{start}"
+    fields = {**FIELDS, "CallSid": caller.fields["CallSid"], "From": caller.fields["From"]}
+    signature = RequestValidator(app.config["TWILIO_AUTH_TOKEN"]).compute_signature(url, fields)
+    assert app.test_client().post(url, data=fields, headers={"X-Twilio-Signature": signature}).status_code == 200
+    assert len(verify.sent) == 1 and len(records()) == 1
 
 
 def test_the_widget_names_the_number_to_verify(from_studio, verify, records):

@@ -8,6 +8,7 @@ goes back to the flow with the verdict as the widget's variables: `{{widgets.<na
 
 import logging
 import re
+import secrets
 
 from flask import Blueprint, abort, current_app, request, url_for
 from twilio.twiml.voice_response import VoiceResponse
@@ -40,21 +41,23 @@ def verify():
         abort(400, f"language must be one of {', '.join(languages)}: the widget's URL names another.")
     log.info("call %s: handed over by Studio flow %s", logged_sid(), flow)
     return_to = url_for(".done", flow=flow)
+    # Each pass is a verification of its own: a flow may verify the same call again once one has ended.
+    request_id = secrets.token_hex(8)
     if request.args.get("account") == "ask":
         # The digits are keyed here, to this server's own account step: in no URL and no log.
-        return account.greet(VoiceResponse(), return_to, language=language)
+        return account.greet(VoiceResponse(), return_to, language=language, request=request_id)
     if "account" in request.args:
-        return _by_account(request.args["account"], flow, return_to, language)
+        return _by_account(request.args["account"], flow, return_to, language, request_id)
     caller = request.form.get("From", "")
     destination = request.args.get("to") or caller
     method = "caller_id" if same_number(destination, caller) else "named_number"
-    return twiml(verification.hand_over(VoiceResponse(), destination, return_to, language=language or None, method=method))
+    return twiml(verification.hand_over(VoiceResponse(), destination, return_to, language=language or None, method=method, request=request_id))
 
 
-def _by_account(digits, flow, return_to, language):
+def _by_account(digits, flow, return_to, language, request_id):
     """The account number the flow collected, looked up and counted as the account step does."""
     response = VoiceResponse()
-    failure = account.hand_over_known(response, digits, return_to, language=language or None)
+    failure = account.hand_over_known(response, digits, return_to, language=language or None, request=request_id)
     return twiml(back_to_studio(VoiceResponse(), flow, failure) if failure else response)
 
 

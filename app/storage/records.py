@@ -92,10 +92,13 @@ def started(state):
         "silences": 0,
     }
     if state.request:
-        # The agent's request claimed the call (claim): its start fills the claim in.
+        # An agent's request claimed the call (claim): its start fills the claim in.
         keys = {"claimed_call_sid": state.call_sid, "claimed_request": state.request}
-        return database.execute("record start", START_CLAIMED, state.call_sid, default=1, values={**keys, **row}) != 0
-    return database.execute("record start", start_statement, state.call_sid, default=1, values={"call_sid": state.call_sid, **row}) != 0
+        if database.execute("record start", START_CLAIMED, state.call_sid, default=1, values={**keys, **row}) != 0:
+            return True
+    # A Studio flow's pass has no claim; a replay finds its call and request taken, an agent's filled in.
+    values = {"call_sid": state.call_sid, "request": state.request, **row}
+    return database.execute("record start", start_statement, state.call_sid, default=1, values=values) != 0
 
 
 def claim(call_sid, request, method):

@@ -29,11 +29,12 @@ def init_app(app, source=None):
     app.register_blueprint(bp)
 
 
-def greet(response, return_to, language="", may_call_back=False):
+def greet(response, return_to, language="", may_call_back=False, **fields):
     """Add to `response` the greeting and the account number's Gather; the subflow then returns to `return_to`.
 
     `language` is the caller's, when the entry knows it already; else a menu offers LANGUAGES if there are several.
     `may_call_back`: the call may end with a callback's promise (only where this server answered it, /voice).
+    `fields` are more of the CallState's (a Studio flow's request).
     """
     state = CallState(
         call_sid=request.form.get("CallSid", ""),
@@ -44,6 +45,7 @@ def greet(response, return_to, language="", may_call_back=False):
         method="account",
         may_call_back=may_call_back,
         language=language,
+        **fields,
     )
     if language or len(current_app.extensions["verification"]["languages"]) == 1:
         return _ask(state, "greeting_account", response=response)
@@ -193,12 +195,12 @@ def _ask(state, *prompt, response=None):
 
 
 def _carried(state):
-    """What the subflow takes on from the account step: the attestation /voice carried, the language chosen, the callback's leave.
+    """What the subflow takes on from the account step: the attestation /voice carried, the language chosen, the callback's leave, the request.
 
     No language chosen is "", not LANGUAGE: the subflow then speaks LANGUAGE, offers no second
     menu, and lets Verify pick the text's language from the number's country.
     """
-    return {"attestation": state.attestation, "language": state.language, "may_call_back": state.may_call_back}
+    return {"attestation": state.attestation, "language": state.language, "may_call_back": state.may_call_back, "request": state.request}
 
 
 def _language(state):
