@@ -15,7 +15,7 @@ from app.calls import verification
 from app.calls.handoff.verdict import read
 from app.settings import SettingsError
 from tests.conftest import CALLER
-from tests.fakes import REFUSED, FakeNotify
+from tests.fakes import REFUSED, FakeNotify, verify_error
 
 TOKEN = "an-api-token-the-agent-desktop-knows"
 KEY = "a-shared-secret-the-agent-systems-also-know"
@@ -134,6 +134,30 @@ def test_the_agent_names_the_number_or_the_account(in_conference, ask, verify, n
     other.follow_moves()
     assert other.heard("ending in 4 2")
     assert verify.sent[-1][0] == ON_FILE
+
+
+@pytest.mark.parametrize("error, sentence", [
+    (verify_error(400, 60200), "we cannot send a text message to the phone number ending in 7 7"),
+    (verify_error(403, 60205), "the phone number ending in 7 7 cannot receive text messages"),
+    (verify_error(403, 60410), "we are not able to send a code to the phone number ending in 7 7"),
+])  # fmt: skip
+def test_a_named_number_no_code_can_reach_is_told_by_its_ending_not_as_the_callers_own(in_conference, ask, verify, error, sentence):
+    verify.script("send", error)
+    caller = in_conference()
+    ask(caller, back_to(to="+14155550177"))
+    caller.follow_moves()
+    assert caller.heard(sentence)
+    assert not caller.heard("calling from")
+    assert caller.conference == CONFERENCE
+
+
+def test_a_named_number_is_told_by_its_ending_in_spanish_too(make_app, call, ask, verify):
+    app = make_app(API_TOKEN=TOKEN, VERDICT_SIGNING_KEY=KEY, LANGUAGES="en-US,es-MX")
+    verify.script("send", verify_error(400, 60200))
+    caller = call(conference=CONFERENCE, target=app)
+    assert ask(caller, back_to(to="+14155550177", language="es-MX"), target=app).status_code == 202
+    caller.follow_moves()
+    assert caller.heard("no podemos enviar un mensaje de texto al teléfono que termina en 7 7")
 
 
 def test_a_replayed_request_while_the_caller_verifies_is_409_and_sends_no_second_code(in_conference, ask, verify):

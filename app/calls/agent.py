@@ -26,7 +26,7 @@ from app.calls import account, handoff, public_host, verification
 from app.calls.callstate import BadState
 from app.calls.handoff import verdict
 from app.calls.handoff.render import RISKS, task_attributes
-from app.calls.prompts import say
+from app.calls.prompts import failure, say
 from app.calls.security import logged_sid, twilio_request
 from app.calls.twiml import fallback, twiml
 
@@ -113,8 +113,8 @@ def done():
 
 def _put_back(response, back, result):
     """Say the outcome, deliver the verdict to `notify` and the task, and add the verbs that put the caller back."""
-    sentence = ("approved_account" if result.method == "account" else "approved") if result.approved else f"failed:{result.reason}"
-    say(response, sentence, language=result.language or None)
+    sentence = ("approved_account" if result.method == "account" else "approved") if result.approved else failure(result.reason, result.method)
+    say(response, sentence, language=result.language or None, ending=" ".join(result.ending))
     issued = _verdict(result)
     if back.get("notify"):
         _notify(back["notify"], issued)

@@ -4,7 +4,7 @@ from flask import Response
 from twilio.twiml.voice_response import VoiceResponse
 
 from app.calls import handoff
-from app.calls.prompts import say
+from app.calls.prompts import failure, say
 
 XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>'
 
@@ -52,12 +52,12 @@ def fallback(reason, result=None):
     """The answer for a call that failed: what went wrong, then FAILURE_NEXT_STEP, told the verdict."""
     response = VoiceResponse()
     destination = handoff.next_step("failed")
-    sentences = [f"failed:{reason}"]
+    sentences = [failure(reason, result.method if result else "")]
     if destination.kind == "hangup":
         sentences.append("call_back")
     elif destination.to_agent:
         sentences.append("to_agent")
-    say(response, *sentences, language=result.language if result else None)
+    say(response, *sentences, language=result.language if result else None, ending=" ".join(result.ending) if result else "")
     handoff.hand_on(response, destination, result, reason)
     return twiml(response)
 

@@ -48,6 +48,12 @@ def spoken_domain(address, language=None):
     return f" {text('dot', language)} ".join(emails.domain(address).split("."))
 
 
+def failure(reason, method=""):
+    """The key of a failure's sentence: for a number the flow or agent named, its own where the caller's would say "the number you are calling from"."""
+    named = f"failed:{reason}:named"
+    return named if method == "named_number" and named in en_US.SENTENCES else f"failed:{reason}"
+
+
 def say(twiml, *keys, language=None, **values):
     """Add the sentences `keys` to a TwiML verb as one <Say> in the voice of `language` (default: the configured one)."""
     config = current_app.config

@@ -86,5 +86,9 @@ SENTENCES = {
     # An agent's mid-call verification ended, but the agent's conference has (app/calls/agent.py).
     # A number the Studio flow or the agent named, not the one called from (app/calls/studio.py, app/api).
     "named_code_sent": "We have sent a code to the phone number ending in {ending}.",
+    "failed:invalid_number:named": "We cannot send a text message to the phone number ending in {ending}.",
+    "failed:undeliverable:named": "The phone number ending in {ending} cannot receive text messages.",
+    "failed:blocked:named": "We are not able to send a code to the phone number ending in {ending}.",
+    "failed:country_not_allowed:named": "We are not able to send a code to the phone number ending in {ending}.",
     "agent_gone": "The agent you were speaking with has left the call.",
 }

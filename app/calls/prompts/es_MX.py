@@ -82,5 +82,9 @@ SENTENCES = {
     # La verificación pedida por un agente terminó, pero la conferencia del agente también (app/calls/agent.py).
     # Un número que nombró el flujo de Studio o el agente, no el de la llamada (app/calls/studio.py, app/api).
     "named_code_sent": "Le enviamos un código al teléfono que termina en {ending}.",
+    "failed:invalid_number:named": "No podemos enviar un mensaje de texto al teléfono que termina en {ending}.",
+    "failed:undeliverable:named": "El teléfono que termina en {ending} no puede recibir mensajes de texto.",
+    "failed:blocked:named": "No podemos enviar un código al teléfono que termina en {ending}.",
+    "failed:country_not_allowed:named": "No podemos enviar un código al teléfono que termina en {ending}.",
     "agent_gone": "El agente con quien hablaba ha dejado la llamada.",
 }

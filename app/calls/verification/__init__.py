@@ -63,6 +63,8 @@ class Result:
     sim_swap: str = ""
     # Call forwarding: on, off or unknown; "" if not looked up.
     forwarding: str = ""
+    # The last two digits of a number the flow or agent named, for a failure's sentence to say which; "" otherwise.
+    ending: str = ""
 
 
 def init_app(app, twilio_client):
@@ -131,6 +133,8 @@ def result():
         return Result(False, "error", attestation=stir.attestation(request.form))
     facts = {"attestation": state.attestation, "method": state.method, "account": state.account, "language": state.language}
     facts.update(line_type=state.line_type, sim_swap=state.sim_swap, forwarding=state.forwarding)
+    if state.method == "named_number":
+        facts["ending"] = state.destination[-2:]
     if state.result == "approved":
         return Result(True, destination=state.destination, **facts)
     return Result(False, state.result or "error", **facts)
