@@ -316,7 +316,7 @@ class Acceptance:
     def risk_checks(self):
         """Lookup before the first code, landlines called back: a server restarted with RISK_CHECKS, CALLBACK=on, a SIP success step."""
         self.restart(
-            RISK_CHECKS="line_type,sim_swap,call_forwarding", CALLBACK="on", RISK_ON_LOOKUP_ERROR="allow", SIM_SWAP_POLICY="refuse",
+            RISK_CHECKS="line_type,sim_swap,call_forwarding", CALLBACK="on", ALLOWED_COUNTRIES="US", RISK_ON_LOOKUP_ERROR="allow", SIM_SWAP_POLICY="refuse",
             SUCCESS_NEXT_STEP=PBX, VERDICT_SIGNING_KEY=self.verdict_key,
         )  # fmt: skip
         callee = self.called_back("+15005552205", "human")

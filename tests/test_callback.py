@@ -9,6 +9,8 @@ from app.simulator import CallError, place_call
 from tests.conftest import BACKENDS, CALLER, SERVICE_NUMBER
 
 PBX = "sip:desk@pbx.example.com"
+# What a server that calls landlines back must be given (it refuses to start without).
+CALLING_BACK = {"CALLBACK": True, "RISK_CHECKS": "line_type", "ALLOWED_COUNTRIES": "US"}
 
 
 @pytest.fixture
@@ -25,7 +27,7 @@ def landline(monkeypatch):
 
 @pytest.fixture
 def callback_app(make_app, landline):
-    return make_app(CALLBACK=True, SUCCESS_NEXT_STEP=PBX)
+    return make_app(**CALLING_BACK, SUCCESS_NEXT_STEP=PBX)
 
 
 def calls_placed(verify):
@@ -98,7 +100,7 @@ def test_answered_by_a_person_who_presses_1_is_verified_by_callback_with_a_verdi
 
 @pytest.mark.parametrize("pressed", ["1", ""])
 def test_the_callbacks_verdict_and_record_carry_what_lookup_said_and_the_method(make_app, call, hang_up, verify, records, pressed):
-    app = make_app(CALLBACK=True, SUCCESS_NEXT_STEP=PBX, FAILURE_NEXT_STEP=PBX, RISK_CHECKS="line_type,sim_swap,call_forwarding")
+    app = make_app(**{**CALLING_BACK, "RISK_CHECKS": "line_type,sim_swap,call_forwarding"}, SUCCESS_NEXT_STEP=PBX, FAILURE_NEXT_STEP=PBX)
     verify.lookup.answer(CALLER, line_type="landline")
     hang_up(promised(call, app), target=app)
     callee = answer(app, verify)
@@ -154,7 +156,7 @@ def test_an_agent_hears_why_an_unanswered_callback_failed():
 
 
 def test_by_account_the_promise_names_the_phone_on_file_by_its_last_two_digits(make_app, landline, call):
-    app = make_app(CALLBACK=True, VERIFY_BY="account")
+    app = make_app(**CALLING_BACK, VERIFY_BY="account")
     assert app.test_cli_runner().invoke(args=["accounts", "add", "12345678", "+14155550106"]).exit_code == 0
     caller = call(target=app)
     caller.press("12345678#")
@@ -163,7 +165,7 @@ def test_by_account_the_promise_names_the_phone_on_file_by_its_last_two_digits(m
 
 
 def test_in_spanish_the_promise_and_the_call_back_are_spoken_in_spanish(make_app, landline, call, hang_up, verify):
-    app = make_app(CALLBACK=True, LANGUAGE="es-MX")
+    app = make_app(**CALLING_BACK, LANGUAGE="es-MX")
     caller = call(target=app)
     assert caller.heard("le llamaremos de vuelta a este número en menos de un minuto")
     hang_up(caller, target=app)
@@ -187,7 +189,7 @@ def test_with_callback_off_a_landline_goes_to_the_failure_step(make_app, landlin
 
 
 def test_an_unanswered_callback_counts_towards_the_lockout(make_app, landline, call, hang_up, verify):
-    app = make_app(CALLBACK=True, LOCKOUT_MAX_FAILURES=1)
+    app = make_app(**CALLING_BACK, LOCKOUT_MAX_FAILURES=1)
     hang_up(promised(call, app), target=app)
     answer(app, verify, "machine_start")
     caller = call(target=app)
@@ -197,7 +199,7 @@ def test_an_unanswered_callback_counts_towards_the_lockout(make_app, landline, c
 
 
 def test_a_callback_takes_a_place_under_the_hourly_cap(make_app, landline, call, hang_up, verify):
-    app = make_app(CALLBACK=True, MAX_SENDS_PER_HOUR=1)
+    app = make_app(**CALLING_BACK, MAX_SENDS_PER_HOUR=1)
     hang_up(promised(call, app), target=app)
     caller = call(target=app, from_="+14155552672")
     assert caller.heard("too many codes are being sent right now")
@@ -206,7 +208,7 @@ def test_a_callback_takes_a_place_under_the_hourly_cap(make_app, landline, call,
 
 
 def test_no_callback_to_a_country_not_served(make_app, landline, call):
-    app = make_app(CALLBACK=True, ALLOWED_COUNTRIES="US")
+    app = make_app(**CALLING_BACK)
     caller = call(target=app, from_="+442079460958")
     assert caller.heard("we are not able to send a code") and not caller.heard("call this number back")
     promised(call, app)

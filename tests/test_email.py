@@ -71,7 +71,7 @@ def test_a_phone_on_file_that_cannot_take_a_text_gets_the_code_by_email(by_accou
 
 def test_with_the_callback_on_no_email_is_sent_instead(by_account, call, verify, records):
     verify.script("send", LANDLINE)
-    caller = call(target=by_account(CALLBACK="on"))
+    caller = call(target=by_account(CALLBACK="on", RISK_CHECKS="line_type", ALLOWED_COUNTRIES="US"))
     caller.press(ACCOUNT + "#")
     caller.press("1")
     assert caller.heard("We cannot send a code to the phone number on your account")
@@ -175,7 +175,7 @@ def test_a_phone_on_file_lookup_calls_a_landline_gets_the_code_by_email_with_no_
 def test_from_a_studio_flow_with_the_callback_on_a_landline_on_file_gets_the_code_by_email(by_account, call, verify):
     # A Studio flow's call cannot end with a callback's promise: the email on file is its way.
     verify.lookup.answer(ON_FILE, line_type="landline")
-    app = by_account(RISK_CHECKS="line_type", CALLBACK="on", VERDICT_SIGNING_KEY="a-shared-secret-the-studio-flow-also-knows-0123")
+    app = by_account(RISK_CHECKS="line_type", CALLBACK="on", ALLOWED_COUNTRIES="US", VERDICT_SIGNING_KEY="a-shared-secret-the-studio-flow-also-knows-0123")
     caller = call(target=app, url=f"https://ivr.example.com/studio/verify?flow=FW{'0' * 32}&account={ACCOUNT}")
     caller.press("1")
     assert not caller.heard("call this number back")
