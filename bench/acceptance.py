@@ -351,8 +351,12 @@ class Acceptance:
             )
         for _ in range(2):
             call, _ = self.call("+14155550190", CODE)
-        looked_up = self.verify.verify.looked_up["+14155550190"]
-        self.check("two calls from one number: one Lookup (the answer kept)", self.heard(call, "approved") and looked_up == 1, f"{looked_up} Lookups")
+        looked_up, fields = self.verify.verify.looked_up["+14155550190"], self.verify.verify.last_fields.get("+14155550190")
+        self.check(
+            "two calls from one number: the line's answers kept, only the SIM swap asked again",
+            self.heard(call, "approved") and looked_up == 2 and fields == "sim_swap",
+            f"{looked_up} Lookups, the second for {fields}",
+        )
 
     def called_back(self, number, answered_by):
         """A landline caller promised the callback hangs up; Twilio places the call and plays it, answered by `answered_by` (None if none was placed)."""
