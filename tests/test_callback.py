@@ -183,6 +183,35 @@ def test_no_callback_to_a_number_whose_calls_are_forwarded(callback_app, landlin
     promised(call, callback_app)
 
 
+def test_without_call_forwarding_in_risk_checks_the_callback_asks_it_and_rings_no_forwarded_number(callback_app, call, hang_up, verify, records):
+    verify.lookup.answer(CALLER, line_type="landline", forwarding=True)
+    hang_up(promised(call, callback_app), target=callback_app)  # RISK_CHECKS=line_type: nothing said of forwarding yet
+    assert verify.lookup.requests == [(CALLER, "call_forwarding")]
+    assert calls_placed(verify) == []
+    assert (records()[0]["reason"], records()[0]["forwarding"]) == ("landline", "on")
+
+
+def test_forwarding_turned_on_since_the_kept_answer_is_asked_afresh_before_the_callback(make_app, call, hang_up, verify, records):
+    app = make_app(**{**CALLING_BACK, "RISK_CHECKS": "line_type,call_forwarding"})
+    verify.lookup.answer(CALLER, line_type="landline")
+    hang_up(promised(call, app), target=app)
+    answer(app, verify).press("1")  # the genuine owner, called back
+    verify.lookup.answer(CALLER, line_type="landline", forwarding=True)  # then a thief forwards the line
+
+    hang_up(promised(call, app), target=app)  # the kept answer still says "not forwarded"
+
+    assert [fields for _, fields in verify.lookup.requests] == ["line_type_intelligence,call_forwarding", "call_forwarding", "call_forwarding"]
+    assert len(calls_placed(verify)) == 1
+    assert sorted((record["reason"], record["forwarding"]) for record in records()) == [("approved", "off"), ("landline", "on")]
+
+
+def test_a_callback_whose_forwarding_lookup_fails_is_not_placed(callback_app, call, hang_up, verify, records):
+    verify.lookup.answer(CALLER, failure="timeout")
+    hang_up(promised(call, callback_app), target=callback_app)
+    assert calls_placed(verify) == []
+    assert (records()[0]["reason"], records()[0]["forwarding"]) == ("lookup_unavailable", "unknown")
+
+
 def test_with_callback_off_a_landline_goes_to_the_failure_step(make_app, landline, call, verify):
     caller = call(target=make_app())
     assert caller.heard("cannot send a text message to this phone line") and not caller.heard("call this number back")

@@ -9,6 +9,7 @@ from app.calls.callstate import BadState
 from app.numbers import mask
 from app.storage import callbacks
 from app.twilio import calls
+from app.twilio.lookup import LookupFailed
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +33,11 @@ def call_ended(call_sid):
         log.warning("call %s: callback not placed: its state has expired", call_sid)
         callbacks.move(call_sid, ("placed",), "expired")
         return True
+    state, refusal = _forwarding_now(state)
+    if refusal:
+        if callbacks.move(call_sid, ("placed",), "unanswered"):
+            verification.record_verdict(state, refusal)
+        return True
     # The answer step's state is fresh from now; it is bound to this call, whose callback it is.
     fresh = codec.dump(state)
     try:
@@ -50,6 +56,23 @@ def call_ended(call_sid):
     callbacks.placed(call_sid, sid)
     log.info("call %s: callback %s placed to %s", call_sid, sid, mask(state.destination))
     return True
+
+
+def _forwarding_now(state):
+    """(state with Lookup's call forwarding as of now, refusal or None): no callback to a number whose calls are forwarded.
+
+    Asked afresh for each callback, whatever RISK_CHECKS says and whatever answer is kept: forwarding
+    turned on since could ring whoever turned it on. No answer, no callback.
+    """
+    try:
+        forwarded = current_app.extensions["verification"]["lookup"].fetch(state.destination, ["call_forwarding"])["call_forwarding"]
+    except LookupFailed as failure:
+        log.warning("call %s: callback to %s not placed: its call forwarding is unknown (%s)", state.call_sid, mask(state.destination), failure.reason)
+        return state.but(forwarding="unknown"), "lookup_unavailable"
+    if forwarded:
+        log.warning("call %s: callback to %s not placed: its calls are forwarded", state.call_sid, mask(state.destination))
+        return state.but(forwarding="on"), "landline"
+    return state.but(forwarding="off"), None
 
 
 def _absolute(endpoint, token):
