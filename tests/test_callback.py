@@ -253,6 +253,19 @@ def test_at_most_one_callback_is_pending_per_number(callback_app, call, hang_up,
     assert len(calls_placed(verify)) == 1
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_placed_callback_still_open_blocks_another_until_it_is_answered(callback_app, call, hang_up, verify):
+    hang_up(promised(call, callback_app), target=callback_app)  # placed, ringing
+    for _ in range(3):
+        caller = call(target=callback_app)
+        assert not caller.heard("call this number back")
+        hang_up(caller, target=callback_app)
+    assert len(calls_placed(verify)) == 1
+    answer(callback_app, verify).press("1")
+    hang_up(promised(call, callback_app), target=callback_app)  # the first is over: another may be promised
+    assert len(calls_placed(verify)) == 2
+
+
 def test_a_callback_twilio_refuses_is_recorded_and_places_nothing_more(callback_app, call, hang_up, verify, records):
     caller = promised(call, callback_app)
     verify.scripted["Calls.json"].append((400, {"code": 21215, "message": "Geo permission", "more_info": "", "status": 400}))

@@ -18,10 +18,12 @@ _callback_sid = sqlalchemy.bindparam("callback_sid", type_=callbacks.c.callback_
 _new = sqlalchemy.bindparam("new", type_=callbacks.c.status.type)
 _older = sqlalchemy.bindparam("older", type_=callbacks.c.created_at.type)
 
-# A pending callback whose call never reported its end (no status callback) stops blocking its
-# number once its state has expired: it could no longer be placed.
+# Statuses of a callback still open: at most one per number (the index callbacks_one_open_per_number).
+OPEN = ("pending", "placed", "answered")
+# An open callback whose call never reported its end (no status callback, Twilio's or the callback's
+# own) stops blocking its number once its state has expired: it could no longer be placed or answered.
 EXPIRE = callbacks.update().where(
-    callbacks.c.number_hash == sqlalchemy.bindparam("key"), callbacks.c.status == "pending", callbacks.c.created_at < _older
+    callbacks.c.number_hash == sqlalchemy.bindparam("key"), callbacks.c.status.in_(OPEN), callbacks.c.created_at < _older
 ).values(status="expired")
 # pending -> placed, once.
 TAKE = callbacks.update().where(callbacks.c.call_sid == _sid, callbacks.c.status == "pending").values(status="placed")
@@ -40,12 +42,12 @@ MOVE = callbacks.update().where(
 
 @functools.cache
 def _insert(dialect):
-    """The INSERT that leaves alone a number with a callback pending; its rowcount kept, as records.start_statement's."""
+    """The INSERT that leaves alone a number with a callback open; its rowcount kept, as records.start_statement's."""
     return database.UPSERTS[dialect](callbacks).on_conflict_do_nothing().inline().execution_options(preserve_rowcount=True)
 
 
 def promise(call_sid, number, called, state):
-    """Record a pending callback to `number`; False if one is pending for it already (or no database)."""
+    """Record a pending callback to `number`; False if one is open for it already, pending, placed or answered (or no database)."""
     key = records.number_hash(number)
     stale = records.now() - datetime.timedelta(seconds=current_app.config["CALL_STATE_MAX_AGE"])
     with database.one_connection("callback offer", call_sid):
