@@ -7,6 +7,7 @@ from app.calls import risk
 from app.calls.handoff.whisper import WHISPERS
 from app.simulator import CallError, place_call
 from tests.conftest import BACKENDS, CALLER, SERVICE_NUMBER
+from tests.fakes import TIMEOUT
 
 PBX = "sip:desk@pbx.example.com"
 # What a server that calls landlines back must be given (it refuses to start without).
@@ -273,6 +274,38 @@ def test_a_callback_twilio_refuses_is_recorded_and_places_nothing_more(callback_
     assert (records()[0]["outcome"], records()[0]["reason"]) == ("failed", "unavailable")
     hang_up(caller, target=callback_app)
     assert verify.calls == []
+
+
+@pytest.fixture
+def calls_time_out(verify, monkeypatch):
+    """Twilio creates the call placed back, but its answer to the create never arrives (a read timeout)."""
+    original = verify.request
+
+    def created_then_lost(method, uri, *args, **kwargs):
+        response = original(method, uri, *args, **kwargs)
+        if uri.endswith("/Calls.json"):
+            raise TIMEOUT
+        return response
+
+    monkeypatch.setattr(verify, "request", created_then_lost)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_callback_created_though_twilios_answer_was_lost_still_verifies_when_answered(callback_app, call, hang_up, verify, records, calls_time_out):
+    caller = promised(call, callback_app)
+    hang_up(caller, target=callback_app)
+    assert records()[0]["outcome"] is None  # not "unavailable": the call may ring
+    callee = answer(callback_app, verify)
+    assert callee.heard("press 1")
+    callee.press("1")
+    assert callee.heard("your phone number is verified")
+    assert (records()[0]["outcome"], records()[0]["method"]) == ("approved", "callback")
+
+
+def test_a_callback_created_though_twilios_answer_was_lost_is_settled_by_its_own_status(callback_app, call, hang_up, verify, records, calls_time_out):
+    hang_up(promised(call, callback_app), target=callback_app)
+    assert callback_status(callback_app, verify, "no-answer").status_code == 204
+    assert (records()[0]["outcome"], records()[0]["reason"]) == ("failed", "callback_unanswered")
 
 
 def test_a_forged_callback_answer_hangs_up_and_records_nothing(callback_app, call, hang_up, verify, records):

@@ -35,6 +35,10 @@ PARENT = sqlalchemy.select(sqlalchemy.func.max(callbacks.c.call_sid)).where(call
 STATE_OF = sqlalchemy.select(sqlalchemy.func.max(callbacks.c.state)).where(callbacks.c.call_sid == _sid)
 # Statuses a placed callback can still move from.
 UNDER_WAY = ("placed", "answered")
+# A callback placed whose SID Twilio's lost answer never told: its first webhook names it.
+CLAIM = callbacks.update().where(
+    callbacks.c.call_sid == _sid, callbacks.c.callback_sid.is_(None), callbacks.c.status.in_(UNDER_WAY)
+).values(callback_sid=_callback_sid)
 MOVE = callbacks.update().where(
     callbacks.c.call_sid == _sid, callbacks.c.status.in_(sqlalchemy.bindparam("old", expanding=True))
 ).values(status=_new)
@@ -82,6 +86,14 @@ def promised(call_sid):
 def placed(call_sid, callback_sid):
     """Note the SID of the call placed back."""
     database.execute("callback placed", PLACED_AS, call_sid, values={"sid": call_sid, "callback_sid": callback_sid})
+
+
+def claim(call_sid, callback_sid):
+    """Note `callback_sid` as the call placed back for `call_sid`, if its SID was never learnt and it is under way; `call_sid`, or None."""
+    if not call_sid or not callback_sid:
+        return None
+    values = {"sid": call_sid, "callback_sid": callback_sid}
+    return call_sid if database.execute("callback claimed", CLAIM, call_sid, default=0, values=values) == 1 else None
 
 
 def parent_of(callback_sid):

@@ -45,9 +45,14 @@ def call_ended(call_sid):
             current_app.extensions["twilio_client"],
             to=state.destination,
             from_=called,
-            url=_absolute("callback.answer", fresh),
-            status_callback=_absolute("callback.status", fresh),
+            url=_absolute("callback.answer", fresh, call_sid),
+            status_callback=_absolute("callback.status", fresh, call_sid),
         )
+    except calls.CallMayExist as failure:
+        # Twilio may have created it: left placed, so that if it rings its answer step finds it (by
+        # the parent's SID in its URL) and its own status callback settles it; if not, it expires.
+        log.warning("call %s: callback to %s may or may not ring: %s", call_sid, mask(state.destination), failure)
+        return True
     except calls.CallFailed as failure:
         log.warning("call %s: callback to %s not placed: %s", call_sid, mask(state.destination), failure)
         if callbacks.move(call_sid, ("placed",), "unanswered"):
@@ -75,7 +80,8 @@ def _forwarding_now(state):
     return state.but(forwarding="off"), None
 
 
-def _absolute(endpoint, token):
+def _absolute(endpoint, token, call_sid):
     """The full URL of a callback step, which Twilio fetches for a call it places."""
     base = current_app.config["PUBLIC_BASE_URL"] or f"{request.scheme}://{request.host}"
-    return f"{base}{url_for(endpoint)}?s={token}"
+    # The parent's SID too: a callback whose SID was never learnt (Twilio's answer lost) is still found by it.
+    return f"{base}{url_for(endpoint)}?s={token}&p={call_sid}"
