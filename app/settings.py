@@ -280,6 +280,10 @@ def _check_risk(config):
     for name, known in (("SIM_SWAP_POLICY", SIM_SWAP_POLICIES), ("RISK_ON_LOOKUP_ERROR", LOOKUP_ERROR_POLICIES)):
         if config[name] not in known:
             raise SettingsError(f"{name}={config[name]!r} is not one of {', '.join(known)}")
+    if config.get("CALLBACK") and "line_type" not in checks:
+        raise SettingsError("CALLBACK=on calls back the landlines Lookup finds, but RISK_CHECKS does not ask the line type: add line_type to RISK_CHECKS")
+    if config.get("CALLBACK") and not config.get("ALLOWED_COUNTRIES", "").strip():
+        raise SettingsError("CALLBACK=on needs ALLOWED_COUNTRIES (such as US,CA): without it the server would place calls to landlines in any country, a toll-fraud target")
 
 
 def _check_production(config):

@@ -316,7 +316,7 @@ class Acceptance:
     def risk_checks(self):
         """Lookup before the first code, landlines called back: a server restarted with RISK_CHECKS, CALLBACK=on, a SIP success step."""
         self.restart(
-            RISK_CHECKS="line_type,sim_swap,call_forwarding", CALLBACK="on", RISK_ON_LOOKUP_ERROR="allow", SIM_SWAP_POLICY="refuse",
+            RISK_CHECKS="line_type,sim_swap,call_forwarding", CALLBACK="on", ALLOWED_COUNTRIES="US", RISK_ON_LOOKUP_ERROR="allow", SIM_SWAP_POLICY="refuse",
             SUCCESS_NEXT_STEP=PBX, VERDICT_SIGNING_KEY=self.verdict_key,
         )  # fmt: skip
         callee = self.called_back("+15005552205", "human")
@@ -351,8 +351,12 @@ class Acceptance:
             )
         for _ in range(2):
             call, _ = self.call("+14155550190", CODE)
-        looked_up = self.verify.verify.looked_up["+14155550190"]
-        self.check("two calls from one number: one Lookup (the answer kept)", self.heard(call, "approved") and looked_up == 1, f"{looked_up} Lookups")
+        looked_up, fields = self.verify.verify.looked_up["+14155550190"], self.verify.verify.last_fields.get("+14155550190")
+        self.check(
+            "two calls from one number: the line's answers kept, only the SIM swap asked again",
+            self.heard(call, "approved") and looked_up == 2 and fields == "sim_swap",
+            f"{looked_up} Lookups, the second for {fields}",
+        )
 
     def called_back(self, number, answered_by):
         """A landline caller promised the callback hangs up; Twilio places the call and plays it, answered by `answered_by` (None if none was placed)."""

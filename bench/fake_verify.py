@@ -108,6 +108,7 @@ class BenchVerify(LocalVerify):
         self.code = code
         self.counts = {"send": 0, "check": 0, "lookup": 0, "call": 0}
         self.looked_up = Counter()  # Lookups by number
+        self.last_fields = {}  # the Fields of each number's latest Lookup
         for number, answer in LOOKUPS.items():
             self.lookup.answer(number, **answer)
 
@@ -139,6 +140,7 @@ class BenchVerify(LocalVerify):
         self.counts["lookup"] += 1
         number = unquote(path.rsplit("/", 1)[-1])
         self.looked_up[number] += 1
+        self.last_fields[number] = dict(parse_qsl(query)).get("Fields", "")
         if LOOKUPS.get(number, {}).get("failure") == "timeout":
             return HANG
         status, body = self.lookup.handle(method, path, dict(parse_qsl(query)))

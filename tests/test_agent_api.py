@@ -235,7 +235,7 @@ def test_a_move_that_fails_gives_the_call_back_for_another_request(in_conference
 
 
 def test_a_landline_comes_back_to_the_conference_unverified_with_no_callback_promised(make_app, call, ask, verify, records):
-    app = make_app(API_TOKEN=TOKEN, VERDICT_SIGNING_KEY=KEY, CALLBACK=True, RISK_CHECKS="line_type")
+    app = make_app(API_TOKEN=TOKEN, VERDICT_SIGNING_KEY=KEY, CALLBACK=True, RISK_CHECKS="line_type", ALLOWED_COUNTRIES="US")
     verify.lookup.answer(CALLER, line_type="landline")
     caller = call(conference=CONFERENCE, target=app)
     assert ask(caller, back_to(), target=app).status_code == 202

@@ -7,8 +7,11 @@ from app.calls import risk
 from app.calls.handoff.whisper import WHISPERS
 from app.simulator import CallError, place_call
 from tests.conftest import BACKENDS, CALLER, SERVICE_NUMBER
+from tests.fakes import TIMEOUT
 
 PBX = "sip:desk@pbx.example.com"
+# What a server that calls landlines back must be given (it refuses to start without).
+CALLING_BACK = {"CALLBACK": True, "RISK_CHECKS": "line_type", "ALLOWED_COUNTRIES": "US"}
 
 
 @pytest.fixture
@@ -25,7 +28,7 @@ def landline(monkeypatch):
 
 @pytest.fixture
 def callback_app(make_app, landline):
-    return make_app(CALLBACK=True, SUCCESS_NEXT_STEP=PBX)
+    return make_app(**CALLING_BACK, SUCCESS_NEXT_STEP=PBX)
 
 
 def calls_placed(verify):
@@ -98,7 +101,7 @@ def test_answered_by_a_person_who_presses_1_is_verified_by_callback_with_a_verdi
 
 @pytest.mark.parametrize("pressed", ["1", ""])
 def test_the_callbacks_verdict_and_record_carry_what_lookup_said_and_the_method(make_app, call, hang_up, verify, records, pressed):
-    app = make_app(CALLBACK=True, SUCCESS_NEXT_STEP=PBX, FAILURE_NEXT_STEP=PBX, RISK_CHECKS="line_type,sim_swap,call_forwarding")
+    app = make_app(**{**CALLING_BACK, "RISK_CHECKS": "line_type,sim_swap,call_forwarding"}, SUCCESS_NEXT_STEP=PBX, FAILURE_NEXT_STEP=PBX)
     verify.lookup.answer(CALLER, line_type="landline")
     hang_up(promised(call, app), target=app)
     callee = answer(app, verify)
@@ -154,7 +157,7 @@ def test_an_agent_hears_why_an_unanswered_callback_failed():
 
 
 def test_by_account_the_promise_names_the_phone_on_file_by_its_last_two_digits(make_app, landline, call):
-    app = make_app(CALLBACK=True, VERIFY_BY="account")
+    app = make_app(**CALLING_BACK, VERIFY_BY="account")
     assert app.test_cli_runner().invoke(args=["accounts", "add", "12345678", "+14155550106"]).exit_code == 0
     caller = call(target=app)
     caller.press("12345678#")
@@ -163,7 +166,7 @@ def test_by_account_the_promise_names_the_phone_on_file_by_its_last_two_digits(m
 
 
 def test_in_spanish_the_promise_and_the_call_back_are_spoken_in_spanish(make_app, landline, call, hang_up, verify):
-    app = make_app(CALLBACK=True, LANGUAGE="es-MX")
+    app = make_app(**CALLING_BACK, LANGUAGE="es-MX")
     caller = call(target=app)
     assert caller.heard("le llamaremos de vuelta a este número en menos de un minuto")
     hang_up(caller, target=app)
@@ -181,13 +184,42 @@ def test_no_callback_to_a_number_whose_calls_are_forwarded(callback_app, landlin
     promised(call, callback_app)
 
 
+def test_without_call_forwarding_in_risk_checks_the_callback_asks_it_and_rings_no_forwarded_number(callback_app, call, hang_up, verify, records):
+    verify.lookup.answer(CALLER, line_type="landline", forwarding=True)
+    hang_up(promised(call, callback_app), target=callback_app)  # RISK_CHECKS=line_type: nothing said of forwarding yet
+    assert verify.lookup.requests == [(CALLER, "call_forwarding")]
+    assert calls_placed(verify) == []
+    assert (records()[0]["reason"], records()[0]["forwarding"]) == ("landline", "on")
+
+
+def test_forwarding_turned_on_since_the_kept_answer_is_asked_afresh_before_the_callback(make_app, call, hang_up, verify, records):
+    app = make_app(**{**CALLING_BACK, "RISK_CHECKS": "line_type,call_forwarding"})
+    verify.lookup.answer(CALLER, line_type="landline")
+    hang_up(promised(call, app), target=app)
+    answer(app, verify).press("1")  # the genuine owner, called back
+    verify.lookup.answer(CALLER, line_type="landline", forwarding=True)  # then a thief forwards the line
+
+    hang_up(promised(call, app), target=app)  # the kept answer still says "not forwarded"
+
+    assert [fields for _, fields in verify.lookup.requests] == ["line_type_intelligence,call_forwarding", "call_forwarding", "call_forwarding"]
+    assert len(calls_placed(verify)) == 1
+    assert sorted((record["reason"], record["forwarding"]) for record in records()) == [("approved", "off"), ("landline", "on")]
+
+
+def test_a_callback_whose_forwarding_lookup_fails_is_not_placed(callback_app, call, hang_up, verify, records):
+    verify.lookup.answer(CALLER, failure="timeout")
+    hang_up(promised(call, callback_app), target=callback_app)
+    assert calls_placed(verify) == []
+    assert (records()[0]["reason"], records()[0]["forwarding"]) == ("lookup_unavailable", "unknown")
+
+
 def test_with_callback_off_a_landline_goes_to_the_failure_step(make_app, landline, call, verify):
     caller = call(target=make_app())
     assert caller.heard("cannot send a text message to this phone line") and not caller.heard("call this number back")
 
 
 def test_an_unanswered_callback_counts_towards_the_lockout(make_app, landline, call, hang_up, verify):
-    app = make_app(CALLBACK=True, LOCKOUT_MAX_FAILURES=1)
+    app = make_app(**CALLING_BACK, LOCKOUT_MAX_FAILURES=1)
     hang_up(promised(call, app), target=app)
     answer(app, verify, "machine_start")
     caller = call(target=app)
@@ -197,7 +229,7 @@ def test_an_unanswered_callback_counts_towards_the_lockout(make_app, landline, c
 
 
 def test_a_callback_takes_a_place_under_the_hourly_cap(make_app, landline, call, hang_up, verify):
-    app = make_app(CALLBACK=True, MAX_SENDS_PER_HOUR=1)
+    app = make_app(**CALLING_BACK, MAX_SENDS_PER_HOUR=1)
     hang_up(promised(call, app), target=app)
     caller = call(target=app, from_="+14155552672")
     assert caller.heard("too many codes are being sent right now")
@@ -206,7 +238,7 @@ def test_a_callback_takes_a_place_under_the_hourly_cap(make_app, landline, call,
 
 
 def test_no_callback_to_a_country_not_served(make_app, landline, call):
-    app = make_app(CALLBACK=True, ALLOWED_COUNTRIES="US")
+    app = make_app(**CALLING_BACK)
     caller = call(target=app, from_="+442079460958")
     assert caller.heard("we are not able to send a code") and not caller.heard("call this number back")
     promised(call, app)
@@ -222,6 +254,19 @@ def test_at_most_one_callback_is_pending_per_number(callback_app, call, hang_up,
     assert len(calls_placed(verify)) == 1
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_placed_callback_still_open_blocks_another_until_it_is_answered(callback_app, call, hang_up, verify):
+    hang_up(promised(call, callback_app), target=callback_app)  # placed, ringing
+    for _ in range(3):
+        caller = call(target=callback_app)
+        assert not caller.heard("call this number back")
+        hang_up(caller, target=callback_app)
+    assert len(calls_placed(verify)) == 1
+    answer(callback_app, verify).press("1")
+    hang_up(promised(call, callback_app), target=callback_app)  # the first is over: another may be promised
+    assert len(calls_placed(verify)) == 2
+
+
 def test_a_callback_twilio_refuses_is_recorded_and_places_nothing_more(callback_app, call, hang_up, verify, records):
     caller = promised(call, callback_app)
     verify.scripted["Calls.json"].append((400, {"code": 21215, "message": "Geo permission", "more_info": "", "status": 400}))
@@ -229,6 +274,38 @@ def test_a_callback_twilio_refuses_is_recorded_and_places_nothing_more(callback_
     assert (records()[0]["outcome"], records()[0]["reason"]) == ("failed", "unavailable")
     hang_up(caller, target=callback_app)
     assert verify.calls == []
+
+
+@pytest.fixture
+def calls_time_out(verify, monkeypatch):
+    """Twilio creates the call placed back, but its answer to the create never arrives (a read timeout)."""
+    original = verify.request
+
+    def created_then_lost(method, uri, *args, **kwargs):
+        response = original(method, uri, *args, **kwargs)
+        if uri.endswith("/Calls.json"):
+            raise TIMEOUT
+        return response
+
+    monkeypatch.setattr(verify, "request", created_then_lost)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_callback_created_though_twilios_answer_was_lost_still_verifies_when_answered(callback_app, call, hang_up, verify, records, calls_time_out):
+    caller = promised(call, callback_app)
+    hang_up(caller, target=callback_app)
+    assert records()[0]["outcome"] is None  # not "unavailable": the call may ring
+    callee = answer(callback_app, verify)
+    assert callee.heard("press 1")
+    callee.press("1")
+    assert callee.heard("your phone number is verified")
+    assert (records()[0]["outcome"], records()[0]["method"]) == ("approved", "callback")
+
+
+def test_a_callback_created_though_twilios_answer_was_lost_is_settled_by_its_own_status(callback_app, call, hang_up, verify, records, calls_time_out):
+    hang_up(promised(call, callback_app), target=callback_app)
+    assert callback_status(callback_app, verify, "no-answer").status_code == 204
+    assert (records()[0]["outcome"], records()[0]["reason"]) == ("failed", "callback_unanswered")
 
 
 def test_a_forged_callback_answer_hangs_up_and_records_nothing(callback_app, call, hang_up, verify, records):

@@ -424,7 +424,7 @@ def test_agent_needs_the_stand_in_and_api_token(flask_call, args):
 @pytest.fixture
 def calling_back():
     """An app that calls landlines back (CALLBACK=on), on the stand-in."""
-    return create_app(TestConfig, **NO_CREDENTIALS, CALLBACK=True)
+    return create_app(TestConfig, **NO_CREDENTIALS, CALLBACK=True, RISK_CHECKS="line_type", ALLOWED_COUNTRIES="US")
 
 
 def placed(app):
@@ -433,10 +433,9 @@ def placed(app):
 
 
 def test_a_landline_is_called_back_and_the_caller_presses_1_on_it(flask_call, records):
-    calling_back = create_app(TestConfig, **NO_CREDENTIALS, CALLBACK=True, SUCCESS_NEXT_STEP="sip:desk@pbx.example.com")
+    calling_back = create_app(TestConfig, **NO_CREDENTIALS, CALLBACK=True, RISK_CHECKS="line_type", ALLOWED_COUNTRIES="US", SUCCESS_NEXT_STEP="sip:desk@pbx.example.com")
     result = flask_call("--line-type", "landline", "--keys", "1", app=calling_back)
     assert result.exit_code == 0, result.output
-    assert "RISK_CHECKS=line_type for this call (--line-type needs it; set it in .env for every call)" in result.output
     first, second = result.output.split("Call back: ")
     assert "we will call this number back within a minute" in first and "[SMS" not in first
     assert first.rstrip().endswith("Status callback -> POST https://ivr.example.com/voice/status (204)")
@@ -469,7 +468,7 @@ def test_a_call_back_a_machine_answers_or_nobody_does_is_unanswered(flask_call, 
 def test_no_call_back_to_a_landline_whose_calls_are_forwarded(flask_call, calling_back, records):
     result = flask_call("--line-type", "landline", "--forwarding", app=calling_back)
     assert result.exit_code == 0, result.output
-    assert "RISK_CHECKS=line_type,call_forwarding for this call (--line-type, --forwarding need it" in result.output
+    assert "RISK_CHECKS=line_type,call_forwarding for this call (--forwarding needs it" in result.output
     assert "cannot send a text message to this phone line" in result.output and "Call back:" not in result.output
     assert placed(calling_back) == []
     assert (records()[0]["reason"], records()[0]["forwarding"]) == ("landline", "on")
@@ -478,6 +477,7 @@ def test_no_call_back_to_a_landline_whose_calls_are_forwarded(flask_call, callin
 def test_a_sim_swapped_two_hours_ago_gets_no_code(flask_call, app, records):
     result = flask_call("--sim-swapped", "2h", "--keys", "code")
     assert result.exit_code == 0, result.output
+    assert "RISK_CHECKS=sim_swap for this call (--sim-swapped needs it; set it in .env for every call)" in result.output
     assert "[SMS" not in result.output
     assert (records()[0]["reason"], records()[0]["sim_swap"]) == ("sim_swapped", "recent")
 

@@ -56,6 +56,18 @@ def test_the_menu_offers_the_email_on_file_and_the_code_sent_there_verifies(by_a
     assert (records()[-1]["channel"], records()[-1]["outcome"], records()[-1]["number_masked"]) == ("email", "approved", "+1•••••••42")
 
 
+@pytest.mark.parametrize("on_file", [{"line_type": "landline"}, {"forwarding": True}, {"sim_swapped_hours": 0.5}])
+def test_a_caller_who_chooses_email_is_not_overruled_by_the_phone_on_files_risks(by_account, call, verify, records, on_file):
+    verify.lookup.answer(ON_FILE, **on_file)
+    caller = call(target=by_account(RISK_CHECKS="line_type,sim_swap,call_forwarding"))
+    caller.press(ACCOUNT + "#")
+    caller.press("2")
+    assert caller.heard("We have sent an email with a 6 digit code to the email address on file at example dot com.")
+    assert verify.lookup.requests == []  # the code does not go to the phone: nothing asked of it
+    caller.press(caller.last_code)
+    assert (records()[-1]["channel"], records()[-1]["outcome"], records()[-1]["line_type"]) == ("email", "approved", None)
+
+
 def test_a_phone_on_file_that_cannot_take_a_text_gets_the_code_by_email(by_account, call, verify, records):
     verify.script("send", LANDLINE)
     caller = call(target=by_account())
@@ -71,7 +83,7 @@ def test_a_phone_on_file_that_cannot_take_a_text_gets_the_code_by_email(by_accou
 
 def test_with_the_callback_on_no_email_is_sent_instead(by_account, call, verify, records):
     verify.script("send", LANDLINE)
-    caller = call(target=by_account(CALLBACK="on"))
+    caller = call(target=by_account(CALLBACK="on", RISK_CHECKS="line_type", ALLOWED_COUNTRIES="US"))
     caller.press(ACCOUNT + "#")
     caller.press("1")
     assert caller.heard("We cannot send a code to the phone number on your account")
@@ -175,7 +187,7 @@ def test_a_phone_on_file_lookup_calls_a_landline_gets_the_code_by_email_with_no_
 def test_from_a_studio_flow_with_the_callback_on_a_landline_on_file_gets_the_code_by_email(by_account, call, verify):
     # A Studio flow's call cannot end with a callback's promise: the email on file is its way.
     verify.lookup.answer(ON_FILE, line_type="landline")
-    app = by_account(RISK_CHECKS="line_type", CALLBACK="on", VERDICT_SIGNING_KEY="a-shared-secret-the-studio-flow-also-knows-0123")
+    app = by_account(RISK_CHECKS="line_type", CALLBACK="on", ALLOWED_COUNTRIES="US", VERDICT_SIGNING_KEY="a-shared-secret-the-studio-flow-also-knows-0123")
     caller = call(target=app, url=f"https://ivr.example.com/studio/verify?flow=FW{'0' * 32}&account={ACCOUNT}")
     caller.press("1")
     assert not caller.heard("call this number back")

@@ -98,8 +98,8 @@ def test_the_stand_ins_answers_fit_the_spec(fake, settings):
     "name, check, answer",
     [
         ("fetchLineTypeIntelligence", "line_type", "nonFixedVoip"),
-        ("fetchSimSwap", "sim_swap", {"date": "2020-04-27T10:18:50+00:00", "in_period": True}),
-        ("fetchSimSwapWithoutLastSimSwapDate", "sim_swap", {"date": None, "in_period": True}),
+        ("fetchSimSwap", "sim_swap", {"date": "2020-04-27T10:18:50+00:00", "in_period": True, "period_hours": 48}),
+        ("fetchSimSwapWithoutLastSimSwapDate", "sim_swap", {"date": None, "in_period": True, "period_hours": 24}),
         ("fetchCallForwarding", "call_forwarding", True),
     ],
 )

@@ -8,7 +8,7 @@ from alembic.migration import MigrationContext
 from app import create_app
 from app.storage import database
 from app.storage.records import now
-from app.storage.tables import accounts, metadata, send_counts, verifications
+from app.storage.tables import accounts, callbacks, metadata, send_counts, verifications
 from config import TestConfig
 
 
@@ -24,7 +24,7 @@ def test_db_upgrade_on_an_empty_database_creates_the_tables_the_code_expects(req
     engine = sqlalchemy.create_engine(url)
     with engine.connect() as connection:
         context = MigrationContext.configure(connection)
-        assert context.get_current_revision() == "0009"
+        assert context.get_current_revision() == "0010"
         assert compare_metadata(context, metadata) == []
     engine.dispose()
     # A second run (every Heroku release runs it) changes nothing.
@@ -138,6 +138,25 @@ def test_upgrading_keeps_the_accounts_with_no_email_on_file(request, tmp_path, b
     with engine.connect() as connection:
         row = connection.execute(sqlalchemy.select(accounts.c.phone_masked, accounts.c.email_encrypted, accounts.c.email_masked)).one()
     assert tuple(row) == ("+1•••••••42", None, None)
+    engine.dispose()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_upgrading_keeps_one_open_callback_per_number_and_then_refuses_a_second(request, tmp_path, backend):
+    url = request.getfixturevalue("postgres")() if backend == "postgresql" else f"sqlite:///{tmp_path / 'old.sqlite3'}"
+    engine = sqlalchemy.create_engine(url)
+    database.upgrade(engine, "0009")
+    row = {"number_hash": "h", "called": "+15005550006", "state": "sealed", "created_at": now()}
+    with engine.begin() as connection:  # two placed at once, as the pending-only index let through
+        connection.execute(callbacks.insert(), [{**row, "call_sid": f"CA{n}", "status": status} for n, status in enumerate(["placed", "placed", "verified"])])
+
+    database.upgrade(engine)
+
+    with engine.connect() as connection:
+        statuses = connection.execute(sqlalchemy.select(callbacks.c.status).order_by(callbacks.c.id)).scalars().all()
+    assert statuses == ["expired", "placed", "verified"]
+    with pytest.raises(sqlalchemy.exc.IntegrityError), engine.begin() as connection:
+        connection.execute(callbacks.insert(), {**row, "call_sid": "CA9", "status": "pending"})
     engine.dispose()
 
 

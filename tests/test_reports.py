@@ -155,7 +155,7 @@ def test_purge_with_nothing_that_old_asks_nothing(app, records):
 
 @ON_BOTH_BACKENDS
 def test_purge_removes_finished_callbacks_and_lookup_answers_past_their_use(make_app, call, hang_up, verify, db):
-    app = make_app(CALLBACK=True, RISK_CHECKS="line_type")
+    app = make_app(CALLBACK=True, RISK_CHECKS="line_type", ALLOWED_COUNTRIES="US")
     verify.lookup.answer(CALLER, line_type="landline")
     hang_up(promised(call, app), target=app)
     answer(app, verify, "machine_start")  # the callback ends unanswered

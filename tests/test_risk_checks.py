@@ -155,15 +155,68 @@ def test_with_risk_on_lookup_error_refuse_a_failed_lookup_sends_no_code(make_app
     assert records()[0]["reason"] == "lookup_unavailable"
 
 
-def test_three_calls_from_one_number_cost_one_lookup(call, verify, db):
+@pytest.mark.parametrize(
+    "last_sim_swap",
+    [
+        {"last_sim_swap_date": None, "swapped_period": "PT24H", "swapped_in_period": None},  # the carrier has no data
+        {"last_sim_swap_date": None, "swapped_period": "PT24H", "swapped_in_period": False},  # not for a whole SIM_SWAP_MAX_AGE
+        {"last_sim_swap_date": None, "swapped_in_period": False},  # for no period it names
+    ],
+)
+@pytest.mark.parametrize("policy", ["allow", "refuse"])
+def test_a_carrier_that_cannot_vouch_for_the_whole_week_leaves_the_sim_swap_unknown(make_app, call, verify, records, last_sim_swap, policy):
+    verify.script("lookup", lookup_answer(sim_swap={"last_sim_swap": last_sim_swap, "error_code": None}))
+    caller = call(target=make_app(RISK_CHECKS="sim_swap", RISK_ON_LOOKUP_ERROR=policy))
+    if policy == "allow":
+        assert caller.heard("sent a text message")
+        caller.press(caller.last_code)
+        assert (records()[0]["reason"], records()[0]["sim_swap"]) == ("approved", "unknown")
+    else:
+        assert verify.sent == []
+        assert caller.heard("We cannot verify your phone right now.")
+        assert (records()[0]["reason"], records()[0]["sim_swap"]) == ("lookup_unavailable", "unknown")
+
+
+def test_a_carrier_vouching_for_a_period_as_long_as_sim_swap_max_age_is_no_swap(make_app, call, verify, records):
+    last_sim_swap = {"last_sim_swap_date": None, "swapped_period": "PT48H", "swapped_in_period": False}
+    verify.script("lookup", lookup_answer(sim_swap={"last_sim_swap": last_sim_swap, "error_code": None}))
+    caller = call(target=make_app(RISK_CHECKS="sim_swap", SIM_SWAP_MAX_AGE=48))
+    caller.press(caller.last_code)
+    assert (records()[0]["reason"], records()[0]["sim_swap"]) == ("approved", "none")
+
+
+def test_three_calls_from_one_number_cost_one_lookup_of_the_line(make_app, call, verify, db):
+    app = make_app(RISK_CHECKS="line_type,call_forwarding")
     for _ in range(3):
-        caller = call()
+        caller = call(target=app)
         caller.press(caller.last_code)
         assert caller.heard("verified")
     assert len(verify.lookup.requests) == 1
     with db.connect() as connection:
         [row] = connection.execute(sqlalchemy.select(lookups)).mappings()
     assert CALLER not in row["facts"] and CALLER[-4:] not in row["facts"]
+
+
+def test_a_sim_swapped_after_the_first_call_is_caught_on_the_next_within_the_hour(call, verify, records):
+    caller = call()  # Lookup says no swap; the answer is kept
+    caller.press(caller.last_code)
+    assert caller.heard("verified")
+    verify.lookup.answer(CALLER, sim_swapped_hours=0.2)  # the thief swaps the SIM, and calls
+
+    thief = call()
+
+    assert verify.lookup.requests[1:] == [(CALLER, "sim_swap")]  # the line type is kept, the SIM asked again
+    assert len(verify.sent) == 1  # only the first call's code
+    assert thief.heard("We cannot verify this phone right now.")
+    assert sorted(record["reason"] for record in records()) == ["approved", "sim_swapped"]
+
+
+def test_a_kept_recent_swap_still_refuses_without_a_lookup(call, verify, records):
+    verify.lookup.answer(CALLER, sim_swapped_hours=0.5)
+    for _ in range(2):
+        assert call().heard("We cannot verify this phone right now.")
+    assert len(verify.lookup.requests) == 1
+    assert verify.sent == []
 
 
 def test_a_sim_swap_answer_older_than_an_hour_is_asked_again_alone(call, verify, db):
@@ -231,7 +284,7 @@ def test_without_risk_checks_no_lookup_and_no_statement_more(make_app, call, ver
 def test_lookups_and_cache_hits_are_counted_by_result(make_app, call, verify):
     from tests.test_metrics import TOKEN, figure
 
-    app = make_app(RISK_CHECKS=ALL_CHECKS, METRICS_TOKEN=TOKEN)
+    app = make_app(RISK_CHECKS="line_type,call_forwarding", METRICS_TOKEN=TOKEN)
     counted = [("ivr_lookups_total", "answered"), ("ivr_lookups_total", "http_5xx"), ("ivr_lookup_cache_hits_total", None)]
 
     def figures():  # the process's figures, other tests' included

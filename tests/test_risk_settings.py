@@ -26,6 +26,24 @@ def test_a_risk_setting_the_server_cannot_use_is_named(name, value, problem):
 
 
 @pytest.mark.parametrize(
+    "settings, problem",
+    [
+        ({"RISK_CHECKS": "", "ALLOWED_COUNTRIES": "US"}, "CALLBACK=on calls back the landlines Lookup finds, but RISK_CHECKS does not ask the line type: add line_type to RISK_CHECKS"),
+        ({"RISK_CHECKS": "sim_swap,call_forwarding", "ALLOWED_COUNTRIES": "US"}, "add line_type to RISK_CHECKS"),
+        ({"RISK_CHECKS": "line_type", "ALLOWED_COUNTRIES": ""}, "CALLBACK=on needs ALLOWED_COUNTRIES (such as US,CA): without it the server would place calls to landlines in any country"),
+    ],
+)
+def test_a_callback_that_would_do_nothing_or_call_any_country_is_refused(settings, problem):
+    with pytest.raises(RuntimeError, match=re.escape(problem)):
+        create_app(TestConfig, http_client=ScriptedVerify(), CALLBACK=True, **settings)
+
+
+def test_a_callback_with_the_line_type_asked_and_countries_named_starts():
+    app = create_app(TestConfig, http_client=ScriptedVerify(), CALLBACK=True, RISK_CHECKS="line_type", ALLOWED_COUNTRIES="US,CA")
+    assert app.config["CALLBACK"]
+
+
+@pytest.mark.parametrize(
     "name, written, read",
     [
         ("RISK_CHECKS", "Line_Type, SIM_SWAP", "line_type,sim_swap"),

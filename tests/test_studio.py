@@ -143,7 +143,7 @@ def test_a_number_no_code_can_reach_goes_back_unverified_without_a_code(from_stu
 
 
 def test_a_landline_goes_back_to_the_flow_as_landline_with_no_callback_promised(make_app, call, verify):
-    app = make_app(VERDICT_SIGNING_KEY=KEY, CALLBACK=True, RISK_CHECKS="line_type")
+    app = make_app(VERDICT_SIGNING_KEY=KEY, CALLBACK=True, RISK_CHECKS="line_type", ALLOWED_COUNTRIES="US")
     verify.lookup.answer(CALLER, line_type="landline")
     caller = call(url=studio_url(), target=app)
     assert not caller.heard("call this number back")

@@ -2,7 +2,9 @@
 
 `assess(state)` gives the state with the facts (line_type, sim_swap, forwarding) and a refusal,
 or None for the code to go. The answers are kept per number (app/storage/lookups.py) for
-LOOKUP_CACHE_HOURS, SIM-swap answers for an hour at most; what is missing or stale is asked.
+LOOKUP_CACHE_HOURS; a SIM-swap answer only if it refuses (a recent swap), for an hour at most:
+one that would let a code go is asked again each first code, or a swap made since the number was
+first looked up (by whoever made it) would be hidden. What is missing or stale is asked.
 """
 
 import datetime
@@ -39,7 +41,8 @@ def assess(state):
     """(state with the facts, refusal or None) for the call's first code."""
     config = current_app.config
     wanted = checks(config)
-    if not wanted:
+    if not wanted or state.channel == "email":
+        # An emailed code reaches neither the phone nor its SIM: nothing Lookup says of them bears on it.
         return state, None
     try:
         answers = _answers(state, wanted)
@@ -71,15 +74,23 @@ def _refusal(state, config):
         return "line_type_not_supported"
     if state.sim_swap == "recent" and config.get("SIM_SWAP_POLICY", "refuse") == "refuse":
         return "sim_swapped"
+    if state.sim_swap == "unknown" and config.get("RISK_ON_LOOKUP_ERROR", "allow") == "refuse":
+        return "lookup_unavailable"  # the carrier answered, but not for the whole of SIM_SWAP_MAX_AGE
     return None
 
 
 def _sim_swap(answer, config):
-    """none or recent: a swap within SIM_SWAP_MAX_AGE hours, or one the carrier dates no more than "in its period"."""
+    """recent: a swap within SIM_SWAP_MAX_AGE hours, or one the carrier dates no more than "in its period";
+    none: a dated swap older, or none in a period covering SIM_SWAP_MAX_AGE; else unknown (the carrier cannot vouch)."""
+    max_age = config.get("SIM_SWAP_MAX_AGE", 168)
     if answer["date"]:
         age = datetime.datetime.now(datetime.UTC) - datetime.datetime.fromisoformat(answer["date"])
-        return "recent" if age <= datetime.timedelta(hours=config.get("SIM_SWAP_MAX_AGE", 168)) else "none"
-    return "recent" if answer["in_period"] else "none"
+        return "recent" if age <= datetime.timedelta(hours=max_age) else "none"
+    if answer["in_period"]:
+        return "recent"
+    if answer["in_period"] is False and (answer.get("period_hours") or 0) >= max_age:
+        return "none"
+    return "unknown"
 
 
 def _answers(state, wanted):
@@ -89,7 +100,7 @@ def _answers(state, wanted):
     number_hash = records.number_hash(state.destination) if hours else None
     kept = lookups.read(number_hash, state.call_sid) if number_hash else {}
     now = records.now()
-    fresh = {check: fact for check, fact in kept.items() if check in wanted and now - fact["at"] < _lifetime(check, hours)}
+    fresh = {check: fact for check, fact in kept.items() if check in wanted and now - fact["at"] < _lifetime(check, hours) and _may_keep(check, fact, config)}
     missing = [check for check in wanted if check not in fresh]
     if not missing:
         cache_hit.send()
@@ -98,6 +109,11 @@ def _answers(state, wanted):
     if number_hash:
         lookups.write(number_hash, {**kept, **fresh, **{check: {"answer": answer, "at": now} for check, answer in asked.items()}}, state.call_sid)
     return {**{check: fact["answer"] for check, fact in fresh.items()}, **asked}
+
+
+def _may_keep(check, fact, config):
+    """False for a kept SIM-swap answer that lets the code go: the SIM may have been swapped since, so it is asked again."""
+    return check != "sim_swap" or _sim_swap(fact["answer"], config) == "recent"
 
 
 def _lifetime(check, hours):

@@ -18,10 +18,12 @@ _callback_sid = sqlalchemy.bindparam("callback_sid", type_=callbacks.c.callback_
 _new = sqlalchemy.bindparam("new", type_=callbacks.c.status.type)
 _older = sqlalchemy.bindparam("older", type_=callbacks.c.created_at.type)
 
-# A pending callback whose call never reported its end (no status callback) stops blocking its
-# number once its state has expired: it could no longer be placed.
+# Statuses of a callback still open: at most one per number (the index callbacks_one_open_per_number).
+OPEN = ("pending", "placed", "answered")
+# An open callback whose call never reported its end (no status callback, Twilio's or the callback's
+# own) stops blocking its number once its state has expired: it could no longer be placed or answered.
 EXPIRE = callbacks.update().where(
-    callbacks.c.number_hash == sqlalchemy.bindparam("key"), callbacks.c.status == "pending", callbacks.c.created_at < _older
+    callbacks.c.number_hash == sqlalchemy.bindparam("key"), callbacks.c.status.in_(OPEN), callbacks.c.created_at < _older
 ).values(status="expired")
 # pending -> placed, once.
 TAKE = callbacks.update().where(callbacks.c.call_sid == _sid, callbacks.c.status == "pending").values(status="placed")
@@ -33,6 +35,10 @@ PARENT = sqlalchemy.select(sqlalchemy.func.max(callbacks.c.call_sid)).where(call
 STATE_OF = sqlalchemy.select(sqlalchemy.func.max(callbacks.c.state)).where(callbacks.c.call_sid == _sid)
 # Statuses a placed callback can still move from.
 UNDER_WAY = ("placed", "answered")
+# A callback placed whose SID Twilio's lost answer never told: its first webhook names it.
+CLAIM = callbacks.update().where(
+    callbacks.c.call_sid == _sid, callbacks.c.callback_sid.is_(None), callbacks.c.status.in_(UNDER_WAY)
+).values(callback_sid=_callback_sid)
 MOVE = callbacks.update().where(
     callbacks.c.call_sid == _sid, callbacks.c.status.in_(sqlalchemy.bindparam("old", expanding=True))
 ).values(status=_new)
@@ -40,12 +46,12 @@ MOVE = callbacks.update().where(
 
 @functools.cache
 def _insert(dialect):
-    """The INSERT that leaves alone a number with a callback pending; its rowcount kept, as records.start_statement's."""
+    """The INSERT that leaves alone a number with a callback open; its rowcount kept, as records.start_statement's."""
     return database.UPSERTS[dialect](callbacks).on_conflict_do_nothing().inline().execution_options(preserve_rowcount=True)
 
 
 def promise(call_sid, number, called, state):
-    """Record a pending callback to `number`; False if one is pending for it already (or no database)."""
+    """Record a pending callback to `number`; False if one is open for it already, pending, placed or answered (or no database)."""
     key = records.number_hash(number)
     stale = records.now() - datetime.timedelta(seconds=current_app.config["CALL_STATE_MAX_AGE"])
     with database.one_connection("callback offer", call_sid):
@@ -80,6 +86,14 @@ def promised(call_sid):
 def placed(call_sid, callback_sid):
     """Note the SID of the call placed back."""
     database.execute("callback placed", PLACED_AS, call_sid, values={"sid": call_sid, "callback_sid": callback_sid})
+
+
+def claim(call_sid, callback_sid):
+    """Note `callback_sid` as the call placed back for `call_sid`, if its SID was never learnt and it is under way; `call_sid`, or None."""
+    if not call_sid or not callback_sid:
+        return None
+    values = {"sid": call_sid, "callback_sid": callback_sid}
+    return call_sid if database.execute("callback claimed", CLAIM, call_sid, default=0, values=values) == 1 else None
 
 
 def parent_of(callback_sid):

@@ -100,11 +100,11 @@ callbacks = Table(
     Column("status", String(16), nullable=False),
     Column("created_at", DateTime, nullable=False),
 )
-# At most one callback pending per number.
+# At most one callback open per number: promised, placed or being answered (migration 0010).
 Index(
-    "callbacks_one_pending_per_number",
+    "callbacks_one_open_per_number",
     callbacks.c.number_hash,
     unique=True,
-    sqlite_where=text("status = 'pending'"),
-    postgresql_where=text("status = 'pending'"),
+    sqlite_where=text("status IN ('pending', 'placed', 'answered')"),
+    postgresql_where=text("status IN ('pending', 'placed', 'answered')"),
 )

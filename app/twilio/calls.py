@@ -13,7 +13,11 @@ RING_SECONDS = 25
 
 
 class CallFailed(Exception):
-    """Twilio did not take the call: refused, out of reach, or too slow."""
+    """Twilio did not take the call: refused, or out of reach."""
+
+
+class CallMayExist(CallFailed):
+    """Twilio's answer was lost once the request had gone (a read timeout, a dropped connection): the call may ring anyway."""
 
 
 def place(client, to, from_, url, status_callback):
@@ -37,6 +41,8 @@ def place(client, to, from_, url, status_callback):
         )
     except TwilioException as error:
         raise CallFailed(f"Twilio refused the call: HTTP {getattr(error, 'status', '?')}, error {getattr(error, 'code', None) or '-'}") from None
-    except http_errors.HTTPError as error:
+    except http_errors.NewConnectionError as error:
         raise CallFailed(f"Twilio out of reach ({type(error).__name__})") from None
+    except http_errors.HTTPError as error:
+        raise CallMayExist(f"Twilio's answer lost ({type(error).__name__})") from None
     return call.sid

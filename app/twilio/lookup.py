@@ -7,6 +7,7 @@ LookupFailed whose `reason` is one of a bounded set.
 import datetime
 import json
 import logging
+import re
 import time
 
 from blinker import Namespace
@@ -48,7 +49,8 @@ class LookupService:
         """The answers to `checks` for `number`, by check; LookupFailed if any of them has none.
 
         line_type: Lookup's type ("unknown" when it names none); sim_swap: {"date": ISO 8601 in UTC
-        or None, "in_period": True, False or None}; call_forwarding: True or False.
+        or None, "in_period": True, False or None, "period_hours": the carrier's period or None};
+        call_forwarding: True or False.
         """
         began, outcome = time.perf_counter(), "bad_answer"
         fields = ",".join(PACKAGES[check] for check in checks)
@@ -103,7 +105,20 @@ def _sim_swap(info):
     if not isinstance(last, dict):
         raise LookupFailed("not_covered")
     in_period = last.get("swapped_in_period")
-    return {"date": _moment(last.get("last_sim_swap_date")), "in_period": in_period if isinstance(in_period, bool) else None}
+    return {
+        "date": _moment(last.get("last_sim_swap_date")),
+        "in_period": in_period if isinstance(in_period, bool) else None,
+        "period_hours": _hours(last.get("swapped_period")),
+    }
+
+
+def _hours(duration):
+    """An ISO 8601 duration of days, hours and minutes ("PT48H", "P7D") in hours; None for none or another form."""
+    match = re.fullmatch(r"P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?)?", duration) if isinstance(duration, str) else None
+    if not match or not any(match.groups()):
+        return None
+    days, hours, minutes = (int(part or 0) for part in match.groups())
+    return days * 24 + hours + minutes / 60
 
 
 def _moment(text):

@@ -71,7 +71,8 @@ def status():
 
 def _load():
     """The inbound call this callback was placed for, and its state; BadState if none was placed as this call."""
-    parent = callbacks.parent_of(request.form.get("CallSid", ""))
+    callback_sid = request.form.get("CallSid", "")
+    parent = callbacks.parent_of(callback_sid) or callbacks.claim(request.args.get("p", ""), callback_sid)
     if parent is None:
         raise BadState("no callback was placed as this call")
     codec = current_app.extensions["verification"]["codec"]

@@ -17,7 +17,7 @@ def offer(state):
     """The TwiML promising a callback to `state.destination`, recorded as pending; None if none may be placed.
 
     None when calls to the number are forwarded (the callback could ring whoever set that up),
-    a callback to it is pending already, or it cannot be recorded: the caller then gets the
+    a callback to it is open already (promised, placed or ringing), or it cannot be recorded: the caller then gets the
     failure step, as with CALLBACK off.
     """
     if state.forwarding == "on":
@@ -25,7 +25,7 @@ def offer(state):
         return None
     token = current_app.extensions["verification"]["codec"].dump(state)
     if not callbacks.promise(state.call_sid, state.destination, request.form.get("To", ""), token):
-        log.warning("call %s: no callback to %s: one is pending already, or none could be recorded", state.call_sid, mask(state.destination))
+        log.warning("call %s: no callback to %s: one is open already, or none could be recorded", state.call_sid, mask(state.destination))
         return None
     log.info("call %s: callback to %s promised", state.call_sid, mask(state.destination))
     response = VoiceResponse()
