@@ -246,7 +246,8 @@ def test_odd_characters_in_the_attestation_are_handed_on_as_other(app_to, call):
 
 @pytest.mark.parametrize("language", sorted(PROMPTS))
 def test_every_failure_a_caller_can_hear_has_its_own_whisper_to_the_agent(language):
-    reasons = {key.removeprefix("failed:") for key in PROMPTS[language] if key.startswith("failed:")}
+    # "failed:REASON", or "failed:REASON:named" for a number the flow or agent named.
+    reasons = {key.split(":")[1] for key in PROMPTS[language] if key.startswith("failed:")}
     assert reasons <= set(WHISPERS[language]["reasons"])
 
 
