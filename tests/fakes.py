@@ -76,7 +76,21 @@ class ScriptedVerify(LocalVerify):
         return Response(status, text, {"Content-Type": "application/json"})
 
 
-class Dripping(socketserver.ThreadingTCPServer):
+class Serving(socketserver.ThreadingTCPServer):
+    """A server on 127.0.0.1 that serves from a thread of its own inside `with`, and stops at its end."""
+
+    daemon_threads = True
+
+    def __enter__(self):
+        threading.Thread(target=self.serve_forever, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc_info):
+        self.shutdown()
+        super().__exit__(*exc_info)
+
+
+class Dripping(Serving):
     """A server on 127.0.0.1 that answers every request one byte at a time, for as long as the client listens.
 
     `part="head"` drips the status line and headers; `"body"` sends them at once and drips an
@@ -84,7 +98,6 @@ class Dripping(socketserver.ThreadingTCPServer):
     answer ends the request. Start it with `with Dripping() as server:`.
     """
 
-    daemon_threads = True
     HEAD = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 1000000000\r\n\r\n"
 
     def __init__(self, part="body", pace=0.02):
@@ -96,13 +109,6 @@ class Dripping(socketserver.ThreadingTCPServer):
     def url(self):
         return f"http://127.0.0.1:{self.server_address[1]}"
 
-    def __enter__(self):
-        threading.Thread(target=self.serve_forever, daemon=True).start()
-        return self
-
-    def __exit__(self, *exc_info):
-        self.shutdown()
-        super().__exit__(*exc_info)
 
 
 class _Drip(socketserver.BaseRequestHandler):
@@ -247,14 +253,12 @@ def toy_ivr(documents):
     return app
 
 
-class FakeNotify(socketserver.ThreadingTCPServer):
+class FakeNotify(Serving):
     """An https server on 127.0.0.1 that takes verdicts as an agent's system would: `posts` holds each form it got.
 
     Its certificate is its own, self-signed: `trusted_pool()` is a pool that trusts it and no other.
     Start it with `with FakeNotify(tmp_path) as server:`.
     """
-
-    daemon_threads = True
 
     def __init__(self, folder, status=204):
         import http.server
@@ -290,13 +294,6 @@ class FakeNotify(socketserver.ThreadingTCPServer):
 
         return outbound.bounded(urllib3.PoolManager(retries=False, ca_certs=self.cert[0]))
 
-    def __enter__(self):
-        threading.Thread(target=self.serve_forever, daemon=True).start()
-        return self
-
-    def __exit__(self, *exc_info):
-        self.shutdown()
-        super().__exit__(*exc_info)
 
 
 def self_signed_certificate(folder):
