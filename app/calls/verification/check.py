@@ -90,7 +90,7 @@ def _wrong(state, *prompt):
 
 def send(state, *prompt):
     """Ask Verify to send (or re-send) the code, then ask the caller for it."""
-    locale = prompts.LOCALES[state.language] if state.language else None
+    locale = prompts.locale(state.language) if state.language else None
     try:
         sid = verify_service().send(channels.recipient(state), state.channel, locale)
     except VerifyFailed as failure:
