@@ -88,8 +88,10 @@ class Config:
     CHANNELS = _str("CHANNELS", "sms")
     # on: the code can be spoken as well as keyed in.
     SPEECH_INPUT = _flag("SPEECH_INPUT", False)
-    # Empty: the language's own voice (app/calls/prompts.py VOICES).
+    # Empty: the language's own voice (app/calls/prompts/*.toml).
     VOICE = _str("VOICE", "")
+    # A folder of prompt files (en-US.toml…) whose sentences or recordings replace the built-in ones or add a language.
+    PROMPTS_DIR = _str("PROMPTS_DIR", "")
 
     # Where the call goes after the verification, with the verdict (app/calls/handoff/).
     SUCCESS_NEXT_STEP = _str("SUCCESS_NEXT_STEP", "hangup")

@@ -222,7 +222,7 @@ def shortest_state_max_age(config):
     # A <Gather> says at most three sentences (a lead-in, how to key the code, how to have it sent
     # again); measure the longest three. A failure's sentence ("failed:…") comes after the last Gather, never inside one.
     by_account = config.get("VERIFY_BY", "caller_id") != "caller_id"
-    prompt = max(_longest_prompt(language, by_account) for language in prompts.languages(config))
+    prompt = max(_longest_prompt(config, language, by_account) for language in prompts.languages(config))
     # Twilio restarts the Gather's timeout at each key, so each of them may take all of it.
     keys = config["CODE_LENGTH"]
     if config.get("VERIFY_BY", "caller_id") != "caller_id":
@@ -230,9 +230,11 @@ def shortest_state_max_age(config):
     return prompt + STATE_AGE_MARGIN + (keys + 1) * config["GATHER_TIMEOUT"]
 
 
-def _longest_prompt(language, by_account):
+def _longest_prompt(config, language, by_account):
     """Seconds the longest three sentences of a language a Gather may say take to say."""
-    sentences = prompts.PROMPTS[language].items()
+    # A recording is measured as long as the built-in sentence it replaces.
+    books = config.get("PROMPT_BOOKS") or prompts.load(config)
+    sentences = [(key, prompts.PROMPTS["en-US"][key] if prompts.is_recording(sentence) else sentence) for key, sentence in books[language]["sentences"].items()]
     # The account step's sentences ("…account…") and the email's ("…email…", the address on file)
     # are said only by account; the callback's ("callback_…") never with the code's Gathers.
     only_by_account = ("account", "email")
@@ -249,12 +251,22 @@ def _check_languages(config):
     """LANGUAGES (or LANGUAGE) names languages with every sentence; the first becomes LANGUAGE, the default."""
     name = "LANGUAGES" if config.get("LANGUAGES", "").strip() else "LANGUAGE"
     languages = prompts.languages(config)
+    try:
+        books = prompts.load(config)
+    except prompts.PromptsError as error:
+        raise SettingsError(f"PROMPTS_DIR: {error}") from None
     for language in languages:
-        if language not in prompts.PROMPTS:
-            raise SettingsError(f"{name}: {language!r} has no prompts; use one of {sorted(prompts.PROMPTS)}")
-        lacking = prompts.missing(language)
+        if language not in books:
+            raise SettingsError(f"{name}: {language!r} has no prompts; use one of {sorted(books)}")
+        lacking = prompts.missing(language) if language in prompts.PROMPTS and "override" not in books[language] else []
         if lacking:
             raise SettingsError(f"{name}: {language} has no sentence for {', '.join(lacking)} (app/calls/prompts/)")
+    for problem in prompts.check(books, config, languages):
+        raise SettingsError(f"PROMPTS_DIR: {problem}")
+    for language in languages:
+        if books[language]["voice"] not in twiml_model.allowed("Say", "voice"):
+            raise SettingsError(f"PROMPTS_DIR: {books[language]['override']}: voice: {books[language]['voice']!r} is not a <Say> voice Twilio knows")
+    config["PROMPT_BOOKS"] = books
     if len(set(languages)) != len(languages):
         raise SettingsError(f"LANGUAGES={config['LANGUAGES']!r} names a language twice")
     if len(languages) > MAX_MENU_CHOICES:
@@ -317,9 +329,9 @@ def _check_voice(config):
     """VOICE (or the default language's own) must be a <Say> voice of Twilio's model that speaks LANGUAGE."""
     voice, language = prompts.voice(config), config["LANGUAGE"]
     if voice not in twiml_model.allowed("Say", "voice"):
-        raise SettingsError(f"VOICE={voice!r} is not a <Say> voice Twilio knows (for {language}: {prompts.VOICES[language]})")
-    if not _speaks(voice, language):
-        raise SettingsError(f"VOICE={voice!r} does not speak LANGUAGE={language} (for {language}: {prompts.VOICES[language]})")
+        raise SettingsError(f"VOICE={voice!r} is not a <Say> voice Twilio knows (for {language}: {prompts.voice(dict(config, VOICE=''))})")
+    if language in POLLY_VOICES and not _speaks(voice, language):
+        raise SettingsError(f"VOICE={voice!r} does not speak LANGUAGE={language} (for {language}: {prompts.voice(dict(config, VOICE=''))})")
 
 
 def _speaks(voice, language):
