@@ -146,3 +146,26 @@ def test_a_bad_prompts_folder_is_one_line_without_a_traceback_from_every_entry_p
     done = run(ENTRY_POINTS["flask db upgrade"], APP_ENV="development", PROMPTS_DIR=prompts_dir, DATABASE_URL=f"sqlite:///{tmp_path / 'x.db'}")
     assert said(done) == [f"Error: PROMPTS_DIR: {tmp_path}/en-US.toml: greeting: a recording's URL must be https://"]
     assert done.returncode == 1
+
+
+def test_export_then_check_round_trips_and_check_names_each_problem(tmp_path):
+    app = create_app(TestConfig, http_client=ScriptedVerify())
+    cli = app.test_cli_runner()
+    exported = cli.invoke(args=["prompts", "export", str(tmp_path / "prompts")])
+    assert exported.exit_code == 0, exported.output
+    assert sorted(path.name for path in (tmp_path / "prompts").iterdir()) == ["en-US.toml", "es-MX.toml"]
+    assert (tmp_path / "prompts" / "en-US.toml").read_text() == (files.BUILT_IN / "en-US.toml").read_text()  # comments and all
+    checked = cli.invoke(args=["prompts", "check", str(tmp_path / "prompts")])
+    assert (checked.exit_code, checked.output) == (0, f"{tmp_path / 'prompts'}: fit for en-US, es-MX\n")
+
+    spanish = tmp_path / "prompts" / "es-MX.toml"
+    spanish.write_text(spanish.read_text().replace("{length} dígitos", "{largo} dígitos", 1).replace('goodbye = "Adiós."', 'goodbye = "http://x.example/adios.mp3"'))
+    checked = cli.invoke(args=["prompts", "check", str(tmp_path / "prompts")])
+    assert checked.exit_code == 1
+    assert checked.output.splitlines() == [
+        f"{spanish}: code_sent: unknown placeholder {{largo}}",
+        f"{spanish}: code_sent: lacks the placeholder {{length}}",
+        f"{spanish}: goodbye: a recording's URL must be https://",
+    ]
+    again = cli.invoke(args=["prompts", "export", str(tmp_path / "prompts")])
+    assert again.exit_code == 1 and "already there: export into an empty folder" in again.output
