@@ -6,7 +6,7 @@ import subprocess
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from app.calls.prompts import en_US
+from app.calls.prompts import PROMPTS
 from app.ops.metrics import LOOKUP_RESULTS, REASONS
 from tests.conftest import CALLER
 from tests.fakes import TIMEOUT, verify_error
@@ -126,7 +126,7 @@ def test_account_failures_are_counted_by_their_own_reason_not_as_other(make_app,
 
 def test_every_reason_a_caller_is_told_is_a_label_of_its_own():
     # "failed:REASON", or "failed:REASON:named" for a number the flow or agent named.
-    told = {key.split(":")[1] for key in en_US.SENTENCES if key.startswith("failed:")}
+    told = {key.split(":")[1] for key in PROMPTS["en-US"] if key.startswith("failed:")}
     assert told - REASONS == set()
 
 
