@@ -184,6 +184,13 @@ def test_a_supervisor_logs_in_reads_the_chart_unlocks_a_number_and_logs_out(chro
     latest = chromium.find_elements(By.CSS_SELECTOR, "#audit tbody tr")[0].text
     assert "alice" in latest and "unlock" in latest and "+1•••••••71" in latest
 
+    # A whole number is not sent: the page's address would hold it.
+    chromium.find_element(By.ID, "q").send_keys(CALLER)
+    chromium.find_element(By.CSS_SELECTOR, "form.search button").click()
+    assert chromium.execute_script("return document.getElementById('q').validity.patternMismatch")
+    assert CALLER.lstrip("+") not in chromium.current_url
+    chromium.find_element(By.ID, "q").clear()
+
     # Find the locked number's calls by its last digits, then one of them by its CallSid.
     chromium.find_element(By.ID, "q").send_keys("0171")
     submit(chromium, "form.search button")
