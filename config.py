@@ -154,7 +154,7 @@ class Config:
     # Hours a number's Lookup answer is kept (SIM-swap facts one hour at most); 0, none.
     LOOKUP_CACHE_HOURS = _int("LOOKUP_CACHE_HOURS", 24)
 
-    # The supervisor page at /admin: off until `flask admin set-password` has set the hash.
+    # The single login of earlier versions: it logs in to /admin until `flask admin add-user` stores the first supervisor.
     ADMIN_USERNAME = _str("ADMIN_USERNAME", "admin")
     ADMIN_PASSWORD_HASH = _str("ADMIN_PASSWORD_HASH", "")
 

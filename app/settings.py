@@ -210,9 +210,9 @@ def check(config):
 
 
 def _check_admin(config):
-    """The supervisor page's login: a hash `flask admin set-password` made, a user name one can type."""
+    """The supervisor page's login from the settings (until `flask admin add-user`): a password hash, a user name one can type."""
     if config["ADMIN_PASSWORD_HASH"] and not ADMIN_HASH.fullmatch(config["ADMIN_PASSWORD_HASH"]):
-        raise SettingsError("ADMIN_PASSWORD_HASH is not a password hash: make one with `flask admin set-password`")
+        raise SettingsError("ADMIN_PASSWORD_HASH is not a password hash: leave it empty and add supervisors with `flask admin add-user NAME`")
     if refused := username_refused(config["ADMIN_USERNAME"]):
         raise SettingsError(refused)
 

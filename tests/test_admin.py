@@ -6,8 +6,8 @@ import io
 import logging
 import threading
 
-import dotenv
 import pytest
+import sqlalchemy
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.ops.admin import auth
@@ -50,9 +50,11 @@ def fail_verification(call, app, from_=CALLER):
     assert caller.heard("not right too many times")
 
 
-def test_the_page_is_off_until_a_password_is_set(app):
-    assert app.test_client().get(BASE + "/admin/").status_code == 404
-    assert app.test_client().get(BASE + "/admin/login").status_code == 404
+def test_without_a_supervisor_nobody_logs_in(app):
+    client = app.test_client()
+    assert client.get(BASE + "/admin/").headers["Location"].endswith("/admin/login")
+    assert log_in(client, "admin", "").status_code == 401
+    assert log_in(client, "admin", PASSWORD).status_code == 401
 
 
 def test_a_visitor_is_sent_to_the_login_form(browser):
@@ -331,27 +333,38 @@ def test_no_cell_of_either_csv_begins_a_formula(admin_app, browser, call, db):
 
 def test_an_unmigrated_database_is_one_clear_line(make_app, tmp_path):
     client = make_app(ADMIN_PASSWORD_HASH=HASH, DATABASE_URL=f"sqlite:///{tmp_path / 'empty.sqlite3'}").test_client()
-    log_in(client)
-    answer = client.get(BASE + "/admin/")
-    assert answer.status_code == 200
+    answer = log_in(client)
+    assert answer.status_code == 503
     assert "run `flask db upgrade`" in answer.get_data(as_text=True)
 
 
 def test_a_database_that_does_not_answer_is_one_clear_line(make_app, caplog):
     client = make_app(ADMIN_PASSWORD_HASH=HASH, DATABASE_URL="postgresql+psycopg://postgres@127.0.0.1:1/none").test_client()
-    log_in(client)
-    page = client.get(BASE + "/admin/").get_data(as_text=True)
-    assert "The database did not answer (OperationalError): the figures cannot be shown." in page
-    answer = client.post(BASE + "/admin/unlock", data={"number_hash": "x", "csrf_token": csrf(client, "/admin/")}, follow_redirects=True)
+    answer = log_in(client)
+    assert answer.status_code == 503
+    assert "The database did not answer (OperationalError)" in answer.get_data(as_text=True)
+    assert PASSWORD not in caplog.text
+
+
+def test_a_database_that_stops_answering_is_one_clear_line_on_the_page(browser, monkeypatch, caplog):
+    log_in(browser)
+
+    def broken(*args):
+        raise sqlalchemy.exc.OperationalError("SELECT", {}, Exception("gone"))
+
+    monkeypatch.setattr(lockout, "unlock_key", broken)
+    answer = browser.post(BASE + "/admin/unlock", data={"number_hash": "x", "csrf_token": csrf(browser, "/admin/")}, follow_redirects=True)
     assert answer.status_code == 200
     assert "nothing was unlocked" in answer.get_data(as_text=True)
     assert "admin unlock failed: database error OperationalError" in caplog.text
+    monkeypatch.setattr(lockout, "locked", broken)
+    assert "The database did not answer (OperationalError): the figures cannot be shown." in browser.get(BASE + "/admin/").get_data(as_text=True)
 
 
 @pytest.mark.parametrize(
     "setting, line",
     [
-        ({"ADMIN_PASSWORD_HASH": "hunter2hunter2"}, "ADMIN_PASSWORD_HASH is not a password hash: make one with `flask admin set-password`"),
+        ({"ADMIN_PASSWORD_HASH": "hunter2hunter2"}, "ADMIN_PASSWORD_HASH is not a password hash: leave it empty and add supervisors with `flask admin add-user NAME`"),
         ({"ADMIN_USERNAME": "two words"}, "ADMIN_USERNAME='two words' is not 1 to 64 printable characters without spaces"),
     ],
 )
@@ -371,37 +384,175 @@ def test_a_broken_page_is_one_line_for_the_supervisor_and_frames_in_the_log(admi
     assert "unexpected ZeroDivisionError" in caplog.text
 
 
-def test_set_password_writes_a_hash_that_logs_in(app, make_app, tmp_path):
-    env_file = tmp_path / ".env"
-    result = app.test_cli_runner().invoke(
-        args=["admin", "set-password", "--env-file", str(env_file), "--username", "supervisor"],
-        input="a long enough password\na long enough password\n",
-    )
-    assert result.exit_code == 0, result.output
-    assert "a long enough password" not in env_file.read_text()
-    written = dotenv.dotenv_values(env_file)
-    client = make_app(**written).test_client()
-    assert log_in(client, "supervisor", "a long enough password").status_code == 302
+def admin(app, *args, password=None):
+    """`flask admin …`, typing `password` twice when asked."""
+    typed = f"{password}\n{password}\n" if password is not None else None
+    return app.test_cli_runner().invoke(args=["admin", *args], input=typed)
 
 
-def test_set_password_refuses_a_user_name_the_start_would_refuse_and_writes_nothing(app, tmp_path):
-    env_file = tmp_path / ".env"
-    result = app.test_cli_runner().invoke(
-        args=["admin", "set-password", "--env-file", str(env_file), "--username", "bob smith"],
-        input="a long enough password\na long enough password\n",
-    )
-    assert result.exit_code == 2
-    assert result.output.strip().splitlines()[-1] == (
-        "Error: Invalid value for '--username': ADMIN_USERNAME='bob smith' is not 1 to 64 printable characters without spaces"
-    )
-    assert "New password" not in result.output
-    assert not env_file.exists()
+def test_supervisors_log_in_by_name_each_with_their_own_password(app):
+    assert admin(app, "add-user", "alice", password="alice's long password").exit_code == 0
+    assert admin(app, "add-user", "bob", password="bob's long password").exit_code == 0
+    client = app.test_client()
+    assert log_in(client, "alice", "bob's long password").status_code == 401
+    assert log_in(client, "bob", "bob's long password").status_code == 302
+    assert '<span class="who">bob</span>' in client.get(BASE + "/admin/").get_data(as_text=True)
 
 
-def test_set_password_refuses_a_short_one(app, tmp_path):
-    result = app.test_cli_runner().invoke(args=["admin", "set-password", "--env-file", str(tmp_path / ".env")], input="short\nshort\n")
+def test_the_settings_login_counts_until_the_first_supervisor_is_added_and_is_kept_as_one(admin_app, db):
+    client = admin_app.test_client()
+    assert log_in(client).status_code == 302
+    added = admin(admin_app, "add-user", "alice", password="alice's long password")
+    assert "Kept the login from the settings as the supervisor admin" in added.output
+    assert log_in(admin_app.test_client()).status_code == 302
+    assert admin(admin_app, "remove-user", "admin").exit_code == 0
+    assert log_in(admin_app.test_client()).status_code == 401  # the settings no longer count
+    assert client.get(BASE + "/admin/").status_code == 302  # nor does the session it began
+    assert log_in(admin_app.test_client(), "alice", "alice's long password").status_code == 302
+
+
+def test_a_new_password_or_a_removal_ends_the_supervisors_sessions(app):
+    admin(app, "add-user", "alice", password="alice's long password")
+    admin(app, "add-user", "bob", password="bob's long password")
+    alice, bob = app.test_client(), app.test_client()
+    log_in(alice, "alice", "alice's long password")
+    log_in(bob, "bob", "bob's long password")
+    assert admin(app, "set-password", "alice", password="alice's new password").output.splitlines()[-1] == "Changed alice's password."
+    assert alice.get(BASE + "/admin/").status_code == 302
+    assert log_in(alice, "alice", "alice's long password").status_code == 401
+    assert log_in(alice, "alice", "alice's new password").status_code == 302
+    assert admin(app, "remove-user", "bob").output.strip() == "Removed bob."
+    assert bob.get(BASE + "/admin/").status_code == 302
+    assert alice.get(BASE + "/admin/").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "args, password, line",
+    [
+        (["add-user", "bob smith"], "a long enough password", "Error: Invalid value for 'NAME': 'bob smith' is not 1 to 64 printable characters without spaces"),
+        (["add-user", "alice"], "short", "Error: Invalid value for password: use at least 12 characters"),
+        (["add-user", "alice"], "a long enough password", "Error: alice is a supervisor already: `flask admin set-password alice` changes the password."),
+        (["set-password", "carol"], "a long enough password", "Error: carol is not a supervisor: `flask admin add-user carol` adds them."),
+        (["remove-user", "carol"], None, "Error: carol is not a supervisor. They are: alice."),
+    ],
+)
+def test_the_user_commands_refuse_in_one_line(app, args, password, line):
+    admin(app, "add-user", "alice", password="alice's long password")
+    result = admin(app, *args, password=password)
     assert result.exit_code != 0
-    assert "at least 12 characters" in result.output
+    assert result.output.strip().splitlines()[-1] == line
+
+
+def audit_rows(app):
+    result = admin(app, "audit", "--csv")
+    assert result.exit_code == 0, result.output
+    return list(csv.DictReader(io.StringIO(result.output)))
+
+
+def test_the_audit_log_holds_who_did_what_never_a_number_or_password(admin_app, browser, call, db):
+    admin(admin_app, "add-user", "alice", password="alice's long password")
+    fail_verification(call, admin_app)
+    log_in(browser, "alice", "a wrong password")
+    log_in(browser, "alice", "alice's long password")
+    page = browser.get(BASE + "/admin/").get_data(as_text=True)
+    key = page.split('name="number_hash" value="')[1].split('"')[0]
+    browser.post(BASE + "/admin/unlock", data={"number_hash": key, "csrf_token": csrf(browser, "/admin/")})
+    browser.get(BASE + "/admin/report.csv?period=7d")
+    admin(admin_app, "set-password", "alice", password="alice's new password")
+    admin(admin_app, "remove-user", "admin")
+    rows = audit_rows(admin_app)
+    assert [(row["actor"], row["action"], row["subject"]) for row in rows] == [
+        ("(command line)", "user_removed", "admin"),
+        ("(command line)", "password_changed", "alice"),
+        ("alice", "csv_export", "7d"),
+        ("alice", "unlock", "'+1•••••••71"),  # neutralised as every CSV cell beginning with +
+        ("alice", "login", ""),
+        ("alice", "login_failed", ""),
+        ("(command line)", "user_added", "alice"),
+        ("(command line)", "user_added", "admin"),
+    ]
+    assert rows[3]["subject_hash"] == key
+    with db.connect() as connection:
+        stored = repr(connection.execute(sqlalchemy.text("SELECT * FROM audit_log")).all())
+    for secret in (CALLER, CALLER[1:], "a wrong password", "alice's long password", "alice's new password"):
+        assert secret not in stored
+    log_in(browser, "alice", "alice's new password")
+    shown = browser.get(BASE + "/admin/").get_data(as_text=True).split('id="audit"')[1]
+    assert shown.index("login") < shown.index("user removed") < shown.index("password changed") < shown.index("csv export")
+
+
+def test_the_audit_log_is_paged_latest_first(admin_app, browser):
+    for index in range(25):
+        login_from(admin_app, f"198.51.100.{index}", "a wrong password")
+    log_in(browser)
+    first = browser.get(BASE + "/admin/").get_data(as_text=True)
+    assert first.split('id="audit"')[1].split("</table>")[0].count("<tr>") == 1 + 20
+    assert "admin</td>\n      <td>login</td>" in first  # the latest, on top
+    older = browser.get(BASE + "/admin/" + first.split('id="older-log" href="/admin/')[1].split('"')[0].replace("&amp;", "&"))
+    table = older.get_data(as_text=True).split('id="audit"')[1].split("</table>")[0]
+    assert table.count("<tr>") == 1 + 6 and table.count("login failed") == 6
+    assert 'id="older-log"' not in older.get_data(as_text=True)
+
+
+def test_the_audit_csv_neutralises_a_name_tried_that_is_a_formula(admin_app):
+    log_in(admin_app.test_client(), "=HYPERLINK(\"https://evil.example\")", "a wrong password")
+    assert audit_rows(admin_app)[0]["actor"] == "'=HYPERLINK(\"https://evil.example\")"
+
+
+def test_find_a_call_by_its_callsid_or_the_last_digits_of_its_number(admin_app, browser, call):
+    first = call(from_="+14155550177", target=admin_app)
+    call(from_="+14155550188", target=admin_app)
+    log_in(browser)
+    sid = first.fields["CallSid"]
+    found = browser.get(BASE + f"/admin/?q={sid}").get_data(as_text=True).split('id="recent"')[1]
+    assert sid in found and "+1•••••••77" in found and "+1•••••••88" not in found
+    found = browser.get(BASE + "/admin/?q=0188").get_data(as_text=True)
+    assert "only their last two digits are compared" in found
+    rows = found.split('id="recent"')[1].split("</table>")[0]
+    assert "+1•••••••88" in rows and "+1•••••••77" not in rows
+    refused = browser.get(BASE + "/admin/?q=%2B14155550188").get_data(as_text=True)
+    assert "Search by a CallSid (CA and 32 letters or digits) or by the last 2 to 4 digits of a number." in refused
+
+
+def test_older_verifications_are_paged(admin_app, browser, call, db):
+    call(target=admin_app).press("")
+    with db.begin() as connection:
+        fields = {name: value for name, value in connection.execute(verifications.select()).mappings().one().items() if name != "id"}
+        for index in range(1, 25):
+            started = fields["started_at"] - datetime.timedelta(minutes=index)
+            connection.execute(verifications.insert(), {**fields, "call_sid": f"CA{index:032x}", "started_at": started})
+    log_in(browser)
+    first = browser.get(BASE + "/admin/").get_data(as_text=True)
+    assert first.split('id="recent"')[1].split("</table>")[0].count("<tr>") == 1 + 20
+    assert f"CA{19:032x}" in first and f"CA{20:032x}" not in first
+    older = browser.get(BASE + "/admin/?period=24h&page=1").get_data(as_text=True)
+    rows = older.split('id="recent"')[1].split("</table>")[0]
+    assert rows.count("<tr>") == 1 + 5 and f"CA{20:032x}" in rows and f"CA{24:032x}" in rows
+    assert 'id="newer"' in older and 'id="older"' not in older
+
+
+def test_a_date_range_picks_the_chart_and_the_csv(admin_app, browser, call, db):
+    call(target=admin_app).press("")
+    with db.begin() as connection:
+        fields = {name: value for name, value in connection.execute(verifications.select()).mappings().one().items() if name != "id"}
+        connection.execute(verifications.insert(), {**fields, "call_sid": "CA" + "7" * 32, "started_at": datetime.datetime(2026, 3, 14, 9, 0)})
+    log_in(browser)
+    page = browser.get(BASE + "/admin/?from=2026-03-01&to=2026-03-31").get_data(as_text=True)
+    assert 'id="total">1<' in page and "Mar 01 00:00 to Apr 01 00:00" in page
+    assert 'value="2026-03-01"' in page and "CA" + "7" * 32 in page
+    report = browser.get(BASE + "/admin/report.csv?from=2026-03-01&to=2026-03-31")
+    assert ["verifications", "total", "1"] in list(csv.reader(io.StringIO(report.get_data(as_text=True))))
+    assert 'filename="verifications-2026-03-01-to-2026-03-31-' in report.headers["Content-Disposition"]
+    later = browser.get(BASE + "/admin/?from=2026-04-01&to=2026-04-02").get_data(as_text=True)
+    assert 'id="total">0<' in later
+
+
+@pytest.mark.parametrize("query", ["from=2026-03-31&to=2026-03-01", "from=yesterday&to=2026-03-01", "from=2026-03-01"])
+def test_a_wrong_date_range_is_one_line_and_the_last_day_instead(browser, query):
+    log_in(browser)
+    page = browser.get(BASE + f"/admin/?{query}", follow_redirects=True)
+    assert page.status_code == 200
+    assert 'class="notice error"' in page.get_data(as_text=True) and "showing the last 24h instead" in page.get_data(as_text=True)
 
 
 def _locked(app):

@@ -1,4 +1,4 @@
-"""The supervisor page in a real browser (Debian's Chromium, headless): log in, read the chart, unlock a number, log out."""
+"""The supervisor page in a real browser (Debian's Chromium, headless): log in by name, read the chart, unlock a number, find a call, page back, pick dates, read the audit log, log out."""
 
 import base64
 import datetime
@@ -138,13 +138,15 @@ def test_a_supervisor_logs_in_reads_the_chart_unlocks_a_number_and_logs_out(chro
 
     app, url = served
     a_day_of_calls(call, app, clock)
+    added = app.test_cli_runner().invoke(args=["admin", "add-user", "alice", "--password", "alice's long password"])
+    assert added.exit_code == 0, added.output
 
     chromium.set_window_size(*DESKTOP)
     chromium.get(url + "/admin/?period=7d")
     assert chromium.current_url == url + "/admin/login"
     assert screenshot(chromium, "login-phone", PHONE, tmp_path)
-    chromium.find_element(By.ID, "username").send_keys("admin")
-    chromium.find_element(By.ID, "password").send_keys(PASSWORD)
+    chromium.find_element(By.ID, "username").send_keys("alice")
+    chromium.find_element(By.ID, "password").send_keys("alice's long password")
     submit(chromium, "form.login button")
 
     assert chromium.current_url == url + "/admin/"
@@ -163,6 +165,12 @@ def test_a_supervisor_logs_in_reads_the_chart_unlocks_a_number_and_logs_out(chro
     assert len(chromium.find_elements(By.CSS_SELECTOR, "#locked tbody tr")) == 1
     assert "+1•••••••71" in chromium.find_element(By.ID, "locked").text
     assert CALLER.lstrip("+") not in chromium.page_source
+    # 23 verifications: the 20 latest, then the 3 oldest a page back.
+    assert len(chromium.find_elements(By.CSS_SELECTOR, "#recent tbody tr")) == 20
+    submit(chromium, "#older")
+    assert len(chromium.find_elements(By.CSS_SELECTOR, "#recent tbody tr")) == 3
+    assert "+1•••••••00" in chromium.find_element(By.ID, "recent").text  # the day's first call
+    submit(chromium, "#newer")
 
     chromium.find_element(By.CSS_SELECTOR, "#period option[value='24h']").click()
     submit(chromium, "form.period button")
@@ -173,6 +181,34 @@ def test_a_supervisor_logs_in_reads_the_chart_unlocks_a_number_and_logs_out(chro
     assert "Lockout lifted." in chromium.find_element(By.CSS_SELECTOR, ".notice").text
     assert chromium.find_element(By.ID, "none-locked").is_displayed()
     assert call(target=app).heard("sent a text message")
+    latest = chromium.find_elements(By.CSS_SELECTOR, "#audit tbody tr")[0].text
+    assert "alice" in latest and "unlock" in latest and "+1•••••••71" in latest
+
+    # A whole number is not sent: the page's address would hold it.
+    chromium.find_element(By.ID, "q").send_keys(CALLER)
+    chromium.find_element(By.CSS_SELECTOR, "form.search button").click()
+    assert chromium.execute_script("return document.getElementById('q').validity.patternMismatch")
+    assert CALLER.lstrip("+") not in chromium.current_url
+    chromium.find_element(By.ID, "q").clear()
+
+    # Find the locked number's calls by its last digits, then one of them by its CallSid.
+    chromium.find_element(By.ID, "q").send_keys("0171")
+    submit(chromium, "form.search button")
+    found = chromium.find_elements(By.CSS_SELECTOR, "#recent tbody tr")
+    assert found and all("+1•••••••71" in row.text for row in found)
+    assert screenshot(chromium, "search-phone", PHONE, tmp_path)
+    sid = found[0].find_element(By.CSS_SELECTOR, ".sid").get_attribute("textContent")
+    search = chromium.find_element(By.ID, "q")
+    search.clear()
+    search.send_keys(sid)
+    submit(chromium, "form.search button")
+    assert len(chromium.find_elements(By.CSS_SELECTOR, "#recent tbody tr")) == 1
+
+    # A day with no call: nothing in the chart, nothing listed.
+    chromium.execute_script("document.getElementById('from').value = '2026-01-01'; document.getElementById('to').value = '2026-01-01'")
+    submit(chromium, "#dates button")
+    assert chromium.find_element(By.ID, "total").text == "0"
+    assert chromium.find_elements(By.CSS_SELECTOR, "#chart rect") == []
 
     submit(chromium, "form.logout button")
     assert chromium.current_url == url + "/admin/login"

@@ -24,7 +24,7 @@ def test_db_upgrade_on_an_empty_database_creates_the_tables_the_code_expects(req
     engine = sqlalchemy.create_engine(url)
     with engine.connect() as connection:
         context = MigrationContext.configure(connection)
-        assert context.get_current_revision() == "0010"
+        assert context.get_current_revision() == "0011"
         assert compare_metadata(context, metadata) == []
     engine.dispose()
     # A second run (every Heroku release runs it) changes nothing.

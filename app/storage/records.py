@@ -195,16 +195,35 @@ def documented_attestation(value):
     return value if not value or value in DOCUMENTED_ATTESTATIONS else OTHER_ATTESTATION
 
 
-def since(connection, start):
-    """The records of verifications started at or after `start`, as dicts.
+def since(connection, start, end=None):
+    """The records of verifications started at or after `start` (and before `end`), as dicts.
 
     A record stored before only Twilio's own StirVerstat values were kept reads as "other".
     """
     query = sqlalchemy.select(verifications).where(verifications.c.started_at >= start)
+    if end is not None:
+        query = query.where(verifications.c.started_at < end)
     rows = [dict(row) for row in connection.execute(query).mappings()]
     for row in rows:
         row["stir_verstat"] = documented_attestation(row["stir_verstat"])
     return rows
+
+
+def find(connection, start, end, call_sid=None, last_digits=None, offset=0, limit=20):
+    """The records started between `start` and `end`, latest first: of one CallSid, or whose masked number ends in `last_digits`."""
+    query = sqlalchemy.select(verifications).where(verifications.c.started_at >= start, verifications.c.started_at < end)
+    if call_sid:
+        query = query.where(verifications.c.call_sid == call_sid)
+    if last_digits:
+        query = query.where(verifications.c.number_masked.endswith(last_digits, autoescape=True))
+    query = query.order_by(verifications.c.started_at.desc(), verifications.c.id.desc()).offset(offset).limit(limit)
+    return [dict(row) for row in connection.execute(query).mappings()]
+
+
+def masked_for(connection, number_hash):
+    """The masked number last recorded under a keyed hash, or "" (an account's, or none recorded)."""
+    query = sqlalchemy.select(verifications.c.number_masked).where(verifications.c.number_hash == number_hash)
+    return connection.execute(query.order_by(verifications.c.started_at.desc()).limit(1)).scalar_one_or_none() or ""
 
 
 def count_before(connection, before):

@@ -58,9 +58,14 @@ class Report:
 
 def write_csv(report, stream):
     """The report as CSV rows (section,name,value), every cell safe to open in a spreadsheet."""
+    write_rows(["section", "name", "value"], report.lines(), stream)
+
+
+def write_rows(header, rows, stream):
+    """A header and rows as CSV, every cell safe to open in a spreadsheet."""
     writer = csv.writer(stream)
-    writer.writerow(["section", "name", "value"])
-    writer.writerows([_cell(value) for value in line] for line in report.lines())
+    writer.writerow(header)
+    writer.writerows([_cell(value) for value in row] for row in rows)
 
 
 def _cell(value):
@@ -70,9 +75,9 @@ def _cell(value):
     return value
 
 
-def since(connection, start, config):
-    """(the records of the verifications started since `start`, their report): what operators see."""
-    rows = records.since(connection, start)
+def since(connection, start, config, end=None):
+    """(the records of the verifications started since `start`, and before `end`, their report): what operators see."""
+    rows = records.since(connection, start, end)
     locked = lockout.locked_numbers(connection, config["LOCKOUT_MAX_FAILURES"], config["LOCKOUT_WINDOW"])
     cap = config["MAX_SENDS_PER_HOUR"]
     return rows, summarize(rows, locked, sends.sent_this_hour(connection), cap)

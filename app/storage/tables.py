@@ -1,4 +1,4 @@
-"""The tables: one row per verification, one lockout counter per number or account, one send counter per hour, the accounts with their phone and email, Lookup's answers, the landlines to call back (migrations/ creates them)."""
+"""The tables: one row per verification, one lockout counter per number or account, one send counter per hour, the accounts with their phone and email, Lookup's answers, the landlines to call back, the supervisors and what they did (migrations/ creates them)."""
 
 from sqlalchemy import Column, DateTime, Index, Integer, MetaData, String, Table, Text, text
 
@@ -107,4 +107,29 @@ Index(
     unique=True,
     sqlite_where=text("status IN ('pending', 'placed', 'answered')"),
     postgresql_where=text("status IN ('pending', 'placed', 'answered')"),
+)
+
+supervisors = Table(
+    "supervisors",
+    metadata,
+    # Who may log in to /admin, each with a password hash `flask admin add-user` made (migration 0011).
+    Column("name", String(64), primary_key=True),
+    Column("password_hash", String(255), nullable=False),
+    Column("created_at", DateTime, nullable=False),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("at", DateTime, nullable=False, index=True),
+    # The supervisor, the name a failed login tried, or "(command line)".
+    Column("actor", String(64), nullable=False),
+    # login, login_failed, unlock, csv_export, user_added, user_removed, password_changed.
+    Column("action", String(32), nullable=False),
+    # A masked number, a supervisor's name, a period: never a full number, a code or a password.
+    Column("subject", String(64), nullable=False, server_default=""),
+    # The keyed hash of the number or account unlocked.
+    Column("subject_hash", String(64)),
+    Column("address", String(64), nullable=False, server_default=""),
 )

@@ -1,13 +1,11 @@
-"""The supervisor page at /admin: the verifications' figures, lockouts, a CSV, behind a login."""
+"""The supervisor page at /admin: the verifications' figures, lockouts, a CSV, behind a login by name, with an audit log."""
 
 from app.ops.admin import auth, commands, sessions, views
 
 
 def init_app(app):
-    """Add `flask admin`, and the page itself when ADMIN_PASSWORD_HASH is set (otherwise /admin is a 404)."""
+    """Add `flask admin` and the page itself; only supervisors (`flask admin add-user`, or the settings' login until then) get in."""
     app.cli.add_command(commands.admin_group)
-    if not app.config["ADMIN_PASSWORD_HASH"]:
-        return
     app.extensions["admin_throttle"] = auth.Throttle()
     app.session_interface = sessions.AdminSessions(views.bp.url_prefix)
     app.register_blueprint(views.bp)

@@ -2,14 +2,17 @@
 
 import collections
 import functools
+import hashlib
 import hmac
 import logging
 import secrets
 import threading
 import time
 
-from flask import abort, current_app, redirect, request, session, url_for
-from werkzeug.security import check_password_hash
+from flask import abort, current_app, g, redirect, request, session, url_for
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from app.storage import database, supervisors
 
 log = logging.getLogger(__name__)
 
@@ -108,30 +111,64 @@ class Throttle:
                 del self.failures[address]
 
 
-def check_login(username, password):
-    """True for the configured user name and password; a refusal is logged without the password."""
+def account_hash(connection, name):
+    """The password hash `name` logs in with, or None.
+
+    The supervisors stored by `flask admin add-user`; until there is one, the settings' login
+    (ADMIN_USERNAME and ADMIN_PASSWORD_HASH) counts as the first.
+    """
+    if supervisors.any_named(connection):
+        return supervisors.password_hash(connection, name)
     config = current_app.config
-    # The hash is checked whatever the name, so that a wrong name takes as long as a wrong password.
-    password_ok = check_password_hash(config["ADMIN_PASSWORD_HASH"], password)
-    name_ok = hmac.compare_digest(username.encode(), config["ADMIN_USERNAME"].encode())
-    if name_ok and password_ok:
-        log.info("admin login from %s", request.remote_addr)
-        return True
-    # An unknown name is not repeated: people type their password into the wrong field.
-    log.warning("admin login refused from %s: %s", request.remote_addr, "wrong password" if name_ok else "unknown user name")
-    return False
+    if config["ADMIN_PASSWORD_HASH"] and hmac.compare_digest(name.encode(), config["ADMIN_USERNAME"].encode()):
+        return config["ADMIN_PASSWORD_HASH"]
+    return None
 
 
-def start_session():
+@functools.cache
+def _decoy():
+    """A hash to check a password against when the name is unknown, so that it takes as long as a wrong password."""
+    return generate_password_hash(secrets.token_urlsafe(16))
+
+
+def check_login(username, password):
+    """True for a supervisor's name and password; either way noted in the audit log, never with the password."""
+    with database.connect() as connection:
+        hashed = account_hash(connection, username)
+        password_ok = check_password_hash(hashed or _decoy(), password)
+        if hashed and password_ok:
+            log.info("admin login from %s", request.remote_addr)
+            supervisors.audit(connection, username, "login", address=request.remote_addr)
+            g.account_hash = hashed
+            return True
+        # An unknown name is not logged: people type their password into the wrong field. The
+        # audit log keeps the name tried, on the page only supervisors see.
+        log.warning("admin login refused from %s: %s", request.remote_addr, "wrong password" if hashed else "unknown user name")
+        supervisors.audit(connection, username, "login_failed", address=request.remote_addr)
+        return False
+
+
+def _key(hashed):
+    """A session's tie to the password it logged in with: a new password, or a removed supervisor, ends it."""
+    return hmac.new(current_app.secret_key.encode(), hashed.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def start_session(username):
     """A fresh session for a supervisor who has just logged in: nothing from before the login survives."""
     session.clear()
-    session["user"] = current_app.config["ADMIN_USERNAME"]
+    session["user"] = username
+    session["key"] = _key(g.account_hash)
     session["since"] = int(time.time())
     session["csrf"] = secrets.token_urlsafe(32)
 
 
 def logged_in():
-    return bool(session.get("user")) and time.time() - session.get("since", 0) < SESSION_HOURS * 3600
+    """A session within its hours, of a supervisor who still logs in with the password it began with."""
+    if not session.get("user") or time.time() - session.get("since", 0) >= SESSION_HOURS * 3600:
+        return False
+    with database.connect() as connection:
+        hashed = account_hash(connection, session["user"])
+    return hashed is not None and hmac.compare_digest(session.get("key", ""), _key(hashed))
 
 
 def login_required(view):
@@ -140,7 +177,7 @@ def login_required(view):
     @functools.wraps(view)
     def guarded(*args, **kwargs):
         if not logged_in():
-            session.pop("user", None)  # a session past its hours is logged out
+            session.pop("user", None)  # a session past its hours, or its password, is logged out
             return redirect(url_for("admin.login"))
         return view(*args, **kwargs)
 

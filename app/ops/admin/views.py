@@ -1,8 +1,9 @@
-"""The supervisor page's routes: log in, the figures for a period, unlock a number, the CSV, log out."""
+"""The supervisor page's routes: log in, the figures for a period or dates, find a call, unlock a number, the CSV, the audit log, log out."""
 
 import datetime
 import io
 import logging
+import re
 import traceback
 
 import sqlalchemy
@@ -12,7 +13,7 @@ from flask import Blueprint, Response, abort, current_app, flash, g, redirect, r
 from app.calls import security
 from app.ops.admin import auth
 from app.ops.admin.chart import chart
-from app.storage import database, lockout, records, reports
+from app.storage import database, lockout, records, reports, supervisors
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +27,13 @@ PERIODS = {
     "30d": (datetime.timedelta(days=30), 30),
 }
 DEFAULT_PERIOD = "24h"
+# Chosen dates span at most this long.
+MAX_RANGE = datetime.timedelta(days=366)
+# Verifications and audit entries a page lists, and how far back one may page.
 RECENT = 20
+AUDIT_PAGE = 20
+MAX_PAGE = 10_000
+CALL_SID = re.compile(r"CA[0-9a-fA-F]{32}")
 
 # No script at all, and nothing from another origin: the page is its HTML, its CSS and inline SVG.
 CSP = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
@@ -86,6 +93,9 @@ def _unexpected(error):
     """A page, not the callers' TwiML apology: one line for the supervisor, the frames in the log."""
     if isinstance(error, HTTPException):
         return error
+    if isinstance(error, sqlalchemy.exc.SQLAlchemyError):
+        log.warning("admin %s: database error %s", request.path, type(error).__name__)
+        return render_template("admin/base.html", error=_why(error)), 503
     log.error("admin %s: unexpected %s\n%s", request.path, type(error).__name__, "".join(traceback.format_tb(error.__traceback__)))
     return render_template("admin/base.html", error="Something went wrong showing this page; the server's log has the details."), 500
 
@@ -103,18 +113,19 @@ def words(name):
 
 @bp.route("/login", methods=["GET", "POST"])
 def login():
-    """The login form; a POST with the right user name and password starts a new session."""
+    """The login form; a POST with a supervisor's name and password starts a new session."""
     if request.method == "GET":
         return render_template("admin/login.html")
     throttle = current_app.extensions["admin_throttle"]
+    username = request.form.get("username", "")
     try:
-        passed = throttle.attempt(request.remote_addr, lambda: auth.check_login(request.form.get("username", ""), request.form.get("password", "")))
+        passed = throttle.attempt(request.remote_addr, lambda: auth.check_login(username, request.form.get("password", "")))
     except auth.TooManyLogins as refusal:
         log.warning("admin login refused from %s: %s", request.remote_addr, refusal)
         return render_template("admin/login.html", error="Too many failed logins: wait 15 minutes, then try again."), 429
     if not passed:
         return render_template("admin/login.html", error="Wrong user name or password."), 401
-    auth.start_session()
+    auth.start_session(username)
     return redirect(url_for("admin.dashboard"))
 
 
@@ -127,39 +138,57 @@ def logout():
 @bp.get("/")
 @auth.login_required
 def dashboard():
-    """The figures of the period asked for (?period=24h), the locked numbers, the latest verifications."""
-    period = _period()
-    found = _figures(period)
+    """The figures of the period or dates asked for, the locked numbers, the verifications found (paged), the audit log (paged)."""
+    when = _when()
+    found = _figures(when)
+    page, log_page = _page("page"), _page("log")
+    search = request.args.get("q", "").strip()
+    call_sid, digits, search_error = _search(search)
+    listed = entries = None
+    if found is not None:
+        try:
+            with database.connect() as connection:
+                listed = records.find(connection, when["start"], when["end"], call_sid, digits, page * RECENT, RECENT + 1)
+                entries = supervisors.audit_entries(connection, log_page * AUDIT_PAGE, AUDIT_PAGE + 1)
+        except sqlalchemy.exc.SQLAlchemyError as error:
+            g.database_error = _why(error)
+            found = None
     if found is None:
-        return render_template("admin/dashboard.html", period=period, periods=PERIODS, error=g.database_error)
-    rows, summary, locked, start, end = found
-    buckets = PERIODS[period][1]
-    recent = sorted(rows, key=lambda row: row["started_at"], reverse=True)[:RECENT]
+        return render_template("admin/dashboard.html", when=when, periods=PERIODS, error=g.database_error)
+    rows, summary, locked = found
     return render_template(
         "admin/dashboard.html",
-        period=period,
+        when=when,
         periods=PERIODS,
         summary=summary,
-        chart=chart(rows, start, end, buckets),
+        chart=chart(rows, when["start"], when["end"], when["buckets"]),
         locked=locked,
-        recent=recent,
+        recent=listed[:RECENT],
+        page=page,
+        more=len(listed) > RECENT,
+        search=search,
+        search_error=search_error,
+        partial=bool(digits) and len(search) > 2,
+        audit=entries[:AUDIT_PAGE],
+        log_page=log_page,
+        more_log=len(entries) > AUDIT_PAGE,
         window=datetime.timedelta(seconds=current_app.config["LOCKOUT_WINDOW"]),
-        start=start,
-        end=end,
     )
 
 
 @bp.get("/report.csv")
 @auth.login_required
 def report_csv():
-    """The period's report as `flask verifications report --csv` writes it."""
-    period = _period()
-    found = _figures(period)
+    """The period's (or dates') report as `flask verifications report --csv` writes it."""
+    when = _when()
+    found = _figures(when)
     if found is None:
         return Response(g.database_error + "\n", 503, mimetype="text/plain")
     out = io.StringIO()
     reports.write_csv(found[1], out)
-    filename = f"verifications-{period}-{found[4]:%Y%m%dT%H%MZ}.csv"
+    with database.connect() as connection:
+        supervisors.audit(connection, session["user"], "csv_export", when["name"], address=request.remote_addr)
+    filename = f"verifications-{when['name']}-{when['end']:%Y%m%dT%H%MZ}.csv"
     return Response(out.getvalue(), mimetype="text/csv", headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
@@ -171,34 +200,75 @@ def unlock():
     try:
         with database.connect() as connection:
             lifted = lockout.unlock_key(connection, key)
+            if lifted:
+                subject = records.masked_for(connection, key) or "(account)"
+                supervisors.audit(connection, session["user"], "unlock", subject, key, request.remote_addr)
     except sqlalchemy.exc.SQLAlchemyError as error:
         log.warning("admin unlock failed: database error %s", type(error).__name__)
         flash("The database did not answer: nothing was unlocked. Try again in a moment.", "error")
     else:
         log.info("admin unlock from %s: %s", request.remote_addr, "lockout lifted" if lifted else "was not locked out")
         flash("Lockout lifted." if lifted else "That number was not locked out any more.", "done")
-    return redirect(url_for("admin.dashboard", period=_period()))
+    return redirect(url_for("admin.dashboard", **_when()["params"]))
 
 
-def _period():
+def _when():
+    """The stretch of time asked for: ?from=YYYY-MM-DD&to=YYYY-MM-DD (UTC days, both included), else ?period=24h.
+
+    A dict: start, end, buckets for the chart, name (for the CSV's file and the audit log),
+    period (the period chosen, None for dates), params (to ask for it again).
+    """
+    first, last = request.values.get("from", ""), request.values.get("to", "")
+    if first or last:
+        try:
+            start = datetime.datetime.strptime(first, "%Y-%m-%d")
+            end = datetime.datetime.strptime(last, "%Y-%m-%d") + datetime.timedelta(days=1)
+        except ValueError:
+            flash("Dates are YYYY-MM-DD, both of them: showing the last 24h instead.", "error")
+        else:
+            if start < end and end - start <= MAX_RANGE:
+                days = (end - start).days
+                return {
+                    "start": start, "end": end, "buckets": 24 * days if days <= 2 else days, "period": None,
+                    "name": f"{first}-to-{last}", "params": {"from": first, "to": last}, "first": first, "last": last,
+                }
+            flash(f"The first date must be on or before the last, at most {MAX_RANGE.days} days apart: showing the last 24h instead.", "error")
     period = request.values.get("period", DEFAULT_PERIOD)
-    return period if period in PERIODS else DEFAULT_PERIOD
-
-
-def _figures(period):
-    """(records, report, locked numbers, start, end) of the period, or None with g.database_error set."""
+    period = period if period in PERIODS else DEFAULT_PERIOD
     end = records.now()
-    start = end - PERIODS[period][0]
+    span, buckets = PERIODS[period]
+    return {"start": end - span, "end": end, "buckets": buckets, "period": period, "name": period, "params": {"period": period}}
+
+
+def _page(name):
+    value = request.args.get(name, "0")
+    return min(int(value), MAX_PAGE) if value.isdigit() else 0
+
+
+def _search(text):
+    """(CallSid, last digits, why it cannot be searched for) of the search box's text."""
+    if not text:
+        return None, None, None
+    if CALL_SID.fullmatch(text):
+        return text, None, None
+    if text.isdigit() and 2 <= len(text) <= 4:
+        # The records keep only the last two digits in clear (the mask); the rest is a keyed hash.
+        return None, text[-2:], None
+    return None, None, "Search by a CallSid (CA and 32 letters or digits) or by the last 2 to 4 digits of a number."
+
+
+def _figures(when):
+    """(records, report, locked numbers) of the stretch of time, or None with g.database_error set."""
     config = current_app.config
     try:
         with database.connect() as connection:
-            rows, summary = reports.since(connection, start, config)
+            rows, summary = reports.since(connection, when["start"], config, when["end"])
             locked = lockout.locked(connection, config["LOCKOUT_MAX_FAILURES"], config["LOCKOUT_WINDOW"])
     except sqlalchemy.exc.SQLAlchemyError as error:
         g.database_error = _why(error)
         log.warning("admin page: database error %s", type(error).__name__)
         return None
-    return rows, summary, locked, start, end
+    return rows, summary, locked
 
 
 def _why(error):
