@@ -1,15 +1,17 @@
 # `make run`: set up, migrate and run the development server. `make test`: set up and run the tests.
 # `make bench`: the burst benchmark (BENCHMARKS.md); `make bench-smoke`: a 10-call check of it.
+# `make docs`: the documentation site (mkdocs.yml) on 127.0.0.1:8000, rebuilt as its pages change;
+# `make docs-check`: built with --strict, failing on a broken link or a page left out of the navigation.
 # `make acceptance`: every caller path on gunicorn as the Procfile runs it, Verify simulated.
 # The server installs requirements.txt (as Heroku does); the tests requirements-dev.txt, the same
-# packages and pytest. Both are compiled from their .in files (README: Dependencies).
+# packages and pytest. Both are compiled from their .in files (docs/development.md).
 VENV ?= .venv
 PYTHON ?= python3
 RUNTIME := $(VENV)/.installed-runtime-$(shell cksum < requirements.txt | cut -d' ' -f1)
 DEV := $(VENV)/.installed-dev-$(shell cksum < requirements-dev.txt | cut -d' ' -f1)
 PIP_INSTALL = $(VENV)/bin/pip install --quiet --disable-pip-version-check --require-hashes
 
-.PHONY: run test serve migrate acceptance bench bench-smoke
+.PHONY: run test serve migrate acceptance bench bench-smoke docs docs-check
 
 $(RUNTIME): requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +37,12 @@ serve: $(RUNTIME)
 
 test: $(DEV)
 	$(VENV)/bin/python -m pytest
+
+docs: $(DEV)
+	$(VENV)/bin/mkdocs serve --dev-addr 127.0.0.1:8000
+
+docs-check: $(DEV)
+	$(VENV)/bin/mkdocs build --strict --site-dir "$$(mktemp -d)"
 
 acceptance: $(DEV)
 	$(VENV)/bin/python -m bench.acceptance

@@ -20,11 +20,11 @@ from config import DEFAULTS, YES, TestConfig
 from tests.test_cli_call import NO_CREDENTIALS
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-# Markdown files whose ```console blocks are checked; documentation pages join this list.
-DOCUMENTS = [ROOT / "README.md"]
+# Markdown files whose ```console blocks are checked: the README and every page of the documentation site.
+DOCUMENTS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("**/*.md"))]
 
 BLOCK = re.compile(r"^```console\n(.*?)^```", re.MULTILINE | re.DOTALL)
-# The README's sample file, which it says to save as accounts.csv for `flask accounts import`.
+# The sample file Verification by account says to save as accounts.csv for `flask accounts import`.
 SAMPLE = re.compile(r"^```csv\n(.*?)^```", re.MULTILINE | re.DOTALL)
 CODE_SENT = re.compile(r"Your verification code is (\d+)")
 CALL_SID = re.compile(r"CA[0-9a-f]{32}")
@@ -116,8 +116,8 @@ def sends_code(monkeypatch):
 
 @pytest.fixture
 def sample_file(tmp_path, monkeypatch):
-    """The examples run in a folder holding the README's sample accounts.csv."""
-    (tmp_path / "accounts.csv").write_text(SAMPLE.search(DOCUMENTS[0].read_text())[1])
+    """The examples run in a folder holding the documentation's sample accounts.csv."""
+    (tmp_path / "accounts.csv").write_text(SAMPLE.search((ROOT / "docs" / "by-account.md").read_text())[1])
     monkeypatch.chdir(tmp_path)
 
 

@@ -33,7 +33,7 @@ def debian_tool(name):
 
 def readme_yaml(starting_with):
     """The README's ```yaml block that begins with `starting_with`."""
-    blocks = re.findall(r"```yaml\n(.*?)```", (ROOT / "README.md").read_text(), re.S)
+    blocks = re.findall(r"```yaml\n(.*?)```", (ROOT / "docs" / "operating.md").read_text(), re.S)
     return next(block for block in blocks if block.startswith(starting_with))
 
 

@@ -284,7 +284,7 @@ def test_the_widgets_timeout_outlasts_the_longest_verification_the_readme_comput
     # Each code prompt ends in a wrong code, a silence or a resend, each bounded; the last ends the call.
     prompts = DEFAULTS["MAX_ATTEMPTS"] + DEFAULTS["MAX_SILENCES"] + 1 + DEFAULTS["MAX_RESENDS"]
     slowest = shortest_state_max_age(DEFAULTS)
-    assert f"{prompts} × {slowest} s = {prompts * slowest} s" in (ROOT / "README.md").read_text()
+    assert f"{prompts} × {slowest} s = {prompts * slowest} s" in (ROOT / "docs" / "studio-and-agent.md").read_text()
     redirect = next(state for state in flow_definition()["states"] if state["type"] == "add-twiml-redirect")
     # The two menus and the Verify requests fit in what is left.
     assert int(redirect["properties"]["timeout"]) >= prompts * slowest + 300
