@@ -42,7 +42,7 @@ docs: $(DEV)
 	$(VENV)/bin/mkdocs serve --dev-addr 127.0.0.1:8000
 
 docs-check: $(DEV)
-	$(VENV)/bin/mkdocs build --strict --site-dir "$$(mktemp -d)"
+	site=$$(mktemp -d) && $(VENV)/bin/mkdocs build --strict --site-dir "$$site"; status=$$?; rm -rf "$$site"; exit $$status
 
 acceptance: $(DEV)
 	$(VENV)/bin/python -m bench.acceptance
