@@ -213,3 +213,14 @@ def test_a_failed_call_is_told_why_in_the_callers_language(make_app, call, langu
         caller.press(code)
     assert caller.heard(failure)
 
+
+@pytest.mark.parametrize(
+    "key, words",
+    [("3", {"0": "zéro", "1": "un", "2": "deux", "3": "trois", "4": "quatre", "5": "cinq", "6": "six", "7": "sept", "8": "huit", "9": "neuf"}),
+     ("4", {"0": "zero", "1": "um", "2": "dois", "3": "três", "4": "quatro", "5": "cinco", "6": "meia", "7": "sete", "8": "oito", "9": "nove"})],
+)
+def test_a_code_said_in_french_or_portuguese_is_understood(make_app, call, key, words):
+    caller = call(target=make_app(SPEECH_INPUT=True, **FOUR))
+    caller.press(key)
+    caller.speak(" ".join(words[digit] for digit in caller.last_code))
+    assert caller.heard("vérifié" if key == "3" else "verificado")
