@@ -70,9 +70,11 @@ MAX_MENU_CHOICES = 9
 POLLY_VOICES = {
     "en-US": {"Danielle", "Gregory", "Ivy", "Joanna", "Joey", "Justin", "Kendra", "Kevin", "Kimberly", "Matthew", "Ruth", "Salli", "Stephen"},
     "es-MX": {"Mia", "Andres"},
+    "fr-CA": {"Chantal", "Gabrielle", "Liam"},
+    "pt-BR": {"Camila", "Vitoria", "Ricardo", "Thiago"},
 }
-# Twilio's own voices: alice speaks both; man and woman speak neither locale.
-BASIC_VOICES = {"en-US": {"alice"}, "es-MX": {"alice"}}
+# Twilio's own voices: alice speaks every one; man and woman speak none of these locales.
+BASIC_VOICES = {language: {"alice"} for language in POLLY_VOICES}
 # The first segment of this server's webhook paths: a next step there would start the call over.
 OWN_PATHS = {"voice", "verification", "handoff", "account"}
 # Settings read elsewhere than config.py's readers: by Config itself, config_for(), gunicorn.conf.py, the metrics.

@@ -259,6 +259,33 @@ def test_the_whisper_speaks_the_language_the_caller_chose(app_to, call):
     assert last(caller, "whisper").attrs == {"voice": "Polly.Mia", "language": "es-MX"}
 
 
+
+@pytest.mark.parametrize(
+    "key, language, voice, whisper",
+    [("2", "es-MX", "Polly.Mia", "Llamante verificado."), ("3", "fr-CA", "Polly.Chantal", "Appelant vérifié."),
+     ("4", "pt-BR", "Polly.Camila", "Cliente verificado.")],
+)
+def test_the_whisper_speaks_each_language_a_caller_may_choose(app_to, call, key, language, voice, whisper):
+    caller = call(target=app_to(AGENT, LANGUAGES="en-US,es-MX,fr-CA,pt-BR"))
+    caller.press(key)
+    caller.press("000000")
+    caller.press("111111")
+    caller.press("222222")
+    assert caller.agent_heard == [WHISPERS[language]["failed"].format(reason=WHISPERS[language]["reasons"]["too_many_attempts"])]
+    assert last(caller, "whisper").attrs == {"voice": voice, "language": language}
+    caller = call(target=app_to(AGENT, LANGUAGES="en-US,es-MX,fr-CA,pt-BR"))
+    caller.press(key)
+    caller.press(caller.last_code)
+    assert caller.agent_heard == [whisper]
+
+
+@pytest.mark.parametrize("language", sorted(PROMPTS))
+def test_every_whisper_phrase_exists_in_every_language(language):
+    phrases = WHISPERS[language]
+    assert (set(phrases), set(phrases["reasons"]), set(phrases["risks"])) == (
+        set(WHISPERS["en-US"]), set(WHISPERS["en-US"]["reasons"]), set(WHISPERS["en-US"]["risks"]))
+
+
 # What Lookup found about a risky line: an internet number, a recent SIM swap, forwarding on.
 FOUND = {"line_type": "nonFixedVoip", "sim_swap": "recent", "forwarding": "on"}
 # The reasons the risk checks and the callback end with.

@@ -153,7 +153,7 @@ def test_a_sentence_missing_in_a_configured_language_fails_at_start_up(monkeypat
 
 
 def test_every_language_has_every_sentence():
-    assert {language: prompts.missing(language) for language in prompts.PROMPTS} == {"en-US": [], "es-MX": []}
+    assert {language: prompts.missing(language) for language in prompts.PROMPTS} == {"en-US": [], "es-MX": [], "fr-CA": [], "pt-BR": []}
 
 
 def test_a_verify_error_for_a_spanish_caller_is_said_in_spanish(call, verify):
@@ -161,3 +161,66 @@ def test_a_verify_error_for_a_spanish_caller_is_said_in_spanish(call, verify):
     caller = call()
     caller.press("2")
     assert caller.heard("Se han pedido demasiados códigos")
+
+
+FOUR = {"LANGUAGES": "en-US,es-MX,fr-CA,pt-BR"}
+# Each language as its caller hears it: the key that picks it, its voice, Verify's Locale, and the call's sentences.
+CALLS = {
+    "en-US": ("1", "Polly.Joanna", "en", "We have just sent a text message with a 6 digit code",
+              "That code is not right", "Your phone number is verified", "Goodbye."),
+    "es-MX": ("2", "Polly.Mia", "es", "Acabamos de enviar un mensaje de texto con un código de 6 dígitos",
+              "Ese código no es correcto", "Su número de teléfono está verificado", "Adiós."),
+    "fr-CA": ("3", "Polly.Chantal", "fr", "Nous venons d'envoyer un code à 6 chiffres par message texte",
+              "Ce code est incorrect", "Votre numéro de téléphone est vérifié", "Au revoir."),
+    "pt-BR": ("4", "Polly.Camila", "pt-BR", "Acabamos de enviar um SMS com um código de 6 dígitos",
+              "Esse código não está correto", "Seu número de telefone foi verificado", "Até logo."),
+}
+
+
+def test_the_menu_offers_every_language_in_its_own_words_and_voice(make_app, call):
+    caller = call(target=make_app(**FOUR))
+    assert caller.heard("confirm that you are calling from your own phone")
+    assert [(event.text, event.attrs["voice"], event.attrs["language"]) for event in said(caller)[-3:]] == [
+        ("Para español, oprima 2.", "Polly.Mia", "es-MX"),
+        ("Pour le français, appuyez sur 3.", "Polly.Chantal", "fr-CA"),
+        ("Para português, tecle 4.", "Polly.Camila", "pt-BR"),
+    ]
+
+
+@pytest.mark.parametrize("language", CALLS)
+def test_a_call_in_each_of_four_languages(make_app, call, verify, language):
+    key, voice, locale, code_sent, wrong, verified, goodbye = CALLS[language]
+    caller = call(target=make_app(**FOUR))
+    caller.press(key)
+    assert caller.heard(code_sent)
+    assert sends(verify)[-1]["Locale"] == locale
+    caller.press("000000")
+    assert caller.heard(wrong)
+    caller.press(caller.last_code)
+    assert caller.heard(verified)
+    assert said(caller)[-1].text == goodbye
+    assert {(event.attrs["voice"], event.attrs["language"]) for event in said(caller)[-3:]} == {(voice, language)}
+
+
+@pytest.mark.parametrize(
+    "language, key, failure",
+    [("fr-CA", "3", "Un code incorrect a été entré trop de fois."), ("pt-BR", "4", "O código foi informado incorretamente muitas vezes.")],
+)
+def test_a_failed_call_is_told_why_in_the_callers_language(make_app, call, language, key, failure):
+    caller = call(target=make_app(**FOUR))
+    caller.press(key)
+    for code in ("000000", "111111", "222222"):
+        caller.press(code)
+    assert caller.heard(failure)
+
+
+@pytest.mark.parametrize(
+    "key, words",
+    [("3", {"0": "zéro", "1": "un", "2": "deux", "3": "trois", "4": "quatre", "5": "cinq", "6": "six", "7": "sept", "8": "huit", "9": "neuf"}),
+     ("4", {"0": "zero", "1": "um", "2": "dois", "3": "três", "4": "quatro", "5": "cinco", "6": "meia", "7": "sete", "8": "oito", "9": "nove"})],
+)
+def test_a_code_said_in_french_or_portuguese_is_understood(make_app, call, key, words):
+    caller = call(target=make_app(SPEECH_INPUT=True, **FOUR))
+    caller.press(key)
+    caller.speak(" ".join(words[digit] for digit in caller.last_code))
+    assert caller.heard("vérifié" if key == "3" else "verificado")

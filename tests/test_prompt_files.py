@@ -82,12 +82,12 @@ def test_a_recording_in_prompts_dir_is_played_in_its_place_among_the_sentences_t
 
 def test_a_folder_may_add_a_language(make_app, call, tmp_path):
     built_in = files.read(files.BUILT_IN / "en-US.toml")["sentences"]
-    sentences = {**built_in, "greeting": "Bonjour.", "code_sent": "Nous avons envoyé un code de {length} chiffres."}
-    text = 'locale = "fr"\nvoice = "Polly.Chantal"\n[sentences]\n' + "\n".join(f'"{key}" = {_toml(s)}' for key, s in sentences.items())
-    caller = call(target=make_app(LANGUAGE="fr-CA", PROMPTS_DIR=folder(tmp_path, fr_CA=text)))
-    assert caller.heard("Bonjour. Nous avons envoyé un code de 6 chiffres.")
+    sentences = {**built_in, "greeting": "Guten Tag.", "code_sent": "Wir haben Ihnen einen Code mit {length} Ziffern gesendet."}
+    text = 'locale = "de"\nvoice = "Polly.Vicki"\n[sentences]\n' + "\n".join(f'"{key}" = {_toml(s)}' for key, s in sentences.items())
+    caller = call(target=make_app(LANGUAGE="de-DE", PROMPTS_DIR=folder(tmp_path, de_DE=text)))
+    assert caller.heard("Guten Tag. Wir haben Ihnen einen Code mit 6 Ziffern gesendet.")
     greeting = next(event for event in caller.events if event.kind == "say")
-    assert (greeting.attrs["voice"], greeting.attrs["language"]) == ("Polly.Chantal", "fr-CA")
+    assert (greeting.attrs["voice"], greeting.attrs["language"]) == ("Polly.Vicki", "de-DE")
 
 
 def _toml(text):
@@ -117,10 +117,10 @@ def _toml(text):
          "en-US.toml: cannot be read: "),
         ({"english": '[sentences]\ngreeting = "Hello."\n'}, {},
          "english.toml: not a language file: name it by its language tag, such as en-US.toml"),
-        ({"fr_CA": 'locale = "fr"\nvoice = "Polly.Chantal"\n[sentences]\ngreeting = "Bonjour."\n'}, {"LANGUAGES": "en-US,fr-CA"},
-         "fr-CA.toml: account_bad_format: missing"),
-        ({"fr_CA": '[sentences]\ngreeting = "Bonjour."\n'}, {"LANGUAGES": "en-US,fr-CA"},
-         "fr-CA.toml: locale: a new language needs its locale"),
+        ({"de_DE": 'locale = "de"\nvoice = "Polly.Vicki"\n[sentences]\ngreeting = "Guten Tag."\n'}, {"LANGUAGES": "en-US,de-DE"},
+         "de-DE.toml: account_bad_format: missing"),
+        ({"de_DE": '[sentences]\ngreeting = "Guten Tag."\n'}, {"LANGUAGES": "en-US,de-DE"},
+         "de-DE.toml: locale: a new language needs its locale"),
     ],
 )
 def test_a_bad_prompts_folder_is_refused_at_start_up_naming_the_file_and_the_key(tmp_path, files_given, settings, line):
@@ -133,11 +133,11 @@ def test_a_bad_prompts_folder_is_refused_at_start_up_naming_the_file_and_the_key
 
 def test_a_language_off_is_not_asked_for_and_a_feature_off_needs_no_sentence(tmp_path):
     lacking_callback = {key: sentence for key, sentence in files.read(files.BUILT_IN / "en-US.toml")["sentences"].items() if "callback" not in key}
-    text = 'locale = "fr"\nvoice = "Polly.Chantal"\n[sentences]\n' + "\n".join(f'"{key}" = {_toml(s)}' for key, s in lacking_callback.items())
-    prompts_dir = folder(tmp_path, fr_CA=text, es_MX='[sentences]\nwrong_code = "{nonsense}"\n')
-    assert create_app(TestConfig, http_client=ScriptedVerify(), PROMPTS_DIR=prompts_dir, LANGUAGES="fr-CA,en-US")
-    with pytest.raises(RuntimeError, match=r"fr-CA.toml: callback_answered: missing"):
-        create_app(TestConfig, http_client=ScriptedVerify(), PROMPTS_DIR=prompts_dir, LANGUAGES="fr-CA,en-US", CALLBACK=True,
+    text = 'locale = "de"\nvoice = "Polly.Vicki"\n[sentences]\n' + "\n".join(f'"{key}" = {_toml(s)}' for key, s in lacking_callback.items())
+    prompts_dir = folder(tmp_path, de_DE=text, es_MX='[sentences]\nwrong_code = "{nonsense}"\n')
+    assert create_app(TestConfig, http_client=ScriptedVerify(), PROMPTS_DIR=prompts_dir, LANGUAGES="de-DE,en-US")
+    with pytest.raises(RuntimeError, match=r"de-DE.toml: callback_answered: missing"):
+        create_app(TestConfig, http_client=ScriptedVerify(), PROMPTS_DIR=prompts_dir, LANGUAGES="de-DE,en-US", CALLBACK=True,
                    RISK_CHECKS="line_type", ALLOWED_COUNTRIES="US")
 
 
@@ -153,10 +153,10 @@ def test_export_then_check_round_trips_and_check_names_each_problem(tmp_path):
     cli = app.test_cli_runner()
     exported = cli.invoke(args=["prompts", "export", str(tmp_path / "prompts")])
     assert exported.exit_code == 0, exported.output
-    assert sorted(path.name for path in (tmp_path / "prompts").iterdir()) == ["en-US.toml", "es-MX.toml"]
+    assert sorted(path.name for path in (tmp_path / "prompts").iterdir()) == ["en-US.toml", "es-MX.toml", "fr-CA.toml", "pt-BR.toml"]
     assert (tmp_path / "prompts" / "en-US.toml").read_text() == (files.BUILT_IN / "en-US.toml").read_text()  # comments and all
     checked = cli.invoke(args=["prompts", "check", str(tmp_path / "prompts")])
-    assert (checked.exit_code, checked.output) == (0, f"{tmp_path / 'prompts'}: fit for en-US, es-MX\n")
+    assert (checked.exit_code, checked.output) == (0, f"{tmp_path / 'prompts'}: fit for en-US, es-MX, fr-CA, pt-BR\n")
 
     spanish = tmp_path / "prompts" / "es-MX.toml"
     spanish.write_text(spanish.read_text().replace("{length} dígitos", "{largo} dígitos", 1).replace('goodbye = "Adiós."', 'goodbye = "http://x.example/adios.mp3"'))

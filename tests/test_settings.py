@@ -136,7 +136,8 @@ def test_a_next_step_on_this_server_or_over_https_is_taken(step):
 
 @pytest.mark.parametrize(
     "language, voice",
-    [("en-US", "Polly.Matthew-Neural"), ("en-US", "Google.en-US-Neural2-C"), ("es-MX", "Polly.Andres-Neural"), ("es-MX", "alice")],
+    [("en-US", "Polly.Matthew-Neural"), ("en-US", "Google.en-US-Neural2-C"), ("es-MX", "Polly.Andres-Neural"), ("es-MX", "alice"),
+     ("fr-CA", "Polly.Gabrielle-Neural"), ("fr-CA", "Polly.Liam-Neural"), ("pt-BR", "Polly.Vitoria"), ("pt-BR", "Polly.Thiago-Neural")],
 )
 def test_a_voice_that_speaks_the_language_is_taken(language, voice):
     app = create_app(TestConfig, http_client=ScriptedVerify(), LANGUAGE=language, VOICE=voice)
@@ -146,6 +147,8 @@ def test_a_voice_that_speaks_the_language_is_taken(language, voice):
 def test_a_voice_of_another_language_is_refused_saying_which_fits():
     with pytest.raises(RuntimeError, match="VOICE='Polly.Joanna' does not speak LANGUAGE=es-MX \\(for es-MX: Polly.Mia\\)"):
         create_app(TestConfig, http_client=ScriptedVerify(), LANGUAGE="es-MX", VOICE="Polly.Joanna")
+    with pytest.raises(RuntimeError, match="VOICE='Polly.Camila' does not speak LANGUAGE=fr-CA \\(for fr-CA: Polly.Chantal\\)"):
+        create_app(TestConfig, http_client=ScriptedVerify(), LANGUAGE="fr-CA", VOICE="Polly.Camila")
 
 
 def test_test_settings_are_not_an_app_env(monkeypatch):

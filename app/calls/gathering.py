@@ -15,7 +15,10 @@ WORDS = {
     "five": "5", "six": "6", "seven": "7", "eight": "8", "nine": "9",
     "cero": "0", "uno": "1", "un": "1", "dos": "2", "tres": "3", "cuatro": "4",
     "cinco": "5", "seis": "6", "siete": "7", "ocho": "8", "nueve": "9",
-    "star": "*", "asterisk": "*", "asterisco": "*",
+    "zéro": "0", "une": "1", "deux": "2", "trois": "3", "quatre": "4", "cinq": "5", "six": "6", "sept": "7", "huit": "8", "neuf": "9",
+    # Brazilians say "meia" (half a dozen) for six when reading out numbers.
+    "um": "1", "uma": "1", "dois": "2", "duas": "2", "três": "3", "quatro": "4", "meia": "6", "sete": "7", "oito": "8", "nove": "9",
+    "star": "*", "asterisk": "*", "asterisco": "*", "étoile": "*",
 }
 REPEATS = {"double": 2, "triple": 3, "doble": 2}
 # Twilio's SpeechResult punctuation and the separators people say digits with.

@@ -10,7 +10,7 @@ from app.calls.prompts import say
 
 DIGITS = re.compile(r"[0-9]+")
 # What a caller may say instead of pressing '#' alone, in every language the prompts speak.
-NO_ACCOUNT = re.compile(r"\b(no account|no tengo cuenta|sin cuenta|ninguna)\b", re.IGNORECASE)
+NO_ACCOUNT = re.compile(r"\b(no account|no tengo cuenta|sin cuenta|ninguna|aucun compte|pas de compte|sem conta|não tenho conta)\b", re.IGNORECASE)
 
 
 @dataclasses.dataclass(frozen=True)
