@@ -109,7 +109,7 @@ class Config:
     ACCOUNT_MIN_DIGITS = _int("ACCOUNT_MIN_DIGITS", 6)
     ACCOUNT_MAX_DIGITS = _int("ACCOUNT_MAX_DIGITS", 12)
     # Where accounts are looked up: empty, this app's accounts table (`flask accounts import`);
-    # https://…, a CRM answering signed POSTs (README: Verification by account).
+    # https://…, a CRM answering signed POSTs (docs/by-account.md).
     ACCOUNT_LOOKUP_URL = _str("ACCOUNT_LOOKUP_URL", "")
     ACCOUNT_LOOKUP_SECRET = _str("ACCOUNT_LOOKUP_SECRET", "")
     ACCOUNT_LOOKUP_TIMEOUT = _float("ACCOUNT_LOOKUP_TIMEOUT", 2.0)
@@ -117,7 +117,7 @@ class Config:
     # Talking to Twilio Verify; Twilio waits 15 s for each webhook.
     VERIFY_TIMEOUT = _float("VERIFY_TIMEOUT", 5.0)
     CALL_STATE_MAX_AGE = _int("CALL_STATE_MAX_AGE", 900)
-    # on: a caller on a landline is called back at that number (README: Calling landlines back).
+    # on: a caller on a landline is called back at that number (docs/risk-checks.md: Calling landlines back).
     CALLBACK = _flag("CALLBACK", False)
 
     # Webhook security; production refuses VALIDATE_SIGNATURES=off (app/settings.py).
@@ -144,7 +144,7 @@ class Config:
     MAX_SENDS_PER_HOUR = _int("MAX_SENDS_PER_HOUR", 1000)
 
     # Risk checks before the first code (Twilio Lookup v2): any of line_type, sim_swap,
-    # call_forwarding; empty, none. README: Risk checks and landlines.
+    # call_forwarding; empty, none. docs/risk-checks.md.
     RISK_CHECKS = _str("RISK_CHECKS", "")
     # A SIM swap this many hours old or newer is recent; refuse sends it no code, flag marks the verdict.
     SIM_SWAP_MAX_AGE = _int("SIM_SWAP_MAX_AGE", 168)

@@ -301,7 +301,7 @@ def _check_risk(config):
 
 
 def _check_production(config):
-    """What production refuses (README: Security, Refused at start-up)."""
+    """What production refuses (docs/security.md: Refused at start-up)."""
     if config["USE_LOCAL_VERIFY"]:
         raise SettingsError("The local Verify stand-in cannot be used in production")
     if not config["VALIDATE_SIGNATURES"]:

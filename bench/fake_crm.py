@@ -1,6 +1,6 @@
 """A CRM stand-in for verification by account, on a real socket, answering after a set latency.
 
-It answers the lookup README's "Verification by account" describes: a POST of
+It answers the lookup docs/by-account.md describes: a POST of
 {"account_number": "…"}, signed with X-Signature-Timestamp and X-Signature (HMAC-SHA256 with
 `--secret`). A wrong or stale signature gets 401, as a real receiver's would. Account numbers
 from 10000000 to 10009999 are on file, each with its own phone, +1415555 and the last four

@@ -19,7 +19,7 @@ ON_FILE = "+14155550142"
 
 
 class FakeCrm(http.server.ThreadingHTTPServer):
-    """A CRM on 127.0.0.1 that refuses a request whose signature is wrong, as the README's receiver does."""
+    """A CRM on 127.0.0.1 that refuses a request whose signature is wrong, as the documentation's receiver does."""
 
     daemon_threads = True
 

@@ -59,7 +59,7 @@ def last(caller, kind):
 
 
 def claims(token, call_sid):
-    """The token checked as the README tells a receiving system to check it."""
+    """The token checked as the documentation tells a receiving system to check it."""
     verdict = jwt.decode(token, KEY, algorithms=["HS256"])
     assert verdict["call_sid"] == call_sid
     return verdict

@@ -139,4 +139,4 @@ def test_readyz_shares_the_calls_pool_and_asks_the_database_once_in_a_while(app,
     client = app.test_client()
     assert [client.get("/readyz").status_code for _ in range(50)] == [200] * 50
     assert len(checks) == 1  # a flood of /readyz costs the database one check per worker every few seconds
-    assert app.extensions["database"]["engine"] is None  # no pool of its own: the calls' pool, counted in the README
+    assert app.extensions["database"]["engine"] is None  # no pool of its own: the calls' pool, counted in the documentation

@@ -13,7 +13,7 @@ from tests.fakes import TIMEOUT, ScriptedVerify, verify_error
 pytestmark = pytest.mark.parametrize("backend", BACKENDS)
 
 WINDOW = 3600  # LOCKOUT_WINDOW
-CEILING = 3 * 3  # LOCKOUT_MAX_FAILURES calls in a window, MAX_ATTEMPTS codes each (README, "The lockout ceiling")
+CEILING = 3 * 3  # LOCKOUT_MAX_FAILURES calls in a window, MAX_ATTEMPTS codes each (docs/security.md, "The lockout ceiling")
 
 
 class Clock:

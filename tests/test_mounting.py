@@ -1,4 +1,4 @@
-"""The verification subflow mounted in another Flask IVR, as the README shows it."""
+"""The verification subflow mounted in another Flask IVR, as the documentation shows it."""
 
 import jwt
 from flask import Flask, request, url_for

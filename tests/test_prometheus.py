@@ -32,7 +32,7 @@ def debian_tool(name):
 
 
 def readme_yaml(starting_with):
-    """The README's ```yaml block that begins with `starting_with`."""
+    """The documentation's ```yaml block that begins with `starting_with`."""
     blocks = re.findall(r"```yaml\n(.*?)```", (ROOT / "docs" / "operating.md").read_text(), re.S)
     return next(block for block in blocks if block.startswith(starting_with))
 
@@ -76,7 +76,7 @@ def served(database_url, tmp_path):
 
 
 def start_prometheus(prometheus, target, metrics_token, folder):
-    """Prometheus on a port of its own, scraping `target` every second with the README's scrape config."""
+    """Prometheus on a port of its own, scraping `target` every second with the documentation's scrape config."""
     config = readme_yaml("scrape_configs:")
     config = config.replace("scheme: https", "scheme: http").replace("<METRICS_TOKEN>", metrics_token)
     config = config.replace("my-verification-ivr.herokuapp.com", target)

@@ -166,7 +166,7 @@ def test_the_whisper_of_a_real_call_names_the_callers_leg(app, call):
 
 
 def receiving_ivr():
-    """Another IVR taking the call from SUCCESS_NEXT_STEP, checking the verdict as the README shows."""
+    """Another IVR taking the call from SUCCESS_NEXT_STEP, checking the verdict as the documentation shows."""
     menu = Flask("menu")
 
     @menu.post("/main")

@@ -58,7 +58,7 @@ def check_at_start(app):
     if state == "unreachable":
         log.error(
             "\n%s\n  The DATABASE DOES NOT ANSWER: calls go on WITHOUT RECORDS, under the IN-MEMORY LIMITS of each\n"
-            "  worker (README: The lockout ceiling), until it does. /readyz answers 503 meanwhile.\n%s",
+            "  worker (docs/security.md: The lockout ceiling), until it does. /readyz answers 503 meanwhile.\n%s",
             BANNER,
             BANNER,
         )

@@ -2,7 +2,7 @@
 
 The request body is JSON, {"account_number": "12345678"}; X-Signature-Timestamp is the Unix time
 and X-Signature is "sha256=" and the hex HMAC-SHA256, keyed with ACCOUNT_LOOKUP_SECRET, of the
-timestamp, a ".", and the body. The receiver checks both (README: Verification by account).
+timestamp, a ".", and the body. The receiver checks both (docs/by-account.md).
 """
 
 import hashlib
