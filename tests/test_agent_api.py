@@ -513,3 +513,17 @@ def test_a_caller_whose_agent_left_goes_to_the_failure_step_not_an_empty_confere
     assert [event.text for event in caller.events if event.kind == "dial"][-1] == "+14155550199"
     [listed] = [form for method, path, form in verify.live.requests if path.endswith("/Conferences.json")]
     assert listed == {"FriendlyName": CONFERENCE, "Status": "in-progress", "PageSize": "20"}
+
+
+
+def test_a_request_naming_a_host_twilio_could_not_reach_is_400_and_moves_nobody(app, in_conference, verify):
+    # Without PUBLIC_BASE_URL the steps' URLs are built from the request's host: never from one no Twilio request could have.
+    caller = in_conference()
+    sid = caller.fields["CallSid"]
+    answer = app.test_client().post(
+        f"https://ivr.example.com/api/v1/calls/{sid}/verification",
+        json=back_to(),
+        headers={"Authorization": f"Bearer {TOKEN}", "Host": "ivr.example.com:99999"},
+    )
+    assert (answer.status_code, answer.json["reason"]) == (400, "this server's host is not one Twilio could reach: set PUBLIC_BASE_URL")
+    assert verify.live.moves == []

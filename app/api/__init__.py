@@ -6,7 +6,7 @@ one-line reason; app/api/openapi.json describes them all.
 
 from flask import request
 
-from app.api.views import answer, bp
+from app.api.views import bp, http_error
 
 
 def init_app(app):
@@ -20,5 +20,5 @@ def init_app(app):
 def _not_here(error):
     """Routing refusals under /api/ as one line of JSON; elsewhere as Flask renders them."""
     if request.path.startswith(bp.url_prefix + "/") or request.path == bp.url_prefix:
-        return answer(error.code, error.description.split("\n")[0] if error.description else error.name)
+        return http_error(error)
     return error

@@ -13,7 +13,7 @@ from werkzeug.exceptions import HTTPException
 
 from app.api.body import NotFitting, read_body
 from app.calls import agent
-from app.calls.security import CALL_SID
+from app.calls.security import CALL_SID, NotAWebhookUrl, public_base
 from app.numbers import Unusable, mask, same_number, usable_number
 from app.storage import records
 
@@ -73,7 +73,10 @@ def verify(call_sid):
             _reachable(to)
         if "task" in wanted.back:
             _task_of(call_sid, wanted.back["task"])
-        base = current_app.config["PUBLIC_BASE_URL"] or request.host_url.rstrip("/")
+        try:
+            base = public_base()
+        except NotAWebhookUrl:
+            raise Refused(400, "this server's host is not one Twilio could reach: set PUBLIC_BASE_URL") from None
         method = "account" if wanted.account else "caller_id" if same_number(to, own) else "named_number"
         request_id = secrets.token_hex(8)
         # Claimed before the move: of two requests at once, the second finds the call taken.
@@ -161,7 +164,7 @@ def answer(status, reason, **fields):
 
 
 @bp.errorhandler(HTTPException)
-def _http_error(error):
+def http_error(error):
     """Flask's own refusals (a body too large, a wrong method) as one line of JSON."""
     return answer(error.code, error.description.split("\n")[0] if error.description else error.name)
 

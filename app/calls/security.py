@@ -68,13 +68,18 @@ def signed_url():
     or host that no Twilio request could have (forwarded headers are anyone's to write) raises
     NotAWebhookUrl instead of becoming part of a URL.
     """
-    base = current_app.config["PUBLIC_BASE_URL"]
-    if not base:
-        if not plausible(request.scheme, request.host):
-            raise NotAWebhookUrl()
-        base = f"{request.scheme}://{request.host}"
     query = request.query_string.decode("latin-1")
-    return base + request.script_root + request.path + (f"?{query}" if query else "")
+    return public_base() + request.script_root + request.path + (f"?{query}" if query else "")
+
+
+def public_base():
+    """This server's scheme and host as Twilio reaches it: PUBLIC_BASE_URL, else the request's; NotAWebhookUrl if implausible."""
+    base = current_app.config["PUBLIC_BASE_URL"]
+    if base:
+        return base
+    if not plausible(request.scheme, request.host):
+        raise NotAWebhookUrl()
+    return f"{request.scheme}://{request.host}"
 
 
 @functools.lru_cache(maxsize=64)

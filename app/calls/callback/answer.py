@@ -2,7 +2,7 @@
 
 import logging
 
-from flask import Blueprint, Response, current_app, request, url_for
+from flask import Blueprint, Response, request, url_for
 from twilio.twiml.voice_response import VoiceResponse
 
 from app.calls import verification
@@ -75,7 +75,7 @@ def _load():
     parent = callbacks.parent_of(callback_sid) or callbacks.claim(request.args.get("p", ""), callback_sid)
     if parent is None:
         raise BadState("no callback was placed as this call")
-    codec = current_app.extensions["verification"]["codec"]
+    codec = verification.codec()
     return parent, codec.load(request.args.get("s", ""), parent)
 
 

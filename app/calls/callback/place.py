@@ -2,9 +2,9 @@
 
 import logging
 
-from flask import current_app, request, url_for
+from flask import current_app, url_for
 
-from app.calls import verification
+from app.calls import security, verification
 from app.calls.callstate import BadState
 from app.numbers import mask
 from app.storage import callbacks
@@ -26,7 +26,7 @@ def call_ended(call_sid):
     if taken is None:
         return callbacks.promised(call_sid)
     token, called = taken
-    codec = current_app.extensions["verification"]["codec"]
+    codec = verification.codec()
     try:
         state = codec.load(token, call_sid)
     except BadState:
@@ -82,6 +82,6 @@ def _forwarding_now(state):
 
 def _absolute(endpoint, token, call_sid):
     """The full URL of a callback step, which Twilio fetches for a call it places."""
-    base = current_app.config["PUBLIC_BASE_URL"] or f"{request.scheme}://{request.host}"
+    base = security.public_base()
     # The parent's SID too: a callback whose SID was never learnt (Twilio's answer lost) is still found by it.
     return f"{base}{url_for(endpoint)}?s={token}&p={call_sid}"
