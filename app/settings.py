@@ -19,7 +19,7 @@ from app.ops.admin.commands import username_refused
 from app.simulator import twiml_model
 from app.storage import database
 from app.twilio.standin import LOCAL_ACCOUNT_SID, LOCAL_AUTH_TOKEN, LocalVerify
-from config import DEFAULTS, DEVELOPMENT_SECRET_KEY, ENV_FILE, Config, SettingsError
+from config import DEFAULTS, DEVELOPMENT_SECRET_KEY, ENV_FILE, REFERENCE, SettingsError
 
 log = logging.getLogger(__name__)
 
@@ -77,11 +77,8 @@ POLLY_VOICES = {
 BASIC_VOICES = {language: {"alice"} for language in POLLY_VOICES}
 # The first segment of this server's webhook paths: a next step there would start the call over.
 OWN_PATHS = {"voice", "verification", "handoff", "account"}
-# Settings read elsewhere than config.py's readers: by Config itself, config_for(), gunicorn.conf.py, the metrics.
-GUNICORN_SETTINGS = ("GUNICORN_WORKER_CLASS", "GUNICORN_WORKER_CONNECTIONS", "GUNICORN_THREADS")
-OTHER_SETTINGS = (
-    *Config.REQUIRED, *GUNICORN_SETTINGS, "APP_ENV", "WEB_CONCURRENCY", "FORWARDED_ALLOW_IPS", "PROMETHEUS_MULTIPROC_DIR", "HTTPS_PROXY"
-)
+# Settings with no default of config.py's: the required ones, and those config_for(), gunicorn.conf.py, the metrics read.
+OTHER_SETTINGS = tuple(setting.name for setting in REFERENCE if setting.name not in DEFAULTS)
 # Names in the environment that are not this server's settings, though some are near one: never taken for a misspelling.
 # gunicorn reads GUNICORN_CMD_ARGS itself; the proxy is read in either case, as requests reads it.
 NOT_SETTINGS = {"PATH", "HOME", "PYTHONPATH", "DYNO", "LANG", "TERM", "USER", "SHELL", "PWD", "TZ", "GUNICORN_CMD_ARGS", "https_proxy"}

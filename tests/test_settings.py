@@ -175,7 +175,7 @@ def test_a_setting_that_cannot_be_read_is_named_at_start_up(monkeypatch, reader,
     monkeypatch.setenv(name, value)
     monkeypatch.setattr(config, "UNREADABLE", {})
     monkeypatch.setattr(config, "DEFAULTS", {})  # the reader records its default there
-    reader(name, 1)
+    reader(name, 1, doc=None)
     with pytest.raises(RuntimeError, match=problem):
         create_app(TestConfig, http_client=ScriptedVerify(), UNREADABLE=config.UNREADABLE)
 
@@ -269,7 +269,7 @@ def test_a_setting_whose_values_are_words_is_read_in_any_case(name, written, rea
 def test_a_setting_read_before_the_app_is_read_in_any_case_too(monkeypatch, name, written, read):
     monkeypatch.setenv(name, written)
     monkeypatch.setattr(config, "DEFAULTS", {})  # the reader records its default there
-    assert (config.config_for() if name == "APP_ENV" else config._flag(name)) == read
+    assert (config.config_for() if name == "APP_ENV" else config._flag(name, doc=None)) == read
 
 
 def test_gunicorn_reads_its_worker_class_in_any_case():
