@@ -79,6 +79,15 @@ def test_every_setting_config_py_reads_has_a_row_with_its_default_and_a_meaning(
             assert config._default_text(setting.default) in default, setting.name
 
 
+def test_the_defaults_listed_for_gunicorn_are_gunicorn_conf_py_s():
+    text = (ROOT / "gunicorn.conf.py").read_text()
+    read = dict(re.findall(r'_count\("([A-Z_]+)", (\d+)\)', text))
+    read |= dict(re.findall(r'os\.environ\.get\("([A-Z_]+)"(?:, |\) or )"([^"]*)"\)?', text))
+    assert set(read) == {"WEB_CONCURRENCY", "GUNICORN_THREADS", "GUNICORN_WORKER_CONNECTIONS", "GUNICORN_WORKER_CLASS", "FORWARDED_ALLOW_IPS"}
+    listed = {setting.name: setting.default for setting in REFERENCE}
+    assert {name: str(listed[name]) for name in read} == read
+
+
 def test_a_number_s_default_on_the_page_is_the_code_s():
     for names, column, _ in rows():
         shown = [value for value in re.findall(r"[\d.]+", column.split("(")[0])]
