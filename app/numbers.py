@@ -22,10 +22,6 @@ class Unusable(Exception):
         self.reason = reason
 
 
-# One call asks about its number at several steps (sending, recording, the lockout count, the
-# logs), and parsing with phonenumbers is the costly part (25-40 µs); only usable numbers are
-# kept by the first cache.
-@functools.lru_cache(maxsize=1024)
 def same_number(one, other):
     """True if both are the same usable number, however written."""
     try:
@@ -34,6 +30,10 @@ def same_number(one, other):
         return False
 
 
+# One call asks about its number at several steps (sending, recording, the lockout count, the
+# risk checks, the logs), and parsing with phonenumbers is the costly part (25-40 µs); only
+# usable numbers are kept (an exception is not cached).
+@functools.lru_cache(maxsize=1024)
 def usable_number(raw):
     """The E.164 form of a caller ID a code can be sent to, or raise Unusable."""
     text = (raw or "").strip()

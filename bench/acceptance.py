@@ -349,14 +349,18 @@ class Acceptance:
                 self.heard(call, "approved") and slowest < TWILIO_WEBHOOK_LIMIT,
                 f"slowest webhook {slowest:.1f} s",
             )
-        for _ in range(2):
-            call, _ = self.call("+14155550190", CODE)
-        looked_up, fields = self.verify.verify.looked_up["+14155550190"], self.verify.verify.last_fields.get("+14155550190")
+        asked = self.verify.verify.looked_up["+14155550190"]
+        self.call("+14155550190", CODE)
+        first = len(asked)
+        call, _ = self.call("+14155550190", CODE)
+        # Lookup is asked as the greeting is answered; a first code that reaches the other worker
+        # before the answer did asks again (docs/risk-checks.md): which requests, not how many.
         self.check(
             "two calls from one number: the line's answers kept, only the SIM swap asked again",
-            self.heard(call, "approved") and looked_up == 2 and fields == "sim_swap",
-            f"{looked_up} Lookups, the second for {fields}",
-        )
+            self.heard(call, "approved") and first >= 1 and len(asked) > first
+            and set(asked[:first]) == {"line_type_intelligence,sim_swap,call_forwarding"} and set(asked[first:]) == {"sim_swap"},
+            f"Lookups asked: {asked}",
+        )  # fmt: skip
 
     def called_back(self, number, answered_by):
         """A landline caller promised the callback hangs up; Twilio places the call and plays it, answered by `answered_by` (None if none was placed)."""

@@ -58,7 +58,7 @@ And the Calls API (app/twilio/standin_calls.py): a call created
 import argparse
 import asyncio
 import json
-from collections import Counter
+from collections import defaultdict
 from urllib.parse import parse_qsl, unquote
 
 from app.twilio.standin import LocalVerify, error_body
@@ -107,8 +107,7 @@ class BenchVerify(LocalVerify):
         super().__init__(code_length=len(code), on_send=None)
         self.code = code
         self.counts = {"send": 0, "check": 0, "lookup": 0, "call": 0}
-        self.looked_up = Counter()  # Lookups by number
-        self.last_fields = {}  # the Fields of each number's latest Lookup
+        self.looked_up = defaultdict(list)  # the Fields of each Lookup, by number, in order
         for number, answer in LOOKUPS.items():
             self.lookup.answer(number, **answer)
 
@@ -139,8 +138,7 @@ class BenchVerify(LocalVerify):
     def _lookup(self, method, path, query):
         self.counts["lookup"] += 1
         number = unquote(path.rsplit("/", 1)[-1])
-        self.looked_up[number] += 1
-        self.last_fields[number] = dict(parse_qsl(query)).get("Fields", "")
+        self.looked_up[number].append(dict(parse_qsl(query)).get("Fields", ""))
         if LOOKUPS.get(number, {}).get("failure") == "timeout":
             return HANG
         status, body = self.lookup.handle(method, path, dict(parse_qsl(query)))

@@ -23,11 +23,11 @@ def test_lookup_says_mobile_unless_the_number_is_scripted():
     assert lookup(verify, "+15005552999") == HANG
 
 
-def test_lookups_are_counted_by_number_and_not_as_sends():
+def test_lookups_are_kept_by_number_with_their_fields_and_not_counted_as_sends():
     verify = BenchVerify()
     lookup(verify, "+14155550101")
     lookup(verify, "+14155550101")
-    assert verify.looked_up["+14155550101"] == 2
+    assert verify.looked_up["+14155550101"] == ["line_type_intelligence,sim_swap"] * 2
     assert (verify.counts["lookup"], verify.counts["send"]) == (2, 0)
 
 

@@ -23,6 +23,7 @@ def landline(monkeypatch):
         return state.but(line_type="landline", forwarding=said["forwarding"]), "landline"
 
     monkeypatch.setattr(risk, "assess", assess)
+    monkeypatch.setattr(risk, "ask_ahead", lambda state, offered: None)  # its answer would not be used
     return said
 
 

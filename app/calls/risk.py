@@ -3,18 +3,26 @@
 `assess(state)` gives the state with the facts (line_type, sim_swap, forwarding) and a refusal,
 or None for the code to go. The answers are kept per number (app/storage/lookups.py) for
 LOOKUP_CACHE_HOURS; a SIM-swap answer only if it refuses (a recent swap), for an hour at most:
-one that would let a code go is asked again each first code, or a swap made since the number was
+one that would let a code go is asked again by each call, or a swap made since the number was
 first looked up (by whoever made it) would be hidden. What is missing or stale is asked.
+
+`ask_ahead(state)` asks while the caller hears the greeting: Twilio speaks it before fetching
+the first code's step, so the code waits for Lookup only if Lookup is slower than the greeting.
 """
 
+import concurrent.futures
 import datetime
 import logging
+import os
+import threading
+import time
 
 from blinker import Namespace
 from flask import current_app
 
-from app.numbers import mask
-from app.storage import lookups, records
+from app.calls import stir
+from app.numbers import Unusable, in_countries, mask, usable_number
+from app.storage import lockout, lookups, records
 from app.twilio.lookup import LookupFailed
 
 log = logging.getLogger(__name__)
@@ -31,6 +39,11 @@ SIM_SWAP_FRESH = datetime.timedelta(hours=1)
 # Sent when a call's checks were all answered from the kept answers, with no Lookup.
 cache_hit = Namespace().signal("lookup-cache-hit")
 
+# Lookups a worker asks at once ahead of the code; more wait their turn.
+AHEAD_AT_ONCE = 64
+# Seconds an answer asked ahead is kept for its call's first code (a caller who hangs up during the greeting never takes it).
+AHEAD_KEPT = 60
+
 
 def checks(config):
     """The checks RISK_CHECKS names, in its order; empty: none."""
@@ -45,7 +58,7 @@ def assess(state):
         # An emailed code reaches neither the phone nor its SIM: nothing Lookup says of them bears on it.
         return state, None
     try:
-        answers = _answers(state, wanted)
+        answers = _asked_ahead(state) or _answers(state, wanted)
     except LookupFailed as failure:
         refuse = config.get("RISK_ON_LOOKUP_ERROR", "allow") == "refuse"
         log.warning("call %s: Lookup failed (%s) for %s: %s", state.call_sid, failure.reason, mask(state.destination), "refused" if refuse else "going on")
@@ -100,20 +113,100 @@ def _answers(state, wanted):
     number_hash = records.number_hash(state.destination) if hours else None
     kept = lookups.read(number_hash, state.call_sid) if number_hash else {}
     now = records.now()
-    fresh = {check: fact for check, fact in kept.items() if check in wanted and now - fact["at"] < _lifetime(check, hours) and _may_keep(check, fact, config)}
+    fresh = {
+        check: fact for check, fact in kept.items()
+        if check in wanted and now - fact["at"] < _lifetime(check, hours) and _may_keep(check, fact, state.call_sid, config)
+    }  # fmt: skip
     missing = [check for check in wanted if check not in fresh]
     if not missing:
         cache_hit.send()
         return {check: fact["answer"] for check, fact in fresh.items()}
     asked = current_app.extensions["verification"]["lookup"].fetch(state.destination, missing)
     if number_hash:
-        lookups.write(number_hash, {**kept, **fresh, **{check: {"answer": answer, "at": now} for check, answer in asked.items()}}, state.call_sid)
+        new = {check: {"answer": answer, "at": now, "call": state.call_sid} for check, answer in asked.items()}
+        lookups.write(number_hash, {**kept, **fresh, **new}, state.call_sid)
     return {**{check: fact["answer"] for check, fact in fresh.items()}, **asked}
 
 
-def _may_keep(check, fact, config):
-    """False for a kept SIM-swap answer that lets the code go: the SIM may have been swapped since, so it is asked again."""
-    return check != "sim_swap" or _sim_swap(fact["answer"], config) == "recent"
+def _may_keep(check, fact, call_sid, config):
+    """False for a kept SIM-swap answer that lets the code go, unless given to this very call (asked ahead):
+    the SIM may have been swapped since, so another call asks again."""
+    return check != "sim_swap" or fact.get("call") == call_sid or _sim_swap(fact["answer"], config) == "recent"
+
+
+def ask_ahead(state, offered):
+    """Start asking Lookup for the call's first code while the caller hears what comes before it.
+
+    Only where the code would be asked for anyway: a number a code can go to, in ALLOWED_COUNTRIES,
+    admitted by STIR_POLICY, not locked out, by a phone channel (`offered` are the channels the
+    caller may pick). The answer is kept with the call's CallSid (and in the lookup cache, for a
+    first code answered by the other worker).
+    """
+    config = current_app.config
+    wanted = checks(config)
+    if not wanted or not state.call_sid or "email" in ([state.channel] if state.channel else offered):
+        return
+    try:
+        destination = usable_number(state.destination)
+    except Unusable:
+        return
+    countries = current_app.extensions["verification"]["countries"]
+    if not in_countries(destination, countries) or not stir.admitted(state.attestation, config.get("STIR_POLICY", "record")):
+        return
+    state = state.but(destination=destination)
+    future = _ahead.pool().submit(_ask, current_app._get_current_object(), state, wanted)
+    _ahead.keep(state.call_sid, destination, future)
+
+
+def _ask(app, state, wanted):
+    """The answers for a call's first code, asked in the background; None for a number locked out (it gets no code)."""
+    with app.app_context():
+        if lockout.is_locked(records.number_hash(state.destination), state.call_sid):
+            return None
+        return _answers(state, wanted)
+
+
+def _asked_ahead(state):
+    """The answers asked ahead for this call and number, waiting for them if need be; None if none were."""
+    future = _ahead.take(state.call_sid, state.destination)
+    if future is None:
+        return None
+    try:
+        return future.result(timeout=current_app.config.get("VERIFY_TIMEOUT", 5.0) + 1)
+    except concurrent.futures.TimeoutError:
+        raise LookupFailed("network") from None
+
+
+class _Ahead:
+    """The Lookups a worker process has asked ahead, by CallSid, and the pool that asks them."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.calls = {}
+        self.owner, self.executor = None, None
+
+    def pool(self):
+        """The worker's pool (a pool made before gunicorn forked has no threads in the worker)."""
+        with self.lock:
+            if self.owner != os.getpid():
+                self.owner = os.getpid()
+                self.executor = concurrent.futures.ThreadPoolExecutor(AHEAD_AT_ONCE, thread_name_prefix="lookup-ahead")
+            return self.executor
+
+    def keep(self, call_sid, destination, future):
+        now = time.monotonic()
+        with self.lock:
+            for stale in [sid for sid, (at, _, _) in self.calls.items() if now - at > AHEAD_KEPT]:
+                del self.calls[stale]
+            self.calls[call_sid] = (now, destination, future)
+
+    def take(self, call_sid, destination):
+        with self.lock:
+            kept = self.calls.pop(call_sid, None)
+        return kept[2] if kept and kept[1] == destination else None
+
+
+_ahead = _Ahead()
 
 
 def _lifetime(check, hours):

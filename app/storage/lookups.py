@@ -30,22 +30,25 @@ def write_statement(dialect):
 
 
 def read(number_hash, call_sid="-"):
-    """The answers kept for a number, by check: {"answer": …, "at": datetime}; {} if none (or no database)."""
+    """The answers kept for a number, by check: {"answer": …, "at": datetime, "call": the CallSid it was asked for}; {} if none (or no database)."""
     if not number_hash:
         return {}
     text = database.execute("lookup cache read", READ, call_sid, default=None, returning=True, values={"number_hash": number_hash})
     try:
         kept = json.loads(text) if text else {}
-        return {check: {"answer": fact["answer"], "at": datetime.datetime.fromisoformat(fact["at"])} for check, fact in kept.items()}
+        return {
+            check: {"answer": fact["answer"], "at": datetime.datetime.fromisoformat(fact["at"]), "call": fact.get("call", "")}
+            for check, fact in kept.items()
+        }
     except (ValueError, TypeError, KeyError, AttributeError):
         return {}  # a row this version cannot read: asked again, and overwritten
 
 
 def write(number_hash, facts, call_sid="-"):
-    """Keep a number's answers, by check, each {"answer": …, "at": datetime}."""
+    """Keep a number's answers, by check, each {"answer": …, "at": datetime, "call": CallSid}."""
     if not number_hash:
         return
-    kept = json.dumps({check: {"answer": fact["answer"], "at": fact["at"].isoformat()} for check, fact in facts.items()})
+    kept = json.dumps({check: {**fact, "at": fact["at"].isoformat()} for check, fact in facts.items()})
     looked_up_at = max(fact["at"] for fact in facts.values())
     values = {"number_hash": number_hash, "facts": kept, "looked_up_at": looked_up_at}
     database.execute("lookup cache write", write_statement, call_sid, values=values)

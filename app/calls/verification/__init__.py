@@ -16,7 +16,7 @@ import logging
 from blinker import Namespace
 from flask import Blueprint, current_app, request, url_for
 
-from app.calls import callback, handoff, prompts, stir
+from app.calls import callback, handoff, prompts, risk, stir
 from app.calls.callstate import BadState, CallState, StateCodec
 from app.calls.prompts import say
 from app.calls.security import logged_sid
@@ -107,6 +107,7 @@ def hand_over(response, destination, return_to, channel=None, language=None, att
     offered = channels.available(state)
     if not state.channel and len(offered) == 1:
         state = state.but(channel=offered[0])
+    risk.ask_ahead(state, offered)
     if language is None and len(languages) > 1:
         return language_menu(response, state_url("verification.choose_language", state))
     response.redirect(state_url("verification.start", state), method="POST")
