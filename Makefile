@@ -1,5 +1,6 @@
 # `make run`: set up, migrate and run the development server. `make test`: set up and run the tests.
-# `make bench`: the burst benchmark (BENCHMARKS.md); `make bench-smoke`: a 10-call check of it.
+# `make bench`: the burst benchmark (BENCHMARKS.md); `make bench-smoke`: a 10-call check of it;
+# `make bench-1000`: 1000 callers on a fresh PostgreSQL database.
 # `make docs`: the documentation site (mkdocs.yml) on 127.0.0.1:8000, rebuilt as its pages change;
 # `make docs-check`: built with --strict, failing on a broken link or a page left out of the navigation.
 # `make acceptance`: every caller path on gunicorn as the Procfile runs it, Verify simulated.
@@ -11,7 +12,7 @@ RUNTIME := $(VENV)/.installed-runtime-$(shell cksum < requirements.txt | cut -d'
 DEV := $(VENV)/.installed-dev-$(shell cksum < requirements-dev.txt | cut -d' ' -f1)
 PIP_INSTALL = $(VENV)/bin/pip install --quiet --disable-pip-version-check --require-hashes
 
-.PHONY: run test serve migrate acceptance bench bench-smoke docs docs-check
+.PHONY: run test serve migrate acceptance bench bench-smoke bench-1000 docs docs-check
 
 $(RUNTIME): requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -52,3 +53,7 @@ bench: $(DEV)
 
 bench-smoke: $(DEV)
 	$(VENV)/bin/python -m bench.run --calls 10 --rounds 1 --requests 200 --startups 1 --label smoke
+
+# 1000 callers at once on a fresh PostgreSQL database (dropped after), the sends cap raised for them.
+bench-1000: $(DEV)
+	$(VENV)/bin/python -m bench.run --calls 1000 --rounds 0 --startups 1 --fresh-postgres --env MAX_SENDS_PER_HOUR=5000 --label 1000

@@ -3,7 +3,9 @@
 Each call does what Twilio does (app/simulator/engine.py is the thorough, synchronous version
 used by the tests and `flask call`; a burst of 200 needs one that waits without a thread each): it posts the call's fields signed with X-Twilio-Signature, checks the answer
 against Twilio's TwiML model, follows <Redirect>s, answers the <Gather> with the code, and ends
-on <Hangup> or <Dial>. Every webhook's round trip is timed.
+on <Hangup> or <Dial>. Every webhook's round trip is timed. With `speech`, it also takes the
+time Twilio takes: the Says before a Redirect or a Gather's action are spoken, the digits keyed
+(bench/speech.py), before the next webhook; only the round trips count as hop latency.
 """
 
 import asyncio
@@ -16,6 +18,7 @@ from twilio.request_validator import RequestValidator
 from app.calls.prompts import PROMPTS
 from app.simulator.engine import call_fields
 from app.simulator.twiml_model import validate
+from bench import speech as speaking
 from bench.http11 import HttpError, message, read_message
 
 TWILIO_TIMEOUT = 15.0  # Twilio gives up on a webhook after 15 s
@@ -39,6 +42,8 @@ class CallResult:
     hops: list
     verified: bool = False
     error: str = ""
+    spoken_s: float = 0.0  # time spent speaking and keying (`speech`), between the webhooks
+    ended_at: float = 0.0  # perf_counter() when the call ended, its last document spoken
 
 
 async def post(url, form, signature, timeout=TWILIO_TIMEOUT):
@@ -69,8 +74,10 @@ async def post(url, form, signature, timeout=TWILIO_TIMEOUT):
 class Caller:
     """One call, from ringing to hang-up, keying in `code` at every Gather."""
 
-    def __init__(self, url, auth_token, from_, code="123456", max_webhooks=20, account=""):
+    def __init__(self, url, auth_token, from_, code="123456", max_webhooks=20, account="", speech=False):
         self.url = url
+        self.speech = speech
+        self._trailing = 0.0  # what the last document says before the call ends: spoken, but nothing waits on it
         # Keyed in, then '#', at the account step (VERIFY_BY=account).
         self.account = account
         self.validator = RequestValidator(auth_token)
@@ -108,7 +115,14 @@ class Caller:
             self.result.error = str(failure)
         except ValueError as error:  # InvalidTwiML
             self.result.error = f"invalid TwiML: {error}"
+        self.result.ended_at = time.perf_counter() + (self._trailing if self.speech else 0.0)
         return self.result
+
+    async def speak(self, seconds):
+        """Let Twilio speak (and the caller key) for `seconds`, with `speech`."""
+        if self.speech and seconds > 0:
+            self.result.spoken_s += seconds
+            await asyncio.sleep(seconds)
 
     async def perform(self, url, root):
         """Carry out one document's verbs; the next (url, document), or (url, None) at the end."""
@@ -117,14 +131,19 @@ class Caller:
                 self.result.verified = True
             elif verb.tag == "Gather":
                 action = urljoin(url, verb.get("action") or url)
+                keys = self.account + "#" if urlsplit(action).path == ACCOUNT_STEP else self.code
+                await self.speak(speaking.seconds_before(root, verb) + speaking.keying_seconds(keys))
                 if urlsplit(action).path == ACCOUNT_STEP:
                     return action, await self.fetch(action, {"Digits": self.account, "FinishedOnKey": "#"})
                 return action, await self.fetch(action, {"Digits": self.code, "FinishedOnKey": ""})
             elif verb.tag == "Redirect":
                 target = urljoin(url, (verb.text or "").strip())
+                await self.speak(speaking.seconds_before(root, verb))
                 return target, await self.fetch(target)
             elif verb.tag in {"Hangup", "Reject", "Dial"}:
+                self._trailing = speaking.seconds_before(root, verb)
                 return url, None
+        self._trailing = speaking.document_seconds(root)
         return url, None
 
 
@@ -132,14 +151,15 @@ class CallFailed(Exception):
     """The call could not go on: no answer, a non-200 answer, or a refused connection."""
 
 
-async def burst(url, auth_token, calls, code="123456", accounts=False):
+async def burst(url, auth_token, calls, code="123456", accounts=False, speech=False):
     """Place `calls` calls at the same moment, from distinct numbers; their CallResults.
 
     With `accounts`, caller `index` keys in account 10000000 + index (bench/fake_crm.py), whose
-    phone on file is the number it calls from.
+    phone on file is the number it calls from. With `speech`, each call takes Twilio's time to
+    speak and the caller's to key (bench/speech.py) between its webhooks.
     """
     callers = [
-        Caller(url, auth_token, f"+1415555{index:04d}", code, account=str(10_000_000 + index) if accounts else "")
+        Caller(url, auth_token, f"+1415555{index:04d}", code, account=str(10_000_000 + index) if accounts else "", speech=speech)
         for index in range(calls)
     ]
     return await asyncio.gather(*(caller.run() for caller in callers))

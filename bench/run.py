@@ -23,6 +23,19 @@ Lookup per caller before the first code, from the stand-in answering after `--lo
 seconds (0.3 by default, or BENCH_LOOKUP_LATENCY); both are in the results' JSON and its label
 (so in the results file's name).
 
+`--speech` (BENCH_SPEECH=1) has each call take Twilio's time: the Says before a Redirect or a
+Gather's action spoken, the digits keyed (bench/speech.py); hop latency is still the webhooks'
+round trips, and the burst's whole duration is reported with the calls' length.
+
+`--profile` (BENCH_PROFILE=1) samples the workers with py-spy during the burst and prints where
+their CPU went, per part and per hop (bench/cpu_profile.py).
+
+`--fresh-postgres` records to a new PostgreSQL database (bench_<random> on BENCH_POSTGRES_URL,
+postgresql://postgres@127.0.0.1:5432/postgres by default), dropped after the run. `--env
+NAME=VALUE` (or BENCH_SERVER_ENV="NAME=VALUE …") sets an app setting for the server, over its
+default; both, with the share of the two cores the load generator took, for runs of 1000 callers
+(`make bench-1000`).
+
 Results are printed and written as JSON to bench/results/.
 """
 
@@ -32,6 +45,7 @@ import json
 import os
 import resource
 import secrets
+import shlex
 import statistics
 import subprocess
 import sys
@@ -40,10 +54,11 @@ from pathlib import Path
 
 from twilio.request_validator import RequestValidator
 
-from bench import load
+from bench import cpu_profile, load
 from bench.server import ROOT, Server, free_port
 
 RESULTS = ROOT / "bench" / "results"
+POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 
 # The production configuration, with made-up credentials: Verify is the local stand-in.
 SERVER_ENV = {
@@ -158,12 +173,18 @@ class FakeVerify:
         self.process.wait(10)
 
 
-def run_burst(server, verify, calls, accounts=False):
-    """Place `calls` calls at once (keying an account number first, with `accounts`); the figures of the burst."""
+def run_burst(server, verify, calls, accounts=False, speech=False, sampler=None):
+    """Place `calls` calls at once (keying an account number first, with `accounts`); the figures of the burst.
+
+    With `speech`, calls take Twilio's time to speak between webhooks; with a `sampler`
+    (cpu_profile.Sampler on the workers), its samples are attributed to parts and hops.
+    """
     meter = Meter(server.worker_pids(), [verify.process.pid])
     meter.start()
-    results = asyncio.run(load.burst(f"{server.url}/voice", SERVER_ENV["TWILIO_AUTH_TOKEN"], calls, accounts=accounts))
+    began = time.perf_counter()
+    results = asyncio.run(load.burst(f"{server.url}/voice", SERVER_ENV["TWILIO_AUTH_TOKEN"], calls, accounts=accounts, speech=speech))
     figures = meter.stop()
+    profile = sampler.stop() if sampler else None
     hops = [hop for result in results for hop in result.hops]
     seconds = [hop.seconds for hop in hops]
     errors = sorted({result.error for result in results if result.error})
@@ -181,7 +202,17 @@ def run_burst(server, verify, calls, accounts=False):
         # The stand-in does the same work in every burst: server CPU per unit of it compares
         # runs across the machine's changes of speed (BENCHMARKS.md).
         server_per_standin_cpu=figures["workers_cpu_s"] / max(figures["verify_standin_cpu_s"], 1e-9),
+        # The generator shares the machine's two cores with the server: how much of them it took.
+        load_generator_share_of_2_cores=figures["load_generator_cpu_s"] / (2 * figures["wall_s"]),
     )
+    if speech:
+        figures["speech"] = {
+            "spoken_s_per_call": statistics.median(result.spoken_s for result in results),
+            # From the first ring to the last call's end, its last document spoken.
+            "whole_burst_s": max(result.ended_at for result in results) - began,
+        }
+    if profile is not None:
+        figures["profile"] = cpu_profile.tabulate(cpu_profile.parse_raw(profile, ROOT), figures["workers_cpu_s"], calls)
     return figures
 
 
@@ -260,6 +291,43 @@ def startup_seconds(times):
     return runs
 
 
+def raise_file_limit():
+    """Lift this process's open-file limit to its hard limit (the servers started from it inherit it); the new limit."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+
+
+def server_settings(pairs):
+    """NAME=VALUE words -> {NAME: VALUE}; a clear error for anything else."""
+    settings = {}
+    for pair in pairs:
+        name, equals, value = pair.partition("=")
+        if not equals or not name.isidentifier():
+            raise SystemExit(f"Error: --env takes NAME=VALUE, not {pair!r}")
+        settings[name] = value
+    return settings
+
+
+class FreshPostgres:
+    """A new database bench_<random> on `admin_url`'s server, dropped (its sessions ended) on exit."""
+
+    def __init__(self, admin_url):
+        import psycopg  # the app's PostgreSQL driver; needed only here
+
+        self.psycopg = psycopg
+        self.admin_url = admin_url
+        self.name = f"bench_{secrets.token_hex(4)}"
+        with psycopg.connect(admin_url, autocommit=True) as connection:
+            connection.execute(f"CREATE DATABASE {self.name}")
+        self.url = admin_url.rsplit("/", 1)[0] + "/" + self.name
+
+    def drop(self):
+        with self.psycopg.connect(self.admin_url, autocommit=True) as connection:
+            connection.execute(f"DROP DATABASE IF EXISTS {self.name} WITH (FORCE)")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--calls", type=int, default=200, help="simultaneous calls (200; 0: no burst)")
@@ -292,8 +360,41 @@ def main(argv=None):
         default=float(os.environ.get("BENCH_LOOKUP_LATENCY", "0.3")),
         help="the Lookup stand-in's answer time, s (0.3; BENCH_LOOKUP_LATENCY)",
     )
+    parser.add_argument(
+        "--speech",
+        action="store_true",
+        default=os.environ.get("BENCH_SPEECH", "") not in ("", "0"),
+        help="calls take Twilio's time to speak each Say and the caller's to key the code (BENCH_SPEECH=1)",
+    )
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        default=os.environ.get("BENCH_PROFILE", "") not in ("", "0"),
+        help="py-spy samples the workers in the burst: CPU per part and hop (BENCH_PROFILE=1)",
+    )
+    parser.add_argument(
+        "--fresh-postgres",
+        action="store_true",
+        default=os.environ.get("BENCH_FRESH_POSTGRES", "") not in ("", "0"),
+        help="records to a new database on BENCH_POSTGRES_URL's server, dropped after the run (BENCH_FRESH_POSTGRES=1)",
+    )
+    parser.add_argument(
+        "--env",
+        action="append",
+        default=shlex.split(os.environ.get("BENCH_SERVER_ENV", "")),
+        metavar="NAME=VALUE",
+        help="an app setting for the server, e.g. MAX_SENDS_PER_HOUR=5000 (repeatable; BENCH_SERVER_ENV)",
+    )
     args = parser.parse_args(argv)
     accounts = args.verify_by == "account"
+    extra_env = server_settings(args.env)
+    labels = [args.label]
+    if args.speech:
+        labels.append("speech")
+    if args.profile:
+        labels.append("profile")
+    labels += [f"{name}-{value}" for name, value in extra_env.items()]
+    args.label = "-".join(filter(None, labels))
     if args.risk_checks:  # the label says so, whatever else it says
         args.label = "-".join(filter(None, [args.label, f"risk-{args.risk_checks.replace(',', '+')}-lookup-{args.lookup_latency:g}s"]))
 
@@ -301,10 +402,15 @@ def main(argv=None):
     stamp = time.strftime("%Y%m%d-%H%M%S")
     report = {"label": args.label, "args": vars(args), "env": _server_settings()}
     report["risk_checks"] = {"RISK_CHECKS": args.risk_checks, "lookup_latency_s": args.lookup_latency} if args.risk_checks else None
+    report["speech"], report["profile"], report["server_env"] = args.speech, args.profile, extra_env
+    report["open_files_limit"] = raise_file_limit()
+    fresh = FreshPostgres(os.environ.get("BENCH_POSTGRES_URL", POSTGRES_URL)) if args.fresh_postgres else None
     verify = FakeVerify(args.latency, free_port(), args.lookup_latency)
-    database_url = args.database_url or f"sqlite:///{RESULTS / f'{stamp}-records.sqlite3'}"
+    database_url = fresh.url if fresh else args.database_url or f"sqlite:///{RESULTS / f'{stamp}-records.sqlite3'}"
     report["database"] = database_url.split("://")[0]
-    env = {**SERVER_ENV, "BENCH_VERIFY_URL": verify.url, "DATABASE_URL": database_url, "RISK_CHECKS": args.risk_checks}
+    env = {**SERVER_ENV, **extra_env, "BENCH_VERIFY_URL": verify.url, "DATABASE_URL": database_url, "RISK_CHECKS": args.risk_checks}
+    if args.profile:
+        env["BENCH_PROFILE"] = "1"
     crm = None
     if accounts:
         secret = secrets.token_urlsafe(32)
@@ -320,8 +426,12 @@ def main(argv=None):
             print(f"risk checks: RISK_CHECKS={args.risk_checks}, Lookup stand-in {args.lookup_latency:g} s", flush=True)
         asyncio.run(load.burst(f"{project.url}/voice", SERVER_ENV["TWILIO_AUTH_TOKEN"], 4, accounts=accounts))  # warm up
         if args.calls:
-            report["burst"] = run_burst(project, verify, args.calls, accounts)
+            _check_capacity(args.calls, report["open_files_limit"])
+            sampler = cpu_profile.Sampler(project.worker_pids(), RESULTS, stamp) if args.profile else None
+            report["burst"] = run_burst(project, verify, args.calls, accounts, args.speech, sampler)
             _print_burst(report["burst"])
+            if args.profile:
+                print(cpu_profile.format_table(report["burst"]["profile"]), flush=True)
         report["rss_mb_per_worker"] = [round(rss_mb(pid), 1) for pid in project.worker_pids()]
 
         if args.rounds:
@@ -331,6 +441,8 @@ def main(argv=None):
         verify.stop()
         if crm:
             crm.stop()
+        if fresh:
+            fresh.drop()
 
     report["startup_s"] = startup_seconds(args.startups)
     print(f"start-up (import wsgi): median {statistics.median(report['startup_s']):.3f} s "
@@ -341,6 +453,16 @@ def main(argv=None):
     print(f"results: {path}")
     burst = report.get("burst", {"calls": 0, "verified": 0, "non_200": 0, "over_15_s": 0})
     return 0 if burst["verified"] == burst["calls"] and burst["non_200"] == 0 and burst["over_15_s"] == 0 else 1
+
+
+def _check_capacity(calls, open_files):
+    """Say so before the burst if the workers' greenlets or this process's open files are too few for it."""
+    workers = int(os.environ.get("WEB_CONCURRENCY") or 2)
+    per_worker = int(os.environ.get("GUNICORN_WORKER_CONNECTIONS") or 1000)
+    if (os.environ.get("GUNICORN_WORKER_CLASS") or "gevent") == "gevent" and calls > workers * per_worker:
+        print(f"note: {calls} calls, but {workers} workers × GUNICORN_WORKER_CONNECTIONS={per_worker}: some will queue", flush=True)
+    if calls + 100 > open_files:
+        print(f"note: {calls} calls, but only {open_files} open files allowed (ulimit -Hn)", flush=True)
 
 
 def _server_settings():
@@ -375,7 +497,14 @@ def _print_burst(burst):
         f"p99 {burst['hop_p99_s']:.3f} s, max {burst['hop_max_s']:.3f} s; whole burst {burst['wall_s']:.2f} s\n"
         f"  CPU: server workers {burst['workers_cpu_s']:.2f} s, load generator {burst['load_generator_cpu_s']:.2f} s, "
         f"Verify stand-in {burst['verify_standin_cpu_s']:.2f} s (server ÷ stand-in {burst['server_per_standin_cpu']:.1f}); "
-        f"machine idle {100 * burst['machine_idle_share']:.0f}%"
+        f"machine idle {100 * burst['machine_idle_share']:.0f}%; "
+        f"load generator {100 * burst['load_generator_share_of_2_cores']:.0f}% of the two cores"
+        + (
+            f"\n  speech: {burst['speech']['spoken_s_per_call']:.1f} s spoken and keyed per call; whole burst, "
+            f"first ring to the last call's end, {burst['speech']['whole_burst_s']:.1f} s"
+            if "speech" in burst
+            else ""
+        )
         + (f"\n  errors: {burst['errors']}" if burst["errors"] else ""),
         flush=True,
     )

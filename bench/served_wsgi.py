@@ -8,6 +8,8 @@ sending each request to Verify, Lookup, the Calls API or TaskRouter to BENCH_VER
 (bench/fake_verify.py) instead. With BENCH_CRM_URL (`python -m bench.run --verify-by account`), accounts are looked up
 in the CRM stand-in there (bench/fake_crm.py), over plain HTTP on this machine, which
 production's ACCOUNT_LOOKUP_URL would refuse; the app is handed the source directly.
+With BENCH_PROFILE (`python -m bench.run --profile`), each view is wrapped in a function named
+after its URL, `bench_view[/voice]`, for bench/cpu_profile.py to tell the hops apart in a stack.
 This module lives in bench/ only: no setting of the production app can switch it on.
 """
 
@@ -52,7 +54,28 @@ def _account_source():
     return CrmAccounts(url, os.environ["BENCH_CRM_SECRET"], float(os.environ.get("ACCOUNT_LOOKUP_TIMEOUT", "2")))
 
 
+def _marked(view, path):
+    """`view` called through a function whose name, as a profiler sees it, is `bench_view[path]`."""
+
+    def marked(*args, **kwargs):
+        return view(*args, **kwargs)
+
+    name = f"bench_view[{path}]"
+    marked.__code__ = marked.__code__.replace(co_name=name, co_qualname=name)
+    return marked
+
+
+def _mark_views(flask_app):
+    marked = set()
+    for rule in flask_app.url_map.iter_rules():
+        if rule.endpoint in flask_app.view_functions and rule.endpoint not in marked | {"static"}:
+            flask_app.view_functions[rule.endpoint] = _marked(flask_app.view_functions[rule.endpoint], rule.rule)
+            marked.add(rule.endpoint)
+
+
 app = create_app(http_client=StandInVerifyClient(_verify_url()), account_source=_account_source())
+if os.environ.get("BENCH_PROFILE"):
+    _mark_views(app)
 if os.environ.get("BENCH_NOTIFY_CA"):
     # The acceptance run's notify receiver has a certificate of its own: trusted here, and only here.
     import urllib3
