@@ -7,6 +7,7 @@ unseen. docs/performance.md explains it and lists today's figures.
 """
 
 import math
+import pathlib
 
 import pytest
 
@@ -274,3 +275,24 @@ def listed(statements):
 
 def test_every_call_metered_has_a_budget_and_every_budget_a_call():
     assert set(BUDGET) == set(SCENARIOS)
+
+
+PAGE = pathlib.Path(__file__).resolve().parent.parent / "docs" / "performance.md"
+
+
+def test_the_performance_page_lists_the_budget():
+    lines = PAGE.read_text().splitlines()
+    start = lines.index("| call | webhooks | SQL statements | Twilio requests |") + 2
+    listed = [line for line in lines[start:] if line.startswith("|")][: len(BUDGET)]
+    expected = [page_row(name, rows) for name, rows in BUDGET.items()]
+    assert listed == expected, "docs/performance.md lists another budget; its rows should read:\n" + "\n".join(expected)
+
+
+def page_row(name, rows):
+    """The call's row in docs/performance.md's table: its webhooks, then their statements and requests."""
+
+    def statements(sql):
+        return "/".join(str(sql[backend]) for backend in BACKENDS) if isinstance(sql, dict) else str(sql)
+
+    webhooks = " → ".join(path for path, *_ in rows)
+    return f"| {name} | {webhooks} | {' · '.join(statements(sql) for _, sql, _, _ in rows)} | {' · '.join(str(twilio) for _, _, twilio, _ in rows)} |"
