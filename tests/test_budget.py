@@ -283,16 +283,16 @@ PAGE = pathlib.Path(__file__).resolve().parent.parent / "docs" / "performance.md
 def test_the_performance_page_lists_the_budget():
     lines = PAGE.read_text().splitlines()
     start = lines.index("| call | webhooks | SQL statements | Twilio requests |") + 2
-    listed = [line for line in lines[start:] if line.startswith("|")][: len(BUDGET)]
+    on_page = [line for line in lines[start:] if line.startswith("|")][: len(BUDGET)]
     expected = [page_row(name, rows) for name, rows in BUDGET.items()]
-    assert listed == expected, "docs/performance.md lists another budget; its rows should read:\n" + "\n".join(expected)
+    assert on_page == expected, "docs/performance.md lists another budget; its rows should read:\n" + "\n".join(expected)
 
 
 def page_row(name, rows):
     """The call's row in docs/performance.md's table: its webhooks, then their statements and requests."""
 
-    def statements(sql):
+    def counted(sql):
         return "/".join(str(sql[backend]) for backend in BACKENDS) if isinstance(sql, dict) else str(sql)
 
     webhooks = " → ".join(path for path, *_ in rows)
-    return f"| {name} | {webhooks} | {' · '.join(statements(sql) for _, sql, _, _ in rows)} | {' · '.join(str(twilio) for _, _, twilio, _ in rows)} |"
+    return f"| {name} | {webhooks} | {' · '.join(counted(sql) for _, sql, _, _ in rows)} | {' · '.join(str(twilio) for _, _, twilio, _ in rows)} |"
