@@ -1,9 +1,9 @@
 """Every verification leaves one record: who (masked and hashed), when, how it went, never the code."""
 
 import pytest
-import sqlalchemy
 
 from app.numbers import fingerprint
+from tests import metering
 from tests.conftest import BACKENDS, CALLER
 from tests.fakes import verify_error
 
@@ -146,21 +146,12 @@ def test_a_hang_up_record_shows_how_far_the_caller_got(call, records):
 
 def test_a_silence_alone_does_not_touch_the_database(call, records):
     caller = call()
-    statements = []
-
-    def seen(*args):
-        statements.append(args[2])
-
-    # Every engine's statements, whichever engine the app sends them through.
-    sqlalchemy.event.listen(sqlalchemy.Engine, "before_cursor_execute", seen)
-    try:
+    with metering.statements() as executed:
         caller.silence()
         assert caller.heard("did not hear anything")
-        assert statements == []
+        assert executed == []
         caller.press("000000")
-    finally:
-        sqlalchemy.event.remove(sqlalchemy.Engine, "before_cursor_execute", seen)
-    assert [statement.split()[0] for statement in statements] == ["UPDATE"]  # a wrong code brings the record up to date
+    assert [statement.split()[0] for statement in executed] == ["UPDATE"]  # a wrong code brings the record up to date
 
 
 def test_a_verification_broken_off_by_an_error_on_our_side_is_recorded_as_error(call, records, monkeypatch):

@@ -8,6 +8,7 @@ import sqlalchemy
 
 from app.simulator.engine import Call
 from app.storage.tables import lookups
+from tests import metering
 from tests.conftest import CALLER, SERVICE_NUMBER
 from tests.fakes import TIMEOUT, verify_error
 from tests.test_account import ACCOUNT, ON_FILE, by_account  # noqa: F401 - a fixture
@@ -265,19 +266,11 @@ def test_a_resend_and_a_replayed_start_look_nothing_up(app, verify):
 
 
 def test_without_risk_checks_no_lookup_and_no_statement_more(make_app, call, verify, records):
-    statements = []
-
-    def seen(*args):
-        statements.append(args[2])
-
-    sqlalchemy.event.listen(sqlalchemy.Engine, "before_cursor_execute", seen)
-    try:
+    with metering.statements() as executed:
         caller = call(target=make_app())
-    finally:
-        sqlalchemy.event.remove(sqlalchemy.Engine, "before_cursor_execute", seen)
     assert caller.heard("sent a text message")
     assert verify.lookup.requests == []
-    assert not any("lookups" in statement for statement in statements)
+    assert not any("lookups" in statement for statement in executed)
     assert records()[0]["line_type"] is None
 
 
