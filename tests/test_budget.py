@@ -78,14 +78,14 @@ BUDGET = {
         ("/voice/outcome",        0,      0,   256),
     ],
     "risk checks, a number's first call: Lookup, then the code": [
-        ("/voice",                0,      0,   576),
-        ("/verification/start",   6,      2,  1472),  # + kept answers read, answers kept, record: the risks; Lookup
+        ("/voice",                3,      1,   576),  # Lookup asked ahead: the lockout looked at, kept answers read, answers kept
+        ("/verification/start",   4,      1,  1472),  # + the record's risks
         ("/verification/check",   2,      1,   576),
         ("/voice/outcome",        0,      0,   256),
     ],
     "risk checks, the number's second call: the line type kept, the SIM asked again": [
-        ("/voice",                0,      0,   576),
-        ("/verification/start",   5,      2,  1472),  # no places taken: the first call took ten
+        ("/voice",                3,      1,   576),  # the SIM asked ahead again
+        ("/verification/start",   3,      1,  1472),  # no places taken: the first call took ten
         ("/verification/check",   2,      1,   576),
         ("/voice/outcome",        0,      0,   256),
     ],

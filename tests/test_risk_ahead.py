@@ -26,7 +26,7 @@ class Speaking(FlaskTransport):
 
     def request(self, method, url, params, headers):
         # The greeting ends after Lookup has answered (or failed).
-        concurrent.futures.wait([future for _, _, future in list(risk._ahead.calls.values())], timeout=30)
+        concurrent.futures.wait(risk._ahead.pending(), timeout=30)
         if self.another_worker:
             risk._ahead.calls.clear()
         self.asked_before.setdefault(urlsplit(url).path, list(self.lookup.requests))

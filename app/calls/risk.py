@@ -200,6 +200,11 @@ class _Ahead:
                 del self.calls[stale]
             self.calls[call_sid] = (now, destination, future)
 
+    def pending(self):
+        """The answers still awaited, for a test that waits for them as the greeting would."""
+        with self.lock:
+            return [future for _, _, future in self.calls.values() if not future.done()]
+
     def take(self, call_sid, destination):
         with self.lock:
             kept = self.calls.pop(call_sid, None)
