@@ -300,7 +300,7 @@ def test_saying_no_account_is_pressing_pound_alone(by_account, call, verify):
 @pytest.mark.parametrize(
     "language, asked, answer, sent",
     [("fr-CA", "appuyez sur le carré ou dites : aucun compte", "Je n'ai aucun compte", "Nous venons d'envoyer un code à 6 chiffres"),
-     ("pt-BR", "tecle jogo da velha ou diga: sem conta", "Eu não tenho conta", "Acabamos de enviar um SMS com um código de 6 dígitos")],
+     ("pt-BR", "tecle jogo da velha ou diga: não tenho conta", "Eu não tenho conta", "Acabamos de enviar uma mensagem de texto com um código de 6 dígitos")],
 )
 def test_saying_no_account_in_french_or_portuguese_is_pressing_pound_alone(by_account, call, verify, language, asked, answer, sent):
     caller = call(target=by_account(VERIFY_BY="account_or_caller_id", SPEECH_INPUT=True, LANGUAGE=language))

@@ -172,7 +172,7 @@ CALLS = {
               "Ese código no es correcto", "Su número de teléfono está verificado", "Adiós."),
     "fr-CA": ("3", "Polly.Chantal", "fr", "Nous venons d'envoyer un code à 6 chiffres par message texte",
               "Ce code est incorrect", "Votre numéro de téléphone est vérifié", "Au revoir."),
-    "pt-BR": ("4", "Polly.Camila", "pt-BR", "Acabamos de enviar um SMS com um código de 6 dígitos",
+    "pt-BR": ("4", "Polly.Camila", "pt-BR", "Acabamos de enviar uma mensagem de texto com um código de 6 dígitos",
               "Esse código não está correto", "Seu número de telefone foi verificado", "Até logo."),
 }
 
