@@ -299,10 +299,11 @@ def test_saying_no_account_is_pressing_pound_alone(by_account, call, verify):
 
 @pytest.mark.parametrize(
     "language, asked, answer, sent",
-    [("fr-CA", "appuyez sur le carré ou dites : aucun compte", "Je n'ai aucun compte", "Nous venons d'envoyer un code à 6 chiffres"),
+    [("es-MX", "oprima la tecla de gato o diga: no tengo cuenta", "No tengo cuenta", "Acabamos de enviar un mensaje de texto con un código de 6 dígitos"),
+     ("fr-CA", "appuyez sur le carré ou dites : aucun compte", "Je n'ai aucun compte", "Nous venons d'envoyer un code à 6 chiffres"),
      ("pt-BR", "tecle jogo da velha ou diga: não tenho conta", "Eu não tenho conta", "Acabamos de enviar uma mensagem de texto com um código de 6 dígitos")],
 )
-def test_saying_no_account_in_french_or_portuguese_is_pressing_pound_alone(by_account, call, verify, language, asked, answer, sent):
+def test_saying_no_account_in_spanish_french_or_portuguese_is_pressing_pound_alone(by_account, call, verify, language, asked, answer, sent):
     caller = call(target=by_account(VERIFY_BY="account_or_caller_id", SPEECH_INPUT=True, LANGUAGE=language))
     assert caller.heard(asked)
     caller.speak(answer)
