@@ -179,7 +179,7 @@ def test_the_account_step_speaks_spanish(by_account, call):
     caller = call(target=by_account(LANGUAGE="es-MX"))
     assert caller.heard("Marque su número de cuenta")
     caller.press(ACCOUNT + "#")
-    assert caller.heard("teléfono registrado en su cuenta que termina en 4 2")
+    assert caller.heard("teléfono registrado en su cuenta, que termina en 4 2")
 
 
 def test_a_database_dump_shows_neither_the_account_number_nor_the_phone(by_account, db):
@@ -262,21 +262,21 @@ def test_with_several_languages_the_caller_chooses_before_keying_the_account_and
     caller.press("2")
     assert caller.heard("Marque su número de cuenta")
     caller.press(ACCOUNT + "#")
-    assert caller.heard("teléfono registrado en su cuenta que termina en 4 2")
+    assert caller.heard("teléfono registrado en su cuenta, que termina en 4 2")
     assert not caller.heard("oprima 2")  # no second language menu in the subflow
     assert verify.requests[-1][1]["Locale"] == "es"
     caller.press(caller.last_code)
-    assert caller.heard("Está verificado como titular de la cuenta.")
+    assert caller.heard("Confirmamos que usted es titular de la cuenta.")
 
 
-@pytest.mark.parametrize("keys", [ACCOUNT + "#", "#"], ids=["account", "caller ID"])
-def test_with_one_language_verify_picks_the_texts_language_and_the_call_speaks_the_configured_one(by_account, call, verify, keys):
+@pytest.mark.parametrize("keys, verified", [(ACCOUNT + "#", "usted es titular de la cuenta"), ("#", "está verificado")], ids=["account", "caller ID"])
+def test_with_one_language_verify_picks_the_texts_language_and_the_call_speaks_the_configured_one(by_account, call, verify, keys, verified):
     caller = call(target=by_account(VERIFY_BY="account_or_caller_id", LANGUAGE="es-MX"))
     caller.press(keys)
     assert caller.heard("un código")
     assert "Locale" not in verify.requests[-1][1]
     caller.press(caller.last_code)
-    assert caller.heard("verificado")
+    assert caller.heard(verified)
 
 
 def test_the_account_number_can_be_spoken(by_account, call, verify):
@@ -299,10 +299,11 @@ def test_saying_no_account_is_pressing_pound_alone(by_account, call, verify):
 
 @pytest.mark.parametrize(
     "language, asked, answer, sent",
-    [("fr-CA", "appuyez sur le carré ou dites : aucun compte", "Je n'ai aucun compte", "Nous venons d'envoyer un code à 6 chiffres"),
-     ("pt-BR", "tecle jogo da velha ou diga: sem conta", "Eu não tenho conta", "Acabamos de enviar um SMS com um código de 6 dígitos")],
+    [("es-MX", "oprima la tecla de gato o diga: no tengo cuenta", "No tengo cuenta", "Acabamos de enviar un mensaje de texto con un código de 6 dígitos"),
+     ("fr-CA", "appuyez sur le carré ou dites : aucun compte", "Je n'ai aucun compte", "Nous venons d'envoyer un code à 6 chiffres"),
+     ("pt-BR", "tecle jogo da velha ou diga: não tenho conta", "Eu não tenho conta", "Acabamos de enviar uma mensagem de texto com um código de 6 dígitos")],
 )
-def test_saying_no_account_in_french_or_portuguese_is_pressing_pound_alone(by_account, call, verify, language, asked, answer, sent):
+def test_saying_no_account_in_spanish_french_or_portuguese_is_pressing_pound_alone(by_account, call, verify, language, asked, answer, sent):
     caller = call(target=by_account(VERIFY_BY="account_or_caller_id", SPEECH_INPUT=True, LANGUAGE=language))
     assert caller.heard(asked)
     caller.speak(answer)

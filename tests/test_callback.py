@@ -169,7 +169,7 @@ def test_by_account_the_promise_names_the_phone_on_file_by_its_last_two_digits(m
 def test_in_spanish_the_promise_and_the_call_back_are_spoken_in_spanish(make_app, landline, call, hang_up, verify):
     app = make_app(**CALLING_BACK, LANGUAGE="es-MX")
     caller = call(target=app)
-    assert caller.heard("le llamaremos de vuelta a este número en menos de un minuto")
+    assert caller.heard("le devolveremos la llamada a este número en menos de un minuto")
     hang_up(caller, target=app)
     assert answer(app, verify).heard("para confirmar este número de teléfono. Para continuar, oprima 1")
 

@@ -98,7 +98,7 @@ def test_a_locked_out_caller_hears_so_after_choosing(make_app, call, verify):
 def test_the_spanish_caller_chooses_in_spanish(make_app, call, verify):
     caller = call(target=make_app(LANGUAGES="en-US,es-MX", **BOTH))
     caller.press("2")
-    assert caller.heard("Para WhatsApp, oprima 2.")
+    assert caller.heard("Para recibirlo por WhatsApp, oprima 2.")
     caller.press("2")
     assert (sends(verify)[-1]["Channel"], sends(verify)[-1]["Locale"]) == ("whatsapp", "es")
     assert caller.heard("Acabamos de enviar un mensaje de WhatsApp")

@@ -364,7 +364,7 @@ def test_the_spanish_menu_and_the_whatsapp_choice_offline(fixed_code):
     result = app.test_cli_runner().invoke(args=["call", "--keys", "2,2,code"])
     assert result.exit_code == 0, result.output
     assert 'Say (Polly.Mia, es-MX): "Para español, oprima 2."' in result.output
-    assert 'Say (Polly.Mia, es-MX): "Para WhatsApp, oprima 2."' in result.output
+    assert 'Say (Polly.Mia, es-MX): "Para recibirlo por WhatsApp, oprima 2."' in result.output
     assert "[WhatsApp to +1•••••••06, locale es] Your verification code is 424242" in result.output
     assert 'Say (Polly.Mia, es-MX): "Gracias. Su número de teléfono está verificado."' in result.output
 

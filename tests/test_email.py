@@ -134,10 +134,10 @@ def test_the_spanish_caller_hears_the_domain_in_spanish(by_account, call, verify
     caller = call(target=by_account(LANGUAGES="en-US,es-MX"))
     caller.press("2")
     caller.press(ACCOUNT + "#")
-    assert caller.heard("Para un correo electrónico a la dirección registrada en example punto com, oprima 2.")
+    assert caller.heard("Para recibirlo en su correo electrónico registrado en example punto com, oprima 2.")
     caller.press("2")
     assert sends(verify)[-1] == {"To": ADDRESS, "Channel": "email", "Locale": "es"}
-    assert caller.heard("a la dirección registrada en example punto com")
+    assert caller.heard("a su dirección registrada en example punto com")
 
 
 def test_the_address_is_never_in_a_log_line_or_a_url(by_account, call, verify, caplog):

@@ -118,7 +118,7 @@ def test_the_agent_hears_why_a_caller_is_not_verified(app_to, call):
 def test_the_whisper_speaks_the_configured_language(app_to, call):
     caller = call(target=app_to(AGENT, LANGUAGE="es-MX", VOICE="Polly.Mia"))
     caller.press(caller.last_code)
-    assert caller.agent_heard == ["Llamante verificado."]
+    assert caller.agent_heard == ["Cliente verificado."]
     assert last(caller, "whisper").attrs == {"voice": "Polly.Mia", "language": "es-MX"}
 
 
@@ -255,14 +255,14 @@ def test_the_whisper_speaks_the_language_the_caller_chose(app_to, call):
     caller = call(target=app_to(AGENT, LANGUAGES="en-US,es-MX"))
     caller.press("2")
     caller.press(caller.last_code)
-    assert caller.agent_heard == ["Llamante verificado."]
+    assert caller.agent_heard == ["Cliente verificado."]
     assert last(caller, "whisper").attrs == {"voice": "Polly.Mia", "language": "es-MX"}
 
 
 
 @pytest.mark.parametrize(
     "key, language, voice, whisper",
-    [("2", "es-MX", "Polly.Mia", "Llamante verificado."), ("3", "fr-CA", "Polly.Chantal", "Appelant vérifié."),
+    [("2", "es-MX", "Polly.Mia", "Cliente verificado."), ("3", "fr-CA", "Polly.Chantal", "Appelant vérifié."),
      ("4", "pt-BR", "Polly.Camila", "Cliente verificado.")],
 )
 def test_the_whisper_speaks_each_language_a_caller_may_choose(app_to, call, key, language, voice, whisper):
@@ -347,25 +347,25 @@ def test_a_verdict_without_risk_checks_carries_no_risk(app_to, call, kind):
 WHISPERED_RISKS = [
     pytest.param({"sim_swap": "recent", "line_type": "mobile", "forwarding": "off"},
                  "Verified caller. The SIM card was changed recently.",
-                 "Llamante verificado. La tarjeta SIM se cambió recientemente.", id="sim-swap"),
+                 "Cliente verificado. La tarjeta SIM se cambió recientemente.", id="sim-swap"),
     pytest.param({"forwarding": "on", "sim_swap": "none"},
                  "Verified caller. Calls to the line are being forwarded.",
-                 "Llamante verificado. Las llamadas a la línea se están desviando.", id="forwarding"),
+                 "Cliente verificado. Las llamadas a la línea se están desviando.", id="forwarding"),
     pytest.param({"line_type": "nonFixedVoip"},
                  "Verified caller. The line is an internet phone number.",
-                 "Llamante verificado. La línea es un número telefónico por internet.", id="internet-number"),
+                 "Cliente verificado. La línea es un número telefónico por internet.", id="internet-number"),
     pytest.param({"line_type": "unknown", "sim_swap": "unknown", "forwarding": "unknown"},
                  "Verified caller. Risk checks could not be made.",
-                 "Llamante verificado. No se pudieron hacer las comprobaciones de riesgo.", id="lookup-failed"),
+                 "Cliente verificado. No se pudieron hacer las comprobaciones de riesgo.", id="lookup-failed"),
     pytest.param(FOUND,
                  "Verified caller. The SIM card was changed recently. Calls to the line are being forwarded. "
                  "The line is an internet phone number.",
-                 "Llamante verificado. La tarjeta SIM se cambió recientemente. Las llamadas a la línea se están desviando. "
+                 "Cliente verificado. La tarjeta SIM se cambió recientemente. Las llamadas a la línea se están desviando. "
                  "La línea es un número telefónico por internet.", id="all-three"),
-    pytest.param({"line_type": "mobile", "sim_swap": "none", "forwarding": "off"}, "Verified caller.", "Llamante verificado.",
+    pytest.param({"line_type": "mobile", "sim_swap": "none", "forwarding": "off"}, "Verified caller.", "Cliente verificado.",
                  id="no-risk"),
     pytest.param({"method": "callback"}, "Verified by calling back the caller's number.",
-                 "Verificado al devolver la llamada al número del llamante.", id="callback"),
+                 "Verificado al devolver la llamada al número del cliente.", id="callback"),
     pytest.param({"method": "callback", "account": "f" * 64}, "Verified by calling back the number on file.",
                  "Verificado al devolver la llamada al número registrado en la cuenta.", id="callback-by-account"),
 ]

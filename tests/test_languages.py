@@ -44,7 +44,7 @@ def test_pressing_2_runs_the_whole_call_in_spanish(call, verify):
     assert caller.heard("Ese código no es correcto")
     caller.press(caller.last_code)
     assert caller.heard("Su número de teléfono está verificado")
-    assert caller.heard("Adiós")
+    assert caller.heard("Hasta luego")
     assert not caller.heard("verified")
 
 
@@ -53,7 +53,7 @@ def test_a_spanish_caller_hears_the_failure_in_spanish(call):
     caller.press("2")
     for code in ("000000", "111111", "222222"):
         caller.press(code)
-    assert caller.heard("El código fue incorrecto demasiadas veces")
+    assert caller.heard("Se ingresó un código incorrecto demasiadas veces")
     assert caller.heard("Llame más tarde")
 
 
@@ -169,10 +169,10 @@ CALLS = {
     "en-US": ("1", "Polly.Joanna", "en", "We have just sent a text message with a 6 digit code",
               "That code is not right", "Your phone number is verified", "Goodbye."),
     "es-MX": ("2", "Polly.Mia", "es", "Acabamos de enviar un mensaje de texto con un código de 6 dígitos",
-              "Ese código no es correcto", "Su número de teléfono está verificado", "Adiós."),
+              "Ese código no es correcto", "Su número de teléfono está verificado", "Hasta luego."),
     "fr-CA": ("3", "Polly.Chantal", "fr", "Nous venons d'envoyer un code à 6 chiffres par message texte",
               "Ce code est incorrect", "Votre numéro de téléphone est vérifié", "Au revoir."),
-    "pt-BR": ("4", "Polly.Camila", "pt-BR", "Acabamos de enviar um SMS com um código de 6 dígitos",
+    "pt-BR": ("4", "Polly.Camila", "pt-BR", "Acabamos de enviar uma mensagem de texto com um código de 6 dígitos",
               "Esse código não está correto", "Seu número de telefone foi verificado", "Até logo."),
 }
 

@@ -45,7 +45,7 @@ def test_the_locked_prompt_is_spoken_in_spanish_too(make_app, call):
     caller.press("000000")
     caller.press("000000")
     caller = call(target=app)
-    assert caller.heard("no podemos enviarle otro código")
+    assert caller.heard("no podemos enviar otro código a este número")
 
 
 def test_another_number_is_not_locked_out(make_app, call):

@@ -39,12 +39,12 @@ def folder(tmp_path, **texts):
         ("es-MX", [
             "Thanks for calling. Before we connect you, we need to confirm that you are calling from your own phone.",
             "Para español, oprima 2.",
-            "Acabamos de enviar un mensaje de texto con un código de 6 dígitos al teléfono desde el que llama. Marque el código y después la tecla de número. "
-            "Si el mensaje no llegó, marque asterisco y después la tecla de número y se lo enviaremos de nuevo.",
-            "Ese código no es correcto. Inténtelo de nuevo. Marque el código y después la tecla de número. "
-            "Si el mensaje no llegó, marque asterisco y después la tecla de número y se lo enviaremos de nuevo.",
+            "Acabamos de enviar un mensaje de texto con un código de 6 dígitos al teléfono desde el que llama. Por favor, marque el código y después oprima la tecla de gato. "
+            "Si no le llegó el mensaje, oprima la tecla de asterisco y después la de gato, y se lo enviaremos de nuevo.",
+            "Ese código no es correcto. Inténtelo de nuevo. Por favor, marque el código y después oprima la tecla de gato. "
+            "Si no le llegó el mensaje, oprima la tecla de asterisco y después la de gato, y se lo enviaremos de nuevo.",
             "Gracias. Su número de teléfono está verificado.",
-            "Adiós.",
+            "Hasta luego.",
         ]),
     ],
 )
@@ -159,7 +159,7 @@ def test_export_then_check_round_trips_and_check_names_each_problem(tmp_path):
     assert (checked.exit_code, checked.output) == (0, f"{tmp_path / 'prompts'}: fit for en-US, es-MX, fr-CA, pt-BR\n")
 
     spanish = tmp_path / "prompts" / "es-MX.toml"
-    spanish.write_text(spanish.read_text().replace("{length} dígitos", "{largo} dígitos", 1).replace('goodbye = "Adiós."', 'goodbye = "http://x.example/adios.mp3"'))
+    spanish.write_text(spanish.read_text().replace("{length} dígitos", "{largo} dígitos", 1).replace('goodbye = "Hasta luego."', 'goodbye = "http://x.example/hasta-luego.mp3"'))
     checked = cli.invoke(args=["prompts", "check", str(tmp_path / "prompts")])
     assert checked.exit_code == 1
     assert checked.output.splitlines() == [
