@@ -277,19 +277,29 @@ class Config:
     )
     LOCKOUT_WINDOW = _int("LOCKOUT_WINDOW", 3600, doc="seconds over which those failures are counted")
 
-    # Sends: 1000 codes an hour lets five 200-caller bursts through in one hour, and is all that SMS
-    # pumping can cost in one.
+    # Sends: the codes sent per clock hour by every worker and dyno together are all that SMS pumping
+    # can cost in one. The cap is drawn from the callers of the busiest hour, PEAK_CALLS_PER_HOUR ×
+    # (1 + MAX_RESENDS) × 1.25, 2500 by default (app/storage/sends.py); MAX_SENDS_PER_HOUR, when set
+    # (not 0), is the cap instead.
     ALLOWED_COUNTRIES = _str(
         "ALLOWED_COUNTRIES",
         doc="countries a code may be sent to: region codes (`US,CA`) and/or calling codes (`+44`); "
         "see [Security](security.md#sends-countries-and-a-global-cap)",
         shown="{} (every country)",
     )
+    PEAK_CALLS_PER_HOUR = _int(
+        "PEAK_CALLS_PER_HOUR",
+        1000,
+        doc="callers in your busiest hour (1–100000): the cap on codes sent per clock hour is this × "
+        "(1 + `MAX_RESENDS`) × 1.25, 2500 by default; the start-up log says the cap in force and where it comes "
+        "from. See [Security](security.md#sends-countries-and-a-global-cap) for sizing it and what it lets pumping cost",
+    )
     MAX_SENDS_PER_HOUR = _int(
         "MAX_SENDS_PER_HOUR",
-        1000,
-        doc="codes sent per clock hour by every worker and dyno together (first codes and resends; not those of the "
-        "local stand-in); past it, callers go to the fallback",
+        0,
+        doc="the cap itself (1–1000000), when set: codes sent per clock hour by every worker and dyno together "
+        "(first codes and resends; not those of the local stand-in); past it, callers go to the fallback",
+        shown="{}: drawn from `PEAK_CALLS_PER_HOUR`",
     )
 
     # Risk checks before the first code (Twilio Lookup v2).

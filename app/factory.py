@@ -14,7 +14,7 @@ from app import api, cli, outbound, settings
 from app.calls import account, agent, security, studio, verification, voice
 from app.calls.twiml import fallback
 from app.ops import admin, health, logs, metrics
-from app.storage import database
+from app.storage import database, sends
 from app.twilio.http_client import TwilioHttp
 from config import config_for
 
@@ -33,6 +33,8 @@ def create_app(config_class=None, http_client=None, account_source=None, **overr
     settings.warn_of_misspelt_settings()
     if http_client is None and settings.wants_local_verify(app.config):
         http_client = settings.use_local_verify(app.config)
+    elif not app.config["USE_LOCAL_VERIFY"]:
+        log.info(sends.cap_in_force(app.config))
 
     if app.config["TRUSTED_PROXIES"]:
         hops = app.config["TRUSTED_PROXIES"]

@@ -41,7 +41,9 @@ RANGES = {
     "DATABASE_MAX_OVERFLOW": (0, 100),
     "LOCKOUT_MAX_FAILURES": (1, 100),
     "LOCKOUT_WINDOW": (60, 30 * 86400),
-    "MAX_SENDS_PER_HOUR": (1, 1_000_000),
+    # 0: the cap is drawn from PEAK_CALLS_PER_HOUR, whose most gives 100,000 × 5 × 1.25 = 625,000.
+    "MAX_SENDS_PER_HOUR": (0, 1_000_000),
+    "PEAK_CALLS_PER_HOUR": (1, 100_000),
     "PORT": (1, 65535),
     # A webhook's form is a few hundred bytes; under 1 KiB Twilio's own requests would get a 413.
     "MAX_CONTENT_LENGTH": (1024, 1024 * 1024),

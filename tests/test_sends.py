@@ -1,6 +1,8 @@
 """Codes go only to the countries served, and no more than MAX_SENDS_PER_HOUR leave in an hour."""
 
 import datetime
+import logging
+import re
 import runpy
 import subprocess
 import sys
@@ -12,6 +14,7 @@ import pytest
 import sqlalchemy
 
 from app import create_app
+from app.calls import risk
 from app.storage import database, sends
 from app.storage.tables import lockouts, send_counts
 from config import TestConfig
@@ -27,17 +30,29 @@ OTTAWA = "+16135550100"
 CALLERS = ["+14155552671", "+14155552672", "+14155552673", "+14155552674"]
 
 
+class Clock:
+    """The clock hour the sends fall in: the same whenever the test runs, until the test turns it."""
+
+    def __init__(self):
+        self.hour = sends.this_hour()
+
+    def turn(self):
+        self.hour += datetime.timedelta(hours=1)
+
+
 @pytest.fixture(autouse=True)
-def one_hour(monkeypatch):
-    """Every send of a test falls in the same clock hour, whenever the test runs."""
-    hour = sends.this_hour()
-    monkeypatch.setattr(sends, "this_hour", lambda: hour)
+def clock(monkeypatch):
+    """Every send of a test falls in the same clock hour, whenever the test runs, until `clock.turn()`."""
+    clock = Clock()
+    monkeypatch.setattr(sends, "this_hour", lambda: clock.hour)
+    return clock
 
 
 def hours_counted(db):
-    """(places taken, codes sent) of each hour counted."""
+    """(places taken, codes sent) of each hour counted, the earliest first."""
+    query = sqlalchemy.select(send_counts.c.sends, send_counts.c.sent).order_by(send_counts.c.hour_start)
     with db.connect() as connection:
-        return [tuple(row) for row in connection.execute(sqlalchemy.select(send_counts.c.sends, send_counts.c.sent))]
+        return [tuple(row) for row in connection.execute(query)]
 
 
 def lockout_counts(db):
@@ -230,4 +245,103 @@ def test_the_report_and_the_page_show_codes_sent_not_places_held(make_app, call)
     browser = app.test_client()
     log_in(browser)
     page = browser.get(BASE + "/admin/?period=1h").get_data(as_text=True)
-    assert "3<small> / 1000</small></span><span" in page and "codes sent this hour" in page
+    assert "3<small> / 2500</small></span><span" in page and "codes sent this hour" in page
+
+
+def test_the_cap_is_drawn_from_the_callers_of_the_busiest_hour(make_app, caplog):
+    caplog.set_level(logging.INFO, logger="app.storage.sends")
+    caplog.set_level(logging.INFO, logger="app.factory")
+    # Each caller may be sent 1 + MAX_RESENDS codes, and a quarter more leaves room.
+    assert sends.cap(make_app().config) == 1000 * 2 * 1.25
+    assert "send cap: 2500 codes per clock hour = PEAK_CALLS_PER_HOUR 1000 (the default" in caplog.text
+    caplog.clear()
+    assert sends.cap(make_app(PEAK_CALLS_PER_HOUR=300, MAX_RESENDS=2).config) == 300 * 3 * 1.25
+    assert "send cap: 1125 codes per clock hour = PEAK_CALLS_PER_HOUR 300 × 3 codes" in caplog.text
+    caplog.clear()
+    assert sends.cap(make_app(PEAK_CALLS_PER_HOUR=300, MAX_SENDS_PER_HOUR=400).config) == 400
+    assert "send cap: 400 codes per clock hour, as MAX_SENDS_PER_HOUR sets" in caplog.text
+
+
+def test_a_peak_of_ten_callers_stops_the_twenty_sixth_code(make_app, call, verify, records):
+    app = make_app(PEAK_CALLS_PER_HOUR=10)
+    callers = [f"+1415555{n:04d}" for n in range(26)]
+    heard = [call(from_=number, target=app).heard("sent a text message") for number in callers]
+    assert heard == [True] * 25 + [False]
+    assert len(verify.sent) == 25
+    assert records()[-1]["reason"] == "sends_capped"
+
+
+@pytest.mark.parametrize(
+    "settings, refusal",
+    [
+        ({"PEAK_CALLS_PER_HOUR": 0}, "PEAK_CALLS_PER_HOUR=0 is out of range (1 to 100000)"),
+        ({"PEAK_CALLS_PER_HOUR": 100_001}, "PEAK_CALLS_PER_HOUR=100001 is out of range (1 to 100000)"),
+        ({"MAX_SENDS_PER_HOUR": -1}, "MAX_SENDS_PER_HOUR=-1 is out of range (0 to 1000000)"),
+    ],
+)
+def test_a_peak_or_a_cap_out_of_range_is_refused_at_start_up(make_app, settings, refusal):
+    with pytest.raises(RuntimeError, match=f"^{re.escape(refusal)}$"):
+        make_app(**settings)
+
+
+def test_the_hour_s_turn_reports_the_codes_sent_in_the_last_and_gives_back_its_places(make_app, call, verify, db, clock):
+    app = make_app(MAX_SENDS_PER_HOUR=1000)
+    for number in CALLERS[:3]:
+        assert call(from_=number, target=app).heard("sent a text message")
+    assert hours_counted(db) == [(10, 1)]  # ten places taken, the first code reported; two more sent
+
+    clock.turn()
+    assert call(from_=CALLERS[3], target=app).heard("sent a text message")
+
+    assert hours_counted(db) == [(3, 3), (10, 1)]  # the last hour: three codes, its places given back
+    result = app.test_cli_runner().invoke(args=["verifications", "report"])
+    assert "this_hour 1" in [" ".join(line.split()) for line in result.output.splitlines()]
+
+
+@pytest.mark.parametrize("meanwhile", [None, CALLERS[3]], ids=["alone", "another_caller_turns_the_hour"])
+def test_a_place_given_back_after_the_hour_turned_is_counted_off_in_its_own_hour(make_app, call, verify, db, clock, monkeypatch, meanwhile):
+    app = make_app(MAX_SENDS_PER_HOUR=1000, RISK_CHECKS="line_type")
+    assert call(from_=CALLERS[0], target=app).heard("sent a text message")
+    verify.lookup.answer(CALLERS[1], line_type="landline")
+    looked_up = risk.assess
+
+    def the_hour_turns_during_the_lookup(state):
+        if state.destination != CALLERS[1]:
+            return looked_up(state)
+        clock.turn()
+        if meanwhile:  # another caller's code goes first, in another thread of the worker
+            other = threading.Thread(target=lambda: call(from_=meanwhile, target=app))
+            other.start()
+            other.join()
+        return looked_up(state)
+
+    monkeypatch.setattr(risk, "assess", the_hour_turns_during_the_lookup)
+    assert call(from_=CALLERS[1], target=app).heard("We cannot send a text message to this phone line")
+    monkeypatch.setattr(risk, "assess", looked_up)
+    assert call(from_=CALLERS[2], target=app).heard("sent a text message")
+
+    sends.give_back(app)
+    sent_now = 2 if meanwhile else 1
+    assert hours_counted(db) == [(1, 1), (sent_now, sent_now)]  # the landline's place counted in neither hour
+    assert len(verify.sent) == 1 + sent_now
+
+
+def test_a_worker_whose_give_back_fails_at_exit_gives_it_back_at_the_process_s_end(make_app, db, monkeypatch):
+    monkeypatch.setenv("GUNICORN_WORKER_CLASS", "gthread")
+    hooks = runpy.run_path(str(Path(__file__).resolve().parent.parent / "gunicorn.conf.py"))
+    app = make_app(MAX_SENDS_PER_HOUR=1000)
+    with app.app_context():
+        assert sends.admit() and sends.admit()
+    run = database._run
+
+    def dropped(*args):
+        raise sqlalchemy.exc.OperationalError("UPDATE send_counts", {}, ConnectionError("connection dropped"))
+
+    monkeypatch.setattr(database, "_run", dropped)
+    hooks["worker_exit"](None, types.SimpleNamespace(wsgi=app))  # logged; the places are kept
+    assert hours_counted(db) == [(10, 1)]
+    monkeypatch.setattr(database, "_run", run)
+
+    sends.give_back(app)  # then atexit
+
+    assert hours_counted(db) == [(2, 2)]

@@ -79,7 +79,7 @@ def since(connection, start, config, end=None):
     """(the records of the verifications started since `start`, and before `end`, their report): what operators see."""
     rows = records.since(connection, start, end)
     locked = lockout.locked_numbers(connection, config["LOCKOUT_MAX_FAILURES"], config["LOCKOUT_WINDOW"])
-    cap = config["MAX_SENDS_PER_HOUR"]
+    cap = sends.cap(config)
     return rows, summarize(rows, locked, sends.sent_this_hour(connection), cap)
 
 
