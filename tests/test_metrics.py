@@ -8,6 +8,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from app.calls.prompts import PROMPTS
 from app.ops.metrics import LOOKUP_RESULTS, REASONS
+from app.storage import sends
 from tests.conftest import CALLER
 from tests.fakes import TIMEOUT, verify_error
 from tests.test_database_down import CLOSED_PORT
@@ -199,3 +200,21 @@ def test_promtool_accepts_the_exposition(app, call, verify):
     walk_every_path(call, verify)
     checked = subprocess.run([debian_tool("promtool"), "check", "metrics"], input=exposition(app), capture_output=True, text=True)
     assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+def test_the_codes_sent_this_hour_are_shown_against_the_cap_not_the_places_held(app, call, monkeypatch):
+    hour = sends.this_hour()
+    monkeypatch.setattr(sends, "this_hour", lambda: hour)  # whenever the test runs
+    assert figure(app, "ivr_send_cap_per_hour") == 2500  # PEAK_CALLS_PER_HOUR 1000 × 2 codes × 1.25
+    for number in CALLERS[:3]:
+        assert call(from_=number, target=app).heard("sent a text message")
+    # The worker holds ten places and has reported its first code; the other two come with its next report.
+    assert figure(app, "ivr_codes_sent_this_hour") == 1
+    sends.give_back(app)
+    assert figure(app, "ivr_codes_sent_this_hour") == 3
+
+
+def test_without_the_database_the_scrape_answers_without_the_codes_sent(make_app):
+    app = make_app(METRICS_TOKEN=TOKEN, DATABASE_URL=CLOSED_PORT)
+    names = {sample.name for sample in samples(app)}
+    assert "ivr_send_cap_per_hour" in names and "ivr_codes_sent_this_hour" not in names

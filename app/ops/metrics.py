@@ -10,7 +10,7 @@ import time
 from flask import Blueprint, abort, current_app, g, request
 
 from app.calls import risk, security, verification
-from app.storage import database, fallback, lockout
+from app.storage import database, fallback, lockout, sends
 from app.twilio import lookup, verify
 
 bp = Blueprint("metrics", __name__)
@@ -158,7 +158,27 @@ def exposition():
 
     registry = CollectorRegistry()
     multiprocess.MultiProcessCollector(registry)
+    registry.register(SendsThisHour(current_app.config))
     return generate_latest(registry), 200, {"Content-Type": CONTENT_TYPE_LATEST}
+
+
+class SendsThisHour:
+    """The codes sent this clock hour, as the database counts them for every worker and dyno, and the cap they run against."""
+
+    def __init__(self, config):
+        self.cap = sends.cap(config)
+
+    def collect(self):
+        from prometheus_client.core import GaugeMetricFamily
+
+        if self.cap:
+            yield GaugeMetricFamily("ivr_send_cap_per_hour", "Codes that may be sent per clock hour", value=self.cap)
+        try:
+            with database.connect() as connection:
+                sent = sends.sent_this_hour(connection)
+        except Exception:  # noqa: BLE001 - the scrape answers without the figure the database cannot give
+            return
+        yield GaugeMetricFamily("ivr_codes_sent_this_hour", "Codes sent this clock hour, as the workers have reported them", value=sent)
 
 
 def _authorized(header, token):
