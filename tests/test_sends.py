@@ -2,21 +2,30 @@
 
 import datetime
 import logging
+import os
 import re
 import runpy
+import secrets
+import signal
 import subprocess
 import sys
 import threading
+import time
 import types
 from pathlib import Path
 
 import pytest
+import requests
 import sqlalchemy
 
 from app import create_app
 from app.calls import risk
+from app.simulator import place_call
 from app.storage import database, sends
 from app.storage.tables import lockouts, send_counts
+from bench.acceptance import _start_in_thread
+from bench.fake_verify import FakeVerifyServer
+from bench.server import Server, free_port
 from config import TestConfig
 from tests.conftest import BACKENDS, SLOW_MACHINE_DATABASE_TIMEOUT
 from tests.test_admin import BASE, HASH, log_in
@@ -345,3 +354,95 @@ def test_a_worker_whose_give_back_fails_at_exit_gives_it_back_at_the_process_s_e
     sends.give_back(app)  # then atexit
 
     assert hours_counted(db) == [(2, 2)]
+
+
+@pytest.fixture
+def served(database_url, tmp_path):
+    """gunicorn as the Procfile runs it, one worker at a time, Verify simulated; (server, auth token)."""
+    verify_port = _start_in_thread(FakeVerifyServer(0.01, CODE))
+    token = secrets.token_hex(16)
+    env = {
+        "APP_ENV": "production",
+        "TWILIO_ACCOUNT_SID": "AC" + secrets.token_hex(16),
+        "TWILIO_AUTH_TOKEN": token,
+        "TWILIO_VERIFY_SERVICE_SID": "VA" + secrets.token_hex(16),
+        "SECRET_KEY": secrets.token_urlsafe(32),
+        "DATABASE_URL": database_url,
+        "BENCH_VERIFY_URL": f"http://127.0.0.1:{verify_port}",
+        "WEB_CONCURRENCY": "1",
+        "GUNICORN_CMD_ARGS": f"--max-requests {MAX_REQUESTS}",
+        # The most these settings allow: on a loaded machine the database and Verify are slow, not down.
+        "DATABASE_TIMEOUT": "5",
+        "VERIFY_TIMEOUT": "10",
+    }
+    server = Server("bench.served_wsgi:app", free_port(), tmp_path / "server.log", env=env)
+    server.start(timeout=120)
+    try:
+        yield server, token
+    finally:
+        server.stop()
+
+
+MAX_REQUESTS = 60
+CODE = "123456"
+
+
+def places_and_codes(db):
+    """(places taken, codes sent) of every hour together: a give-back goes into its own hour, whenever the test runs."""
+    return tuple(map(sum, zip(*hours_counted(db)))) or (0, 0)
+
+
+def replaced(server, worker):
+    """Once gunicorn has a new worker in the place of `worker`, ended: the new one's pid."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        pids = server.worker_pids()
+        if pids and worker not in pids and not Path(f"/proc/{worker}").exists():
+            return pids[0]
+        time.sleep(0.05)
+    pytest.fail(f"worker {worker} was not replaced within 60 s", pytrace=False)
+
+
+def test_a_worker_gives_back_its_places_however_it_stops(served, db, clock):
+    server, token = served
+    callers = iter(f"+1415555{n:04d}" for n in range(100))
+    codes = 0
+
+    def two_codes_sent():
+        nonlocal codes
+        for _ in range(2):
+            assert place_call(f"{server.url}/voice", from_=next(callers), auth_token=token).heard("sent a text message")
+        codes += 2
+        assert places_and_codes(db)[0] > codes  # the worker holds places it has not used
+
+    worker = server.worker_pids()[0]
+    # SIGTERM: a graceful stop (a deploy, a scale-down); SIGQUIT and SIGINT: a quick one;
+    # SIGABRT: the master's stop of a worker stuck past gunicorn's timeout.
+    for stop in (signal.SIGTERM, signal.SIGQUIT, signal.SIGINT, signal.SIGABRT):
+        two_codes_sent()
+        os.kill(worker, stop)
+        worker = replaced(server, worker)
+        assert places_and_codes(db) == (codes, codes), stop.name
+
+    two_codes_sent()  # max_requests: the worker stops of itself after so many requests
+    while worker in server.worker_pids():
+        requests.get(f"{server.url}/healthz", timeout=10)
+    worker = replaced(server, worker)
+    assert places_and_codes(db) == (codes, codes), "max_requests"
+
+    two_codes_sent()
+    server.stop()  # the whole server, as Heroku stops a dyno
+    assert places_and_codes(db) == (codes, codes), "the server stopped"
+
+
+def test_a_worker_that_stops_after_the_hour_turned_gives_its_places_back_into_their_own_hour(make_app, call, db, clock):
+    app = make_app(MAX_SENDS_PER_HOUR=1000)
+    for number in CALLERS[:2]:
+        assert call(from_=number, target=app).heard("sent a text message")
+    clock.turn()
+
+    sends.give_back(app)  # worker_exit, or atexit
+
+    assert hours_counted(db) == [(2, 2)]
+    result = app.test_cli_runner().invoke(args=["verifications", "report"])
+    assert "this_hour 0" in [" ".join(line.split()) for line in result.output.splitlines()]
