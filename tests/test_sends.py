@@ -446,3 +446,30 @@ def test_a_worker_that_stops_after_the_hour_turned_gives_its_places_back_into_th
     assert hours_counted(db) == [(2, 2)]
     result = app.test_cli_runner().invoke(args=["verifications", "report"])
     assert "this_hour 0" in [" ".join(line.split()) for line in result.output.splitlines()]
+
+
+@pytest.fixture
+def statements():
+    """The statements every engine runs while the test watches: `with statements.watched(): …`, then `statements.seen`."""
+    seen = []
+
+    def watch(*args):
+        seen.append(args[2].split()[0] + (" send_counts" if "send_counts" in args[2] else ""))
+
+    sqlalchemy.event.listen(sqlalchemy.Engine, "before_cursor_execute", watch)
+    yield seen
+    sqlalchemy.event.remove(sqlalchemy.Engine, "before_cursor_execute", watch)
+
+
+def test_a_code_sent_from_the_places_a_worker_holds_adds_no_statement_to_the_call_s_start(make_app, call, clock, statements):
+    app = make_app(MAX_SENDS_PER_HOUR=1000)
+    call(from_=CALLERS[0], target=app)  # the worker takes its places
+    statements.clear()
+    assert call(from_=CALLERS[1], target=app).heard("sent a text message")
+    assert "send_counts" not in " ".join(statements)  # the record and the lockout count only
+
+    clock.turn()
+    statements.clear()
+    assert call(from_=CALLERS[2], target=app).heard("sent a text message")
+    # Once an hour a worker's first code gives the last hour's places back, and takes this hour's.
+    assert [statement for statement in statements if "send_counts" in statement] == ["UPDATE send_counts", "INSERT send_counts"]
