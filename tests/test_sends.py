@@ -271,13 +271,18 @@ def test_the_cap_is_drawn_from_the_callers_of_the_busiest_hour(make_app, caplog)
     assert "send cap: 400 codes per clock hour, as MAX_SENDS_PER_HOUR sets" in caplog.text
 
 
-def test_a_peak_of_ten_callers_stops_the_twenty_sixth_code(make_app, call, verify, records):
+def test_a_peak_of_ten_callers_stops_the_twenty_sixth_code(make_app, call, verify, records, caplog):
     app = make_app(PEAK_CALLS_PER_HOUR=10)
     callers = [f"+1415555{n:04d}" for n in range(26)]
     heard = [call(from_=number, target=app).heard("sent a text message") for number in callers]
     assert heard == [True] * 25 + [False]
     assert len(verify.sent) == 25
     assert records()[-1]["reason"] == "sends_capped"
+    assert "no code sent, MAX_SENDS_PER_HOUR (25) reached this hour" in caplog.text  # the cap in force, drawn
+    sends.give_back(app)
+    result = app.test_cli_runner().invoke(args=["verifications", "report"])
+    lines = [" ".join(line.split()) for line in result.output.splitlines()]
+    assert "this_hour 25" in lines and "max_per_hour 25" in lines
 
 
 @pytest.mark.parametrize(
