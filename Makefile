@@ -54,6 +54,6 @@ bench: $(DEV)
 bench-smoke: $(DEV)
 	$(VENV)/bin/python -m bench.run --calls 10 --rounds 1 --requests 200 --startups 1 --label smoke
 
-# 1000 callers at once on a fresh PostgreSQL database (dropped after), the sends cap raised for them.
+# 1000 callers at once on a fresh PostgreSQL database (dropped after), every setting at its default.
 bench-1000: $(DEV)
-	$(VENV)/bin/python -m bench.run --calls 1000 --rounds 0 --startups 1 --fresh-postgres --env MAX_SENDS_PER_HOUR=5000 --label 1000
+	$(VENV)/bin/python -m bench.run --calls 1000 --rounds 0 --startups 1 --fresh-postgres --label 1000
