@@ -25,7 +25,11 @@ OLD_SPELLINGS = {"FALLBACK_NUMBER"}
 # Where config.py reads a setting: its readers, the required ones, those it lists for others, the environment itself.
 READ_IN_CONFIG = re.compile(r'(?:_str|_int|_float|_flag|_required|_listed|environ\.get)\(\s*"([A-Z][A-Z_0-9]*)"')
 # Where the app reads its configuration: config.get("NAME"), config["NAME"], and gunicorn.conf.py's settings.NAME.
-READ_IN_APP = re.compile(r'config(?:\.get\(|\[)"([A-Z][A-Z_0-9]*)"|\bsettings\.([A-Z][A-Z_0-9]*)\b')
+READ_IN_APP = re.compile(r'config(?:\.get\(|\[)["\']([A-Z][A-Z_0-9]*)["\']|\bsettings\.([A-Z][A-Z_0-9]*)\b')
+# And straight from the environment: os.environ.get("NAME"), os.environ["NAME"], os.getenv("NAME").
+READ_FROM_ENVIRONMENT = re.compile(r'os\.(?:environ(?:\.get\(|\.setdefault\(|\[)|getenv\()["\']([A-Z][A-Z_0-9]*)["\']')
+# Names that are the platform's or a tool's, not this server's settings.
+NOT_SETTINGS = {"FLASK_RUN_FROM_CLI"}
 WRITTEN_BY_APP = re.compile(r'config\["([A-Z][A-Z_0-9]*)"\] =')
 
 spec = importlib.util.spec_from_file_location("settings_table", ROOT / "docs" / "hooks" / "settings_table.py")
@@ -110,6 +114,14 @@ def test_every_name_the_app_reads_from_its_configuration_is_a_setting_or_its_own
     own |= {name for text in sources for name in WRITTEN_BY_APP.findall(text)}
     assert own - settings == {"ENV_NAME", "TESTING", "REQUIRED", "UNREADABLE", "USE_LOCAL_VERIFY", "PROMPT_BOOKS"}
     assert read - settings - own == set()
+
+
+def test_every_name_the_app_reads_from_the_environment_is_a_setting():
+    files = [*ROOT.glob("app/**/*.py"), ROOT / "gunicorn.conf.py", ROOT / "web.py", ROOT / "wsgi.py"]
+    read = {name for path in files for name in READ_FROM_ENVIRONMENT.findall(path.read_text())}
+    assert {"WEB_CONCURRENCY", "PROMETHEUS_MULTIPROC_DIR"} <= read
+    settings = {setting.name for setting in REFERENCE} | DEFAULTS.keys()
+    assert read - settings - NOT_SETTINGS == set()
 
 
 def test_python_m_config_prints_the_same_reference_as_text_even_with_a_setting_wrong():

@@ -1,17 +1,36 @@
 """Lookup is asked while the caller hears the greeting, so the first code need not wait for it."""
 
 import concurrent.futures
+import datetime
+import threading
 from urllib.parse import urlsplit
 
-from app.calls import risk
+import pytest
+
+from app.calls import ahead, risk
 from app.calls.callstate import CallState
 from app.calls.verification import channels
-from app.simulator.engine import Call, FlaskTransport
+from app.simulator.engine import Call, FlaskTransport, call_fields
+from app.storage import lookups, records
 from tests.conftest import CALLER, SERVICE_NUMBER
 from tests.test_lockout import fail_once
+from tests.test_odd_input import post_signed
 
 ALL_CHECKS = "line_type,sim_swap,call_forwarding"
 ASKED = [(CALLER, "line_type_intelligence,sim_swap,call_forwarding")]
+
+
+@pytest.fixture(autouse=True)
+def fresh_worker(monkeypatch):
+    """Each test's Lookups asked ahead are a fresh worker's: none under way, the hour's allowance whole."""
+    monkeypatch.setattr(risk, "_ahead", ahead.Ahead(risk.AHEAD_AT_ONCE, "lookup-ahead"))
+
+
+def greeted(app, from_=CALLER, call_sid="CA" + "5" * 32):
+    """Twilio rings /voice, and the caller hangs up during the greeting; the Lookup asked ahead has answered."""
+    fields = {**call_fields(from_, SERVICE_NUMBER), "CallSid": call_sid}
+    assert post_signed(app, "/voice", fields).status_code == 200
+    concurrent.futures.wait(risk._ahead.pending(), timeout=30)
 
 
 class Speaking(FlaskTransport):
@@ -100,3 +119,62 @@ def test_a_caller_who_may_choose_email_is_looked_up_only_after_choosing(make_app
         assert risk._ahead.take(state.call_sid, CALLER) is None
         risk.ask_ahead(state.but(channel="sms"), ["sms"])
         assert risk._ahead.take(state.call_sid, CALLER).result(timeout=30)["line_type"] == "mobile"
+
+
+def test_callers_who_hang_up_during_the_greeting_cost_lookups_only_up_to_the_workers_share_of_the_send_cap(make_app, verify):
+    app = make_app(RISK_CHECKS=ALL_CHECKS, MAX_SENDS_PER_HOUR=4)  # two workers: a share of 2 an hour
+    for index in range(3):
+        greeted(app, from_=f"+1415555267{index}", call_sid=f"CA{index:032d}")
+    assert len(verify.lookup.requests) == 2
+    caller, wire = speaking_call(app, verify)  # past the allowance, the first code still asks, behind the cap
+    caller.press(caller.last_code)
+    assert caller.heard("your phone number is verified")
+    assert wire.asked_before["/verification/start"] == verify.lookup.requests[:2]
+    assert len(verify.lookup.requests) == 3
+
+
+def test_a_first_code_that_takes_its_answer_gives_the_allowance_back(make_app, verify):
+    app = make_app(RISK_CHECKS=ALL_CHECKS, MAX_SENDS_PER_HOUR=3)  # two workers: a share of 1
+    for _ in range(3):
+        caller, wire = speaking_call(app, verify)
+        assert len(wire.asked_before["/verification/start"]) == len(verify.lookup.requests)  # each asked ahead
+        caller.press(caller.last_code)
+
+
+def test_a_replayed_greeting_asks_nothing_more(make_app, verify):
+    app = make_app(RISK_CHECKS=ALL_CHECKS, LOOKUP_CACHE_HOURS=0)
+    for _ in range(5):
+        greeted(app)  # the same signed /voice, again and again
+    assert verify.lookup.requests == ASKED
+
+
+def test_with_every_lookup_ahead_under_way_the_first_code_asks_as_it_comes(make_app, verify, monkeypatch):
+    app = make_app(RISK_CHECKS=ALL_CHECKS)
+    monkeypatch.setattr(risk, "_ahead", ahead.Ahead(1, "lookup-ahead"))
+    held = threading.Event()
+    blocker = risk._ahead.ask("CA" + "9" * 32, "+14155550000", held.wait)
+    assert blocker
+    try:
+        caller = Call(FlaskTransport(app), "https://ivr.example.com/voice", "test-auth-token", CALLER, SERVICE_NUMBER, sms_source=verify)
+        caller.start()
+        assert verify.lookup.requests == ASKED  # by the first code itself: the pool had no room
+        caller.press(caller.last_code)
+        assert caller.heard("your phone number is verified")
+    finally:
+        held.set()
+
+
+def test_a_swap_answer_asked_ahead_serves_only_its_own_first_code(make_app, verify):
+    # The same CallSid verified again (a Studio flow's second pass, an agent's request) asks of the SIM afresh.
+    app = make_app(RISK_CHECKS=ALL_CHECKS)
+    caller, _ = speaking_call(app, verify, another_worker=True)
+    caller.press(caller.last_code)
+    with app.app_context():
+        number_hash = records.number_hash(CALLER)
+        kept = lookups.read(number_hash)
+        earlier = {check: {**fact, "at": fact["at"] - datetime.timedelta(seconds=ahead.KEPT + 1)} for check, fact in kept.items()}
+        lookups.write(number_hash, earlier)
+        state = CallState(call_sid=caller.fields["CallSid"], destination=CALLER, channel="sms", return_to="/voice/outcome")
+    with app.test_request_context("/verification/start", method="POST"):
+        risk.assess(state)
+    assert verify.lookup.requests == ASKED + [(CALLER, "sim_swap")]

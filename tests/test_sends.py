@@ -440,6 +440,30 @@ def test_a_worker_gives_back_its_places_however_it_stops(served, db, clock):
     assert places_and_codes(db) == (codes, codes), "the server stopped"
 
 
+def test_a_give_back_the_database_fails_at_the_hour_s_turn_is_made_at_the_process_s_end(make_app, call, db, clock, monkeypatch):
+    app = make_app(MAX_SENDS_PER_HOUR=1000)
+    for number in CALLERS[:2]:
+        assert call(from_=number, target=app).heard("sent a text message")
+    clock.turn()
+    run = database._run
+
+    def the_give_back_dropped(statement, *args):
+        if getattr(statement, "is_update", False):
+            raise sqlalchemy.exc.OperationalError("UPDATE send_counts", {}, ConnectionError("connection dropped"))
+        return run(statement, *args)
+
+    monkeypatch.setattr(database, "_run", the_give_back_dropped)
+    # The new hour's first code: the failed give-back skips the database for the rest of the step,
+    # so the code goes from the worker's share in memory.
+    assert call(from_=CALLERS[2], target=app).heard("sent a text message")
+    monkeypatch.setattr(database, "_run", run)
+    assert hours_counted(db) == [(10, 1)]  # the last hour's give-back is owed
+
+    sends.give_back(app)  # worker_exit, or atexit
+
+    assert hours_counted(db) == [(2, 2)]
+
+
 def test_a_worker_that_stops_after_the_hour_turned_gives_its_places_back_into_their_own_hour(make_app, call, db, clock):
     app = make_app(MAX_SENDS_PER_HOUR=1000)
     for number in CALLERS[:2]:

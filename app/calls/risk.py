@@ -13,16 +13,14 @@ the first code's step, so the code waits for Lookup only if Lookup is slower tha
 import concurrent.futures
 import datetime
 import logging
-import os
-import threading
-import time
 
 from blinker import Namespace
 from flask import current_app
 
 from app.calls import stir
+from app.calls.ahead import KEPT, Ahead
 from app.numbers import Unusable, in_countries, mask, usable_number
-from app.storage import lockout, lookups, records
+from app.storage import fallback, lockout, lookups, records, sends
 from app.twilio.lookup import LookupFailed
 
 log = logging.getLogger(__name__)
@@ -39,10 +37,8 @@ SIM_SWAP_FRESH = datetime.timedelta(hours=1)
 # Sent when a call's checks were all answered from the kept answers, with no Lookup.
 cache_hit = Namespace().signal("lookup-cache-hit")
 
-# Lookups a worker asks at once ahead of the code; more wait their turn.
+# Lookups a worker asks at once ahead of the code; past it, the first code asks as it comes.
 AHEAD_AT_ONCE = 64
-# Seconds an answer asked ahead is kept for its call's first code (a caller who hangs up during the greeting never takes it).
-AHEAD_KEPT = 60
 
 
 def checks(config):
@@ -115,7 +111,7 @@ def _answers(state, wanted):
     now = records.now()
     fresh = {
         check: fact for check, fact in kept.items()
-        if check in wanted and now - fact["at"] < _lifetime(check, hours) and _may_keep(check, fact, state.call_sid, config)
+        if check in wanted and now - fact["at"] < _lifetime(check, hours) and _may_keep(check, fact, state.call_sid, now, config)
     }  # fmt: skip
     missing = [check for check in wanted if check not in fresh]
     if not missing:
@@ -128,10 +124,12 @@ def _answers(state, wanted):
     return {**{check: fact["answer"] for check, fact in fresh.items()}, **asked}
 
 
-def _may_keep(check, fact, call_sid, config):
-    """False for a kept SIM-swap answer that lets the code go, unless given to this very call (asked ahead):
-    the SIM may have been swapped since, so another call asks again."""
-    return check != "sim_swap" or fact.get("call") == call_sid or _sim_swap(fact["answer"], config) == "recent"
+def _may_keep(check, fact, call_sid, now, config):
+    """False for a kept SIM-swap answer that lets the code go, unless given to this very call moments ago (asked
+    ahead): the SIM may have been swapped since, so another call, or this one's next verification, asks again."""
+    if check != "sim_swap" or _sim_swap(fact["answer"], config) == "recent":
+        return True
+    return fact.get("call") == call_sid and now - fact["at"] < datetime.timedelta(seconds=KEPT)
 
 
 def ask_ahead(state, offered):
@@ -139,8 +137,9 @@ def ask_ahead(state, offered):
 
     Only where the code would be asked for anyway: a number a code can go to, in ALLOWED_COUNTRIES,
     admitted by STIR_POLICY, not locked out, by a phone channel (`offered` are the channels the
-    caller may pick). The answer is kept with the call's CallSid (and in the lookup cache, for a
-    first code answered by the other worker).
+    caller may pick); and within app/calls/ahead.py's bounds, the hour's allowance being this
+    worker's share of the send cap. The answer is kept with the call's CallSid (and in the lookup
+    cache, for a first code answered by the other worker).
     """
     config = current_app.config
     wanted = checks(config)
@@ -153,9 +152,8 @@ def ask_ahead(state, offered):
     countries = current_app.extensions["verification"]["countries"]
     if not in_countries(destination, countries) or not stir.admitted(state.attestation, config.get("STIR_POLICY", "record")):
         return
-    state = state.but(destination=destination)
-    future = _ahead.pool().submit(_ask, current_app._get_current_object(), state, wanted)
-    _ahead.keep(state.call_sid, destination, future)
+    state, app, cap = state.but(destination=destination), current_app._get_current_object(), sends.cap(config)
+    _ahead.ask(state.call_sid, destination, lambda: _ask(app, state, wanted), allowance=cap and fallback.share(cap))
 
 
 def _ask(app, state, wanted):
@@ -167,51 +165,19 @@ def _ask(app, state, wanted):
 
 
 def _asked_ahead(state):
-    """The answers asked ahead for this call and number, waiting for them if need be; None if none were."""
+    """The answers asked ahead for this call and number, waiting for them if need be; None if none were (or none will come)."""
     future = _ahead.take(state.call_sid, state.destination)
     if future is None:
         return None
     try:
         return future.result(timeout=current_app.config.get("VERIFY_TIMEOUT", 5.0) + 1)
     except concurrent.futures.TimeoutError:
+        if future.cancel():
+            return None  # never started: asked now, as without asking ahead
         raise LookupFailed("network") from None
 
 
-class _Ahead:
-    """The Lookups a worker process has asked ahead, by CallSid, and the pool that asks them."""
-
-    def __init__(self):
-        self.lock = threading.Lock()
-        self.calls = {}
-        self.owner, self.executor = None, None
-
-    def pool(self):
-        """The worker's pool (a pool made before gunicorn forked has no threads in the worker)."""
-        with self.lock:
-            if self.owner != os.getpid():
-                self.owner = os.getpid()
-                self.executor = concurrent.futures.ThreadPoolExecutor(AHEAD_AT_ONCE, thread_name_prefix="lookup-ahead")
-            return self.executor
-
-    def keep(self, call_sid, destination, future):
-        now = time.monotonic()
-        with self.lock:
-            for stale in [sid for sid, (at, _, _) in self.calls.items() if now - at > AHEAD_KEPT]:
-                del self.calls[stale]
-            self.calls[call_sid] = (now, destination, future)
-
-    def pending(self):
-        """The answers still awaited, for a test that waits for them as the greeting would."""
-        with self.lock:
-            return [future for _, _, future in self.calls.values() if not future.done()]
-
-    def take(self, call_sid, destination):
-        with self.lock:
-            kept = self.calls.pop(call_sid, None)
-        return kept[2] if kept and kept[1] == destination else None
-
-
-_ahead = _Ahead()
+_ahead = Ahead(AHEAD_AT_ONCE, "lookup-ahead")
 
 
 def _lifetime(check, hours):

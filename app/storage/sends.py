@@ -62,6 +62,8 @@ class Places:
         self.hour = None
         self.left = 0
         self.unreported = 0
+        # (hour, places left, codes unreported) of past hours whose give-back the database failed.
+        self.owed = []
 
 
 @functools.cache
@@ -123,8 +125,11 @@ def admit(call_sid="-"):
     hour = this_hour()
     with places.lock:
         if places.hour != hour:
-            # What the last hour left (places unused, codes not reported yet) goes back into it.
+            # What the last hour left (places unused, codes not reported yet) goes back into it;
+            # if the database cannot take it now, at the process's end.
             _report(places, most, call_sid)
+            if places.left or places.unreported:
+                places.owed.append((places.hour, places.left, places.unreported))
             places.hour, places.left, places.unreported = hour, 0, 0
         if places.left:
             places.left -= 1
@@ -204,7 +209,12 @@ def give_back(app):
     if places is None:
         return
     with places.lock, app.app_context():
-        _report(places, cap(app.config))
+        most = cap(app.config)
+        for hour, left, unreported in places.owed[:]:
+            values = {"hour": hour, "places": left, "used": unreported, "cap": most}
+            if database.execute("send give-back", GIVE_BACK, values=values) is not None:
+                places.owed.remove((hour, left, unreported))
+        _report(places, most)
 
 
 def _report(places, most, call_sid="-"):
