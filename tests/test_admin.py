@@ -4,6 +4,7 @@ import csv
 import datetime
 import io
 import logging
+import re
 import threading
 
 import pytest
@@ -15,7 +16,8 @@ from app.ops.admin.chart import chart
 from app.storage import database, lockout
 from app.storage.tables import verifications
 from config import SettingsError
-from tests.conftest import CALLER
+from tests.conftest import BACKENDS, CALLER
+from tests.metering import statements
 
 PASSWORD = "correct horse battery"
 HASH = generate_password_hash(PASSWORD)
@@ -284,12 +286,8 @@ def test_unlocking_a_number_lets_it_call_again(admin_app, browser, call):
 
 def test_the_chart_stacks_each_periods_outcomes_against_a_round_top():
     start = datetime.datetime(2026, 12, 1, 0, 0)
-    rows = [
-        {"started_at": start + datetime.timedelta(minutes=5), "outcome": "approved"},
-        *[{"started_at": start + datetime.timedelta(hours=23, minutes=59), "outcome": "failed"}] * 2,
-        {"started_at": start + datetime.timedelta(hours=23, minutes=30), "outcome": None},
-    ]
-    drawn = chart(rows, start, start + datetime.timedelta(hours=24), 24)
+    counted = [{"approved": 1}, *[{}] * 22, {"failed": 2, "in_progress": 1}]
+    drawn = chart(counted, start, start + datetime.timedelta(hours=24))
     assert drawn["top"] == 5
     assert [(bar.outcome, bar.title) for bar in drawn["bars"]] == [
         ("approved", "00:00: 1 approved"), ("failed", "23:00: 2 failed"), ("in_progress", "23:00: 1 in progress")
@@ -297,6 +295,33 @@ def test_the_chart_stacks_each_periods_outcomes_against_a_round_top():
     approved, failed, running = drawn["bars"]
     assert failed.height == 2 * approved.height == 2 * running.height
     assert running.y + running.height == failed.y  # stacked on top
+
+
+def viewed(browser, db, count):
+    """The statements of one view of the page, with `count` more verifications in its day."""
+    with db.begin() as connection:
+        fields = {name: value for name, value in connection.execute(verifications.select().limit(1)).mappings().one().items() if name != "id"}
+        connection.execute(verifications.insert(), [
+            {**fields, "call_sid": f"CA{count:016x}{index:016x}", "started_at": fields["started_at"] - datetime.timedelta(seconds=index + 1)}
+            for index in range(count)
+        ])
+    with statements() as executed:
+        assert browser.get(BASE + "/admin/?period=24h").status_code == 200
+    return [" ".join(statement.split()) for statement in executed]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_the_page_reads_as_many_statements_for_ten_calls_as_for_a_thousand_and_no_unlimited_rows(admin_app, browser, call, db):
+    call(target=admin_app).press("")
+    log_in(browser)
+    few, many = viewed(browser, db, 10), viewed(browser, db, 1000)
+    assert len(few) == len(many)
+    for statement in (statement for statement in many if "FROM verifications" in statement):
+        # Verifications are listed a page at a time; the figures come counted.
+        listed = re.search(r" LIMIT \S+( OFFSET \S+)?$", statement)
+        assert listed or "GROUP BY" in statement or "count(" in statement, statement
+        if "verifications.number_masked" in statement:
+            assert listed, statement
 
 
 def test_the_csv_holds_the_same_lines_as_the_report_command(admin_app, browser, call):

@@ -59,7 +59,7 @@ class Duration(click.ParamType):
 def report(since, as_csv):
     """Counts by outcome and reason, success rate, median attempts and time, locked numbers, codes sent this hour."""
     with connected() as connection:
-        _, summary = reports.since(connection, records.now() - since, current_app.config)
+        summary = reports.since(connection, records.now() - since, current_app.config)
     if as_csv:
         reports.write_csv(summary, sys.stdout)
         return

@@ -195,20 +195,6 @@ def documented_attestation(value):
     return value if not value or value in DOCUMENTED_ATTESTATIONS else OTHER_ATTESTATION
 
 
-def since(connection, start, end=None):
-    """The records of verifications started at or after `start` (and before `end`), as dicts.
-
-    A record stored before only Twilio's own StirVerstat values were kept reads as "other".
-    """
-    query = sqlalchemy.select(verifications).where(verifications.c.started_at >= start)
-    if end is not None:
-        query = query.where(verifications.c.started_at < end)
-    rows = [dict(row) for row in connection.execute(query).mappings()]
-    for row in rows:
-        row["stir_verstat"] = documented_attestation(row["stir_verstat"])
-    return rows
-
-
 def find(connection, start, end, call_sid=None, last_digits=None, offset=0, limit=20):
     """The records started between `start` and `end`, latest first: of one CallSid, or whose masked number ends in `last_digits`."""
     query = sqlalchemy.select(verifications).where(verifications.c.started_at >= start, verifications.c.started_at < end)

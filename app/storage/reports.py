@@ -1,12 +1,14 @@
-"""The figures of `flask verifications report` and the supervisor page, worked out from the records."""
+"""The figures of `flask verifications report` and the supervisor page, counted in the database: however many the records, a few rows come back."""
 
-import collections
 import csv
 import dataclasses
 import re
 import statistics
 
-from app.storage import lockout, records, sends
+import sqlalchemy
+
+from app.storage import lockout, microseconds, records, sends
+from app.storage.tables import verifications
 
 # A spreadsheet may run a text cell as a formula (OWASP: CSV injection) when it begins with a tab or
 # CR, or when one of = + - @ begins it or a line of it, after any white space.
@@ -15,6 +17,10 @@ FORMULA = re.compile(r"^[\t\r]|(?:^|[\r\n])\s*[=+\-@]")
 NO_VALUE = "-"
 # The records' risk facts the report counts (none where the risk checks are off).
 RISKS = ("line_type", "sim_swap", "forwarding")
+# What is counted by value: the outcomes, the reasons of those not approved, the attestations, the risk facts.
+COUNTED = ("outcome", "reason", "attestation", *RISKS)
+# The outcome of a verification still running.
+IN_PROGRESS = "in_progress"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -76,38 +82,131 @@ def _cell(value):
 
 
 def since(connection, start, config, end=None):
-    """(the records of the verifications started since `start`, and before `end`, their report): what operators see."""
-    rows = records.since(connection, start, end)
-    locked = lockout.locked_numbers(connection, config["LOCKOUT_MAX_FAILURES"], config["LOCKOUT_WINDOW"])
-    cap = sends.cap(config)
-    return rows, summarize(rows, locked, sends.sent_this_hour(connection), cap)
-
-
-def summarize(records, locked_numbers=0, sends_this_hour=0, max_sends_per_hour=None):
-    """The report on `records` (dicts with outcome, reason, attempts, started_at, finished_at)."""
-    finished = [record for record in records if record["outcome"]]
-    approved = [record for record in finished if record["outcome"] == "approved"]
-    outcomes = collections.Counter(record["outcome"] or "in_progress" for record in records)
-    reasons = collections.Counter(record["reason"] for record in finished if record["outcome"] != "approved")
-    attestations = collections.Counter(record.get("stir_verstat") or "none" for record in records)
-    risks = {fact: collections.Counter(record[fact] for record in records if record.get(fact)) for fact in RISKS}
+    """The report on the verifications started since `start` (and before `end`): what operators see."""
+    figures = {}
+    for section, name, value, first in connection.execute(_figures(_period(start, end))):
+        figures.setdefault(section, []).append((name, value, first))
+    counts = {section: _most_common(figures.get(section, [])) for section in COUNTED}
+    outcomes = counts["outcome"]
+    ended = sum(count for outcome, count in outcomes.items() if outcome != IN_PROGRESS)
+    seconds = [microseconds.in_seconds(value) for _, value, _ in figures.get("microseconds_to_verify", [])]
     return Report(
-        total=len(records),
-        by_outcome=dict(outcomes.most_common()),
-        by_reason=dict(reasons.most_common()),
+        total=sum(outcomes.values()),
+        by_outcome=outcomes,
+        by_reason=counts["reason"],
         # Of the verifications that have ended; those still running have no verdict yet.
-        success_rate=len(approved) / len(finished) if finished else None,
+        success_rate=outcomes.get("approved", 0) / ended if ended else None,
         # Of the calls that keyed a code in: withheld, locked or undelivered calls never could.
-        median_attempts=_median(record["attempts"] for record in finished if record["attempts"]),
-        median_seconds_to_verify=_median(
-            (record["finished_at"] - record["started_at"]).total_seconds() for record in approved
-        ),
-        locked_numbers=locked_numbers,
-        sends_this_hour=sends_this_hour,
-        max_sends_per_hour=max_sends_per_hour,
-        by_attestation=dict(attestations.most_common()),
-        by_risk={fact: dict(counts.most_common()) for fact, counts in risks.items() if counts},
+        median_attempts=_median(value for _, value, _ in figures.get("attempts", [])),
+        median_seconds_to_verify=_median(seconds),
+        locked_numbers=lockout.locked_numbers(connection, config["LOCKOUT_MAX_FAILURES"], config["LOCKOUT_WINDOW"]),
+        sends_this_hour=sends.sent_this_hour(connection),
+        max_sends_per_hour=sends.cap(config),
+        by_attestation=counts["attestation"],
+        by_risk={fact: counts[fact] for fact in RISKS if counts[fact]},
     )
+
+
+def over_time(connection, start, end, buckets):
+    """The verifications started between `start` and `end` by outcome, in `buckets` equal stretches of time: a {outcome: count} each."""
+    step = ((end - start) / buckets) // microseconds.ONE
+    bucket = (microseconds.since_epoch(verifications.c.started_at) - microseconds.of(start)) // step
+    drawn = sqlalchemy.select(bucket.label("bucket"), _outcome().label("outcome")).where(*_started(start, end)).subquery()
+    counted = sqlalchemy.select(drawn.c.bucket, drawn.c.outcome, sqlalchemy.func.count()).group_by(drawn.c.bucket, drawn.c.outcome)
+    counts = [{} for _ in range(buckets)]
+    for index, outcome, count in connection.execute(counted):
+        # The last stretch also takes what its step, rounded to the microsecond, leaves of the period.
+        bar = counts[min(index, buckets - 1)]
+        bar[outcome] = bar.get(outcome, 0) + count
+    return counts
+
+
+def _present(column):
+    """The column, with "" read as no value: an empty value counts as none, as it always has."""
+    return sqlalchemy.func.nullif(column, "")
+
+
+def _started(start, end):
+    """The conditions of a verification started at or after `start`, and before `end` if there is one."""
+    started_at = verifications.c.started_at
+    return (started_at >= start,) if end is None else (started_at >= start, started_at < end)
+
+
+def _outcome():
+    return sqlalchemy.func.coalesce(_present(verifications.c.outcome), IN_PROGRESS)
+
+
+def _period(start, end):
+    """Each verification started in the period, with the facts the report counts worked out: a CTE."""
+    v = verifications.c
+    ended = _present(v.outcome).is_not(None)
+    # A record stored before only Twilio's own StirVerstat values were kept counts as "other".
+    attestation = sqlalchemy.case(
+        (_present(v.stir_verstat).is_(None), "none"),
+        (v.stir_verstat.in_(sorted(records.DOCUMENTED_ATTESTATIONS)), v.stir_verstat),
+        else_=records.OTHER_ATTESTATION,
+    )
+    # Durations in whole microseconds: exact on both databases, as timedelta's are.
+    to_verify = microseconds.since_epoch(v.finished_at) - microseconds.since_epoch(v.started_at)
+    return (
+        sqlalchemy.select(
+            v.id,
+            _outcome().label("outcome"),
+            v.reason,
+            sqlalchemy.and_(ended, v.outcome != "approved").label("failed"),
+            attestation.label("attestation"),
+            *[_present(v[fact]).label(fact) for fact in RISKS],
+            sqlalchemy.case((sqlalchemy.and_(ended, v.attempts != 0), v.attempts)).label("attempts"),
+            sqlalchemy.case((v.outcome == "approved", to_verify)).label("microseconds_to_verify"),
+        )
+        .where(*_started(start, end))
+        .cte("period")
+    )
+
+
+def _figures(period):
+    """One statement: (section, name, count, first id) rows for each figure counted, and (section, None, value, None) rows for the middle values of each median."""
+    c = period.c
+    return sqlalchemy.union_all(
+        _counted("outcome", c.outcome),
+        _counted("reason", c.reason, c.failed),
+        _counted("attestation", c.attestation),
+        *[_counted(fact, c[fact], c[fact].is_not(None)) for fact in RISKS],
+        _middle("attempts", c.attempts),
+        _middle("microseconds_to_verify", c.microseconds_to_verify),
+    )
+
+
+def _counted(section, column, *where):
+    """How many of the period have each value of `column` (of those `where` holds for), and the first id with it."""
+    return (
+        sqlalchemy.select(_section(section), column.label("name"), sqlalchemy.func.count().label("value"), sqlalchemy.func.min(column.table.c.id).label("first"))
+        .where(*where)
+        .group_by(column)
+    )
+
+
+def _middle(section, column):
+    """The middle value of `column`, or the two middle ones for an even count, in the period (NULLs aside): a median's, without reading the rest."""
+    count = sqlalchemy.select(sqlalchemy.func.count(column)).scalar_subquery()
+    middle = (
+        sqlalchemy.select(column.label("value"))
+        .where(column.is_not(None))
+        .order_by(column)
+        .offset((count - 1) // 2)
+        .limit(2 - count % 2)
+        .subquery()
+    )
+    return sqlalchemy.select(_section(section), sqlalchemy.null().label("name"), middle.c.value, sqlalchemy.null().label("first"))
+
+
+def _section(name):
+    return sqlalchemy.literal(name, sqlalchemy.String).label("section")
+
+
+def _most_common(counted):
+    """{name: count} of (name, count, first id) rows, most common first, ties in the order first recorded: collections.Counter's order."""
+    return {name: count for name, count, _ in sorted(counted, key=lambda row: (-row[1], row[2]))}
 
 
 def _median(values):

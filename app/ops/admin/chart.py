@@ -19,14 +19,11 @@ class Bar:
     title: str
 
 
-def chart(rows, start, end, buckets):
-    """The bars, the y-axis top and the time labels for `rows` (records) started between `start` and `end`."""
+def chart(counted, start, end):
+    """The bars, the y-axis top and the time labels for `counted`, a {outcome: count} per equal stretch from `start` to `end` (reports.over_time)."""
+    buckets = len(counted)
     step = (end - start) / buckets
-    counts = [dict.fromkeys(OUTCOMES, 0) for _ in range(buckets)]
-    for row in rows:
-        index = min(int((row["started_at"] - start) / step), buckets - 1)
-        if index >= 0:
-            counts[index][row["outcome"] or "in_progress"] += 1
+    counts = [{outcome: bucket.get(outcome, 0) for outcome in OUTCOMES} for bucket in counted]
     top = _nice(max((sum(bucket.values()) for bucket in counts), default=0))
     plot_width, plot_height = WIDTH - LEFT, HEIGHT - BOTTOM - TOP
     slot = plot_width / buckets

@@ -144,10 +144,11 @@ def dashboard():
     page, log_page = _page("page"), _page("log")
     search = request.args.get("q", "").strip()
     call_sid, digits, search_error = _search(search)
-    listed = entries = None
+    listed = entries = counted = None
     if found is not None:
         try:
             with database.connect() as connection:
+                counted = reports.over_time(connection, when["start"], when["end"], when["buckets"])
                 listed = records.find(connection, when["start"], when["end"], call_sid, digits, page * RECENT, RECENT + 1)
                 entries = supervisors.audit_entries(connection, log_page * AUDIT_PAGE, AUDIT_PAGE + 1)
         except sqlalchemy.exc.SQLAlchemyError as error:
@@ -155,13 +156,13 @@ def dashboard():
             found = None
     if found is None:
         return render_template("admin/dashboard.html", when=when, periods=PERIODS, error=g.database_error)
-    rows, summary, locked = found
+    summary, locked = found
     return render_template(
         "admin/dashboard.html",
         when=when,
         periods=PERIODS,
         summary=summary,
-        chart=chart(rows, when["start"], when["end"], when["buckets"]),
+        chart=chart(counted, when["start"], when["end"]),
         locked=locked,
         recent=listed[:RECENT],
         page=page,
@@ -185,7 +186,7 @@ def report_csv():
     if found is None:
         return Response(g.database_error + "\n", 503, mimetype="text/plain")
     out = io.StringIO()
-    reports.write_csv(found[1], out)
+    reports.write_csv(found[0], out)
     with database.connect() as connection:
         supervisors.audit(connection, session["user"], "csv_export", when["name"], address=request.remote_addr)
     filename = f"verifications-{when['name']}-{when['end']:%Y%m%dT%H%MZ}.csv"
@@ -258,17 +259,17 @@ def _search(text):
 
 
 def _figures(when):
-    """(records, report, locked numbers) of the stretch of time, or None with g.database_error set."""
+    """(report, locked numbers) of the stretch of time, or None with g.database_error set."""
     config = current_app.config
     try:
         with database.connect() as connection:
-            rows, summary = reports.since(connection, when["start"], config, when["end"])
+            summary = reports.since(connection, when["start"], config, when["end"])
             locked = lockout.locked(connection, config["LOCKOUT_MAX_FAILURES"], config["LOCKOUT_WINDOW"])
     except sqlalchemy.exc.SQLAlchemyError as error:
         g.database_error = _why(error)
         log.warning("admin page: database error %s", type(error).__name__)
         return None
-    return rows, summary, locked
+    return summary, locked
 
 
 def _why(error):
