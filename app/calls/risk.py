@@ -38,7 +38,8 @@ SIM_SWAP_FRESH = datetime.timedelta(hours=1)
 cache_hit = Namespace().signal("lookup-cache-hit")
 
 # Lookups a worker asks at once ahead of the code; past it, the first code asks as it comes.
-AHEAD_AT_ONCE = 64
+# A burst of callers arrives at once: this many per worker greet together without waiting.
+AHEAD_AT_ONCE = 256
 
 
 def checks(config):
