@@ -12,12 +12,10 @@ import pytest
 import requests
 
 from app.simulator import place_call
-from bench.acceptance import _start_in_thread
-from bench.fake_verify import FakeVerifyServer
-from bench.server import Server, free_port
+from bench.server import free_port
+from tests.served import CODE, production_server
 
 ROOT = Path(__file__).resolve().parent.parent
-CODE = "123456"
 
 
 def debian_tool(name):
@@ -49,30 +47,11 @@ def test_promtool_accepts_the_readme_s_alert_rules(tmp_path):
 def served(database_url, tmp_path):
     """gunicorn as the Procfile runs it (two gevent workers, production, metrics on), Verify simulated."""
     prometheus = debian_tool("prometheus")
-    verify_port = _start_in_thread(FakeVerifyServer(0.05, CODE))
-    token, metrics_token = secrets.token_hex(16), secrets.token_hex(16)
-    env = {
-        "APP_ENV": "production",
-        "TWILIO_ACCOUNT_SID": "AC" + secrets.token_hex(16),
-        "TWILIO_AUTH_TOKEN": token,
-        "TWILIO_VERIFY_SERVICE_SID": "VA" + secrets.token_hex(16),
-        "SECRET_KEY": secrets.token_urlsafe(32),
-        "DATABASE_URL": database_url,
-        "BENCH_VERIFY_URL": f"http://127.0.0.1:{verify_port}",
-        "WEB_CONCURRENCY": "2",
-        "METRICS_TOKEN": metrics_token,
-        # The most these settings allow: on a loaded machine the database and Verify are slow, not down.
-        "DATABASE_TIMEOUT": "5",
-        "VERIFY_TIMEOUT": "10",
-        # The test process's own figures stay out of the server's.
-        "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "metrics"),
-    }
-    server = Server("bench.served_wsgi:app", free_port(), tmp_path / "server.log", env=env)
-    server.start(timeout=120)
-    try:
+    metrics_token = secrets.token_hex(16)
+    # The test process's own figures stay out of the server's.
+    settings = {"WEB_CONCURRENCY": "2", "METRICS_TOKEN": metrics_token, "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "metrics")}
+    with production_server(database_url, tmp_path, 0.05, **settings) as (server, token):
         yield server, token, metrics_token, prometheus
-    finally:
-        server.stop()
 
 
 def start_prometheus(prometheus, target, metrics_token, folder):

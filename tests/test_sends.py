@@ -5,7 +5,6 @@ import logging
 import os
 import re
 import runpy
-import secrets
 import signal
 import subprocess
 import sys
@@ -23,11 +22,9 @@ from app.calls import risk
 from app.simulator import place_call
 from app.storage import database, sends
 from app.storage.tables import lockouts, send_counts
-from bench.acceptance import _start_in_thread
-from bench.fake_verify import FakeVerifyServer
-from bench.server import Server, free_port
 from config import TestConfig
 from tests.conftest import BACKENDS, SLOW_MACHINE_DATABASE_TIMEOUT
+from tests.served import production_server
 from tests.test_admin import BASE, HASH, log_in
 from tests.test_cli_call import NO_CREDENTIALS
 from tests.test_database_down import CLOSED_PORT
@@ -364,32 +361,12 @@ def test_a_worker_whose_give_back_fails_at_exit_gives_it_back_at_the_process_s_e
 @pytest.fixture
 def served(database_url, tmp_path):
     """gunicorn as the Procfile runs it, one worker at a time, Verify simulated; (server, auth token)."""
-    verify_port = _start_in_thread(FakeVerifyServer(0.01, CODE))
-    token = secrets.token_hex(16)
-    env = {
-        "APP_ENV": "production",
-        "TWILIO_ACCOUNT_SID": "AC" + secrets.token_hex(16),
-        "TWILIO_AUTH_TOKEN": token,
-        "TWILIO_VERIFY_SERVICE_SID": "VA" + secrets.token_hex(16),
-        "SECRET_KEY": secrets.token_urlsafe(32),
-        "DATABASE_URL": database_url,
-        "BENCH_VERIFY_URL": f"http://127.0.0.1:{verify_port}",
-        "WEB_CONCURRENCY": "1",
-        "GUNICORN_CMD_ARGS": f"--max-requests {MAX_REQUESTS}",
-        # The most these settings allow: on a loaded machine the database and Verify are slow, not down.
-        "DATABASE_TIMEOUT": "5",
-        "VERIFY_TIMEOUT": "10",
-    }
-    server = Server("bench.served_wsgi:app", free_port(), tmp_path / "server.log", env=env)
-    server.start(timeout=120)
-    try:
-        yield server, token
-    finally:
-        server.stop()
+    settings = {"WEB_CONCURRENCY": "1", "GUNICORN_CMD_ARGS": f"--max-requests {MAX_REQUESTS}"}
+    with production_server(database_url, tmp_path, 0.01, **settings) as served_:
+        yield served_
 
 
 MAX_REQUESTS = 60
-CODE = "123456"
 
 
 def places_and_codes(db):
