@@ -6,7 +6,7 @@ LOOKUP_CACHE_HOURS; a SIM-swap answer only if it refuses (a recent swap), for an
 one that would let a code go is asked again by each call, or a swap made since the number was
 first looked up (by whoever made it) would be hidden. What is missing or stale is asked.
 
-`ask_ahead(state)` asks while the caller hears the greeting: Twilio speaks it before fetching
+`ask_ahead(state, offered)` asks while the caller hears the greeting: Twilio speaks it before fetching
 the first code's step, so the code waits for Lookup only if Lookup is slower than the greeting.
 """
 
