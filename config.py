@@ -2,6 +2,7 @@
 
 import os
 import re
+import signal
 import textwrap
 from typing import NamedTuple
 
@@ -225,7 +226,7 @@ class Config:
         doc="seconds a call's webhook state stays valid; no shorter than the slowest code entry, or the server refuses "
         "to start: the three longest sentences a Gather says at 10 characters a second, plus 10 s, plus "
         "(`CODE_LENGTH` + 1) × `GATHER_TIMEOUT` (Twilio restarts the timeout at each key): 124 with the other "
-        "defaults, 125 in `es-MX`",
+        "defaults in `en-US`; the refusal names the least for the languages and prompts in use",
     )
     CALLBACK = _flag(
         "CALLBACK",
@@ -297,7 +298,7 @@ class Config:
     MAX_SENDS_PER_HOUR = _int(
         "MAX_SENDS_PER_HOUR",
         0,
-        doc="the cap itself (1–1000000), when set: codes sent per clock hour by every worker and dyno together "
+        doc="the cap itself (1–1000000), when set (0 or empty: drawn from `PEAK_CALLS_PER_HOUR`): codes sent per clock hour by every worker and dyno together "
         "(first codes and resends; not those of the local stand-in); past it, callers go to the fallback",
         shown="{}: drawn from `PEAK_CALLS_PER_HOUR`",
     )
@@ -493,6 +494,8 @@ def _default_text(value):
 
 if __name__ == "__main__":
     # `python -m config`: the reference as text, to read without building the site.
+    if hasattr(signal, "SIGPIPE"):
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # `python -m config | head` ends quietly, as other commands do
     for names, default, meaning in reference():
         print(f"{', '.join(names)}  (default: {default})")
         print(textwrap.fill(re.sub(r"\[([^]]+)\]\(([^)#]+)[^)]*\)", r"\1 (docs/\2)", meaning), 100, initial_indent="    ", subsequent_indent="    ", break_on_hyphens=False))

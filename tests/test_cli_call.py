@@ -494,6 +494,15 @@ def test_the_answer_set_now_is_heard_not_one_kept_from_an_earlier_call(flask_cal
     assert "call this number back" in flask_call("--line-type", "landline", app=calling_back).output
 
 
+def test_without_options_a_call_hears_the_kept_answers_as_a_real_caller_would(flask_call, records):
+    app = create_app(TestConfig, **NO_CREDENTIALS, RISK_CHECKS="sim_swap")
+    assert "[SMS" not in flask_call("--sim-swapped", "2h", "--keys", "code", app=app).output
+    # A recent swap is kept an hour: the next call is refused without asking Lookup.
+    result = flask_call("--keys", "code", app=app)
+    assert "[SMS" not in result.output
+    assert [record["reason"] for record in records()] == ["sim_swapped", "sim_swapped"]
+
+
 @pytest.mark.parametrize("option", [["--line-type", "landline"], ["--sim-swapped", "1d"], ["--forwarding"], ["--callback", "machine"]])
 def test_what_the_stand_in_answers_is_set_only_in_process(flask_call, server, option):
     result = flask_call("--url", server, *option)

@@ -262,7 +262,7 @@ def test_the_cap_is_drawn_from_the_callers_of_the_busiest_hour(make_app, caplog)
     assert "send cap: 2500 codes per clock hour = PEAK_CALLS_PER_HOUR 1000 (the default" in caplog.text
     caplog.clear()
     assert sends.cap(make_app(PEAK_CALLS_PER_HOUR=300, MAX_RESENDS=2).config) == 300 * 3 * 1.25
-    assert "send cap: 1125 codes per clock hour = PEAK_CALLS_PER_HOUR 300 × 3 codes" in caplog.text
+    assert "send cap: 1125 codes per clock hour = PEAK_CALLS_PER_HOUR 300 × 3 (codes a call may send: 1 + MAX_RESENDS)" in caplog.text
     caplog.clear()
     assert sends.cap(make_app(PEAK_CALLS_PER_HOUR=300, MAX_SENDS_PER_HOUR=400).config) == 400
     assert "send cap: 400 codes per clock hour, as MAX_SENDS_PER_HOUR sets" in caplog.text

@@ -187,7 +187,9 @@ def _set_lookup(said):
             sim_swapped_hours=said.get("sim_swap"),
             forwarding=bool(said.get("call_forwarding")),
         )
-        # An answer kept from an earlier call would be heard instead of the one set now.
+    if said:
+        # An answer kept from an earlier call would be heard instead of the one set now; without
+        # options, the kept answers stand, as they would for a real caller.
         lookups.forget_all()
 
 

@@ -106,8 +106,8 @@ def cap_in_force(config):
     peak = config["PEAK_CALLS_PER_HOUR"]
     unstated = " (the default: set it to your busiest hour's callers)" if peak == DEFAULTS["PEAK_CALLS_PER_HOUR"] else ""
     return (
-        f"send cap: {most} codes per clock hour = PEAK_CALLS_PER_HOUR {peak}{unstated} × {1 + config['MAX_RESENDS']} codes "
-        f"a call may send (1 + MAX_RESENDS) × {HEADROOM}; MAX_SENDS_PER_HOUR overrides it"
+        f"send cap: {most} codes per clock hour = PEAK_CALLS_PER_HOUR {peak}{unstated} × {1 + config['MAX_RESENDS']} "
+        f"(codes a call may send: 1 + MAX_RESENDS) × {HEADROOM}; MAX_SENDS_PER_HOUR overrides it"
     )
 
 
