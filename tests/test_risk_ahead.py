@@ -178,3 +178,21 @@ def test_a_swap_answer_asked_ahead_serves_only_its_own_first_code(make_app, veri
     with app.test_request_context("/verification/start", method="POST"):
         risk.assess(state)
     assert verify.lookup.requests == ASKED + [(CALLER, "sim_swap")]
+
+
+def test_a_lookup_asked_ahead_that_never_started_is_asked_by_the_first_code_not_taken_as_failed(make_app, verify, monkeypatch, records):
+    # The worker's pool is taken up by other work: the Lookup asked ahead waits in its queue past the first code's wait.
+    app = make_app(RISK_CHECKS=ALL_CHECKS, RISK_ON_LOOKUP_ERROR="refuse", VERIFY_TIMEOUT=0.5)
+    busy, held = concurrent.futures.ThreadPoolExecutor(1), threading.Event()
+    busy.submit(held.wait)
+    monkeypatch.setattr(risk._ahead, "_pool", lambda: busy)
+    try:
+        caller = Call(FlaskTransport(app), "https://ivr.example.com/voice", "test-auth-token", CALLER, SERVICE_NUMBER, sms_source=verify)
+        caller.start()
+        caller.press(caller.last_code)
+    finally:
+        held.set()
+        busy.shutdown()
+    assert caller.heard("your phone number is verified")  # not refused as lookup_unavailable
+    assert verify.lookup.requests == ASKED  # asked once, by the first code; the queued one was cancelled
+    assert records()[0]["sim_swap"] == "none"
