@@ -1,5 +1,6 @@
 """gunicorn settings, as the Procfile runs them on Heroku and locally."""
 
+import gc
 import os
 import sys
 
@@ -48,6 +49,17 @@ preload_app = True
 # Heroku's router and ngrok terminate TLS in front of gunicorn; ProxyFix in the app decides
 # how many forwarding hops to trust (TRUSTED_PROXIES).
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "*")
+
+
+def pre_fork(server, worker):
+    """The app built once (preload_app) is taken out of the garbage collector's sight before each fork.
+
+    A worker's full collection would otherwise walk the ~90,000 objects of the imported app:
+    60-100 ms in which none of the worker's callers is answered, once or twice per burst of 200
+    (BENCHMARKS.md), and pages shared with the master copied into the worker by the walk. This
+    is what the gc module's documentation advises for a process that forks without exec.
+    """
+    gc.freeze()
 
 
 def worker_exit(server, worker):

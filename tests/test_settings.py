@@ -1,6 +1,8 @@
 """The server refuses to start on settings that would fail a caller, and says which."""
 
+import gc
 import re
+import runpy
 import subprocess
 
 import pytest
@@ -277,6 +279,18 @@ def test_gunicorn_reads_its_worker_class_in_any_case():
     done = run(["gunicorn", "--config", "gunicorn.conf.py", "--print-config", "wsgi:app"], **ENTRY_PRODUCTION, GUNICORN_WORKER_CLASS="GThread")
     assert done.returncode == 0, done.stderr
     assert "worker_class                       = gthread" in done.stdout
+
+
+def test_gunicorn_freezes_the_app_out_of_the_collector_before_each_fork(monkeypatch):
+    # The workers' collections never walk the objects of the app built before the fork.
+    monkeypatch.setenv("GUNICORN_WORKER_CLASS", "gthread")  # no gevent patching of this process
+    hooks = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    gc.unfreeze()
+    try:
+        hooks["pre_fork"](None, None)
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
 
 
 def test_a_near_miss_of_a_setting_in_the_environment_or_env_is_warned_about_naming_it(monkeypatch, tmp_path, caplog):
