@@ -1,6 +1,7 @@
 # `make run`: set up, migrate and run the development server. `make test`: set up and run the tests.
 # `make bench`: the burst benchmark (BENCHMARKS.md); `make bench-smoke`: a 10-call check of it;
-# `make bench-1000`: 1000 callers on a fresh PostgreSQL database.
+# `make bench-1000`: 1000 callers on a fresh PostgreSQL database. Each burst is then run against
+# bench/floor_app.py too, the least any Flask app on this server pays for the same calls.
 # `make docs`: the documentation site (mkdocs.yml) on 127.0.0.1:8000, rebuilt as its pages change;
 # `make docs-check`: built with --strict, failing on a broken link or a page left out of the navigation.
 # `make acceptance`: every caller path on gunicorn as the Procfile runs it, Verify simulated.
@@ -49,11 +50,11 @@ acceptance: $(DEV)
 	$(VENV)/bin/python -m bench.acceptance
 
 bench: $(DEV)
-	$(VENV)/bin/python -m bench.run
+	$(VENV)/bin/python -m bench.run --floor
 
 bench-smoke: $(DEV)
-	$(VENV)/bin/python -m bench.run --calls 10 --rounds 1 --requests 200 --startups 1 --label smoke
+	$(VENV)/bin/python -m bench.run --calls 10 --rounds 1 --requests 200 --startups 1 --floor --label smoke
 
 # 1000 callers at once on a fresh PostgreSQL database (dropped after), every setting at its default.
 bench-1000: $(DEV)
-	$(VENV)/bin/python -m bench.run --calls 1000 --rounds 0 --startups 1 --fresh-postgres --label 1000
+	$(VENV)/bin/python -m bench.run --calls 1000 --rounds 0 --startups 1 --fresh-postgres --floor --label 1000

@@ -27,6 +27,12 @@ seconds (0.3 by default, or BENCH_LOOKUP_LATENCY); both are in the results' JSON
 Gather's action spoken, the digits keyed (bench/speech.py); hop latency is still the webhooks'
 round trips, and the burst's whole duration is reported with the calls' length.
 
+`--floor` (BENCH_FLOOR=1; `make bench` and `make bench-1000` pass it) then runs the same burst
+against bench/floor_app.py under the same gunicorn: the four webhooks with their signature
+checks and two Verify requests, and nothing else. Its p95 is the least any Flask app on this
+server and these two cores gets; the project's distance above it is what the project's own work
+costs, and is printed with it.
+
 `--profile` (BENCH_PROFILE=1) samples the workers with py-spy during the burst and prints where
 their CPU went, per part and per hop (bench/cpu_profile.py).
 
@@ -198,6 +204,11 @@ def run_burst(server, verify, calls, accounts=False, speech=False, sampler=None)
         hop_p95_s=percentile(seconds, 0.95),
         hop_p99_s=percentile(seconds, 0.99),
         hop_max_s=max(seconds),
+        # Which hops make the tail: the webhooks that wait on Verify, or the others.
+        hop_p95_by_path_s={
+            path: percentile([hop.seconds for hop in hops if hop.path == path], 0.95)
+            for path in sorted({hop.path for hop in hops})
+        },
         errors=errors[:5],
         # The stand-in does the same work in every burst: server CPU per unit of it compares
         # runs across the machine's changes of speed (BENCHMARKS.md).
@@ -373,6 +384,12 @@ def main(argv=None):
         help="py-spy samples the workers in the burst: CPU per part and hop (BENCH_PROFILE=1)",
     )
     parser.add_argument(
+        "--floor",
+        action="store_true",
+        default=os.environ.get("BENCH_FLOOR", "") not in ("", "0"),
+        help="then the same burst against bench/floor_app.py, the least a Flask app on this server pays (BENCH_FLOOR=1)",
+    )
+    parser.add_argument(
         "--fresh-postgres",
         action="store_true",
         default=os.environ.get("BENCH_FRESH_POSTGRES", "") not in ("", "0"),
@@ -436,6 +453,10 @@ def main(argv=None):
 
         if args.rounds:
             report.update(compare_twiml_hop(project, stamp, args))
+        if args.floor and args.calls and not accounts:
+            project.stop()  # the floor has the two cores to itself, as the project had
+            report["floor"] = run_floor(env, verify, args.calls, stamp, args.speech)
+            _print_floor(report["floor"], report["burst"])
     finally:
         project.stop()
         verify.stop()
@@ -451,8 +472,29 @@ def main(argv=None):
     path = RESULTS / f"{stamp}{'-' + args.label if args.label else ''}.json"
     path.write_text(json.dumps(report, indent=2))
     print(f"results: {path}")
-    burst = report.get("burst", {"calls": 0, "verified": 0, "non_200": 0, "over_15_s": 0})
-    return 0 if burst["verified"] == burst["calls"] and burst["non_200"] == 0 and burst["over_15_s"] == 0 else 1
+    bursts = [report.get("burst", {"calls": 0, "verified": 0, "non_200": 0, "over_15_s": 0})] + ([report["floor"]] if "floor" in report else [])
+    return 0 if all(b["verified"] == b["calls"] and b["non_200"] == 0 and b["over_15_s"] == 0 for b in bursts) else 1
+
+
+def run_floor(env, verify, calls, stamp, speech=False):
+    """The same burst against bench/floor_app.py under the same gunicorn: what any Flask app on it pays."""
+    floor = Server("bench.floor_app:app", free_port(), RESULTS / f"{stamp}-floor.log", env)
+    try:
+        floor.start()
+        asyncio.run(load.burst(f"{floor.url}/voice", SERVER_ENV["TWILIO_AUTH_TOKEN"], 4))  # warm up
+        return run_burst(floor, verify, calls, speech=speech)
+    finally:
+        floor.stop()
+
+
+def _print_floor(floor, burst):
+    print(
+        f"floor (bench/floor_app.py, the same burst): {floor['verified']}/{floor['calls']} verified, "
+        f"{floor['non_200']} non-200; hop p95 {floor['hop_p95_s']:.3f} s, server workers {floor['workers_cpu_s']:.2f} s of CPU\n"
+        f"  the project above the floor: hop p95 +{burst['hop_p95_s'] - floor['hop_p95_s']:.3f} s, "
+        f"worker CPU ×{burst['workers_cpu_s'] / max(floor['workers_cpu_s'], 1e-9):.2f}",
+        flush=True,
+    )
 
 
 def _check_capacity(calls, open_files):
@@ -495,6 +537,7 @@ def _print_burst(burst):
         f"{burst['webhooks']} webhooks, {burst['non_200']} non-200, {burst['over_15_s']} over 15 s\n"
         f"  hop latency p50 {burst['hop_p50_s']:.3f} s, p95 {burst['hop_p95_s']:.3f} s, "
         f"p99 {burst['hop_p99_s']:.3f} s, max {burst['hop_max_s']:.3f} s; whole burst {burst['wall_s']:.2f} s\n"
+        f"  p95 by hop: {', '.join(f'{path} {p95:.3f} s' for path, p95 in burst['hop_p95_by_path_s'].items())}\n"
         f"  CPU: server workers {burst['workers_cpu_s']:.2f} s, load generator {burst['load_generator_cpu_s']:.2f} s, "
         f"Verify stand-in {burst['verify_standin_cpu_s']:.2f} s (server ÷ stand-in {burst['server_per_standin_cpu']:.1f}); "
         f"machine idle {100 * burst['machine_idle_share']:.0f}%; "
