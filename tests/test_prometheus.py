@@ -40,7 +40,89 @@ def test_promtool_accepts_the_readme_s_alert_rules(tmp_path):
     rules.write_text(readme_yaml("groups:"))
     checked = subprocess.run([debian_tool("promtool"), "check", "rules", str(rules)], capture_output=True, text=True)
     assert checked.returncode == 0, checked.stdout + checked.stderr
-    assert "SUCCESS: 3 rules found" in checked.stdout
+    assert "SUCCESS: 4 rules found" in checked.stdout
+
+
+# Made-up series, a minute apart, and when each rule must fire: `promtool test rules` checks both ways.
+RULE_TESTS = """
+rule_files: [alerts.yml]
+evaluation_interval: 1m
+tests:
+  - interval: 1m
+    input_series:
+      # 20 of 100 requests a minute fail for Twilio's own reasons (5xx), 30 more for the caller's (60200).
+      - {series: 'ivr_verify_errors_total{action="send", error="http_5xx"}', values: '0+20x10'}
+      - {series: 'ivr_verify_errors_total{action="send", error="60200"}', values: '0+30x10'}
+      - {series: 'ivr_verify_request_seconds_count{action="send"}', values: '0+100x10'}
+    alert_rule_test:
+      - {eval_time: 2m, alertname: VerifyUnavailable, exp_alerts: []}
+      - eval_time: 8m
+        alertname: VerifyUnavailable
+        exp_alerts:
+          - exp_labels: {severity: page}
+            exp_annotations: {summary: "Twilio Verify is failing: callers hear 'We cannot verify your phone right now'"}
+  - interval: 1m
+    input_series:
+      # 5% of Twilio's requests fail: no page.
+      - {series: 'ivr_verify_errors_total{action="check", error="network"}', values: '0+5x10'}
+      - {series: 'ivr_verify_request_seconds_count{action="check"}', values: '0+100x10'}
+    alert_rule_test:
+      - {eval_time: 10m, alertname: VerifyUnavailable, exp_alerts: []}
+  - interval: 1m
+    input_series:
+      # 3 approved and 1 failed a minute for 20 minutes, then the other way round.
+      - {series: 'ivr_verifications_finished_total{outcome="approved", reason=""}', values: '0+3x20 60+1x20'}
+      - {series: 'ivr_verifications_finished_total{outcome="failed", reason="too_many_attempts"}', values: '0+1x20 20+3x20'}
+    alert_rule_test:
+      - {eval_time: 20m, alertname: VerificationSuccessRateDrop, exp_alerts: []}
+      - {eval_time: 32m, alertname: VerificationSuccessRateDrop, exp_alerts: []}
+      - eval_time: 40m
+        alertname: VerificationSuccessRateDrop
+        exp_alerts:
+          - exp_labels: {severity: ticket}
+            exp_annotations: {summary: "Most callers fail verification: see the reasons in ivr_verifications_finished_total"}
+  - interval: 1m
+    input_series:
+      # The same share failed, but too few calls to say anything.
+      - {series: 'ivr_verifications_finished_total{outcome="approved", reason=""}', values: '0+0.1x40'}
+      - {series: 'ivr_verifications_finished_total{outcome="failed", reason="no_input"}', values: '0+0.3x40'}
+    alert_rule_test:
+      - {eval_time: 40m, alertname: VerificationSuccessRateDrop, exp_alerts: []}
+  - interval: 1m
+    input_series:
+      # One lockout a minute, then four.
+      - {series: 'ivr_lockouts_total', values: '0+1x10 10+4x10'}
+    alert_rule_test:
+      - {eval_time: 10m, alertname: LockoutSpike, exp_alerts: []}
+      - eval_time: 20m
+        alertname: LockoutSpike
+        exp_alerts:
+          - exp_labels: {severity: page}
+            exp_annotations: {summary: "A spike of lockouts: 36 calls turned away in 10 minutes"}
+  - interval: 1m
+    input_series:
+      # Two dynos scraped, both reading the database's count of the hour.
+      - {series: 'ivr_codes_sent_this_hour{instance="web.1"}', values: '1500 2000 2001'}
+      - {series: 'ivr_codes_sent_this_hour{instance="web.2"}', values: '1500 2000 2001'}
+      - {series: 'ivr_send_cap_per_hour{instance="web.1"}', values: '2500 2500 2500'}
+      - {series: 'ivr_send_cap_per_hour{instance="web.2"}', values: '2500 2500 2500'}
+    alert_rule_test:
+      - {eval_time: 0m, alertname: SendCapNear, exp_alerts: []}
+      - {eval_time: 1m, alertname: SendCapNear, exp_alerts: []}
+      - eval_time: 2m
+        alertname: SendCapNear
+        exp_alerts:
+          - exp_labels: {severity: page}
+            exp_annotations: {summary: "2001 codes sent this hour, past 80% of the cap: callers past it get no code"}
+"""
+
+
+def test_each_alert_rule_fires_when_it_should_and_only_then(tmp_path):
+    (tmp_path / "alerts.yml").write_text(readme_yaml("groups:"))
+    (tmp_path / "tests.yml").write_text(RULE_TESTS)
+    tested = subprocess.run([debian_tool("promtool"), "test", "rules", "tests.yml"], cwd=tmp_path, capture_output=True, text=True)
+    assert tested.returncode == 0, tested.stdout + tested.stderr
+    assert "SUCCESS" in tested.stdout
 
 
 @pytest.fixture
