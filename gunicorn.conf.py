@@ -56,8 +56,8 @@ def pre_fork(server, worker):
 
     A worker's full collection would otherwise walk the ~90,000 objects of the imported app:
     60-100 ms in which none of the worker's callers is answered, once or twice per burst of 200
-    (BENCHMARKS.md), and pages shared with the master copied into the worker by the walk. This
-    is what the gc module's documentation advises for a process that forks without exec.
+    (BENCHMARKS.md), and pages shared with the master copied into the worker by the walk. The
+    gc module's documentation describes gc.freeze() for this: a process that forks without exec.
     """
     gc.freeze()
 

@@ -1,15 +1,15 @@
 """The server refuses to start on settings that would fail a caller, and says which."""
 
-import gc
 import re
-import runpy
 import subprocess
+import urllib.request
 
 import pytest
 
 from app import create_app
 from app import settings as app_settings
 from app.twilio.standin import LocalVerify
+from bench.server import Server, free_port
 import config
 from config import Config, DevelopmentConfig, TestConfig
 from tests.fakes import ScriptedVerify
@@ -281,16 +281,15 @@ def test_gunicorn_reads_its_worker_class_in_any_case():
     assert "worker_class                       = gthread" in done.stdout
 
 
-def test_gunicorn_freezes_the_app_out_of_the_collector_before_each_fork(monkeypatch):
-    # The workers' collections never walk the objects of the app built before the fork.
-    monkeypatch.setenv("GUNICORN_WORKER_CLASS", "gthread")  # no gevent patching of this process
-    hooks = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
-    gc.unfreeze()
+def test_the_procfile_s_workers_start_with_the_preloaded_app_frozen_out_of_the_collector(tmp_path):
+    # Their collections never walk the objects built before the fork (gunicorn.conf.py's pre_fork).
+    server = Server("tests.gc_probe:app", free_port(), tmp_path / "server.log", env=ENTRY_PRODUCTION)
+    server.start(timeout=60)
     try:
-        hooks["pre_fork"](None, None)
-        assert gc.get_freeze_count() > 0
+        answered = urllib.request.urlopen(f"{server.url}/", timeout=30).read()
     finally:
-        gc.unfreeze()
+        server.stop()
+    assert int(answered) > 1000
 
 
 def test_a_near_miss_of_a_setting_in_the_environment_or_env_is_warned_about_naming_it(monkeypatch, tmp_path, caplog):
