@@ -1,7 +1,7 @@
 # `make run`: set up, migrate and run the development server. `make test`: set up and run the tests.
 # `make bench`: the burst benchmark (BENCHMARKS.md); `make bench-smoke`: a 10-call check of it;
 # `make bench-1000`: 1000 callers on a fresh PostgreSQL database. Each burst is then run against
-# bench/floor_app.py too, the least any Flask app on this server pays for the same calls.
+# bench/floor_app.py too, the least a Flask app pays on this server for the same calls.
 # `make docs`: the documentation site (mkdocs.yml) on 127.0.0.1:8000, rebuilt as its pages change;
 # `make docs-check`: built with --strict, failing on a broken link or a page left out of the navigation.
 # `make acceptance`: every caller path on gunicorn as the Procfile runs it, Verify simulated.

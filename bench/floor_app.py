@@ -3,9 +3,10 @@
 Each webhook reads Twilio's form and checks its signature once (as bench/bare_app.py's
 `lean_app`); /verification/start and /verification/check each make their one request to Verify
 (the stand-in at BENCH_VERIFY_URL, through one urllib3 pool as the project's client does); every
-answer is a fixed TwiML document, saying the project's own sentences. No call state, no records, no lockout, no logging: what is left
-is gunicorn, Flask and the two requests, the least any Flask app on this server pays for a call.
-`python -m bench.run --app floor` runs the burst against it.
+answer is a fixed TwiML document, saying the project's own sentences. No call state, no records,
+no lockout, no logging: what is left is gunicorn, Flask and the two requests, the least a Flask
+app that sends the code while the caller waits pays on this server for a call.
+`python -m bench.run --floor` runs the project's burst, then the same against this app.
 """
 
 import json
@@ -36,7 +37,10 @@ def signed():
 
 
 def verify(path, fields):
+    """Verify's answer; a 502 for the webhook (a call the burst counts as failed) if Verify refused."""
     answer = pool.request("POST", f"{VERIFY}/v2/Services/{SERVICE}/{path}", fields=fields, encode_multipart=False, headers=AUTH, timeout=5.0)
+    if answer.status >= 400:
+        abort(502)
     return json.loads(answer.data)
 
 

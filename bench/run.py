@@ -29,9 +29,9 @@ round trips, and the burst's whole duration is reported with the calls' length.
 
 `--floor` (BENCH_FLOOR=1; `make bench` and `make bench-1000` pass it) then runs the same burst
 against bench/floor_app.py under the same gunicorn: the four webhooks with their signature
-checks and two Verify requests, and nothing else. Its p95 is the least any Flask app on this
-server and these two cores gets; the project's distance above it is what the project's own work
-costs, and is printed with it.
+checks and two Verify requests, and nothing else. Its p95 is the least a Flask app that sends
+the code while the caller waits gets on this server and these two cores; the project's distance
+above it is what the project's own work costs, and is printed with it.
 
 `--profile` (BENCH_PROFILE=1) samples the workers with py-spy during the burst and prints where
 their CPU went, per part and per hop (bench/cpu_profile.py).
@@ -453,10 +453,12 @@ def main(argv=None):
 
         if args.rounds:
             report.update(compare_twiml_hop(project, stamp, args))
-        if args.floor and args.calls and not accounts:
+        if args.floor and args.calls and accounts:
+            print("floor: not run with --verify-by account (the floor app has no account step)", flush=True)
+        elif args.floor and args.calls:
             project.stop()  # the floor has the two cores to itself, as the project had
             report["floor"] = run_floor(env, verify, args.calls, stamp, args.speech)
-            _print_floor(report["floor"], report["burst"])
+            _print_floor(report["floor"], report["burst"], args.risk_checks)
     finally:
         project.stop()
         verify.stop()
@@ -487,11 +489,12 @@ def run_floor(env, verify, calls, stamp, speech=False):
         floor.stop()
 
 
-def _print_floor(floor, burst):
+def _print_floor(floor, burst, risk_checks=""):
     print(
-        f"floor (bench/floor_app.py, the same burst): {floor['verified']}/{floor['calls']} verified, "
+        f"floor (bench/floor_app.py, the same burst{', asking no Lookup' if risk_checks else ''}): "
+        f"{floor['verified']}/{floor['calls']} verified, "
         f"{floor['non_200']} non-200; hop p95 {floor['hop_p95_s']:.3f} s, server workers {floor['workers_cpu_s']:.2f} s of CPU\n"
-        f"  the project above the floor: hop p95 +{burst['hop_p95_s'] - floor['hop_p95_s']:.3f} s, "
+        f"  the project above the floor: hop p95 {burst['hop_p95_s'] - floor['hop_p95_s']:+.3f} s, "
         f"worker CPU ×{burst['workers_cpu_s'] / max(floor['workers_cpu_s'], 1e-9):.2f}",
         flush=True,
     )
