@@ -20,7 +20,7 @@ DEFAULTS = {}
 # that every entry point can import this module and say what is wrong in one line.
 UNREADABLE = {}
 # Every setting with its meaning, in the order of the settings page: docs/hooks/settings_table.py
-# writes them as its table when the site is built, `python -m config` prints them.
+# writes them as its table into docs/settings.md, `python -m config` prints them.
 REFERENCE = []
 # A setting's doc that shares the row above: names and defaults side by side, one meaning.
 SAME_ROW = "the row above's"

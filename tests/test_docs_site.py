@@ -50,19 +50,34 @@ def rows():
     ]
 
 
-def test_the_built_settings_page_has_the_table_where_its_marker_was():
+def test_the_built_settings_page_has_the_table_where_its_markers_were():
     page = built(PAGE.read_text())
-    assert hook.MARKER not in page
+    assert hook.MARKER not in page and hook.END not in page
     assert "| setting | default | meaning |\n|---|---|---|\n| `APP_ENV` | `production` (" in page
     assert "\n| `CODE_LENGTH` | 6 | digits asked for; match the Verify service |\n" in page
     assert "\n| `ACCOUNT_MIN_DIGITS`, `ACCOUNT_MAX_DIGITS` | 6, 12 | digits an account number has (1–30) |\n" in page
     assert page.startswith("# Settings\n")
 
 
-def test_only_the_settings_page_gets_the_table_and_it_cannot_lose_its_marker():
+def test_the_settings_page_as_it_reads_on_github_holds_the_table_config_py_writes():
+    # Rewrite it with `python docs/hooks/settings_table.py` after changing a setting in config.py.
+    page = PAGE.read_text()
+    assert page == hook.written(page), "docs/settings.md's table is out of date: run python docs/hooks/settings_table.py"
+    assert f"{hook.MARKER}\n| setting | default | meaning |\n" in page
+
+
+def test_only_the_settings_page_gets_the_table_and_it_cannot_lose_its_markers():
     assert built(PAGE.read_text(), page="security.md") == PAGE.read_text()
-    with pytest.raises(PluginError, match="lost its marker"):
+    with pytest.raises(PluginError, match="lost a marker"):
         built("# Settings\n\nThe table went missing.\n")
+    with pytest.raises(PluginError, match="the end of the settings table"):
+        built(f"# Settings\n\n{hook.MARKER}\n| setting | default | meaning |\n")
+
+
+def test_a_stale_table_is_written_over_with_config_py_s():
+    stale = PAGE.read_text().replace("| `CODE_LENGTH` | 6 |", "| `CODE_LENGTH` | 4 |")
+    assert stale != PAGE.read_text()
+    assert hook.written(stale) == PAGE.read_text()
 
 
 def test_every_setting_the_server_reads_has_one_row_and_every_row_is_one():

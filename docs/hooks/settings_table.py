@@ -1,9 +1,13 @@
-"""MkDocs hook: the settings page's table, written from config.py's reference when the site is built."""
+"""The settings page's table, written from config.py's reference: into docs/settings.md, and again when the site is built.
+
+    python docs/hooks/settings_table.py    # rewrites the table in docs/settings.md
+
+The table is kept in the page, so that it reads on GitHub too; tests/test_docs_site.py fails when
+it is not what config.py says. As an MkDocs hook it writes the table afresh into the built page.
+"""
 
 import pathlib
 import sys
-
-from mkdocs.exceptions import PluginError
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
@@ -11,7 +15,12 @@ sys.path.insert(0, str(ROOT))
 import config  # noqa: E402  (the project's root is on the path only from here)
 
 PAGE = "settings.md"
-MARKER = "<!-- the settings table: config.py's reference, written here when the site is built -->"
+MARKER = "<!-- the settings table, from config.py: python docs/hooks/settings_table.py rewrites it -->"
+END = "<!-- the end of the settings table -->"
+
+
+class LostMarker(Exception):
+    """The settings page has lost a marker of its table."""
 
 
 def table():
@@ -23,10 +32,28 @@ def table():
     return "\n".join(lines)
 
 
+def written(markdown, markers=True):
+    """The page with config.py's table between its markers (and the markers, with `markers`)."""
+    before, found, rest = markdown.partition(MARKER)
+    kept, ended, after = rest.partition(END)
+    if not found or not ended:
+        raise LostMarker(f"docs/{PAGE} has lost a marker of its table ({MARKER if not found else END}): the settings would be missing")
+    return before + (f"{MARKER}\n{table()}\n{END}" if markers else table()) + after
+
+
 def on_page_markdown(markdown, page, **_):
-    """The settings page with its marker replaced by the table; a settings page without the marker stops the build."""
+    """The settings page as the site shows it: the table afresh, without its markers; a lost marker stops the build."""
     if page.file.src_uri != PAGE:
         return markdown
-    if MARKER not in markdown:
-        raise PluginError(f"docs/{PAGE} has lost its marker {MARKER}: the table of settings would be missing")
-    return markdown.replace(MARKER, table())
+    from mkdocs.exceptions import PluginError
+
+    try:
+        return written(markdown, markers=False)
+    except LostMarker as lost:
+        raise PluginError(str(lost)) from None
+
+
+if __name__ == "__main__":
+    path = ROOT / "docs" / PAGE
+    path.write_text(written(path.read_text()))
+    print(f"docs/{PAGE}: the table of settings written from config.py")
