@@ -1,10 +1,16 @@
 """A deploy between two webhooks loses nothing: the call's state travels with the call."""
 
+import base64
 import dataclasses
+import hashlib
+import json
+
+import pytest
+from cryptography.fernet import Fernet
 
 from app import create_app
 from app.calls import callstate
-from app.calls.callstate import CallState, StateCodec
+from app.calls.callstate import BadState, CallState, Sealer, StateCodec
 from app.simulator.engine import FlaskTransport
 from config import TestConfig
 
@@ -42,3 +48,20 @@ def test_a_deploy_that_adds_a_call_state_field_keeps_calls_in_flight(monkeypatch
     monkeypatch.setattr(callstate, "_FIELDS", [field.name for field in dataclasses.fields(NextRelease)])
     state = codec.load(token, "CA1")
     assert (state.destination, state.retries_left) == ("+14155552671", 2)
+
+
+def test_a_token_sealed_as_calls_in_flight_were_sealed_is_still_read():
+    # The format every running call's URL holds: Fernet under sha256("call-state:" + SECRET_KEY), JSON, no padding.
+    fernet = Fernet(base64.urlsafe_b64encode(hashlib.sha256(b"call-state:test-secret-key").digest()))
+    payload = {"call_sid": "CA1", "destination": "+14155552671", "channel": "sms", "return_to": "/voice/outcome", "attempts": 2}
+    token = fernet.encrypt(json.dumps(payload).encode()).decode().rstrip("=")
+
+    state = StateCodec("test-secret-key", max_age=900).load(token, "CA1")
+
+    assert (state.call_sid, state.destination, state.attempts) == ("CA1", "+14155552671", 2)
+
+
+def test_a_token_sealed_for_an_agent_s_request_is_no_call_s_state():
+    sealed = Sealer("agent-request", "test-secret-key", 900).seal("CA1", {"destination": "+14155552671"})
+    with pytest.raises(BadState, match="forged"):
+        StateCodec("test-secret-key", max_age=900).load(sealed, "CA1")

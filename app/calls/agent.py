@@ -8,22 +8,19 @@ writes it into the TaskRouter task, and puts the caller back into the agent's co
 redirects to the return URL with the verdict's token). Nothing of it is in a URL in clear.
 """
 
-import base64
-import hashlib
 import json
 import logging
 from urllib.parse import urlencode, urlsplit
 
 import certifi
 import urllib3
-from cryptography.fernet import Fernet, InvalidToken
 from flask import Blueprint, current_app, request, url_for
 from twilio.base.exceptions import TwilioException
 from twilio.twiml.voice_response import VoiceResponse
 
 from app import outbound
 from app.calls import account, handoff, public_host, verification
-from app.calls.callstate import BadState
+from app.calls.callstate import BadState, Sealer
 from app.calls.handoff import verdict
 from app.calls.handoff.render import RISKS, task_attributes
 from app.calls.prompts import failure, say
@@ -42,9 +39,8 @@ bp = Blueprint("agent", __name__, url_prefix="/agent")
 
 def init_app(app):
     """Mount the steps; keep the sealing key and the pool the verdict is posted through."""
-    digest = hashlib.sha256(b"agent-request:" + app.config["SECRET_KEY"].encode()).digest()
     app.extensions["agent"] = {
-        "fernet": Fernet(base64.urlsafe_b64encode(digest)),
+        "sealer": Sealer("agent-request", app.config["SECRET_KEY"], app.config["CALL_STATE_MAX_AGE"]),
         "pool": outbound.bounded(urllib3.PoolManager(maxsize=8, retries=False, ca_certs=certifi.where())),
     }
     app.register_blueprint(bp)
@@ -52,20 +48,12 @@ def init_app(app):
 
 def seal(call_sid, **values):
     """`values` as a URL-safe token only this server reads, bound to the call."""
-    payload = json.dumps({"call_sid": call_sid, **values}, separators=(",", ":"))
-    return current_app.extensions["agent"]["fernet"].encrypt(payload.encode()).decode().rstrip("=")
+    return current_app.extensions["agent"]["sealer"].seal(call_sid, values)
 
 
 def unseal(token, call_sid):
     """The values sealed for this call, within CALL_STATE_MAX_AGE; BadState otherwise."""
-    padded = token + "=" * (-len(token) % 4)
-    try:
-        values = json.loads(current_app.extensions["agent"]["fernet"].decrypt(padded.encode(), ttl=current_app.config["CALL_STATE_MAX_AGE"]))
-    except (InvalidToken, ValueError) as error:
-        raise BadState("token is forged, garbled or expired") from error
-    if not call_sid or values.pop("call_sid", None) != call_sid:
-        raise BadState("token belongs to another call")
-    return values
+    return current_app.extensions["agent"]["sealer"].unseal(token, call_sid)
 
 
 def start_url(base, call_sid, request_id, to, back, account="", language="", method="caller_id"):

@@ -78,32 +78,57 @@ _FIELDS = [field.name for field in dataclasses.fields(CallState)]
 _DEFAULTS = {field.name: field.default for field in dataclasses.fields(CallState) if field.default is not dataclasses.MISSING}
 
 
-class StateCodec:
-    """Turns a CallState into a URL-safe token and back."""
+class Sealer:
+    """Values as a URL-safe token only this server reads: bound to one call, fresh for `max_age` seconds.
 
-    def __init__(self, secret_key, max_age):
-        digest = hashlib.sha256(b"call-state:" + secret_key.encode()).digest()
+    Each `purpose` has a key of its own drawn from SECRET_KEY, so that a token sealed for one
+    use (a call's state, an agent's request) is refused by the other.
+    """
+
+    def __init__(self, purpose, secret_key, max_age):
+        digest = hashlib.sha256(f"{purpose}:{secret_key}".encode()).digest()
         self._fernet = Fernet(base64.urlsafe_b64encode(digest))
         self._max_age = max_age
 
-    def dump(self, state):
-        """The token for a state; ASCII letters, digits, '-' and '_' only."""
-        # By name, so that a deploy that adds a field (with a default) keeps calls in flight going.
-        fields = {name: value for name, value in vars(state).items() if name not in _DEFAULTS or value != _DEFAULTS[name]}
-        payload = json.dumps(fields, separators=(",", ":"))
+    def seal(self, call_sid, values):
+        """The token for `values`; ASCII letters, digits, '-' and '_' only."""
+        payload = json.dumps({"call_sid": call_sid, **values}, separators=(",", ":"))
         # Padding '=' is dropped: some proxies re-encode it, and Twilio signs the exact URL.
         return self._fernet.encrypt(payload.encode()).decode().rstrip("=")
 
-    def load(self, token, call_sid):
-        """The state in a token, which must be fresh and issued for this very call."""
+    def unseal(self, token, call_sid):
+        """The values in a token, which must be fresh and sealed for this very call."""
         if not token or len(token) > 2048 or not token.isascii():
             raise BadState("missing or malformed token")
         padded = token + "=" * (-len(token) % 4)
         try:
             values = json.loads(self._fernet.decrypt(padded.encode(), ttl=self._max_age))
-            state = CallState(**{name: value for name, value in values.items() if name in _FIELDS})
-        except (InvalidToken, ValueError, TypeError, AttributeError) as error:
+        except (InvalidToken, ValueError) as error:
             raise BadState("token is forged, garbled or expired") from error
-        if not call_sid or state.call_sid != call_sid:
+        if not isinstance(values, dict):
+            raise BadState("token is forged, garbled or expired")
+        if not call_sid or values.pop("call_sid", None) != call_sid:
             raise BadState("token belongs to another call")
-        return state
+        return values
+
+
+class StateCodec:
+    """Turns a CallState into a URL-safe token and back."""
+
+    def __init__(self, secret_key, max_age):
+        self._sealer = Sealer("call-state", secret_key, max_age)
+
+    def dump(self, state):
+        """The token for a state; ASCII letters, digits, '-' and '_' only."""
+        # By name, so that a deploy that adds a field (with a default) keeps calls in flight going.
+        fields = {name: value for name, value in vars(state).items() if name not in _DEFAULTS or value != _DEFAULTS[name]}
+        del fields["call_sid"]
+        return self._sealer.seal(state.call_sid, fields)
+
+    def load(self, token, call_sid):
+        """The state in a token, which must be fresh and issued for this very call."""
+        values = self._sealer.unseal(token, call_sid)
+        try:
+            return CallState(call_sid=call_sid, **{name: value for name, value in values.items() if name in _FIELDS})
+        except (TypeError, AttributeError) as error:
+            raise BadState("token is forged, garbled or expired") from error
