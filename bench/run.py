@@ -479,7 +479,7 @@ def main(argv=None):
 
 
 def run_floor(env, verify, calls, stamp, speech=False):
-    """The same burst against bench/floor_app.py under the same gunicorn: what any Flask app on it pays."""
+    """The same burst against bench/floor_app.py under the same gunicorn: the least a Flask app pays on it for the calls."""
     floor = Server("bench.floor_app:app", free_port(), RESULTS / f"{stamp}-floor.log", env)
     try:
         floor.start()
