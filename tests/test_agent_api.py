@@ -381,9 +381,14 @@ def _operation(method, path):
 
 
 def test_the_longest_request_still_fits_every_steps_url(make_app, notify, call, ask, verify):
-    app = make_app(API_TOKEN=TOKEN, VERDICT_SIGNING_KEY=KEY, TWILIO_WORKSPACE_SID=WORKSPACE, LANGUAGES="en-US,es-MX", NOTIFY_ALLOW_PRIVATE=True)
+    # Every field at its longest, an email on file and the risk checks' facts: the largest call state there is.
+    app = make_app(
+        API_TOKEN=TOKEN, VERDICT_SIGNING_KEY=KEY, TWILIO_WORKSPACE_SID=WORKSPACE, LANGUAGES="en-US,es-MX", NOTIFY_ALLOW_PRIVATE=True,
+        RISK_CHECKS="line_type,sim_swap,call_forwarding",
+    )
     app.extensions["agent"]["pool"] = notify.trusted_pool()
-    assert app.test_cli_runner().invoke(args=["accounts", "add", "123456789012", ON_FILE]).exit_code == 0
+    email = "a" * 64 + "@" + "b" * 63 + "." + "c" * 63 + "." + "d" * 57 + ".com"  # 254 characters, the most there is
+    assert app.test_cli_runner().invoke(args=["accounts", "add", "123456789012", ON_FILE, "--email", email]).exit_code == 0
     caller = call(conference=CONFERENCE, target=app)
     longest = notify.url + "/" + "x" * (256 - len(notify.url) - 1)
     back = "https://flex.example.com/" + "y" * (256 - 25)

@@ -9,8 +9,8 @@ import pytest
 from cryptography.fernet import Fernet
 
 from app import create_app
-from app.calls import callstate
-from app.calls.callstate import BadState, CallState, Sealer, StateCodec
+from app.calls import agent, callstate
+from app.calls.callstate import LONGEST_TOKEN, BadState, CallState, Sealer, StateCodec
 from app.simulator.engine import FlaskTransport
 from config import TestConfig
 
@@ -61,7 +61,23 @@ def test_a_token_sealed_as_calls_in_flight_were_sealed_is_still_read():
     assert (state.call_sid, state.destination, state.attempts) == ("CA1", "+14155552671", 2)
 
 
-def test_a_token_sealed_for_an_agent_s_request_is_no_call_s_state():
-    sealed = Sealer("agent-request", "test-secret-key", 900).seal("CA1", {"destination": "+14155552671"})
+def test_an_agent_s_request_sealed_as_requests_in_flight_were_sealed_is_still_read(app):
+    # Fernet under sha256("agent-request:" + SECRET_KEY), the call's SID in the JSON, no padding.
+    fernet = Fernet(base64.urlsafe_b64encode(hashlib.sha256(b"agent-request:" + app.config["SECRET_KEY"].encode()).digest()))
+    token = fernet.encrypt(json.dumps({"call_sid": "CA1", "request": "r1", "to": "+14155552671"}).encode()).decode().rstrip("=")
+    with app.app_context():
+        assert agent.unseal(token, "CA1") == {"request": "r1", "to": "+14155552671"}
+
+
+def test_a_whole_call_state_sealed_for_an_agent_s_request_is_refused_as_a_call_s_state():
+    state = {"destination": "+14155552671", "channel": "sms", "return_to": "/voice/outcome"}
+    sealed = Sealer("agent-request", "test-secret-key", 900).seal("CA1", state)
+    assert StateCodec("test-secret-key", max_age=900).load(Sealer("call-state", "test-secret-key", 900).seal("CA1", state), "CA1")
     with pytest.raises(BadState, match="forged"):
         StateCodec("test-secret-key", max_age=900).load(sealed, "CA1")
+
+
+@pytest.mark.parametrize("token", ["A" * (LONGEST_TOKEN + 1), "gAAAAAB" + "é" * 60, ""])
+def test_a_token_too_long_not_ascii_or_missing_is_refused_before_it_is_decrypted(token):
+    with pytest.raises(BadState, match="missing or malformed"):
+        StateCodec("test-secret-key", max_age=900).load(token, "CA1")

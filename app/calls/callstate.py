@@ -15,6 +15,12 @@ import json
 from cryptography.fernet import Fernet, InvalidToken
 
 
+# The longest token read. The largest state a call carries (an agent's request with every field
+# at its limit, an email on file, the risk checks' facts) seals to about 2,500 characters, and
+# gunicorn reads no request line over 4,094 bytes: no longer token can reach a step through it.
+LONGEST_TOKEN = 4000
+
+
 class BadState(Exception):
     """A token that is forged, expired, garbled or issued for another call."""
 
@@ -98,7 +104,7 @@ class Sealer:
 
     def unseal(self, token, call_sid):
         """The values in a token, which must be fresh and sealed for this very call."""
-        if not token or len(token) > 2048 or not token.isascii():
+        if not token or len(token) > LONGEST_TOKEN or not token.isascii():
             raise BadState("missing or malformed token")
         padded = token + "=" * (-len(token) % 4)
         try:
