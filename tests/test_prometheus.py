@@ -63,8 +63,9 @@ tests:
             exp_annotations: {summary: "Twilio Verify is failing: callers hear 'We cannot verify your phone right now'"}
   - interval: 1m
     input_series:
-      # 5% of Twilio's requests fail: no page.
+      # 5% of requests fail for Twilio's reasons and 30% for the callers' (a wrong number, 60200): no page.
       - {series: 'ivr_verify_errors_total{action="check", error="network"}', values: '0+5x10'}
+      - {series: 'ivr_verify_errors_total{action="send", error="60200"}', values: '0+30x10'}
       - {series: 'ivr_verify_request_seconds_count{action="check"}', values: '0+100x10'}
     alert_rule_test:
       - {eval_time: 10m, alertname: VerifyUnavailable, exp_alerts: []}
@@ -90,8 +91,9 @@ tests:
       - {eval_time: 40m, alertname: VerificationSuccessRateDrop, exp_alerts: []}
   - interval: 1m
     input_series:
-      # One lockout a minute, then four.
-      - {series: 'ivr_lockouts_total', values: '0+1x10 10+4x10'}
+      # One lockout a minute, then four: two a minute on each of two dynos.
+      - {series: 'ivr_lockouts_total{instance="web.1"}', values: '0+0.5x10 5+2x10'}
+      - {series: 'ivr_lockouts_total{instance="web.2"}', values: '0+0.5x10 5+2x10'}
     alert_rule_test:
       - {eval_time: 10m, alertname: LockoutSpike, exp_alerts: []}
       - eval_time: 20m
@@ -101,9 +103,9 @@ tests:
             exp_annotations: {summary: "A spike of lockouts: 36 calls turned away in 10 minutes"}
   - interval: 1m
     input_series:
-      # Two dynos scraped, both reading the database's count of the hour.
+      # Two dynos scraped, both reading the database's count of the hour, one scrape behind the other.
       - {series: 'ivr_codes_sent_this_hour{instance="web.1"}', values: '1500 2000 2001'}
-      - {series: 'ivr_codes_sent_this_hour{instance="web.2"}', values: '1500 2000 2001'}
+      - {series: 'ivr_codes_sent_this_hour{instance="web.2"}', values: '1400 1990 1999'}
       - {series: 'ivr_send_cap_per_hour{instance="web.1"}', values: '2500 2500 2500'}
       - {series: 'ivr_send_cap_per_hour{instance="web.2"}', values: '2500 2500 2500'}
     alert_rule_test:
