@@ -62,7 +62,10 @@ def test_the_built_settings_page_has_the_table_where_its_markers_were():
 def test_the_settings_page_as_it_reads_on_github_holds_the_table_config_py_writes():
     # Rewrite it with `python docs/hooks/settings_table.py` after changing a setting in config.py.
     page = PAGE.read_text()
-    assert page == hook.written(page), "docs/settings.md's table is out of date: run python docs/hooks/settings_table.py"
+    assert page == hook.written(page), (
+        "docs/settings.md's table is not what config.py says: change the setting's doc= or shown= in config.py "
+        "(not the table), then run python docs/hooks/settings_table.py"
+    )
     assert f"{hook.MARKER}\n| setting | default | meaning |\n" in page
 
 
@@ -72,6 +75,8 @@ def test_only_the_settings_page_gets_the_table_and_it_cannot_lose_its_markers():
         built("# Settings\n\nThe table went missing.\n")
     with pytest.raises(PluginError, match="the end of the settings table"):
         built(f"# Settings\n\n{hook.MARKER}\n| setting | default | meaning |\n")
+    with pytest.raises(PluginError, match="twice"):
+        built(PAGE.read_text() + f"\n{hook.MARKER}\n| `CODE_LENGTH` | 4 | stale |\n{hook.END}\n")
 
 
 def test_a_stale_table_is_written_over_with_config_py_s():

@@ -15,7 +15,7 @@ sys.path.insert(0, str(ROOT))
 import config  # noqa: E402  (the project's root is on the path only from here)
 
 PAGE = "settings.md"
-MARKER = "<!-- the settings table, from config.py: python docs/hooks/settings_table.py rewrites it -->"
+MARKER = "<!-- the settings table, written from config.py's doc= and shown= by python docs/hooks/settings_table.py: edit those, not here -->"
 END = "<!-- the end of the settings table -->"
 
 
@@ -33,11 +33,13 @@ def table():
 
 
 def written(markdown, markers=True):
-    """The page with config.py's table between its markers (and the markers, with `markers`)."""
+    """The page with config.py's table between its markers (and the markers, with `markers`); whatever was between them is replaced."""
     before, found, rest = markdown.partition(MARKER)
-    kept, ended, after = rest.partition(END)
+    _, ended, after = rest.partition(END)
     if not found or not ended:
         raise LostMarker(f"docs/{PAGE} has lost a marker of its table ({MARKER if not found else END}): the settings would be missing")
+    if MARKER in after or END in after:
+        raise LostMarker(f"docs/{PAGE} has the markers of its table twice (a merge?): keep one pair")
     return before + (f"{MARKER}\n{table()}\n{END}" if markers else table()) + after
 
 
