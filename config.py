@@ -226,7 +226,9 @@ class Config:
         doc="seconds a call's webhook state stays valid; no shorter than the slowest code entry, or the server refuses "
         "to start: the three longest sentences a Gather says at 10 characters a second, plus 10 s, plus "
         "(`CODE_LENGTH` + 1) × `GATHER_TIMEOUT` (Twilio restarts the timeout at each key): 124 with the other "
-        "defaults in `en-US`; the refusal names the least for the languages and prompts in use",
+        "defaults in `en-US`; with `CALLBACK`, also no shorter than a callback may take to be answered (25 s of "
+        "ringing, up to 30 s of answering-machine detection, its question, 8 s to press 1, 10 s more: 87 in `en-US`); "
+        "the refusal names the least for the languages and prompts in use",
     )
     CALLBACK = _flag(
         "CALLBACK",

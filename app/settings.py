@@ -12,12 +12,14 @@ from urllib.parse import unquote, urlsplit
 from dotenv import dotenv_values
 
 from app.calls import prompts, stir
+from app.calls.callback.answer import KEY_TIMEOUT
 from app.calls.handoff import destinations
 from app.numbers import countries
 from app.ops import logs
 from app.ops.admin.commands import username_refused
 from app.simulator import twiml_model
 from app.storage import database
+from app.twilio.calls import MACHINE_DETECTION_SECONDS, RING_SECONDS
 from app.twilio.standin import LOCAL_ACCOUNT_SID, LOCAL_AUTH_TOKEN, LocalVerify
 from config import DEFAULTS, DEVELOPMENT_SECRET_KEY, ENV_FILE, REFERENCE, SettingsError
 
@@ -191,8 +193,9 @@ def check(config):
     if config["CALL_STATE_MAX_AGE"] < shortest:
         raise SettingsError(
             f"CALL_STATE_MAX_AGE={config['CALL_STATE_MAX_AGE']} is shorter than a slow caller may take to key in "
-            f"the code: at least {shortest} for CODE_LENGTH={config['CODE_LENGTH']}, "
-            f"GATHER_TIMEOUT={config['GATHER_TIMEOUT']}, LANGUAGE={config['LANGUAGE']}"
+            f"the code{' or to answer a callback' if config.get('CALLBACK') else ''}: at least {shortest} for "
+            f"CODE_LENGTH={config['CODE_LENGTH']}, GATHER_TIMEOUT={config['GATHER_TIMEOUT']}, LANGUAGE={config['LANGUAGE']}"
+            f"{', CALLBACK=on' if config.get('CALLBACK') else ''}"
         )
     try:
         countries(config["ALLOWED_COUNTRIES"])
@@ -228,7 +231,24 @@ def shortest_state_max_age(config):
     keys = config["CODE_LENGTH"]
     if config.get("VERIFY_BY", "caller_id") != "caller_id":
         keys = max(keys, config["ACCOUNT_MAX_DIGITS"])
-    return prompt + STATE_AGE_MARGIN + (keys + 1) * config["GATHER_TIMEOUT"]
+    slowest = prompt + STATE_AGE_MARGIN + (keys + 1) * config["GATHER_TIMEOUT"]
+    if config.get("CALLBACK"):
+        slowest = max(slowest, _callback_answer_seconds(config))
+    return slowest
+
+
+def _callback_answer_seconds(config):
+    """Seconds from a callback's placing to the callee's key, at the slowest: its answer step's state is sealed as it is placed."""
+    # Twilio rings for RING_SECONDS, answering-machine detection listens for up to
+    # MACHINE_DETECTION_SECONDS before the answer step is fetched, then the question is said
+    # and the callee has KEY_TIMEOUT to press 1.
+    books = config.get("PROMPT_BOOKS") or prompts.load(config)
+    question = prompts.PROMPTS["en-US"]["callback_answered"]
+    said = max(
+        len(question if prompts.is_recording(sentence) else sentence)
+        for sentence in (books[language]["sentences"].get("callback_answered", question) for language in prompts.languages(config))
+    )
+    return RING_SECONDS + MACHINE_DETECTION_SECONDS + math.ceil(said / SPOKEN_CHARACTERS_PER_SECOND) + KEY_TIMEOUT + STATE_AGE_MARGIN
 
 
 def _longest_prompt(config, language, by_account):

@@ -6,6 +6,7 @@ from twilio.request_validator import RequestValidator
 from app.calls import risk
 from app.calls.handoff.whisper import WHISPERS
 from app.simulator import CallError, place_call
+from config import SettingsError
 from tests.conftest import BACKENDS, CALLER, SERVICE_NUMBER
 from tests.fakes import TIMEOUT
 
@@ -342,3 +343,12 @@ def test_a_call_placed_back_nobody_answers_reports_no_answer(callback_app, call,
     assert callee.end_reason == "no answer" and callee.said_since_last_input() == []
     assert verify.live.calls[callee.fields["CallSid"]]["status"] == "no-answer"
     assert (records()[0]["outcome"], records()[0]["reason"]) == ("failed", "callback_unanswered")
+
+
+def test_a_max_age_a_callback_could_outlive_is_refused_at_start(make_app):
+    # The answer step's state is sealed as the callback is placed: 25 s of ringing, up to 30 s of
+    # answering-machine detection, 14 s of question, 8 s to press 1, 10 s of margin.
+    with pytest.raises(SettingsError, match=r"or to answer a callback: at least 87 for .*CALLBACK=on"):
+        make_app(**CALLING_BACK, CALL_STATE_MAX_AGE=86, CODE_LENGTH=4, GATHER_TIMEOUT=3)
+    assert make_app(**CALLING_BACK, CALL_STATE_MAX_AGE=87, CODE_LENGTH=4, GATHER_TIMEOUT=3).config["CALLBACK"]
+    assert make_app(CALL_STATE_MAX_AGE=60, CODE_LENGTH=4, GATHER_TIMEOUT=3).config["CALL_STATE_MAX_AGE"] == 60  # no callback, no such wait

@@ -10,6 +10,9 @@ log = logging.getLogger(__name__)
 # Seconds the callback rings before Twilio gives up (no-answer): long enough to reach the phone,
 # short enough to end before most voicemail picks up.
 RING_SECONDS = 25
+# Twilio's answering-machine detection listens this long at most (its MachineDetectionTimeout, left at
+# Twilio's default) before it fetches the answer step.
+MACHINE_DETECTION_SECONDS = 30
 
 
 class CallFailed(Exception):
