@@ -129,6 +129,15 @@ def test_the_widget_names_the_number_to_verify(from_studio, verify, records):
     assert records()[-1]["method"] == "named_number"
 
 
+@pytest.mark.parametrize("written", ["+14155550177", "%2B14155550177"])
+def test_the_widget_s_number_is_read_with_its_plus_however_the_url_writes_it(call, verify, written):
+    # Typed in the widget's URL, or filled in by Liquid ({{trigger.call.From}}), the '+' stays plain.
+    caller = call(url=f"https://ivr.example.com/studio/verify?flow={FLOW}&to={written}")
+    assert verify.sent[-1][0] == "+14155550177"
+    caller.press(caller.last_code)
+    assert (caller.studio_return["verified"], caller.studio_return["method"]) == ("true", "named_number")
+
+
 def test_the_widget_naming_the_callers_own_number_is_verification_by_caller_id(from_studio):
     caller = from_studio(to=CALLER)
     assert caller.heard("to the phone you are calling from")

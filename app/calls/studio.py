@@ -9,6 +9,7 @@ goes back to the flow with the verdict as the widget's variables: `{{widgets.<na
 import logging
 import re
 import secrets
+from urllib.parse import parse_qsl
 
 from flask import Blueprint, abort, current_app, request, url_for
 from twilio.twiml.voice_response import VoiceResponse
@@ -49,9 +50,20 @@ def verify():
     if "account" in request.args:
         return _by_account(request.args["account"], flow, return_to, language, request_id)
     caller = request.form.get("From", "")
-    destination = request.args.get("to") or caller
+    destination = _named_number() or caller
     method = "caller_id" if same_number(destination, caller) else "named_number"
     return twiml(verification.hand_over(VoiceResponse(), destination, return_to, language=language or None, method=method, request=request_id))
+
+
+def _named_number():
+    """The widget URL's `to`, its '+' a plus even when written plain.
+
+    In a query string a plain '+' means a space, but the flow's owner writes `to=+14155550100`
+    (and Liquid fills `to={{trigger.call.From}}` in unencoded): read so, the number would lose
+    its plus and be refused. A number has no spaces to lose instead.
+    """
+    query = request.query_string.decode("ascii", "replace").replace("+", "%2B")
+    return next((value for name, value in parse_qsl(query) if name == "to"), "")
 
 
 def _by_account(digits, flow, return_to, language, request_id):
