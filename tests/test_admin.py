@@ -696,3 +696,21 @@ def test_past_the_limit_in_all_logins_are_hashed_one_at_a_time(admin_app, monkey
     statuses, hashes = parallel_logins(admin_app, monkeypatch, [f"203.0.113.{host}" for host in range(6)])
     assert hashes.most == hashes.calls == 1
     assert statuses == [401] + [429] * 5
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "page=%C2%B2",  # '²': a digit to str.isdigit, not to int()
+        "log=%C2%B2",
+        "from=9999-12-31&to=9999-12-31",  # the day after the last has no date
+        "from=0001-01-01&to=0001-01-01",
+        "q=%C2%B2%C2%B3",
+        "period=%00",
+    ],
+)
+def test_odd_filters_get_the_page_or_the_csv_never_a_server_error(browser, query):
+    log_in(browser)
+    for path in ("/admin/", "/admin/report.csv"):
+        answer = browser.get(f"{BASE}{path}?{query}")
+        assert answer.status_code == 200, (path, query, answer.status_code)

@@ -224,7 +224,7 @@ def _when():
         try:
             start = datetime.datetime.strptime(first, "%Y-%m-%d")
             end = datetime.datetime.strptime(last, "%Y-%m-%d") + datetime.timedelta(days=1)
-        except ValueError:
+        except (ValueError, OverflowError):  # OverflowError: the day after 9999-12-31
             flash("Dates are YYYY-MM-DD, both of them: showing the last 24h instead.", "error")
         else:
             if start < end and end - start <= MAX_RANGE:
@@ -243,7 +243,8 @@ def _when():
 
 def _page(name):
     value = request.args.get(name, "0")
-    return min(int(value), MAX_PAGE) if value.isdigit() else 0
+    # ASCII digits only: '²' is a digit to str.isdigit, not to int().
+    return min(int(value), MAX_PAGE) if value.isascii() and value.isdigit() else 0
 
 
 def _search(text):
@@ -252,7 +253,7 @@ def _search(text):
         return None, None, None
     if CALL_SID.fullmatch(text):
         return text, None, None
-    if text.isdigit() and 2 <= len(text) <= 4:
+    if text.isascii() and text.isdigit() and 2 <= len(text) <= 4:
         # The records keep only the last two digits in clear (the mask); the rest is a keyed hash.
         return None, text[-2:], None
     return None, None, "Search by a CallSid (CA and 32 letters or digits) or by the last 2 to 4 digits of a number."
