@@ -24,6 +24,7 @@ from app.storage import database, sends
 from app.storage.tables import lockouts, send_counts
 from config import TestConfig
 from tests.conftest import BACKENDS, SLOW_MACHINE_DATABASE_TIMEOUT
+from tests.fakes import verify_error
 from tests.served import production_server
 from tests.test_admin import BASE, HASH, log_in
 from tests.test_cli_call import NO_CREDENTIALS
@@ -109,6 +110,24 @@ def test_a_call_the_risk_check_refuses_gives_its_place_back_and_counts_as_no_cod
     assert len(verify.sent) == 1
     sends.give_back(app)
     assert hours_counted(db) == [(1, 1)]
+
+
+@pytest.mark.parametrize("refusal", [(403, 60410, "blocked by Fraud Guard"), (400, 60605, "geo permissions"), (400, 60200, "invalid To")])
+def test_a_send_verify_refuses_gives_its_place_back_and_counts_as_no_code_sent(make_app, call, verify, db, refusal):
+    app = make_app(MAX_SENDS_PER_HOUR=1)
+    verify.script("send", verify_error(*refusal))
+    assert not call(from_=CALLERS[0], target=app).heard("sent a text message")
+    sends.give_back(app)
+    assert hours_counted(db) == [(0, 0)]
+    assert call(from_=CALLERS[1], target=app).heard("sent a text message")
+
+
+def test_a_send_that_may_have_gone_keeps_its_place(make_app, call, verify, db):
+    # Verify down (a 5xx) may have texted the code before it failed: counted as sent.
+    app = make_app(MAX_SENDS_PER_HOUR=1)
+    verify.script("send", verify_error(503, 20500, "Verify is down"))
+    assert call(from_=CALLERS[0], target=app).heard("cannot verify your phone right now")
+    assert not call(from_=CALLERS[1], target=app).heard("sent a text message")
 
 
 def test_without_the_database_a_refused_call_gives_its_place_back_to_the_workers_share(make_app, call, verify, monkeypatch):

@@ -157,7 +157,7 @@ def admit(call_sid="-"):
 
 
 def return_place(call_sid="-"):
-    """Give back the place admit() took in this request for a code that did not go (the risk check refused it).
+    """Give back the place admit() took in this request for a code that did not go (the risk check or Verify refused it).
 
     It goes back to this worker's places, which use it for the next code; counted as sent when
     taken, it is counted off with the next report.

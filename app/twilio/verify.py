@@ -81,11 +81,17 @@ def _error_label(error):
 class VerifyFailed(Exception):
     """Verify could not do what was asked, for a plain `reason` the call can act on."""
 
-    def __init__(self, reason, code=None):
+    def __init__(self, reason, code=None, status=None):
         super().__init__(reason)
         self.reason = reason
-        # Verify's error code, when it gave one.
+        # Verify's error code and HTTP status, when it answered with an error.
         self.code = code
+        self.status = status
+
+    @property
+    def nothing_sent(self):
+        """True when Verify refused the request (a 4xx): no code went. A timeout or a 5xx may have sent one."""
+        return self.status is not None and 400 <= self.status < 500
 
     @property
     def channel_refused(self):
@@ -134,7 +140,7 @@ class VerifyService:
                 reason = "rate_limited" if failure.status == 429 else "unavailable"
             # The error's message can quote the number, so only status and code are logged.
             log.warning("verify %s failed: HTTP %s, error %s -> %s", action, failure.status, failure.code, reason)
-            raise VerifyFailed(reason, failure.code) from None
+            raise VerifyFailed(reason, failure.code, failure.status) from None
         except http_errors.HTTPError as failure:
             error = "network"
             # By type only: urllib3's messages quote the URL, which holds the verification's SID.

@@ -95,7 +95,9 @@ def send(state, *prompt):
         sid = verify_service().send(channels.recipient(state), state.channel, locale)
     except VerifyFailed as failure:
         if failure.channel_refused:
-            return channels.other_channel(state, failure.reason)
+            return channels.other_channel(state, failure.reason)  # the place taken goes to the next channel's send
+        if failure.nothing_sent:
+            sends.return_place(state.call_sid)  # Verify refused it: no code went, and none is counted
         return finish.end(state, failure.reason)
     return ask(state.but(verification_sid=sid), *prompt)
 
