@@ -10,7 +10,7 @@ from pathlib import Path
 import sqlalchemy
 
 from app.simulator import place_call
-from app.storage import accounts, fallback, lockout, records
+from app.storage import accounts, database, fallback, lockout, records
 from tests.conftest import CALLER
 from tests.fakes import verify_error
 from tests.test_mounting import build_other_ivr
@@ -209,6 +209,43 @@ def test_a_failure_not_of_the_callers_doing_gives_the_count_back_in_memory(make_
     for _ in range(5):
         assert call(target=app).heard("cannot verify your phone right now")
     assert call(target=app).heard("sent a text message")
+
+
+def flaky_lockout_check(monkeypatch):
+    """`down[0] = True` makes the lockout's count fail (one slow statement), and the memory count it."""
+    real, down = database.execute, [False]
+
+    def execute(what, *args, **kwargs):
+        return kwargs.get("default") if down[0] and what == "lockout check" else real(what, *args, **kwargs)
+
+    monkeypatch.setattr(database, "execute", execute)
+    return down
+
+
+def test_a_count_taken_in_the_database_is_given_back_there_and_not_in_memory(make_app, monkeypatch):
+    app, down = make_app(), flaky_lockout_check(monkeypatch)  # LOCKOUT_MAX_FAILURES=3
+    admitted_in_memory = 0
+    with app.test_request_context():
+        for _ in range(4):
+            down[0] = True
+            admitted_in_memory += sum(lockout.admit(CALLER) is not None for _ in range(3))
+            down[0] = False
+            lockout.settle(CALLER, "rate_limited", lockout.admit(CALLER))  # counted in the database, given back there
+    assert admitted_in_memory == 3
+
+
+def test_a_count_taken_in_memory_is_given_back_there_and_not_in_the_database(make_app, monkeypatch):
+    app, down = make_app(), flaky_lockout_check(monkeypatch)
+    admitted_by_database = 0
+    with app.test_request_context():
+        for _ in range(3):
+            admitted_by_database += lockout.admit(CALLER) is not None  # a wrong code keyed: never given back
+            down[0] = True
+            counted = lockout.admit(CALLER)
+            down[0] = False
+            lockout.settle(CALLER, "rate_limited", counted)  # counted in memory, given back there
+        admitted_by_database += sum(lockout.admit(CALLER) is not None for _ in range(3))
+    assert admitted_by_database == 3
 
 
 def test_the_numbers_counted_in_memory_are_bounded_and_a_new_one_past_them_is_refused(make_app, monkeypatch):

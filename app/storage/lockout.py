@@ -43,6 +43,9 @@ _limit = sqlalchemy.bindparam("limit", type_=lockouts.c.failures.type)
 WITHHELD_ENTRIES = 10
 WITHHELD_WINDOW = 300
 
+# After the moment in what admit() answers: the call was counted in this worker's memory, the
+# database unable, and is given back there only (calls in flight from before say nothing: the database).
+IN_MEMORY = " memory"
 # Sent each time a call is turned away because its number is locked out.
 locked_out = Namespace().signal("locked-out")
 
@@ -74,7 +77,7 @@ def count_one_more(dialect):
 
 
 def admit(number, call_sid="-"):
-    """Count a new verification for `number`: when it was counted (ISO), "" if it was not, None if locked out.
+    """Count a new verification for `number`: when and where it was counted (counted()), "" if it was not, None if locked out.
 
     Never fails open: a database that cannot count leaves it to the worker's memory (app/storage/fallback.py).
     """
@@ -100,15 +103,16 @@ def admit_key(key, call_sid="-", limit=None, window=None):
         "limit": limit,
     }
     failures = database.execute("lockout check", count_one_more, call_sid, default=None, returning=True, values=values)
+    store = ""
     if failures is None:
-        failures = fallback.count(key, moment, values["window_opened"], limit, call_sid)
+        failures, store = fallback.count(key, moment, values["window_opened"], limit, call_sid), IN_MEMORY
     elif failures >= limit:
         fallback.remember_locked(key, moment, values["window_opened"])
     if failures > limit:
         log.info("call %s: number or account locked out (%d unapproved verifications in the window)", call_sid, failures - 1)
         locked_out.send()
         return None
-    return moment.isoformat()
+    return moment.isoformat() + store
 
 
 def entries_key(number):
@@ -130,7 +134,22 @@ def admit_entry(number, call_sid="-"):
 def give_back_entry(key, counted, call_sid="-"):
     """Give back an entry that found an account whose holder was then verified, into the window it was counted in."""
     if key and counted:
-        database.execute("lockout update", REFUND, call_sid, values={"key": key, "moment": datetime.datetime.fromisoformat(counted)})
+        _give_back(key, counted, call_sid)
+
+
+def _counted_at(counted):
+    """(when, in_memory) of what admit() answered: the moment, and whether this worker's memory counted it, not the database."""
+    moment, memory, _ = counted.partition(IN_MEMORY)
+    return datetime.datetime.fromisoformat(moment), bool(memory)
+
+
+def _give_back(key, counted, call_sid):
+    """One count back, to the store that counted it (a worker's memory or the database), into its window."""
+    moment, in_memory = _counted_at(counted)
+    if in_memory:
+        fallback.refund(key, moment)
+    else:
+        database.execute("lockout update", REFUND, call_sid, values={"key": key, "moment": moment})
 
 
 def is_locked(key, call_sid="-"):
@@ -159,14 +178,10 @@ def settle_key(key, verdict, counted="", call_sid="-"):
     if key is None:
         return
     if verdict == "approved":
-        statement, values = CLEAR, {}
         fallback.clear(key)
+        database.execute("lockout update", CLEAR, call_sid, values={"key": key})
     elif verdict in NOT_THE_CALLERS_DOING and counted:
-        statement, values = REFUND, {"moment": datetime.datetime.fromisoformat(counted)}
-        fallback.refund(key, values["moment"])
-    else:
-        return
-    database.execute("lockout update", statement, call_sid, values={"key": key, **values})
+        _give_back(key, counted, call_sid)
 
 
 def unlock(connection, number):
