@@ -142,6 +142,7 @@ def test_a_new_code_on_star_counts_against_the_cap(make_app, call, verify):
     caller = call(target=make_app(MAX_SENDS_PER_HOUR=1))
     caller.press("*#")
     assert caller.heard("cannot send another code on this call, but the code we sent still works")
+    assert "press star" not in " ".join(caller.said_since_last_input())  # nor is a new code offered again
     assert len(verify.sent) == 1
     caller.press(caller.last_code)
     assert caller.heard("verified")

@@ -63,8 +63,9 @@ def _resend(state):
     """The caller pressed '*': send the code again, if this call still may."""
     if _may_send_again(state):
         return send(state.but(resends=state.resends + 1), "resent")
-    # No code keyed in: counted as a silence, so that pressing '*' forever ends the call.
-    return _silence(state, "no_more_resends")
+    # No code keyed in: counted as a silence, so that pressing '*' forever ends the call. And no
+    # new code is offered again, whether the call's resends or the hour's cap ran out.
+    return _silence(state.but(resends=current_app.config["MAX_RESENDS"]), "no_more_resends")
 
 
 def _may_send_again(state):
