@@ -22,6 +22,16 @@ class Unusable(Exception):
         self.reason = reason
 
 
+# Twilio's Direction of a call the caller placed. On the others (one the API placed to them, a
+# <Dial>'s leg) Twilio's From is the service's number and the caller is the To.
+CALLED_IN = {"inbound", "trunking-originating"}
+
+
+def own_number(fields):
+    """The caller's own number in a call's fields (a webhook's form, say): From when they called in, To when the call went out to them."""
+    return fields.get("From", "") if fields.get("Direction", "inbound") in CALLED_IN else fields.get("To", "")
+
+
 def same_number(one, other):
     """True if both are the same usable number, however written."""
     try:

@@ -13,8 +13,9 @@ from openapi_core.testing import MockRequest, MockResponse
 
 from app.calls import verification
 from app.calls.handoff.verdict import read
+from app.numbers import mask
 from app.settings import SettingsError
-from tests.conftest import CALLER
+from tests.conftest import CALLER, SERVICE_NUMBER
 from tests.fakes import REFUSED, FakeNotify, verify_error
 
 TOKEN = "an-api-token-the-agent-desktop-knows"
@@ -403,11 +404,37 @@ def test_the_longest_request_still_fits_every_steps_url(make_app, notify, call, 
     assert notify.posts[-1]["path"] == "/verdicts/" + "x" * (256 - len(notify.url) - 1)
 
 
-def test_on_a_call_that_went_out_to_the_customer_the_code_goes_to_the_number_called(call, ask, verify):
-    from tests.conftest import SERVICE_NUMBER
+def outbound_to(call, verify, customer):
+    """A call the agent placed to `customer` through the API: Twilio's From is the service's number, the customer its To."""
+    caller = call(from_=SERVICE_NUMBER, conference=CONFERENCE, params={"Direction": "outbound-api", "To": customer})
+    verify.live.calls[caller.fields["CallSid"]].update({"direction": "outbound-api", "from": SERVICE_NUMBER, "to": customer})
+    return caller
 
-    caller = call(from_=SERVICE_NUMBER, conference=CONFERENCE, params={"Direction": "outbound-api", "To": CALLER})
-    verify.live.calls[caller.fields["CallSid"]].update({"direction": "outbound-api", "from": SERVICE_NUMBER, "to": CALLER})
+
+def test_account_numbers_keyed_on_calls_that_went_out_count_against_each_customer_not_the_service_number(call, ask, verify):
+    # Three customers, each given a mistyped account number by their agent: no count of the fourth's.
+    for n, customer in enumerate(["+14155550101", "+14155550102", "+14155550103"]):
+        caller = outbound_to(call, verify, customer)
+        assert ask(caller, back_to(account=f"9999000{n}")).status_code == 202
+        caller.follow_moves()
+    caller = outbound_to(call, verify, "+14155550104")
+    assert ask(caller, back_to(account=ACCOUNT)).status_code == 202
+    caller.follow_moves()
+    assert caller.heard("ending in 4 2")
+
+
+def test_a_failed_verdict_on_a_call_that_went_out_is_about_the_customer_not_the_service_number(call, ask, verify, notify):
+    caller = outbound_to(call, verify, CALLER)
+    ask(caller, back_to(notify=notify.url))
+    caller.follow_moves()
+    for wrong in ["000000", "111111", "222222"]:
+        caller.press(wrong)
+    verdict = read(notify.posts[-1]["form"]["verdict"], KEY, caller.fields["CallSid"])
+    assert (verdict.status, verdict.number) == ("failed", mask(CALLER))
+
+
+def test_on_a_call_that_went_out_to_the_customer_the_code_goes_to_the_number_called(call, ask, verify):
+    caller = outbound_to(call, verify, CALLER)
     ask(caller, back_to())
     caller.follow_moves()
     assert verify.sent[-1][0] == CALLER

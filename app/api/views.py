@@ -14,7 +14,7 @@ from werkzeug.exceptions import HTTPException
 from app.api.body import NotFitting, read_body
 from app.calls import agent
 from app.calls.security import CALL_SID, NotAWebhookUrl, public_base
-from app.numbers import Unusable, mask, same_number, usable_number
+from app.numbers import Unusable, mask, own_number, same_number, usable_number
 from app.storage import records
 
 log = logging.getLogger(__name__)
@@ -22,8 +22,6 @@ log = logging.getLogger(__name__)
 SPEC = pathlib.Path(__file__).with_name("openapi.json")
 # Twilio: "Call is not in-progress. Cannot redirect."
 NOT_IN_PROGRESS = 21220
-# The caller's own number is the call's From when they called in, its To when the call went out to them.
-CALLED_IN = {"inbound", "trunking-originating"}
 VERIFYING = "the caller is verifying already"
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -67,7 +65,7 @@ def verify(call_sid):
             raise Refused(409, f"the call is {call.status}, not in progress")
         if records.progress(call_sid) == "running":
             raise Refused(409, VERIFYING)
-        own = call._from if call.direction in CALLED_IN else call.to  # twilio-python names `from` _from
+        own = own_number({"From": call._from, "To": call.to, "Direction": call.direction})  # twilio-python names `from` _from
         to = wanted.to or own
         if not wanted.to and not wanted.account:
             _reachable(to)

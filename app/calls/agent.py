@@ -26,6 +26,7 @@ from app.calls.handoff.render import RISKS, task_attributes
 from app.calls.prompts import failure, say
 from app.calls.security import logged_sid, twilio_request
 from app.calls.twiml import fallback, twiml
+from app.numbers import own_number
 
 log = logging.getLogger(__name__)
 
@@ -133,7 +134,7 @@ def _in_progress(name):
 def _verdict(result):
     """The verdict as every destination gets it: for a failed call, about the caller ID it showed."""
     form = request.form
-    number = result.destination if result.approved else form.get("From", "")
+    number = result.destination if result.approved else own_number(form)
     secret = current_app.config["SECRET_KEY"]
     risks = {name: getattr(result, name) for name in RISKS}
     return verdict.issued(form.get("CallSid", ""), result.approved, result.reason, result.method, number, result.attestation, secret, result.account, **risks)

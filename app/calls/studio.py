@@ -17,7 +17,7 @@ from twilio.twiml.voice_response import VoiceResponse
 from app.calls import account, handoff, verification
 from app.calls.security import logged_sid, twilio_request
 from app.calls.twiml import twiml
-from app.numbers import same_number
+from app.numbers import own_number, same_number
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +49,7 @@ def verify():
         return account.greet(VoiceResponse(), return_to, language=language, request=request_id)
     if "account" in request.args:
         return _by_account(request.args["account"], flow, return_to, language, request_id)
-    caller = request.form.get("From", "")
+    caller = own_number(request.form)
     destination = _named_number() or caller
     method = "caller_id" if same_number(destination, caller) else "named_number"
     return twiml(verification.hand_over(VoiceResponse(), destination, return_to, language=language or None, method=method, request=request_id))

@@ -12,6 +12,7 @@ from app.storage import records
 from app.calls.prompts import say
 from app.calls.security import logged_sid, twilio_request
 from app.calls.twiml import fallback, next_step, twiml
+from app.numbers import own_number
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +34,7 @@ def incoming():
         return account.greet(response, return_to=url_for(".outcome"), may_call_back=True)
     say(response, "greeting")
     # `From` is the caller; `To` is this service's own Twilio number.
-    verification.hand_over(response, request.form.get("From", ""), return_to=url_for(".outcome"), may_call_back=True)
+    verification.hand_over(response, own_number(request.form), return_to=url_for(".outcome"), may_call_back=True)
     return twiml(response)
 
 

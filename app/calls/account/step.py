@@ -11,6 +11,7 @@ from app.calls.account.entry import DIGITS, bad_format_prompt, entered, gather
 from app.calls.callstate import BadState, CallState
 from app.calls.security import logged_sid, twilio_request
 from app.calls.twiml import fallback, twiml
+from app.numbers import own_number
 from app.storage import database, lockout, records
 from app.storage.accounts import AccountLookupFailed, DatabaseAccounts, account_hash
 from app.storage.crm import CrmAccounts
@@ -77,7 +78,7 @@ def account_entered():
     if entry.kind == "none" and current_app.config["VERIFY_BY"] == "account_or_caller_id":
         log.info("call %s: no account number, verified by caller ID", state.call_sid)
         response = VoiceResponse()
-        return twiml(verification.hand_over(response, request.form.get("From", ""), state.return_to, **_carried(state)))
+        return twiml(verification.hand_over(response, own_number(request.form), state.return_to, **_carried(state)))
     if entry.kind != "digits":
         return _wrong(state, bad_format_prompt())
     return _look_up(state, entry.digits)
@@ -140,7 +141,7 @@ def look_up(call_sid, digits):
     """
     # The caller's own number pays for guessing, under a key of its own that no approval clears;
     # callers who withhold their number share one, in a shorter window.
-    caller = request.form.get("From", "")
+    caller = own_number(request.form)
     counted = lockout.admit_entry(caller, call_sid)
     if counted is None:
         raise Refused("unknown_accounts" if records.number_hash(caller) else "withheld_entries")
@@ -217,7 +218,7 @@ def _fail(state, reason):
 def failed(state, reason):
     """The verdict on a call whose account step ended its verification, recorded under the caller's number."""
     log.info("call %s: verification by account failed: %s", state.call_sid, reason)
-    record = state.but(destination=request.form.get("From", ""))
+    record = state.but(destination=own_number(request.form))
     with database.one_connection("record account step", state.call_sid):
         if records.started(record):
             verification.started.send()

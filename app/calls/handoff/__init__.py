@@ -11,6 +11,7 @@ from app.calls import stir
 from app.calls.handoff import destinations, verdict, whisper
 from app.calls.handoff.destinations import BadDestination, Destination
 from app.calls.handoff.render import RISKS, render
+from app.numbers import own_number
 
 __all__ = ["BadDestination", "Destination", "hand_on", "init_app", "next_step"]
 
@@ -50,7 +51,7 @@ def hand_on(response, destination, result=None, reason="error"):
         account = result.account
         risks = {name: getattr(result, name) for name in RISKS}
     # A failed call's number is the caller ID it showed; only an approval vouches for it.
-    number = result.destination if approved else form.get("From", "")
+    number = result.destination if approved else own_number(form)
     config = current_app.config
     issued = verdict.issued(form.get("CallSid", ""), approved, reason, method, number, attestation, config["SECRET_KEY"], account, **risks)
     language = result.language if result is not None else ""
