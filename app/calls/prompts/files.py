@@ -99,7 +99,11 @@ def _wrong(sentence, expected):
         return []
     try:
         found = placeholders(sentence)
+        # What the call fills in is said as it is: a placeholder is its name alone ({length},
+        # not {length:%} or {length!r}, which would fail in a call or say something odd).
+        dressed = sorted({f"{{{name}{'!' + conversion if conversion else ''}{':' + spec if spec else ''}}}" for _, name, spec, conversion in string.Formatter().parse(sentence) if name is not None and (spec or conversion)})
     except ValueError as error:
         return [f"cannot be read: {error} (a literal brace is written {{{{ or }}}})"]
     lines = [f"unknown placeholder {{{name}}}" for name in sorted(found - expected)]
-    return lines + [f"lacks the placeholder {{{name}}}" for name in sorted(expected - found)]
+    lines += [f"lacks the placeholder {{{name}}}" for name in sorted(expected - found)]
+    return lines + [f"{placeholder}: a placeholder is its name alone, in braces" for placeholder in dressed]
