@@ -77,7 +77,7 @@ def count_one_more(dialect):
 
 
 def admit(number, call_sid="-"):
-    """Count a new verification for `number`: when and where it was counted (counted()), "" if it was not, None if locked out.
+    """Count a new verification for `number`: when it was counted (ISO; IN_MEMORY after it if a worker's memory counted it), "" if it was not, None if locked out.
 
     Never fails open: a database that cannot count leaves it to the worker's memory (app/storage/fallback.py).
     """

@@ -27,6 +27,16 @@ def placeholders(sentence):
     return {name for _, name, _, _ in string.Formatter().parse(sentence) if name is not None}
 
 
+def _dressed(sentence):
+    """The placeholders written with more than their name: {length:%}, {length!r}, {length:{width}}.
+
+    What the call fills in is said as it is; a format or a conversion would fail in a call or say
+    something odd ("600.000000%").
+    """
+    fields = [(name, spec, conversion) for _, name, spec, conversion in string.Formatter().parse(sentence) if name is not None]
+    return sorted({"{" + name + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "") + "}" for name, spec, conversion in fields if spec or conversion})
+
+
 def read(path):
     """One language's file as {"locale", "voice", "sentences", "file"}; PromptsError if it cannot be read."""
     path = Path(path)
@@ -99,9 +109,7 @@ def _wrong(sentence, expected):
         return []
     try:
         found = placeholders(sentence)
-        # What the call fills in is said as it is: a placeholder is its name alone ({length},
-        # not {length:%} or {length!r}, which would fail in a call or say something odd).
-        dressed = sorted({f"{{{name}{'!' + conversion if conversion else ''}{':' + spec if spec else ''}}}" for _, name, spec, conversion in string.Formatter().parse(sentence) if name is not None and (spec or conversion)})
+        dressed = _dressed(sentence)
     except ValueError as error:
         return [f"cannot be read: {error} (a literal brace is written {{{{ or }}}})"]
     lines = [f"unknown placeholder {{{name}}}" for name in sorted(found - expected)]
