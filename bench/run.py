@@ -371,30 +371,14 @@ def main(argv=None):
         default=float(os.environ.get("BENCH_LOOKUP_LATENCY", "0.3")),
         help="the Lookup stand-in's answer time, s (0.3; BENCH_LOOKUP_LATENCY)",
     )
-    parser.add_argument(
-        "--speech",
-        action="store_true",
-        default=os.environ.get("BENCH_SPEECH", "") not in ("", "0"),
-        help="calls take Twilio's time to speak each Say and the caller's to key the code (BENCH_SPEECH=1)",
-    )
-    parser.add_argument(
-        "--profile",
-        action="store_true",
-        default=os.environ.get("BENCH_PROFILE", "") not in ("", "0"),
-        help="py-spy samples the workers in the burst: CPU per part and hop (BENCH_PROFILE=1)",
-    )
-    parser.add_argument(
-        "--floor",
-        action="store_true",
-        default=os.environ.get("BENCH_FLOOR", "") not in ("", "0"),
-        help="then the same burst against bench/floor_app.py, the least a Flask app on this server pays (BENCH_FLOOR=1)",
-    )
-    parser.add_argument(
-        "--fresh-postgres",
-        action="store_true",
-        default=os.environ.get("BENCH_FRESH_POSTGRES", "") not in ("", "0"),
-        help="records to a new database on BENCH_POSTGRES_URL's server, dropped after the run (BENCH_FRESH_POSTGRES=1)",
-    )
+    for flag, variable, meaning in (
+        ("--speech", "BENCH_SPEECH", "calls take Twilio's time to speak each Say and the caller's to key the code"),
+        ("--profile", "BENCH_PROFILE", "py-spy samples the workers in the burst: CPU per part and hop"),
+        ("--floor", "BENCH_FLOOR", "then the same burst against bench/floor_app.py, the least a Flask app on this server pays"),
+        ("--fresh-postgres", "BENCH_FRESH_POSTGRES", "records to a new database on BENCH_POSTGRES_URL's server, dropped after the run"),
+    ):
+        # On with the flag, or with its variable set to anything but 0.
+        parser.add_argument(flag, action="store_true", default=os.environ.get(variable, "") not in ("", "0"), help=f"{meaning} ({variable}=1)")
     parser.add_argument(
         "--env",
         action="append",
